@@ -1,0 +1,1 @@
+"""sopbot: runs Indonesian regional-government SOPs in Telegram."""

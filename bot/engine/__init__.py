@@ -1,0 +1,1 @@
+"""Pure workflow engine: flow model, validation, instances, calendar. No I/O."""
