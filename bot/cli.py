@@ -1,0 +1,152 @@
+"""The ``sopbot`` command line (also ``python -m bot``)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.engine.loader import FlowError, load_flows
+from bot.engine.model import Flow
+from bot.flow_views import flow_to_json, render_flow_text
+from bot.i18n import Translator, translator
+
+DEFAULT_FLOWS_DIR = "flows"
+
+
+def flows_dir_default() -> str:
+    """``$SOPBOT_FLOWS_DIR`` or ``flows/``."""
+    return os.environ.get("SOPBOT_FLOWS_DIR") or DEFAULT_FLOWS_DIR
+
+
+class FlowNotFound(LookupError):
+    """No flow (or more than one) matches what the user typed."""
+
+
+def find_flow(flows: Sequence[Flow], key: str, unit: str | None = None) -> Flow:
+    """A flow by id, or by alias (within `unit` when several units share the alias)."""
+    candidates = [f for f in flows if unit is None or f.unit.id == unit]
+    for flow in candidates:
+        if flow.id == key:
+            return flow
+    matches = [f for f in candidates if f.alias.casefold() == key.casefold()]
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        raise FlowNotFound(key, matches)
+    raise FlowNotFound(key, [])
+
+
+def _print_problems(t: Translator, exc: FlowError) -> None:
+    n = len(exc.problems)
+    print(t.ngettext("{n} problem found:", "{n} problems found:", n).format(n=n),
+          file=sys.stderr)
+    for problem in exc.problems:
+        print(f"  {problem}", file=sys.stderr)
+
+
+def _load(t: Translator, directory: str) -> list[Flow] | None:
+    try:
+        return load_flows(directory)
+    except FlowError as exc:
+        _print_problems(t, exc)
+        return None
+
+
+def cmd_flows_check(args: argparse.Namespace, t: Translator) -> int:
+    flows = _load(t, args.dir)
+    if flows is None:
+        return 1
+    for flow in flows:
+        print(t.gettext("ok   {file}: {alias} — {name} ({unit}), {n} steps").format(
+            file=flow.source, alias=flow.alias, name=flow.name, unit=flow.unit.name,
+            n=len(flow.steps)))
+    n = len(flows)
+    print(t.ngettext("{n} flow is valid.", "All {n} flows are valid.", n).format(n=n))
+    return 0
+
+
+def cmd_flows_list(args: argparse.Namespace, t: Translator) -> int:
+    flows = _load(t, args.dir)
+    if flows is None:
+        return 1
+    if args.json:
+        print(json.dumps([flow_to_json(f) for f in flows], ensure_ascii=False, indent=2))
+        return 0
+    width = max(len(f.id) for f in flows)
+    for flow in flows:
+        print(f"{flow.id:<{width}}  {flow.alias:<5} {flow.name} — {flow.unit.name} "
+              f"({flow.unit.id})")
+    return 0
+
+
+def cmd_flows_show(args: argparse.Namespace, t: Translator) -> int:
+    flows = _load(t, args.dir)
+    if flows is None:
+        return 1
+    try:
+        flow = find_flow(flows, args.flow, args.unit)
+    except FlowNotFound as exc:
+        _, matches = exc.args
+        if matches:
+            print(t.gettext("{key!r} is the alias of several flows; name one by id or add "
+                            "--unit:").format(key=args.flow), file=sys.stderr)
+            for f in matches:
+                print(f"  {f.id}  (--unit {f.unit.id}: {f.unit.name})", file=sys.stderr)
+        else:
+            print(t.gettext("No flow {key!r}. Known flows:").format(key=args.flow),
+                  file=sys.stderr)
+            for f in flows:
+                print(f"  {f.id}  ({f.alias}, {f.unit.id})", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(flow_to_json(flow), ensure_ascii=False, indent=2))
+    else:
+        print(render_flow_text(flow, t))
+    return 0
+
+
+def build_parser(t: Translator) -> argparse.ArgumentParser:
+    """The argument parser for every ``sopbot`` command."""
+    _ = t.gettext
+    parser = argparse.ArgumentParser(
+        prog="sopbot", description=_("sopbot runs SOP flows of government offices in Telegram."))
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    flows = sub.add_parser("flows", help=_("check, list and show SOP flow definitions"))
+    flows_sub = flows.add_subparsers(dest="flows_command", required=True, metavar="ACTION")
+
+    check = flows_sub.add_parser("check", help=_("validate every flow file"))
+    check.add_argument("dir", nargs="?", default=flows_dir_default(),
+                       help=_("directory of flow files (default: %(default)s)"))
+    check.set_defaults(func=cmd_flows_check)
+
+    lst = flows_sub.add_parser("list", help=_("list the flows"))
+    lst.add_argument("--json", action="store_true", help=_("machine-readable output"))
+    lst.add_argument("--dir", default=flows_dir_default(), help=_("directory of flow files"))
+    lst.set_defaults(func=cmd_flows_list)
+
+    show = flows_sub.add_parser("show", help=_("show one flow: header, steps, total time"))
+    show.add_argument("flow", metavar="FLOW", help=_("flow id or alias (e.g. PK)"))
+    show.add_argument("--unit", help=_("unit id, when several units use the alias"))
+    show.add_argument("--json", action="store_true", help=_("machine-readable output"))
+    show.add_argument("--dir", default=flows_dir_default(), help=_("directory of flow files"))
+    show.set_defaults(func=cmd_flows_show)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``sopbot`` console script."""
+    t = translator()
+    parser = build_parser(t)
+    args = parser.parse_args(argv)
+    if hasattr(args, "dir") and args.dir:
+        args.dir = str(Path(args.dir))
+    return int(args.func(args, t) or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,462 @@
+"""Working-day calendar of an Indonesian government unit, and step deadlines.
+
+A unit works in its own zone (WIB/WITA/WIT), during office hours, on working days: weekdays
+with office hours that are neither public holidays nor cuti bersama (joint leave days). Both
+holiday kinds come from the maintained ``holidays`` library, so the yearly SKB of the three
+ministers does not have to be transcribed here.
+
+Pure: never reads the clock (every "now" is a parameter) and does no I/O beyond what
+``zoneinfo`` and ``holidays`` need to load their own data.
+"""
+
+from __future__ import annotations
+
+import calendar as _stdcalendar
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import holidays
+
+from bot.engine.waktu import TimeUnit, Waktu
+
+__all__ = [
+    "ZONE_ABBREVIATIONS",
+    "CalendarError",
+    "OfficeHours",
+    "WorkCalendar",
+    "resolve_timezone",
+    "zone_abbreviation",
+]
+
+
+class CalendarError(ValueError):
+    """Bad calendar configuration or input (unknown zone, bad office hours, naive datetime)."""
+
+
+# Indonesia's three civil zones. Asia/Pontianak is a second WIB zone (West Kalimantan); it is
+# listed so units there get the right abbreviation, but "WIB" itself resolves to Jakarta.
+ZONE_ABBREVIATIONS: dict[str, str] = {
+    "Asia/Jakarta": "WIB",
+    "Asia/Pontianak": "WIB",
+    "Asia/Makassar": "WITA",
+    "Asia/Jayapura": "WIT",
+}
+_ABBREVIATION_ZONES: dict[str, str] = {
+    "WIB": "Asia/Jakarta",
+    "WITA": "Asia/Makassar",
+    "WIT": "Asia/Jayapura",
+}
+
+
+def resolve_timezone(name: str) -> ZoneInfo:
+    """Return the zone for an IANA name (``"Asia/Makassar"``) or ``"WIB"``/``"WITA"``/``"WIT"``.
+
+    The abbreviations are case-insensitive. Raises :class:`CalendarError` for unknown names.
+    """
+    if not isinstance(name, str) or not name.strip():
+        raise CalendarError(f"timezone must be a non-empty name, not {name!r}")
+    key = name.strip()
+    key = _ABBREVIATION_ZONES.get(key.upper(), key)
+    try:
+        return ZoneInfo(key)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        # ValueError: ZoneInfo refuses malformed keys such as absolute paths.
+        raise CalendarError(
+            f"unknown timezone {name!r}: use an IANA name such as Asia/Jakarta, Asia/Makassar, "
+            "Asia/Jayapura, or WIB/WITA/WIT"
+        ) from exc
+
+
+def zone_abbreviation(tzname: str) -> str:
+    """The Indonesian abbreviation ("WIB", "WITA", "WIT") of a zone, else the name itself."""
+    key = tzname.strip()
+    key = _ABBREVIATION_ZONES.get(key.upper(), key)
+    return ZONE_ABBREVIATIONS.get(key, key)
+
+
+# --- office hours -------------------------------------------------------------------------
+
+_WEEKDAY_SPELLINGS: tuple[tuple[str, ...], ...] = (
+    ("mon", "monday", "sen", "senin"),
+    ("tue", "tuesday", "sel", "selasa"),
+    ("wed", "wednesday", "rab", "rabu"),
+    ("thu", "thursday", "kam", "kamis"),
+    ("fri", "friday", "jum", "jumat", "jum'at"),
+    ("sat", "saturday", "sab", "sabtu"),
+    ("sun", "sunday", "min", "minggu", "ahad"),
+)
+_DAY_NAMES: dict[str, int] = {
+    name: index for index, names in enumerate(_WEEKDAY_SPELLINGS) for name in names
+}
+
+# Indonesian documents write times as "07.30" as often as "07:30", and Word turns "-" into "–".
+_HOURS_RE = re.compile(r"\s*([0-9]{1,2})[:.]([0-9]{2})\s*[-–—]\s*([0-9]{1,2})[:.]([0-9]{2})\s*")
+_CLOSED_VALUES = frozenset({"closed", "tutup", "libur", "-", ""})
+
+DayHours = tuple[time, time]
+
+
+def _parse_days(key: object) -> list[int]:
+    if not isinstance(key, str):
+        raise CalendarError(f"office_hours: key {key!r} is not a day name such as 'mon-thu'")
+    days: list[int] = []
+    for part in key.split(","):
+        bounds = [b.strip().lower() for b in re.split(r"[-–]", part)]
+        if len(bounds) > 2 or any(b not in _DAY_NAMES for b in bounds):
+            raise CalendarError(
+                f"office_hours: bad day key {key!r}: use day names mon..sun or sen..min, "
+                "ranges like 'mon-fri', or lists like 'mon,wed'"
+            )
+        first, last = _DAY_NAMES[bounds[0]], _DAY_NAMES[bounds[-1]]
+        if last < first:
+            # A reversed range is far more likely a slip than a wish to wrap over the weekend.
+            raise CalendarError(f"office_hours: day range {key!r} runs backwards")
+        days.extend(range(first, last + 1))
+    return days
+
+
+def _parse_hours(key: str, value: object) -> DayHours | None:
+    if value is None or (isinstance(value, str) and value.strip().lower() in _CLOSED_VALUES):
+        return None
+    if not isinstance(value, str):
+        # PyYAML reads an unquoted 07:30 as the sexagesimal integer 450; point at the quotes.
+        raise CalendarError(
+            f'office_hours: value for {key!r} must be a quoted string like "07:30-16:00", '
+            f"not {value!r}"
+        )
+    match = _HOURS_RE.fullmatch(value)
+    if match is None:
+        raise CalendarError(
+            f'office_hours: bad hours {value!r} for {key!r}: expected "HH:MM-HH:MM"'
+        )
+    oh, om, ch, cm = (int(g) for g in match.groups())
+    try:
+        opening, closing = time(oh, om), time(ch, cm)
+    except ValueError as exc:
+        raise CalendarError(f"office_hours: bad hours {value!r} for {key!r}: {exc}") from exc
+    if closing <= opening:
+        raise CalendarError(f"office_hours: hours {value!r} for {key!r} close before they open")
+    return opening, closing
+
+
+@dataclass(frozen=True)
+class OfficeHours:
+    """Opening and closing time per weekday (index 0 = Monday .. 6 = Sunday; None = closed).
+
+    Times are wall-clock times in the unit's zone; a day's hours are the half-open interval
+    [open, close).
+    """
+
+    days: tuple[DayHours | None, ...]
+
+    def __post_init__(self) -> None:
+        if len(self.days) != 7:
+            raise CalendarError(f"office hours need 7 weekdays, got {len(self.days)}")
+        for hours in self.days:
+            if hours is not None and not hours[0] < hours[1]:
+                raise CalendarError(f"office hours {hours} close before they open")
+        if all(hours is None for hours in self.days):
+            # Every deadline search would run forever.
+            raise CalendarError("office hours must open on at least one weekday")
+
+    @classmethod
+    def default(cls) -> OfficeHours:
+        """Typical 5-day civil-service week: Mon–Thu 07:30–16:00, Fri 07:30–16:30."""
+        regular = (time(7, 30), time(16, 0))
+        friday = (time(7, 30), time(16, 30))
+        return cls((regular, regular, regular, regular, friday, None, None))
+
+    @classmethod
+    def parse(cls, mapping: Mapping[str, str | None]) -> OfficeHours:
+        """Build office hours from e.g. ``{"mon-thu": "07:30-16:00", "fri": "07:30-16:30"}``.
+
+        Keys are day names (English or Indonesian, full or 3-letter), ranges ("mon-fri",
+        "sen-kam") or comma lists; values are "HH:MM-HH:MM" (or "closed"/"tutup"/null).
+        Days not named are closed. Raises :class:`CalendarError` naming the bad key or value.
+        """
+        if not isinstance(mapping, Mapping):
+            raise CalendarError(
+                f"office_hours must be a mapping like {{'mon-thu': '07:30-16:00'}}, not {mapping!r}"
+            )
+        days: list[DayHours | None] = [None] * 7
+        named_by: dict[int, str] = {}
+        for key, value in mapping.items():
+            for day in _parse_days(key):
+                if day in named_by:
+                    # Overlaps would silently depend on key order; make the author choose.
+                    raise CalendarError(
+                        f"office_hours: {key!r} repeats a day already given by {named_by[day]!r}"
+                    )
+                named_by[day] = key
+                days[day] = _parse_hours(key, value)
+        return cls(tuple(days))
+
+    def for_weekday(self, weekday: int) -> DayHours | None:
+        """Hours for a weekday (0 = Monday), or None when closed."""
+        return self.days[weekday]
+
+
+# --- the calendar -------------------------------------------------------------------------
+
+# Safety net for searches: no sane calendar goes ten years without a working day, so a
+# longer gap means a configuration that would otherwise loop forever.
+_MAX_SEARCH_DAYS = 3660
+
+
+def _add_months(d: date, months: int) -> date:
+    """Calendar month arithmetic, clamping the day (31 Jan + 1 month = 28/29 Feb)."""
+    index = d.year * 12 + (d.month - 1) + months
+    year, month = divmod(index, 12)
+    month += 1
+    last = _stdcalendar.monthrange(year, month)[1]
+    return date(year, month, min(d.day, last))
+
+
+class WorkCalendar:
+    """Working days and office time of one unit; computes step deadlines.
+
+    Cheap to construct: holiday tables are built lazily per year on first use and cached.
+    """
+
+    def __init__(
+        self,
+        timezone: str = "Asia/Jakarta",
+        office_hours: OfficeHours | None = None,
+        *,
+        extra_holidays: Iterable[date] | Mapping[date, str] = (),
+        extra_working_days: Iterable[date] = (),
+        holiday_language: str = "id",
+    ) -> None:
+        """Create a calendar.
+
+        ``extra_holidays`` adds unit-specific days off (e.g. a regional anniversary); pass a
+        mapping of date to name to have :meth:`holiday_name` report the name;
+        ``extra_working_days`` forces days to be worked even on a weekend or holiday (e.g. a
+        Saturday replacing a bridge day). ``holiday_language`` selects the language of
+        :meth:`holiday_name`; it is explicit because ``holidays`` otherwise guesses it from
+        the process's locale variables.
+        """
+        self._tz = resolve_timezone(timezone)
+        self._tzname = self._tz.key
+        self._hours = office_hours if office_hours is not None else OfficeHours.default()
+        self._extra_holidays: dict[date, str] = (
+            dict(extra_holidays)
+            if isinstance(extra_holidays, Mapping)
+            else dict.fromkeys(extra_holidays, "Libur")
+        )
+        self._extra_working_days = frozenset(extra_working_days)
+        self._language = holiday_language
+        self._by_year: dict[int, dict[date, str]] = {}
+        # Hours used on an extra working day whose weekday is normally closed (a working
+        # Saturday): those of the first open weekday, i.e. a regular day in a Mon–Fri week.
+        self._fallback_hours = next(h for h in self._hours.days if h is not None)
+
+    def __repr__(self) -> str:
+        return f"WorkCalendar({self._tzname!r}, {self._hours!r})"
+
+    # -- zone --------------------------------------------------------------------------------
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The unit's zone."""
+        return self._tz
+
+    @property
+    def zone_abbreviation(self) -> str:
+        """The zone's abbreviation: WIB, WITA, WIT, or the IANA name outside Indonesia."""
+        return zone_abbreviation(self._tzname)
+
+    @property
+    def office_hours(self) -> OfficeHours:
+        """The unit's office hours."""
+        return self._hours
+
+    def _local(self, dt: datetime) -> datetime:
+        if not isinstance(dt, datetime):
+            raise CalendarError(f"expected a datetime, got {dt!r}")
+        if dt.tzinfo is None or dt.tzinfo.utcoffset(dt) is None:
+            # A naive time is ambiguous across WIB/WITA/WIT; the caller must say which.
+            raise CalendarError(f"naive datetime {dt.isoformat()} refused: attach a timezone")
+        return dt.astimezone(self._tz)
+
+    def _day(self, d: date) -> date:
+        # A datetime is a date subclass but never equal to one, so it would silently miss
+        # every holiday lookup; take its calendar day in the unit's zone instead.
+        if isinstance(d, datetime):
+            return self._local(d).date()
+        if not isinstance(d, date):
+            raise CalendarError(f"expected a date, got {d!r}")
+        return d
+
+    def _at(self, d: date, t: time) -> datetime:
+        return datetime.combine(d, t, tzinfo=self._tz)
+
+    # -- days --------------------------------------------------------------------------------
+
+    def _holidays_of(self, year: int) -> dict[date, str]:
+        table = self._by_year.get(year)
+        if table is None:
+            # "government" carries the cuti bersama, which civil servants do not work.
+            source = holidays.Indonesia(
+                years=year,
+                categories=("public", "government"),
+                language=self._language,
+            )
+            table = dict(source.items())
+            self._by_year[year] = table
+        return table
+
+    def holiday_name(self, d: date) -> str | None:
+        """Name of the holiday or joint-leave day on ``d``, or None."""
+        d = self._day(d)
+        # The unit's own day off wins: it is the more specific statement about this office.
+        return self._extra_holidays.get(d) or self._holidays_of(d.year).get(d)
+
+    def is_holiday(self, d: date) -> bool:
+        """True for public holidays, cuti bersama and the unit's extra holidays."""
+        d = self._day(d)
+        return d in self._extra_holidays or d in self._holidays_of(d.year)
+
+    def is_working_day(self, d: date) -> bool:
+        """True when the office works on ``d``."""
+        d = self._day(d)
+        if d in self._extra_working_days:
+            return True
+        return self._hours.for_weekday(d.weekday()) is not None and not self.is_holiday(d)
+
+    def hours_on(self, d: date) -> DayHours | None:
+        """Opening and closing time on ``d``, or None when it is not a working day."""
+        d = self._day(d)
+        if not self.is_working_day(d):
+            return None
+        return self._hours.for_weekday(d.weekday()) or self._fallback_hours
+
+    def next_working_day(self, d: date, *, include_self: bool = False) -> date:
+        """The first working day after ``d`` (or ``d`` itself if ``include_self`` and it works)."""
+        d = self._day(d)
+        day = d if include_self else d + timedelta(days=1)
+        for _ in range(_MAX_SEARCH_DAYS):
+            if self.is_working_day(day):
+                return day
+            day += timedelta(days=1)
+        raise CalendarError(f"no working day within {_MAX_SEARCH_DAYS} days after {d}")
+
+    def _previous_working_day(self, d: date) -> date:
+        day = d - timedelta(days=1)
+        for _ in range(_MAX_SEARCH_DAYS):
+            if self.is_working_day(day):
+                return day
+            day -= timedelta(days=1)
+        raise CalendarError(f"no working day within {_MAX_SEARCH_DAYS} days before {d}")
+
+    def add_working_days(self, d: date, n: int) -> date:
+        """The ``n``-th working day after ``d`` (before it when ``n < 0``; ``d`` when 0).
+
+        ``d`` itself need not be a working day: from a Saturday, 1 working day is Monday.
+        """
+        d = self._day(d)
+        day = d
+        for _ in range(abs(n)):
+            day = self.next_working_day(day) if n > 0 else self._previous_working_day(day)
+        return day
+
+    def working_days_between(self, a: date, b: date) -> int:
+        """Signed number of working-day steps from ``a`` to ``b``.
+
+        For ``b >= a``: the working days after ``a`` up to and including ``b``. For ``b < a``:
+        minus the working days from ``b`` up to but excluding ``a``. Defined this way so it
+        inverts :meth:`add_working_days` in both directions:
+        ``add_working_days(a, k) == b`` implies ``working_days_between(a, b) == k``.
+        """
+        a, b = self._day(a), self._day(b)
+        if b >= a:
+            first, last, sign = a + timedelta(days=1), b, 1
+        else:
+            first, last, sign = b, a - timedelta(days=1), -1
+        count = 0
+        day = first
+        while day <= last:
+            if self.is_working_day(day):
+                count += 1
+            day += timedelta(days=1)
+        return sign * count
+
+    # -- office time -------------------------------------------------------------------------
+
+    def is_office_time(self, dt: datetime) -> bool:
+        """True when ``dt`` (timezone-aware) falls within office hours of a working day."""
+        local = self._local(dt)
+        hours = self.hours_on(local.date())
+        return hours is not None and hours[0] <= local.time() < hours[1]
+
+    def next_opening(self, dt: datetime) -> datetime:
+        """``dt`` itself (in the unit's zone) during office time, else the next opening."""
+        local = self._local(dt)
+        hours = self.hours_on(local.date())
+        if hours is not None:
+            if local.time() < hours[0]:
+                return self._at(local.date(), hours[0])
+            if local.time() < hours[1]:
+                return local
+        day = self.next_working_day(local.date())
+        opening = self.hours_on(day)
+        assert opening is not None  # next_working_day only returns working days
+        return self._at(day, opening[0])
+
+    def add_office_time(self, start: datetime, delta: timedelta) -> datetime:
+        """``start`` plus ``delta`` of office time only (nights, weekends, holidays skipped).
+
+        Counting begins at :meth:`next_opening` of ``start``. A result that lands exactly on a
+        closing time stays there (the work is due by close, not by the next morning). Runs
+        in one step per calendar day, so large deltas are cheap.
+        """
+        if delta < timedelta(0):
+            raise CalendarError(f"cannot add negative office time {delta}")
+        current = self.next_opening(start)
+        remaining = delta
+        for _ in range(_MAX_SEARCH_DAYS * 100):
+            hours = self.hours_on(current.date())
+            assert hours is not None  # current is always an opening or within office time
+            closing = self._at(current.date(), hours[1])
+            available = closing - current
+            if remaining <= available:
+                return current + remaining
+            remaining -= available
+            current = self.next_opening(closing)
+        raise CalendarError(f"office time {delta} is too large to schedule")
+
+    # -- deadlines ---------------------------------------------------------------------------
+
+    def due(self, start: datetime, waktu: Waktu) -> datetime | None:
+        """Deadline of a step with standard time ``waktu`` started at ``start``.
+
+        * no standard time: None;
+        * Menit/Jam: office time only (:meth:`add_office_time`);
+        * Hari: from :meth:`next_opening` of ``start``, the same clock time ``n`` working days
+          later, clamped into that day's office hours (e.g. a shorter Friday);
+        * Bulan: calendar months (day clamped to the month's end), moved to the next opening
+          when that moment is outside office time.
+
+        The result is timezone-aware in the unit's zone.
+        """
+        local = self._local(start)
+        if waktu.unit is None:
+            return None
+        n = waktu.amount
+        if waktu.unit is TimeUnit.MINUTE:
+            return self.add_office_time(local, timedelta(minutes=n))
+        if waktu.unit is TimeUnit.HOUR:
+            return self.add_office_time(local, timedelta(hours=n))
+        if waktu.unit is TimeUnit.DAY:
+            begin = self.next_opening(local)
+            day = self.add_working_days(begin.date(), n)
+            hours = self.hours_on(day)
+            assert hours is not None
+            clock = min(max(begin.time(), hours[0]), hours[1])
+            return self._at(day, clock)
+        # TimeUnit.MONTH
+        moved = self._at(_add_months(local.date(), n), local.time())
+        return self.next_opening(moved)

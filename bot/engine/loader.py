@@ -1,0 +1,725 @@
+"""Load and validate flow files.
+
+A flow file is checked completely before anything uses it: every problem is collected
+(never just the first), and each names the file, the line and the field, so that the person
+editing the YAML can fix them all in one pass.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.engine.calendar import CalendarError, OfficeHours, resolve_timezone
+from bot.engine.model import (
+    END,
+    HEADER_KEYS,
+    HEADER_LIST_KEYS,
+    Cycle,
+    Flow,
+    Header,
+    PerOfficial,
+    Period,
+    Relation,
+    ReportingLine,
+    Role,
+    Step,
+    StepKind,
+    Trigger,
+    Unit,
+)
+from bot.engine.waktu import Waktu, WaktuError, WaktuTotal, parse_total, parse_waktu
+
+FLOW_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+ROLE_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+ALIAS = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*$")
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with a flow file."""
+
+    file: str
+    line: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.field}: {self.message}"
+
+
+class FlowError(Exception):
+    """A flow file (or a set of them) is invalid; `problems` lists every problem."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems = sorted(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+# --- YAML with line numbers ---------------------------------------------------------------
+
+
+class _Map(dict):
+    """A mapping that remembers the line of each key (1-based)."""
+
+    line: int = 0
+    key_lines: dict[str, int]
+
+
+class _Seq(list):
+    """A sequence that remembers the line of each item (1-based)."""
+
+    line: int = 0
+    item_lines: list[int]
+
+
+class _LineLoader(yaml.SafeLoader):
+    """SafeLoader that records where each mapping key and list item stands."""
+
+
+def _construct_map(loader: _LineLoader, node: yaml.MappingNode) -> _Map:
+    result = _Map()
+    result.line = node.start_mark.line + 1
+    result.key_lines = {}
+    loader.flatten_mapping(node)
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.key_lines[key] = key_node.start_mark.line + 1
+    return result
+
+
+def _construct_seq(loader: _LineLoader, node: yaml.SequenceNode) -> _Seq:
+    result = _Seq(loader.construct_object(child, deep=True) for child in node.value)
+    result.line = node.start_mark.line + 1
+    result.item_lines = [child.start_mark.line + 1 for child in node.value]
+    return result
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_map)
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_seq)
+# YAML 1.1 reads `no:` (our step number key!), yes/on/off as booleans and ISO dates as
+# date objects. Flow files follow YAML 1.2 here: only true/false are booleans, dates stay text.
+_LineLoader.yaml_implicit_resolvers = {
+    ch: [(tag, rx) for tag, rx in resolvers
+         if tag not in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:bool")]
+    for ch, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_LineLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+# --- validation -------------------------------------------------------------------------
+
+
+class _Checker:
+    """Collects problems while turning parsed YAML into model objects."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.problems: list[Problem] = []
+
+    def add(self, line: int, field: str, message: str) -> None:
+        self.problems.append(Problem(self.file, line, field, message))
+
+    @staticmethod
+    def line_of(node: Any, key: str | int | None = None, default: int = 1) -> int:
+        if isinstance(node, _Map) and isinstance(key, str) and key in node.key_lines:
+            return node.key_lines[key]
+        if isinstance(node, _Seq) and isinstance(key, int) and key < len(node.item_lines):
+            return node.item_lines[key]
+        return getattr(node, "line", default) or default
+
+    def text(self, node: _Map, key: str, field: str, *, required: bool) -> str | None:
+        """A string field (numbers are accepted and turned into text)."""
+        if key not in node:
+            if required:
+                self.add(node.line, field, "required field is missing")
+            return None
+        value = node[key]
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if required:
+                self.add(self.line_of(node, key), field, "must not be empty")
+            return None
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            self.add(self.line_of(node, key), field, f"expected text, got {_kind(value)}")
+            return None
+        return str(value).strip()
+
+    def mapping(self, node: Any, key: str, field: str, *, required: bool) -> _Map | None:
+        if not isinstance(node, _Map) or key not in node:
+            if required:
+                self.add(getattr(node, "line", 1), field, "required field is missing")
+            return None
+        value = node[key]
+        if not isinstance(value, _Map):
+            self.add(self.line_of(node, key), field, f"expected a mapping, got {_kind(value)}")
+            return None
+        return value
+
+    def sequence(self, node: _Map, key: str, field: str, *, required: bool) -> _Seq | None:
+        if key not in node or node[key] is None:
+            if required:
+                self.add(node.line, field, "required field is missing")
+            return None
+        value = node[key]
+        if not isinstance(value, _Seq):
+            self.add(self.line_of(node, key), field, f"expected a list, got {_kind(value)}")
+            return None
+        return value
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing"
+    return f"{type(value).__name__} {value!r}"
+
+
+def parse_flow(text: str, file: str = "<flow>") -> Flow:
+    """Parse and validate one flow file's text. Raises :class:`FlowError` listing all problems."""
+    try:
+        doc = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - _LineLoader is a SafeLoader
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        raise FlowError([Problem(file, line, "(yaml)", str(exc.problem or exc))]) from exc
+    except yaml.YAMLError as exc:
+        raise FlowError([Problem(file, 1, "(yaml)", str(exc))]) from exc
+    if not isinstance(doc, _Map):
+        raise FlowError([Problem(file, 1, "(file)", "a flow file must be a YAML mapping")])
+    return _build_flow(doc, file)
+
+
+def load_flow(path: str | Path) -> Flow:
+    """Load and validate one flow file. Raises :class:`FlowError` listing all problems."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FlowError([Problem(str(path), 1, "(file)", f"cannot read: {exc}")]) from exc
+    return parse_flow(text, str(path))
+
+
+def _build_flow(doc: _Map, file: str) -> Flow:
+    c = _Checker(file)
+    known = {
+        "id", "alias", "name", "name_en", "unit", "header", "roles", "starters", "steps",
+        "per_official", "reporting_lines", "cycles",
+    }  # fmt: skip
+    for key in doc:
+        if key not in known:
+            c.add(c.line_of(doc, key), str(key), f"unknown field (known: {', '.join(sorted(known))})")
+
+    flow_id = c.text(doc, "id", "id", required=True)
+    if flow_id and not FLOW_ID.match(flow_id):
+        c.add(c.line_of(doc, "id"), "id", "use lowercase letters, digits and '-'")
+    alias = c.text(doc, "alias", "alias", required=True)
+    if alias and not ALIAS.match(alias):
+        c.add(c.line_of(doc, "alias"), "alias", "one word of letters, digits and '-' (e.g. PK)")
+    name = c.text(doc, "name", "name", required=True)
+    name_en = c.text(doc, "name_en", "name_en", required=False)
+
+    unit = _build_unit(c, doc)
+    header = _build_header(c, doc)
+    roles = _build_roles(c, doc)
+    role_ids = {r.id for r in roles}
+    steps = _build_steps(c, doc, role_ids)
+    starters = _build_starters(c, doc, role_ids, steps)
+    per_official, lines = _build_per_official(c, doc, roles)
+    cycles = _build_cycles(c, doc, role_ids, {s.no for s in steps}, per_official)
+
+    if c.problems:
+        raise FlowError(c.problems)
+    assert flow_id and alias and name and unit and header  # guaranteed when no problems
+    flow = Flow(
+        id=flow_id,
+        alias=alias,
+        name=name,
+        name_en=name_en,
+        unit=unit,
+        header=header,
+        roles=tuple(roles),
+        steps=tuple(steps),
+        starters=starters,
+        per_official=per_official,
+        reporting_lines=lines,
+        cycles=cycles,
+        source=file,
+    )
+    _check_graph(c, doc, flow)
+    if c.problems:
+        raise FlowError(c.problems)
+    return flow
+
+
+def _build_unit(c: _Checker, doc: _Map) -> Unit | None:
+    node = c.mapping(doc, "unit", "unit", required=True)
+    if node is None:
+        return None
+    problems_before = len(c.problems)
+    unit_id = c.text(node, "id", "unit.id", required=True)
+    if unit_id and not FLOW_ID.match(unit_id):
+        c.add(c.line_of(node, "id"), "unit.id", "use lowercase letters, digits and '-'")
+    name = c.text(node, "name", "unit.name", required=True)
+    tz = c.text(node, "timezone", "unit.timezone", required=False) or "Asia/Jakarta"
+    try:
+        tz = resolve_timezone(tz).key
+    except CalendarError as exc:
+        c.add(c.line_of(node, "timezone"), "unit.timezone", str(exc))
+    hours = OfficeHours.default()
+    if "office_hours" in node:
+        raw = node["office_hours"]
+        try:
+            if not isinstance(raw, Mapping):
+                raise CalendarError(f"expected a mapping such as {{mon-thu: '07:30-16:00'}}, "
+                                    f"got {_kind(raw)}")
+            hours = OfficeHours.parse({str(k): v for k, v in raw.items()})
+        except CalendarError as exc:
+            c.add(c.line_of(node, "office_hours"), "unit.office_hours", str(exc))
+    if len(c.problems) > problems_before or not unit_id or not name:
+        return None
+    return Unit(
+        id=unit_id,
+        name=name,
+        instansi=c.text(node, "instansi", "unit.instansi", required=False),
+        subunit=c.text(node, "subunit", "unit.subunit", required=False),
+        address=c.text(node, "address", "unit.address", required=False),
+        timezone=tz,
+        office_hours=hours,
+    )
+
+
+def _build_header(c: _Checker, doc: _Map) -> Header | None:
+    node = c.mapping(doc, "header", "header", required=True)
+    if node is None:
+        return None
+    values: list[tuple[str, str | tuple[str, ...] | None]] = []
+    for key in HEADER_KEYS:
+        field = f"header.{key}"
+        if key not in node:
+            c.add(node.line, field, "required header field is missing (write null if the SOP "
+                                    "leaves it blank)")
+            continue
+        raw = node[key]
+        if key in HEADER_LIST_KEYS and isinstance(raw, list):
+            items = []
+            for i, item in enumerate(raw):
+                if not isinstance(item, str | int | float) or isinstance(item, bool):
+                    c.add(c.line_of(raw, i), f"{field}[{i}]", f"expected text, got {_kind(item)}")
+                else:
+                    items.append(str(item).strip())
+            values.append((key, tuple(items)))
+        elif key in HEADER_LIST_KEYS and isinstance(raw, str):
+            values.append((key, (raw.strip(),)))
+        else:
+            values.append((key, c.text(node, key, field, required=key == "nama_sop")))
+    jumlah: WaktuTotal | None = None
+    if node.get("jumlah_waktu") is not None:
+        try:
+            jumlah = parse_total(str(node["jumlah_waktu"]))
+        except WaktuError as exc:
+            c.add(c.line_of(node, "jumlah_waktu"), "header.jumlah_waktu", str(exc))
+    for key in node:
+        if key not in HEADER_KEYS and key != "jumlah_waktu":
+            c.add(c.line_of(node, key), f"header.{key}", "unknown header field")
+    return Header(values=tuple(values), jumlah_waktu=jumlah)
+
+
+def _build_roles(c: _Checker, doc: _Map) -> list[Role]:
+    seq = c.sequence(doc, "roles", "roles", required=True)
+    roles: list[Role] = []
+    seen: dict[str, int] = {}
+    for i, node in enumerate(seq or []):
+        field = f"roles[{i}]"
+        line = c.line_of(seq, i)
+        if not isinstance(node, _Map):
+            c.add(line, field, f"expected a mapping with id and title, got {_kind(node)}")
+            continue
+        role_id = c.text(node, "id", f"{field}.id", required=True)
+        title = c.text(node, "title", f"{field}.title", required=True)
+        relation = None
+        if node.get("relation") is not None:
+            try:
+                relation = Relation(str(node["relation"]))
+            except ValueError:
+                c.add(c.line_of(node, "relation"), f"{field}.relation",
+                      f"must be one of {', '.join(r.value for r in Relation)}")
+        if role_id is None or title is None:
+            continue
+        if not ROLE_ID.match(role_id):
+            c.add(c.line_of(node, "id"), f"{field}.id", "use lowercase letters, digits and '_'")
+        if role_id in seen:
+            c.add(c.line_of(node, "id"), f"{field}.id",
+                  f"duplicate role id {role_id!r} (first at line {seen[role_id]})")
+            continue
+        seen[role_id] = c.line_of(node, "id")
+        roles.append(Role(role_id, title, c.text(node, "title_en", f"{field}.title_en",
+                                                 required=False), relation))
+    if seq is not None and not roles and not c.problems:
+        c.add(seq.line, "roles", "a flow needs at least one role")
+    return roles
+
+
+def _int_field(c: _Checker, node: _Map, key: str, field: str) -> int | None:
+    value = node.get(key)
+    if isinstance(value, bool) or not isinstance(value, int):
+        c.add(c.line_of(node, key), field, f"expected a whole number, got {_kind(value)}")
+        return None
+    return value
+
+
+def _build_steps(c: _Checker, doc: _Map, role_ids: set[str]) -> list[Step]:
+    seq = c.sequence(doc, "steps", "steps", required=True)
+    steps: list[Step] = []
+    seen: dict[int, int] = {}
+    known = {
+        "no", "title", "title_en", "actor", "kind", "on_revise", "next", "fan_out",
+        "kelengkapan", "waktu", "output", "output_en", "keterangan", "trigger", "when",
+    }  # fmt: skip
+    for i, node in enumerate(seq or []):
+        field = f"steps[{i}]"
+        if not isinstance(node, _Map):
+            c.add(c.line_of(seq, i), field, f"expected a mapping, got {_kind(node)}")
+            continue
+        for key in node:
+            if key not in known:
+                c.add(c.line_of(node, key), f"{field}.{key}", "unknown step field")
+        before = len(c.problems)
+        no = _int_field(c, node, "no", f"{field}.no") if "no" in node else None
+        if "no" not in node:
+            c.add(node.line, f"{field}.no", "required field is missing")
+        if no is not None:
+            field = f"steps[{i}] (no {no})"
+            if no < 1:
+                c.add(c.line_of(node, "no"), f"{field}.no", "step numbers start at 1")
+            elif no in seen:
+                c.add(c.line_of(node, "no"), f"{field}.no",
+                      f"duplicate step number {no} (first at line {seen[no]})")
+            else:
+                seen[no] = c.line_of(node, "no")
+        title = c.text(node, "title", f"{field}.title", required=True)
+        actor = c.text(node, "actor", f"{field}.actor", required=True)
+        if actor is not None and actor not in role_ids:
+            c.add(c.line_of(node, "actor"), f"{field}.actor",
+                  f"unknown actor {actor!r} (roles: {', '.join(sorted(role_ids)) or 'none'})")
+        kind = StepKind.TASK
+        if node.get("kind") is not None:
+            try:
+                kind = StepKind(str(node["kind"]))
+            except ValueError:
+                c.add(c.line_of(node, "kind"), f"{field}.kind", "must be 'task' or 'decision'")
+        waktu: Waktu | None = None
+        if "waktu" not in node:
+            c.add(node.line, f"{field}.waktu", "required field is missing (write '-' for none)")
+        else:
+            try:
+                waktu = parse_waktu(None if node["waktu"] is None else str(node["waktu"]))
+            except WaktuError as exc:
+                c.add(c.line_of(node, "waktu"), f"{field}.waktu", str(exc))
+        on_revise = None
+        if node.get("on_revise") is not None:
+            on_revise = _int_field(c, node, "on_revise", f"{field}.on_revise")
+        if kind is StepKind.DECISION and "on_revise" not in node:
+            c.add(node.line, f"{field}.on_revise",
+                  "a decision step needs on_revise: the earlier step a revision goes back to")
+        if kind is StepKind.TASK and on_revise is not None:
+            c.add(c.line_of(node, "on_revise"), f"{field}.on_revise",
+                  "only decision steps can send work back (set kind: decision)")
+        nxt = None
+        if node.get("next") is not None:
+            if node["next"] == "end":
+                nxt = END
+            else:
+                nxt = _int_field(c, node, "next", f"{field}.next")
+        fan_out = node.get("fan_out", False)
+        if not isinstance(fan_out, bool):
+            c.add(c.line_of(node, "fan_out"), f"{field}.fan_out", "must be true or false")
+            fan_out = False
+        if fan_out and kind is StepKind.DECISION:
+            c.add(c.line_of(node, "fan_out"), f"{field}.fan_out",
+                  "a decision is taken by one official; only task steps can fan out")
+        trigger = Trigger.SEQUENCE
+        if node.get("trigger") is not None:
+            try:
+                trigger = Trigger(str(node["trigger"]))
+            except ValueError:
+                c.add(c.line_of(node, "trigger"), f"{field}.trigger",
+                      "must be 'sequence' (default) or 'event'")
+        if trigger is Trigger.EVENT and kind is StepKind.DECISION:
+            c.add(c.line_of(node, "trigger"), f"{field}.trigger",
+                  "an event-triggered step must be a task")
+        if len(c.problems) > before or no is None or not title or not actor or waktu is None:
+            continue
+        steps.append(
+            Step(
+                no=no,
+                title=title,
+                actor=actor,
+                kind=kind,
+                waktu=waktu,
+                kelengkapan=c.text(node, "kelengkapan", f"{field}.kelengkapan", required=False),
+                output=c.text(node, "output", f"{field}.output", required=False),
+                keterangan=c.text(node, "keterangan", f"{field}.keterangan", required=False),
+                on_revise=on_revise,
+                next=nxt,
+                fan_out=fan_out,
+                trigger=trigger,
+                when=c.text(node, "when", f"{field}.when", required=False),
+                title_en=c.text(node, "title_en", f"{field}.title_en", required=False),
+                output_en=c.text(node, "output_en", f"{field}.output_en", required=False),
+            )
+        )
+    if seq is not None and not any(s.trigger is Trigger.SEQUENCE for s in steps) and not c.problems:
+        c.add(seq.line, "steps", "a flow needs at least one step in its normal sequence")
+    return steps
+
+
+def _build_starters(
+    c: _Checker, doc: _Map, role_ids: set[str], steps: list[Step]
+) -> tuple[str, ...]:
+    seq = c.sequence(doc, "starters", "starters", required=False)
+    if seq is None:
+        first = min((s for s in steps if s.trigger is Trigger.SEQUENCE), key=lambda s: s.no,
+                    default=None)
+        return (first.actor,) if first else ()
+    starters = []
+    for i, item in enumerate(seq):
+        if item not in role_ids:
+            c.add(c.line_of(seq, i), f"starters[{i}]", f"unknown role {item!r}")
+        else:
+            starters.append(str(item))
+    return tuple(starters)
+
+
+def _build_per_official(
+    c: _Checker, doc: _Map, roles: list[Role]
+) -> tuple[PerOfficial | None, tuple[ReportingLine, ...]]:
+    role_ids = {r.id for r in roles}
+    lines: list[ReportingLine] = []
+    seq = c.sequence(doc, "reporting_lines", "reporting_lines", required=False)
+    for i, node in enumerate(seq or []):
+        field = f"reporting_lines[{i}]"
+        if not isinstance(node, _Map):
+            c.add(c.line_of(seq, i), field, "expected {role: ..., atasan: ...}")
+            continue
+        role = c.text(node, "role", f"{field}.role", required=True)
+        atasan = c.text(node, "atasan", f"{field}.atasan", required=True)
+        for key, value in (("role", role), ("atasan", atasan)):
+            if value is not None and value not in role_ids:
+                c.add(c.line_of(node, key), f"{field}.{key}", f"unknown role {value!r}")
+        if role and atasan:
+            if any(line.role == role for line in lines):
+                c.add(c.line_of(node, "role"), f"{field}.role",
+                      f"{role!r} already has an atasan")
+            lines.append(ReportingLine(role, atasan))
+    node = c.mapping(doc, "per_official", "per_official", required=False)
+    if node is None:
+        for r in roles:
+            if r.relation is not None:
+                c.add(doc.key_lines.get("roles", 1), f"roles ({r.id}).relation",
+                      "relation is only meaningful in a per_official flow")
+        return None, tuple(lines)
+    subject = c.text(node, "subject", "per_official.subject", required=True)
+    atasan = c.text(node, "atasan", "per_official.atasan", required=True)
+    by_id = {r.id: r for r in roles}
+    for key, value, relation in (("subject", subject, Relation.SUBJECT),
+                                 ("atasan", atasan, Relation.ATASAN)):
+        if value is None:
+            continue
+        if value not in by_id:
+            c.add(c.line_of(node, key), f"per_official.{key}", f"unknown role {value!r}")
+        elif by_id[value].relation is not relation:
+            c.add(c.line_of(node, key), f"per_official.{key}",
+                  f"role {value!r} must be declared with relation: {relation.value}")
+    levels_seq = c.sequence(node, "levels", "per_official.levels", required=True)
+    levels: list[str] = []
+    for i, item in enumerate(levels_seq or []):
+        field = f"per_official.levels[{i}]"
+        if item not in role_ids:
+            c.add(c.line_of(levels_seq, i), field, f"unknown role {item!r}")
+        elif not any(line.role == item for line in lines):
+            c.add(c.line_of(levels_seq, i), field,
+                  f"no reporting line says who the atasan of {item!r} is")
+        else:
+            levels.append(str(item))
+    if subject is None or atasan is None or not levels:
+        return None, tuple(lines)
+    return PerOfficial(subject, atasan, tuple(levels)), tuple(lines)
+
+
+def _build_cycles(
+    c: _Checker, doc: _Map, role_ids: set[str], step_nos: set[int],
+    per_official: PerOfficial | None,
+) -> tuple[Cycle, ...]:
+    seq = c.sequence(doc, "cycles", "cycles", required=False)
+    cycles: list[Cycle] = []
+    for i, node in enumerate(seq or []):
+        field = f"cycles[{i}]"
+        if not isinstance(node, _Map):
+            c.add(c.line_of(seq, i), field, f"expected a mapping, got {_kind(node)}")
+            continue
+        before = len(c.problems)
+        cycle_id = c.text(node, "id", f"{field}.id", required=True)
+        name = c.text(node, "name", f"{field}.name", required=True)
+        period = None
+        try:
+            period = Period(str(node.get("period")))
+        except ValueError:
+            c.add(c.line_of(node, "period"), f"{field}.period",
+                  f"must be one of {', '.join(p.value for p in Period)}")
+        steps_seq = c.sequence(node, "steps", f"{field}.steps", required=True)
+        nos = []
+        for j, no in enumerate(steps_seq or []):
+            if no not in step_nos:
+                c.add(c.line_of(steps_seq, j), f"{field}.steps[{j}]", f"no step {no!r}")
+            else:
+                nos.append(int(no))
+        due = c.mapping(node, "due", f"{field}.due", required=True)
+        days = None
+        if due is not None:
+            if "working_days_after_period_end" not in due:
+                c.add(due.line, f"{field}.due.working_days_after_period_end",
+                      "required field is missing")
+            else:
+                days = _int_field(c, due, "working_days_after_period_end",
+                                  f"{field}.due.working_days_after_period_end")
+                if days is not None and days < 0:
+                    c.add(c.line_of(due, "working_days_after_period_end"),
+                          f"{field}.due.working_days_after_period_end", "must be 0 or more")
+        applies = c.text(node, "applies_to", f"{field}.applies_to", required=True)
+        if applies == "subject" and per_official is None:
+            c.add(c.line_of(node, "applies_to"), f"{field}.applies_to",
+                  "'subject' needs a per_official flow")
+        elif applies is not None and applies != "subject" and applies not in role_ids:
+            c.add(c.line_of(node, "applies_to"), f"{field}.applies_to",
+                  f"unknown role {applies!r} (or 'subject')")
+        if len(c.problems) > before or not (cycle_id and name and period and applies):
+            continue
+        if days is None:
+            continue
+        cycles.append(Cycle(cycle_id, name, period, tuple(nos), days, applies,
+                            c.text(node, "done_when", f"{field}.done_when", required=False)))
+    return tuple(cycles)
+
+
+def _check_graph(c: _Checker, doc: _Map, flow: Flow) -> None:
+    """Checks that need the whole step table: revise targets, next targets, reachability."""
+    seq_node = doc["steps"]
+    lines: dict[int, tuple[int, _Map]] = {}
+    for i, node in enumerate(seq_node):
+        if isinstance(node, _Map) and isinstance(node.get("no"), int):
+            lines.setdefault(node["no"], (i, node))
+
+    def where(no: int, key: str) -> tuple[int, str]:
+        i, node = lines[no]
+        return c.line_of(node, key), f"steps[{i}] (no {no}).{key}"
+
+    for step in flow.steps:
+        if step.on_revise is not None:
+            line, field = where(step.no, "on_revise")
+            if not flow.has_step(step.on_revise):
+                c.add(line, field, f"revise target {step.on_revise} does not exist")
+            elif step.on_revise >= step.no:
+                c.add(line, field, f"revise target {step.on_revise} must be an earlier step "
+                                   f"than {step.no}")
+            elif flow.step(step.on_revise).trigger is Trigger.EVENT:
+                c.add(line, field, f"revise target {step.on_revise} is an event-triggered step")
+        if step.next not in (None, END):
+            line, field = where(step.no, "next")
+            if not flow.has_step(step.next):
+                c.add(line, field, f"next step {step.next} does not exist")
+            elif step.next <= step.no:
+                c.add(line, field, "next must be a later step (use a decision's on_revise "
+                                   "to go back)")
+        if step.trigger is Trigger.EVENT and step.next is not None:
+            line, field = where(step.no, "next")
+            c.add(line, field, "an event-triggered step does not continue the sequence")
+    if c.problems:
+        return
+    reachable: set[int] = set()
+    todo = [flow.first_step.no]
+    while todo:
+        no = todo.pop()
+        if no in reachable:
+            continue
+        reachable.add(no)
+        nxt = flow.successor(no)
+        if nxt is not None:
+            todo.append(nxt.no)
+        if flow.step(no).on_revise is not None:
+            todo.append(flow.step(no).on_revise)
+    for step in flow.sequence:
+        if step.no not in reachable:
+            line, field = where(step.no, "no")
+            c.add(line, field, f"step {step.no} can never be reached from step "
+                               f"{flow.first_step.no}")
+    if flow.header.jumlah_waktu is not None and flow.header.jumlah_waktu != flow.total_waktu:
+        node = doc["header"]
+        c.add(c.line_of(node, "jumlah_waktu"), "header.jumlah_waktu",
+              f"the SOP prints {flow.header.jumlah_waktu} but the steps add up to "
+              f"{flow.total_waktu}")
+
+
+# --- a directory of flows ---------------------------------------------------------------
+
+
+def flow_files(directory: str | Path) -> list[Path]:
+    """The flow files in a directory, in a stable order."""
+    directory = Path(directory)
+    return sorted(p for p in directory.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+
+
+def load_flows(directory: str | Path) -> list[Flow]:
+    """Load every flow file in `directory`; problems in any file are all raised together."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise FlowError([Problem(str(directory), 1, "(directory)", "no such directory")])
+    problems: list[Problem] = []
+    flows: list[Flow] = []
+    files = flow_files(directory)
+    if not files:
+        problems.append(Problem(str(directory), 1, "(directory)", "no flow files (*.yaml) here"))
+    for path in files:
+        try:
+            flows.append(load_flow(path))
+        except FlowError as exc:
+            problems.extend(exc.problems)
+    problems.extend(_cross_file_problems(flows))
+    if problems:
+        raise FlowError(problems)
+    return flows
+
+
+def _cross_file_problems(flows: list[Flow]) -> list[Problem]:
+    """Ids unique across files; aliases unique per unit; one unit described one way."""
+    problems: list[Problem] = []
+    by_id: dict[str, Flow] = {}
+    by_alias: dict[tuple[str, str], Flow] = {}
+    units: dict[str, Flow] = {}
+    for flow in flows:
+        if flow.id in by_id:
+            problems.append(Problem(flow.source, 1, "id",
+                                    f"flow id {flow.id!r} is also used by {by_id[flow.id].source}"))
+        by_id.setdefault(flow.id, flow)
+        key = (flow.unit.id, flow.alias.casefold())
+        if key in by_alias:
+            problems.append(Problem(flow.source, 1, "alias",
+                                    f"alias {flow.alias!r} is already used in unit "
+                                    f"{flow.unit.id!r} by {by_alias[key].source}"))
+        by_alias.setdefault(key, flow)
+        other = units.setdefault(flow.unit.id, flow)
+        if other is not flow and other.unit != flow.unit:
+            problems.append(Problem(flow.source, 1, "unit",
+                                    f"unit {flow.unit.id!r} is described differently in "
+                                    f"{other.source}"))
+    return problems

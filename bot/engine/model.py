@@ -1,0 +1,274 @@
+"""The flow model: an SOP as the engine sees it, validated once when loaded.
+
+A :class:`Flow` is the *definition* (the signed SOP); a running case of it is an
+:class:`~bot.engine.instance.Instance`. Everything here is immutable.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
+
+from bot.engine.calendar import OfficeHours, WorkCalendar
+from bot.engine.waktu import Waktu, WaktuTotal
+
+#: Header keys every flow file must carry (value may be null when the SOP leaves it blank).
+HEADER_KEYS: tuple[str, ...] = (
+    "nomor_sop",
+    "tanggal_pembuatan",
+    "tanggal_revisi",
+    "tanggal_pengesahan",
+    "tanggal_efektif",
+    "disahkan_oleh",
+    "nama_sop",
+    "dasar_hukum",
+    "kualifikasi_pelaksana",
+    "keterkaitan",
+    "peralatan_perlengkapan",
+    "peringatan",
+    "pencatatan_pendataan",
+)
+
+#: Header keys that hold lists of items (a single string is accepted as a one-item list).
+HEADER_LIST_KEYS: frozenset[str] = frozenset(
+    {
+        "dasar_hukum",
+        "kualifikasi_pelaksana",
+        "keterkaitan",
+        "peralatan_perlengkapan",
+        "peringatan",
+        "pencatatan_pendataan",
+    }
+)
+
+
+class StepKind(enum.StrEnum):
+    """A task is done and handed on; a decision (◇) is approved or sent back."""
+
+    TASK = "task"
+    DECISION = "decision"
+
+
+class Trigger(enum.StrEnum):
+    """How a step becomes active: in the normal sequence, or by an outside event."""
+
+    SEQUENCE = "sequence"
+    EVENT = "event"
+
+
+class Relation(enum.StrEnum):
+    """Roles of a per-official procedure that are bound to one person per instance."""
+
+    SUBJECT = "subject"  # the official the instance runs for (pegawai)
+    ATASAN = "atasan"  # that official's direct superior (atasan langsung)
+
+
+class Period(enum.StrEnum):
+    """The period of a recurring duty (siklus)."""
+
+    QUARTER = "quarter"  # triwulan
+    SEMESTER = "semester"
+    YEAR = "year"
+
+
+#: `next: end` in a flow file: the flow is finished after this step.
+END = 0
+
+
+@dataclass(frozen=True)
+class Role:
+    """A Pelaksana column of the SOP (a jabatan)."""
+
+    id: str
+    title: str
+    title_en: str | None = None
+    relation: Relation | None = None
+
+
+@dataclass(frozen=True)
+class Step:
+    """One row of the SOP's step table (uraian prosedur + mutu baku)."""
+
+    no: int
+    title: str
+    actor: str
+    kind: StepKind
+    waktu: Waktu
+    kelengkapan: str | None = None
+    output: str | None = None
+    keterangan: str | None = None
+    on_revise: int | None = None
+    next: int | None = None  # None: the following step of the sequence; END: finish
+    fan_out: bool = False
+    trigger: Trigger = Trigger.SEQUENCE
+    when: str | None = None
+    title_en: str | None = None
+    output_en: str | None = None
+
+    @property
+    def is_decision(self) -> bool:
+        """Whether this is a ◇ step (approve / revise)."""
+        return self.kind is StepKind.DECISION
+
+
+@dataclass(frozen=True)
+class Unit:
+    """The office (OPD, kecamatan, sekretariat …) that owns the SOP."""
+
+    id: str
+    name: str
+    instansi: str | None = None
+    subunit: str | None = None
+    address: str | None = None
+    timezone: str = "Asia/Jakarta"
+    office_hours: OfficeHours = field(default_factory=OfficeHours.default)
+
+    def calendar(self) -> WorkCalendar:
+        """The unit's working-day calendar (time zone, office hours, holidays)."""
+        return _calendar(self.timezone, self.office_hours)
+
+
+@lru_cache(maxsize=64)
+def _calendar(timezone: str, office_hours: OfficeHours) -> WorkCalendar:
+    # One calendar per (zone, hours): its holiday tables are cached inside it.
+    return WorkCalendar(timezone, office_hours)
+
+
+@dataclass(frozen=True)
+class Header:
+    """The SOP's identity block, as written on the signed document."""
+
+    values: tuple[tuple[str, str | tuple[str, ...] | None], ...]
+    jumlah_waktu: WaktuTotal | None = None
+
+    def get(self, key: str) -> str | tuple[str, ...] | None:
+        """The value of one header field (None when the SOP leaves it blank)."""
+        return dict(self.values).get(key)
+
+
+@dataclass(frozen=True)
+class ReportingLine:
+    """`role` reports to `atasan` (both org roles of the unit)."""
+
+    role: str
+    atasan: str
+
+
+@dataclass(frozen=True)
+class PerOfficial:
+    """A procedure run once per official, between the official and the direct superior."""
+
+    subject: str
+    atasan: str
+    levels: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Cycle:
+    """A recurring duty declared by the SOP (triwulan measurement, semester report …)."""
+
+    id: str
+    name: str
+    period: Period
+    steps: tuple[int, ...]
+    due_working_days_after_period_end: int
+    applies_to: str
+    done_when: str | None = None
+
+
+@dataclass(frozen=True)
+class Flow:
+    """A validated SOP definition. Build it with :func:`bot.engine.loader.load_flow`."""
+
+    id: str
+    alias: str
+    name: str
+    unit: Unit
+    header: Header
+    roles: tuple[Role, ...]
+    steps: tuple[Step, ...]
+    starters: tuple[str, ...]
+    name_en: str | None = None
+    per_official: PerOfficial | None = None
+    reporting_lines: tuple[ReportingLine, ...] = ()
+    cycles: tuple[Cycle, ...] = ()
+    source: str = ""
+
+    @cached_property
+    def _steps_by_no(self) -> dict[int, Step]:
+        return {s.no: s for s in self.steps}
+
+    @cached_property
+    def _roles_by_id(self) -> dict[str, Role]:
+        return {r.id: r for r in self.roles}
+
+    def step(self, no: int) -> Step:
+        """The step with that number (KeyError if there is none)."""
+        return self._steps_by_no[no]
+
+    def has_step(self, no: int) -> bool:
+        """Whether a step with that number exists."""
+        return no in self._steps_by_no
+
+    def role(self, role_id: str) -> Role:
+        """The role with that id (KeyError if there is none)."""
+        return self._roles_by_id[role_id]
+
+    def has_role(self, role_id: str) -> bool:
+        """Whether the flow declares that role."""
+        return role_id in self._roles_by_id
+
+    @cached_property
+    def sequence(self) -> tuple[Step, ...]:
+        """The steps of the normal sequence (event-triggered steps excluded), in order."""
+        return tuple(
+            sorted((s for s in self.steps if s.trigger is Trigger.SEQUENCE), key=lambda s: s.no)
+        )
+
+    @property
+    def first_step(self) -> Step:
+        """Where every instance starts."""
+        return self.sequence[0]
+
+    def successor(self, no: int) -> Step | None:
+        """The step after `no` when it is completed or approved (None: the flow is done)."""
+        step = self.step(no)
+        if step.next == END:
+            return None
+        if step.next is not None:
+            return self.step(step.next)
+        later = [s for s in self.sequence if s.no > no]
+        return later[0] if later else None
+
+    def position(self, no: int) -> int:
+        """1-based position of a sequence step, for "langkah n dari N"."""
+        for i, s in enumerate(self.sequence, start=1):
+            if s.no == no:
+                return i
+        raise KeyError(no)
+
+    @cached_property
+    def total_waktu(self) -> WaktuTotal:
+        """The SOP's "Jumlah Waktu": standard times of the normal sequence, summed per unit."""
+        return WaktuTotal.of(s.waktu for s in self.sequence)
+
+    @property
+    def is_per_official(self) -> bool:
+        """Whether the procedure runs once per official (pegawai ↔ atasan)."""
+        return self.per_official is not None
+
+    def atasan_role_of(self, role_id: str) -> str | None:
+        """The org role that `role_id` reports to, from the declared reporting lines."""
+        for line in self.reporting_lines:
+            if line.role == role_id:
+                return line.atasan
+        return None
+
+    def relation_role(self, relation: Relation) -> str | None:
+        """The procedure role bound to the subject or the atasan of an instance."""
+        for r in self.roles:
+            if r.relation is relation:
+                return r.id
+        return None
+
