@@ -11,7 +11,7 @@ from __future__ import annotations
 import gettext
 import io
 import os
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
@@ -39,7 +39,7 @@ def normalize_language(code: str | None, default: str = DEFAULT_LANGUAGE) -> str
     return default
 
 
-@lru_cache(maxsize=None)
+@cache
 def translations(language: str) -> gettext.NullTranslations:
     """The compiled catalog for a language (NullTranslations when there is none)."""
     po = locales_dir() / language / "LC_MESSAGES" / f"{DOMAIN}.po"
@@ -78,6 +78,6 @@ def translator(language: str | None = None) -> Translator:
     return Translator(language or os.environ.get("SOPBOT_LANGUAGE") or DEFAULT_LANGUAGE)
 
 
-def N_(message: str) -> str:  # noqa: N802 - the gettext convention
+def N_(message: str) -> str:
     """Mark a string for extraction without translating it here."""
     return message

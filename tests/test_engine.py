@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -29,39 +30,7 @@ from bot.engine.loader import parse_flow
 from bot.engine.model import Flow
 from tests.conftest import WIB
 
-MINI = """
-id: mini
-alias: MINI
-name: Mini SOP
-unit: {id: kantor, name: Kantor Uji}
-header:
-  nomor_sop: "1"
-  tanggal_pembuatan: null
-  tanggal_revisi: null
-  tanggal_pengesahan: null
-  tanggal_efektif: null
-  disahkan_oleh: Kepala
-  nama_sop: Mini SOP
-  dasar_hukum: []
-  kualifikasi_pelaksana: []
-  keterkaitan: []
-  peralatan_perlengkapan: []
-  peringatan: []
-  pencatatan_pendataan: []
-roles:
-  - {id: kepala, title: Kepala}
-  - {id: sekretaris, title: Sekretaris}
-  - {id: staf, title: Staf}
-  - {id: bidang, title: Kepala Bidang}
-steps:
-  - {no: 1, title: Memerintahkan, actor: kepala, waktu: 10 Menit}
-  - {no: 2, title: Mengonsep, actor: staf, waktu: 2 Jam, output: Konsep}
-  - {no: 3, title: Mengisi per bidang, actor: bidang, waktu: 1 Hari, fan_out: true}
-  - {no: 4, title: Mengoreksi, actor: sekretaris, kind: decision, on_revise: 2, waktu: 1 Jam}
-  - {no: 5, title: Menandatangani, actor: kepala, kind: decision, on_revise: 2, waktu: 10 Menit}
-  - {no: 6, title: Revisi bila mutasi, actor: staf, waktu: 60 Menit, trigger: event,
-     when: mutasi pejabat}
-"""
+MINI = (Path(__file__).parent / "data" / "mini.yaml").read_text(encoding="utf-8")
 
 HOLDERS = {
     "kepala": ["ka"],
@@ -381,7 +350,8 @@ ACTIONS = st.lists(
 )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(actions=ACTIONS)
 def test_random_actions_keep_the_instance_consistent_and_approvals_finish_it(
     engine: Engine, actions: list[tuple[str, int]]

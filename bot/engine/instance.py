@@ -30,7 +30,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.engine.calendar import WorkCalendar
-from bot.engine.model import Flow, Relation, Step, StepKind, Trigger
+from bot.engine.model import Flow, Relation, Step, Trigger
 from bot.engine.waktu import WaktuTotal
 
 #: Version of the stored form of an instance (see :meth:`Instance.to_dict`).

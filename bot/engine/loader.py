@@ -23,8 +23,8 @@ from bot.engine.model import (
     Cycle,
     Flow,
     Header,
-    PerOfficial,
     Period,
+    PerOfficial,
     Relation,
     ReportingLine,
     Role,
@@ -188,7 +188,7 @@ def _kind(value: Any) -> str:
 def parse_flow(text: str, file: str = "<flow>") -> Flow:
     """Parse and validate one flow file's text. Raises :class:`FlowError` listing all problems."""
     try:
-        doc = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - _LineLoader is a SafeLoader
+        doc = yaml.load(text, Loader=_LineLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
@@ -218,7 +218,8 @@ def _build_flow(doc: _Map, file: str) -> Flow:
     }  # fmt: skip
     for key in doc:
         if key not in known:
-            c.add(c.line_of(doc, key), str(key), f"unknown field (known: {', '.join(sorted(known))})")
+            c.add(c.line_of(doc, key), str(key),
+                  f"unknown field (known: {', '.join(sorted(known))})")
 
     flow_id = c.text(doc, "id", "id", required=True)
     if flow_id and not FLOW_ID.match(flow_id):
@@ -307,7 +308,7 @@ def _build_header(c: _Checker, doc: _Map) -> Header | None:
     for key in HEADER_KEYS:
         field = f"header.{key}"
         if key not in node:
-            c.add(node.line, field, "required header field is missing (write null if the SOP "
+            c.add(c.line_of(doc, "header"), field, "required header field is missing (write null if the SOP "
                                     "leaves it blank)")
             continue
         raw = node[key]
@@ -436,11 +437,10 @@ def _build_steps(c: _Checker, doc: _Map, role_ids: set[str]) -> list[Step]:
             c.add(c.line_of(node, "on_revise"), f"{field}.on_revise",
                   "only decision steps can send work back (set kind: decision)")
         nxt = None
-        if node.get("next") is not None:
-            if node["next"] == "end":
-                nxt = END
-            else:
-                nxt = _int_field(c, node, "next", f"{field}.next")
+        if node.get("next") == "end":
+            nxt = END
+        elif node.get("next") is not None:
+            nxt = _int_field(c, node, "next", f"{field}.next")
         fan_out = node.get("fan_out", False)
         if not isinstance(fan_out, bool):
             c.add(c.line_of(node, "fan_out"), f"{field}.fan_out", "must be true or false")

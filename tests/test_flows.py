@@ -1,0 +1,138 @@
+"""The real flow files: they load, they say what the SOPs say, and each runs end to end."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from bot.engine.instance import Actor, Engine, FlowCompleted, RevisionRequested, Status
+from bot.engine.loader import flow_files
+from bot.engine.model import HEADER_KEYS, Flow, Trigger
+from tests.conftest import FLOWS_DIR, WIB
+from tests.flowdriver import run_golden_path
+
+FLOW_IDS = [
+    "pk-kesbangpol-jateng",
+    "pk-kec-neglasari",
+    "pk-inspektorat-nganjuk",
+    "pengumpulan-data-kinerja-dprd-nganjuk",
+    "pk-kec-sooko",
+]
+
+
+def test_every_file_in_flows_loads(all_flows: dict[str, Flow]) -> None:
+    assert len(flow_files(FLOWS_DIR)) == len(all_flows) == 5
+    assert sorted(all_flows) == sorted(FLOW_IDS)
+
+
+@pytest.mark.parametrize("flow_id", FLOW_IDS)
+def test_header_is_complete_and_every_step_is_described(
+    all_flows: dict[str, Flow], flow_id: str
+) -> None:
+    flow = all_flows[flow_id]
+    assert [key for key, _ in flow.header.values] == list(HEADER_KEYS)
+    assert flow.header.get("nama_sop")
+    for step in flow.steps:
+        assert step.title and step.actor and flow.has_role(step.actor)
+        assert step.title_en, f"step {step.no} has no English rendering"
+    # every flow has a decision, so every flow can show a revision loop
+    assert any(s.is_decision for s in flow.steps)
+
+
+# (flow, decisions to send back once, holders per role, expected order of active steps)
+GOLDEN = {
+    "pk-kesbangpol-jateng": (
+        [9], {},
+        [1, 2, 3, 4, 5, 6, 7, 8, 9, 8, 9, 10, 11, 12, 13],
+    ),
+    "pk-kec-neglasari": (
+        [8], {"pejabat_unit_kerja": 3},
+        [1, 2, 3, 4, 5, 6, 7, 8, 7, 8, 9],
+    ),
+    "pk-inspektorat-nganjuk": (
+        [5], {"pejabat_eselon": 2},
+        [1, 2, 3, 4, 5, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15],
+    ),
+    "pengumpulan-data-kinerja-dprd-nganjuk": (
+        [2], {},
+        [1, 2, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14],
+    ),
+    "pk-kec-sooko": (
+        [7], {},
+        [1, 2, 3, 4, 5, 6, 7, 6, 7, 8],
+    ),
+}
+
+
+@pytest.mark.parametrize("flow_id", FLOW_IDS)
+def test_golden_path_with_one_revision_loop(
+    all_flows: dict[str, Flow], flow_id: str, monday_morning
+) -> None:
+    revise_at, per_role, expected = GOLDEN[flow_id]
+    flow = all_flows[flow_id]
+    per_official = {}
+    if flow.is_per_official:
+        per_official = {"subject": "staf-1", "atasan": "kasubag-1"}
+    order, inst, log = run_golden_path(flow, monday_morning, revise_once_at=revise_at,
+                                       per_role=per_role, **per_official)
+    assert order == expected
+    assert inst.status is Status.COMPLETED
+    revisions = [e for t in log for e in t.events if isinstance(e, RevisionRequested)]
+    assert [(r.step_no, r.back_to) for r in revisions] == [
+        (no, flow.step(no).on_revise) for no in revise_at]
+    assert isinstance(log[-1].events[-1], FlowCompleted)
+    # every transition by an official is recorded as a disposition
+    assert all(t.disposition is not None for t in log)
+
+
+def test_neglasari_total_matches_the_sop(all_flows: dict[str, Flow]) -> None:
+    flow = all_flows["pk-kec-neglasari"]
+    assert str(flow.total_waktu) == "5 Hari 6 Jam 35 Menit"
+    assert flow.header.jumlah_waktu == flow.total_waktu
+
+
+def test_fan_out_steps(all_flows: dict[str, Flow]) -> None:
+    fan = {(f.id, s.no, s.actor) for f in all_flows.values() for s in f.steps if s.fan_out}
+    assert fan == {("pk-kec-neglasari", 7, "pejabat_unit_kerja"),
+                   ("pk-inspektorat-nganjuk", 7, "pejabat_eselon")}
+
+
+def test_inspektorat_revision_after_mutasi_is_event_triggered(
+    all_flows: dict[str, Flow], monday_morning
+) -> None:
+    flow = all_flows["pk-inspektorat-nganjuk"]
+    step = flow.step(16)
+    assert step.trigger is Trigger.EVENT and "mutasi" in (step.when or "").lower()
+    assert 16 not in [s.no for s in flow.sequence]
+    _, inst, _ = run_golden_path(flow, monday_morning, per_role={"pejabat_eselon": 2})
+    engine = Engine(flow)
+    later = monday_morning + timedelta(days=90)
+    t = engine.trigger(inst, 16, by=Actor.of("sek", "sekretaris"), now=later, holders={},
+                       reason="Mutasi Kepala Bidang Investigasi")
+    assert [s.no for s in t.instance.side] == [16]
+    done = engine.complete(t.instance, by=Actor.of("f1", "fungsional"),
+                           now=later + timedelta(minutes=30), holders={})
+    assert done.instance.side == [] and done.instance.status is Status.COMPLETED
+
+
+def test_dprd_declares_reporting_lines_and_cycles(all_flows: dict[str, Flow]) -> None:
+    flow = all_flows["pengumpulan-data-kinerja-dprd-nganjuk"]
+    assert flow.per_official is not None
+    assert flow.per_official.levels == ("kabag", "kasubag", "staf")
+    assert [flow.atasan_role_of(r) for r in ("staf", "kasubag", "kabag", "sekwan")] == [
+        "kasubag", "kabag", "sekwan", None]
+    cycles = {c.id: c for c in flow.cycles}
+    assert set(cycles) == {"triwulan", "semester", "tahunan"}
+    assert cycles["triwulan"].period.value == "quarter" and cycles["triwulan"].steps == (13,)
+    assert cycles["semester"].period.value == "semester"
+    assert cycles["tahunan"].steps == (14,)
+
+
+def test_deadlines_follow_the_unit_calendar(all_flows: dict[str, Flow]) -> None:
+    """The 4-day analysis step of Kesbangpol started before Idul Fitri 2026 skips the leave."""
+    flow = all_flows["pk-kesbangpol-jateng"]
+    engine = Engine(flow)
+    start = datetime(2026, 3, 16, 9, 0, tzinfo=WIB)  # Monday before Nyepi and Lebaran
+    assert engine.calendar.due(start, flow.step(7).waktu) == datetime(2026, 3, 27, 9, 0,
+                                                                       tzinfo=WIB)
