@@ -150,6 +150,22 @@ class TestTasks:
         assert isinstance(activated, StepActivated) and activated.attachments == ("file-1",)
 
 
+    def test_attach_without_deciding_then_documents_travel_on(self, engine: Engine) -> None:
+        inst = to_step(engine, 2)
+        t = engine.attach(inst, by=STAF2, now=at(9), attachments=["draft.docx"], note="draf")
+        assert t.events == () and t.disposition is not None
+        assert (t.disposition.action, t.disposition.attachments) == (Action.ATTACH,
+                                                                     ("draft.docx",))
+        assert t.instance.current is not None and t.instance.current.no == 2
+        with pytest.raises(NotAllowed):
+            engine.attach(inst, by=SEK, now=at(9), attachments=["x"])
+        with pytest.raises(WrongState, match="nothing to attach"):
+            engine.attach(inst, by=STAF, now=at(9), attachments=[])
+        done = engine.complete(t.instance, by=STAF, now=at(10), holders=HOLDERS)
+        activated = done.events[-1]
+        assert isinstance(activated, StepActivated) and activated.attachments == ("draft.docx",)
+
+
 class TestFanOut:
     def test_every_holder_must_complete_before_the_flow_moves_on(self, engine: Engine) -> None:
         inst = to_step(engine, 3)
@@ -206,6 +222,7 @@ class TestDecisions:
         assert isinstance(act, StepActivated) and act.step_no == 2
         assert act.note == "Target IKU belum sesuai Renstra"
         assert t.instance.current is not None and t.instance.current.round == 2
+        assert t.disposition is not None and t.disposition.round == 1
         assert t.disposition is not None and t.disposition.action is Action.REVISE
         assert t.disposition.note == "Target IKU belum sesuai Renstra"
         # forward again: 2 -> 3 (fan-out anew) -> 4 -> 5

@@ -54,6 +54,7 @@ class Action(enum.StrEnum):
     REVISE = "revise"
     CANCEL = "cancel"
     TRIGGER = "trigger"
+    ATTACH = "attach"
 
 
 # --- errors ---------------------------------------------------------------------------------
@@ -182,12 +183,14 @@ class Disposition:
     at: datetime
     note: str | None = None
     attachments: tuple[str, ...] = ()
+    round: int = 1  # which activation of the step this decision was taken on
 
     def to_dict(self) -> dict[str, Any]:
         """The stored form (JSON-friendly)."""
         return {
             "instance_id": self.instance_id,
             "step_no": self.step_no,
+            "round": self.round,
             "action": self.action.value,
             "member": self.member,
             "role": self.role,
@@ -208,6 +211,7 @@ class Disposition:
             at=datetime.fromisoformat(data["at"]),
             note=data.get("note"),
             attachments=tuple(data.get("attachments") or ()),
+            round=int(data.get("round", 1)),
         )
 
 
@@ -483,7 +487,7 @@ class Engine:
         inst = copy.deepcopy(inst)
         back = self.flow.step(step.on_revise)  # type: ignore[arg-type]  # validated at load
         disp = Disposition(inst.id, step.no, Action.REVISE, by.member, role, now, reason,
-                           tuple(attachments))
+                           tuple(attachments), target.round)
         events: list[Event] = [RevisionRequested(inst.id, now, step.no, back.no, by.member, reason)]
         events.append(self._activate(inst, back, now, holders, note=reason,
                                      attachments=tuple(attachments)))
@@ -500,13 +504,14 @@ class Engine:
             raise NotAllowed(f"only those who may start {self.flow.alias} may cancel it")
         inst = copy.deepcopy(inst)
         step_no = inst.current.no if inst.current else self.flow.first_step.no
+        round_no = inst.current.round if inst.current else 1
         inst.status = Status.CANCELLED
         inst.current = None
         inst.side = []
         inst.finished_at = now
         reason = (reason or "").strip() or None
         disp = Disposition(inst.id, step_no, Action.CANCEL, by.member,
-                           _acting_role(self.flow.starters, by), now, reason)
+                           _acting_role(self.flow.starters, by), now, reason, round=round_no)
         return Transition(inst, (FlowCancelled(inst.id, now, by.member, reason),), disp)
 
     def trigger(
@@ -540,8 +545,35 @@ class Engine:
         inst = copy.deepcopy(inst)
         event = self._activate(inst, step, now, holders, note=reason, side=True)
         role = _acting_role((step.actor, *flow.starters), by)
-        disp = Disposition(inst.id, step_no, Action.TRIGGER, by.member, role, now, reason)
+        disp = Disposition(inst.id, step_no, Action.TRIGGER, by.member, role, now, reason,
+                           round=inst.rounds[step_no])
         return Transition(inst, (event,), disp)
+
+    def attach(
+        self,
+        inst: Instance,
+        *,
+        by: Actor,
+        now: datetime,
+        attachments: Sequence[str],
+        step_no: int | None = None,
+        note: str | None = None,
+    ) -> Transition:
+        """Attach documents to an active step without deciding it; they travel onwards."""
+        _aware(now)
+        if not attachments:
+            raise WrongState("nothing to attach")
+        target = self._target(inst, step_no)
+        step = self.flow.step(target.no)
+        role = self._check_may_act(inst, target, step, by)
+        inst = copy.deepcopy(inst)
+        active = inst.active(target.no)
+        assert active is not None
+        active.attachments.extend(attachments)
+        note = (note or "").strip() or None
+        disp = Disposition(inst.id, step.no, Action.ATTACH, by.member, role, now, note,
+                           tuple(attachments), active.round)
+        return Transition(inst, (), disp)
 
     # -- internals ---------------------------------------------------------------------
 
@@ -607,7 +639,7 @@ class Engine:
         target = inst.active(target.no)  # the copy's
         assert target is not None
         disp = Disposition(inst.id, step.no, action, by.member, role, now, note,
-                           tuple(attachments))
+                           tuple(attachments), target.round)
         target.attachments.extend(attachments)
         if not target.anyone and len(target.pending) > 1:
             target.pending.remove(by.member)
