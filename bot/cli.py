@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -109,6 +110,121 @@ def cmd_flows_show(args: argparse.Namespace, t: Translator) -> int:
     return 0
 
 
+def _setup_logging() -> None:
+    logging.basicConfig(
+        level=os.environ.get("SOPBOT_LOG_LEVEL", "INFO").upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # httpx logs every request URL, and URLs carry the bot token: keep it quiet.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+def cmd_run(args: argparse.Namespace, t: Translator) -> int:
+    """Start the bot (long polling)."""
+    from bot.config import ConfigError, settings_from_env
+    from bot.services import Services
+    from bot.storage import Store, StoreError
+    from bot.tg.app import ALLOWED_UPDATES, build_application
+
+    try:
+        settings = settings_from_env(os.environ)
+    except ConfigError as exc:
+        print(t.gettext("sopbot cannot start; fix these settings:"), file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return 2
+    flows = _load(t, str(settings.flows_dir))
+    if flows is None:
+        return 1
+    try:
+        store = Store(settings.data_dir)
+    except StoreError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    _setup_logging()
+    log = logging.getLogger("sopbot")
+    services = Services(store, flows, invite_ttl=settings.invite_ttl)
+    units = sorted({f.unit.id for f in flows})
+    with store.transaction() as repo:
+        members = len(repo.members())
+    log.info("starting: %d flows, %d units (%s), %d members, data in %s, API %s",
+             len(flows), len(units), ", ".join(units), members, settings.data_dir,
+             settings.api_url)
+    app = build_application(settings, services)
+    app.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
+    return 0
+
+
+def _bot_username(t: Translator) -> str | None:
+    """The bot's @username for deep links: $SOPBOT_BOT_USERNAME, else getMe."""
+    name = os.environ.get("SOPBOT_BOT_USERNAME")
+    if name:
+        return name.lstrip("@")
+    from bot.config import ConfigError, settings_from_env
+
+    try:
+        settings = settings_from_env(os.environ)
+    except ConfigError:
+        return None
+    import asyncio
+
+    from telegram import Bot
+    from telegram.error import TelegramError
+
+    async def get_me() -> str | None:
+        bot = Bot(settings.token, base_url=settings.base_url,
+                  base_file_url=settings.base_file_url)
+        async with bot:
+            return bot.username
+
+    try:
+        return asyncio.run(get_me())
+    except (TelegramError, OSError) as exc:
+        print(t.gettext("Could not ask Telegram for the bot's name ({error}); set "
+                        "SOPBOT_BOT_USERNAME.").format(error=exc), file=sys.stderr)
+        return None
+
+
+def cmd_invite(args: argparse.Namespace, t: Translator) -> int:
+    """Print a single-use invitation code and its deep link."""
+    from datetime import UTC, datetime
+
+    from bot.config import ConfigError, data_dir_from, invite_ttl_from
+    from bot.services import Services, UnknownUnitOrRole
+    from bot.storage import Store, StoreError
+
+    flows = _load(t, args.dir)
+    if flows is None:
+        return 1
+    problems: list[str] = []
+    ttl = invite_ttl_from(os.environ, problems)
+    if problems:
+        print("\n".join(problems), file=sys.stderr)
+        return 2
+    try:
+        store = Store(data_dir_from(os.environ))
+    except (StoreError, ConfigError) as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    services = Services(store, flows, invite_ttl=ttl)
+    try:
+        invite = services.create_invite(unit=args.unit, role=args.role, name=args.name,
+                                        atasan=args.atasan, now=datetime.now(UTC))
+    except UnknownUnitOrRole as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    username = _bot_username(t)
+    print(t.gettext("Invitation for {role} in {unit} (valid until {until}, single use):").format(
+        role=services.role_title(invite.unit, invite.role), unit=services.units()[invite.unit],
+        until=invite.expires_at.isoformat(timespec="minutes")))
+    print(f"code: {invite.code}")
+    if username:
+        print(f"link: https://t.me/{username}?start={invite.code}")
+    else:
+        print(t.gettext("The official sends the bot: /start {code}").format(code=invite.code))
+    return 0
+
+
 def build_parser(t: Translator) -> argparse.ArgumentParser:
     """The argument parser for every ``sopbot`` command."""
     _ = t.gettext
@@ -135,6 +251,17 @@ def build_parser(t: Translator) -> argparse.ArgumentParser:
     show.add_argument("--json", action="store_true", help=_("machine-readable output"))
     show.add_argument("--dir", default=flows_dir_default(), help=_("directory of flow files"))
     show.set_defaults(func=cmd_flows_show)
+    run = sub.add_parser("run", help=_("run the bot (long polling)"))
+    run.set_defaults(func=cmd_run)
+
+    invite = sub.add_parser("invite", help=_("make a single-use invitation for a role"))
+    invite.add_argument("--unit", required=True, help=_("unit id (see: sopbot flows list)"))
+    invite.add_argument("--role", required=True, help=_("role id in that unit"))
+    invite.add_argument("--name", help=_("the official's name as the bot shows it"))
+    invite.add_argument("--atasan", help=_("member id of the official's direct superior, "
+                                           "where the role has several holders"))
+    invite.add_argument("--dir", default=flows_dir_default(), help=_("directory of flow files"))
+    invite.set_defaults(func=cmd_invite)
     return parser
 
 

@@ -229,7 +229,8 @@ class ActiveStep:
     anyone: bool = False
     done: list[str] = field(default_factory=list)
     note: str | None = None
-    attachments: list[str] = field(default_factory=list)
+    attachments: list[str] = field(default_factory=list)  # attached on this step; passed on
+    incoming: list[str] = field(default_factory=list)  # received from the previous step
     round: int = 1  # how many times this step has been activated in this instance
 
     def to_dict(self) -> dict[str, Any]:
@@ -242,6 +243,7 @@ class ActiveStep:
             "done": list(self.done),
             "note": self.note,
             "attachments": list(self.attachments),
+            "incoming": list(self.incoming),
             "round": self.round,
         }
 
@@ -256,6 +258,7 @@ class ActiveStep:
             done=list(data.get("done") or []),
             note=data.get("note"),
             attachments=list(data.get("attachments") or []),
+            incoming=list(data.get("incoming") or []),
             round=int(data.get("round", 1)),
         )
 
@@ -575,6 +578,11 @@ class Engine:
                            tuple(attachments), active.round)
         return Transition(inst, (), disp)
 
+    def authorize(self, inst: Instance, *, by: Actor, step_no: int | None = None) -> str:
+        """The role `by` would act for on the active step; raises if they may not act."""
+        target = self._target(inst, step_no)
+        return self._check_may_act(inst, target, self.flow.step(target.no), by)
+
     # -- internals ---------------------------------------------------------------------
 
     def _target(self, inst: Instance, step_no: int | None) -> ActiveStep:
@@ -692,7 +700,7 @@ class Engine:
             pending=members,
             anyone=anyone,
             note=note,
-            attachments=list(attachments),
+            incoming=list(attachments),
             round=round_no,
         )
         if side:

@@ -308,8 +308,8 @@ def _build_header(c: _Checker, doc: _Map) -> Header | None:
     for key in HEADER_KEYS:
         field = f"header.{key}"
         if key not in node:
-            c.add(c.line_of(doc, "header"), field, "required header field is missing (write null if the SOP "
-                                    "leaves it blank)")
+            c.add(c.line_of(doc, "header"), field,
+                  "required header field is missing (write null if the SOP leaves it blank)")
             continue
         raw = node[key]
         if key in HEADER_LIST_KEYS and isinstance(raw, list):

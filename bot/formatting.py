@@ -1,0 +1,37 @@
+"""Dates, times and durations for people, in their language and their unit's time zone (Babel)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from babel.dates import format_datetime, format_timedelta
+
+from bot.engine.calendar import resolve_timezone, zone_abbreviation
+from bot.i18n import Translator
+
+
+def format_when(dt: datetime, timezone: str, t: Translator) -> str:
+    """E.g. "Selasa, 24 November 2026 pukul 15.00 WIB" (en: "Tuesday, … at 15:00 WIB")."""
+    local = dt.astimezone(resolve_timezone(timezone))
+    # The pattern is a translatable message: word order and the time separator differ.
+    pattern = t.pgettext("datetime pattern", "EEEE, d MMMM y 'at' HH:mm")
+    return f"{format_datetime(local, pattern, locale=t.language)} {zone_abbreviation(timezone)}"
+
+
+def format_short(dt: datetime, timezone: str, t: Translator) -> str:
+    """E.g. "24 Nov 2026 15.00 WIB"."""
+    local = dt.astimezone(resolve_timezone(timezone))
+    pattern = t.pgettext("short datetime pattern", "d MMM y HH:mm")
+    return f"{format_datetime(local, pattern, locale=t.language)} {zone_abbreviation(timezone)}"
+
+
+def format_duration(delta: timedelta, t: Translator) -> str:
+    """A rounded duration: "2 jam", "3 hari"."""
+    return format_timedelta(delta, locale=t.language, threshold=1.5)
+
+
+def format_until(deadline: datetime, now: datetime, t: Translator) -> str:
+    """ "2 jam lagi" before the deadline, "terlambat 1 hari" after it."""
+    if deadline >= now:
+        return t.gettext("{duration} left").format(duration=format_duration(deadline - now, t))
+    return t.gettext("late by {duration}").format(duration=format_duration(now - deadline, t))

@@ -1,0 +1,202 @@
+"""What the bot keeps besides instances and dispositions: people, invitations, messages.
+
+Each record has a versioned, JSON-friendly stored form (``to_doc`` / ``from_doc``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+#: Version of every stored record's form; upgrades are small pure functions in migrations.py.
+RECORD_SCHEMA = 1
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+@dataclass(frozen=True)
+class Membership:
+    """An official holds `role` in `unit` (several officials may hold one role)."""
+
+    unit: str
+    role: str
+    since: datetime
+    atasan: str | None = None  # member id of the direct superior, where it must be explicit
+
+
+@dataclass
+class Member:
+    """An official known to the bot (a Telegram user who redeemed an invitation)."""
+
+    id: str  # the Telegram user id, as text
+    chat_id: int
+    name: str
+    joined_at: datetime
+    username: str | None = None
+    language: str | None = None  # chosen with /bahasa; None: follow Telegram, then default
+    telegram_language: str | None = None
+    roles: list[Membership] = field(default_factory=list)
+    undeliverable: bool = False  # the chat blocked the bot (403)
+
+    def roles_in(self, unit: str) -> frozenset[str]:
+        """The roles this official holds in a unit."""
+        return frozenset(m.role for m in self.roles if m.unit == unit)
+
+    @property
+    def units(self) -> list[str]:
+        """Units this official belongs to, in the order they joined them."""
+        return list(dict.fromkeys(m.unit for m in self.roles))
+
+    def to_doc(self) -> dict[str, Any]:
+        return {
+            "v": RECORD_SCHEMA,
+            "id": self.id,
+            "chat_id": self.chat_id,
+            "name": self.name,
+            "joined_at": _iso(self.joined_at),
+            "username": self.username,
+            "language": self.language,
+            "telegram_language": self.telegram_language,
+            "roles": [{**asdict(m), "since": _iso(m.since)} for m in self.roles],
+            "undeliverable": self.undeliverable,
+        }
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> Member:
+        return cls(
+            id=doc["id"],
+            chat_id=int(doc["chat_id"]),
+            name=doc["name"],
+            joined_at=datetime.fromisoformat(doc["joined_at"]),
+            username=doc.get("username"),
+            language=doc.get("language"),
+            telegram_language=doc.get("telegram_language"),
+            roles=[Membership(r["unit"], r["role"], datetime.fromisoformat(r["since"]),
+                              r.get("atasan")) for r in doc.get("roles") or []],
+            undeliverable=bool(doc.get("undeliverable")),
+        )
+
+
+@dataclass
+class Invite:
+    """A single-use invitation code that binds whoever redeems it to a role in a unit."""
+
+    code: str
+    unit: str
+    role: str
+    created_at: datetime
+    expires_at: datetime
+    name: str | None = None
+    atasan: str | None = None
+    used_by: str | None = None
+    used_at: datetime | None = None
+
+    def to_doc(self) -> dict[str, Any]:
+        return {
+            "v": RECORD_SCHEMA,
+            "code": self.code,
+            "unit": self.unit,
+            "role": self.role,
+            "created_at": _iso(self.created_at),
+            "expires_at": _iso(self.expires_at),
+            "name": self.name,
+            "atasan": self.atasan,
+            "used_by": self.used_by,
+            "used_at": _iso(self.used_at),
+        }
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> Invite:
+        return cls(
+            code=doc["code"],
+            unit=doc["unit"],
+            role=doc["role"],
+            created_at=datetime.fromisoformat(doc["created_at"]),
+            expires_at=datetime.fromisoformat(doc["expires_at"]),
+            name=doc.get("name"),
+            atasan=doc.get("atasan"),
+            used_by=doc.get("used_by"),
+            used_at=_dt(doc.get("used_at")),
+        )
+
+
+@dataclass
+class StepMessage:
+    """A step notification the bot sent: lets replies and buttons find their step."""
+
+    chat_id: int
+    message_id: int
+    member_id: str
+    instance_id: str
+    step_no: int
+    round: int
+    text: str
+    settled: bool = False  # edited to show the decision; its buttons are gone
+
+    def to_doc(self) -> dict[str, Any]:
+        return {"v": RECORD_SCHEMA, **asdict(self)}
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> StepMessage:
+        return cls(**{k: v for k, v in doc.items() if k != "v"})
+
+
+@dataclass
+class PendingReason:
+    """The bot asked an official for a revision reason; their next message is it."""
+
+    member_id: str
+    instance_id: str
+    step_no: int
+    round: int
+    asked_at: datetime
+    chat_id: int | None = None
+    message_id: int | None = None  # the step message the revision is for
+
+    def to_doc(self) -> dict[str, Any]:
+        return {"v": RECORD_SCHEMA, **asdict(self), "asked_at": _iso(self.asked_at)}
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> PendingReason:
+        data = {k: v for k, v in doc.items() if k != "v"}
+        data["asked_at"] = datetime.fromisoformat(data["asked_at"])
+        return cls(**data)
+
+
+@dataclass
+class OutboxItem:
+    """A message the bot owes someone, stored with the transition that caused it."""
+
+    id: str
+    member_id: str
+    chat_id: int
+    kind: str  # step | revised | completed | cancelled | fanout | text
+    payload: dict[str, Any]
+    created_at: datetime
+    status: str = "pending"  # pending | sent | undeliverable
+    attempts: int = 0
+    last_error: str | None = None
+    sent_at: datetime | None = None
+    message_ids: list[int] = field(default_factory=list)
+
+    def to_doc(self) -> dict[str, Any]:
+        return {
+            "v": RECORD_SCHEMA,
+            **asdict(self),
+            "created_at": _iso(self.created_at),
+            "sent_at": _iso(self.sent_at),
+        }
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> OutboxItem:
+        data = {k: v for k, v in doc.items() if k != "v"}
+        data["created_at"] = datetime.fromisoformat(data["created_at"])
+        data["sent_at"] = _dt(data.get("sent_at"))
+        return cls(**data)

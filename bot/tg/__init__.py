@@ -1,0 +1,1 @@
+"""The Telegram side: handlers, rendering, callback data, outbox sender, application."""

@@ -1,0 +1,112 @@
+"""Build the python-telegram-bot Application: every handler wired in one place."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from telegram import BotCommand, BotCommandScopeDefault, Update
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.config import Settings
+from bot.i18n import LANGUAGES, N_, Translator
+from bot.services import Services
+from bot.tg import handlers as h
+from bot.tg.callbacks import LANGUAGE_PATTERN, STEP_PATTERN
+from bot.tg.sender import OutboxSender
+
+log = logging.getLogger(__name__)
+
+#: Bot commands as registered with Telegram (setMyCommands): name -> description message.
+COMMANDS: tuple[tuple[str, str], ...] = (
+    ("mulai", N_("start a flow: /mulai PK 2025")),
+    ("status", N_("where a flow stands: /status PK 2025")),
+    ("tugas", N_("steps waiting for me")),
+    ("batal", N_("cancel what the bot is asking for")),
+    ("bahasa", N_("choose the language")),
+    ("bantuan", N_("help")),
+)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def build_application(
+    settings: Settings,
+    services: Services,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    rate_limit: bool = True,
+    sender_poll_interval: float = 5.0,
+) -> Application:
+    """The bot: handlers, the outbox sender (started in post_init) and its commands."""
+    builder = (
+        ApplicationBuilder()
+        .token(settings.token)
+        .base_url(settings.base_url)
+        .base_file_url(settings.base_file_url)
+        .post_init(startup)
+        .post_shutdown(shutdown)
+    )
+    if rate_limit:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+    app = builder.build()
+    sender = OutboxSender(app.bot, services, clock, default_language=settings.language,
+                          poll_interval=sender_poll_interval)
+    app.bot_data["runtime"] = h.Runtime(services, sender, clock, settings.language)
+
+    # Commands (Indonesian names; English users see English descriptions).
+    app.add_handler(CommandHandler("start", h.start))
+    app.add_handler(CommandHandler("mulai", h.mulai))
+    app.add_handler(CommandHandler("status", h.status))
+    app.add_handler(CommandHandler(["tugas", "tasks"], h.tugas))
+    app.add_handler(CommandHandler("batal", h.batal))
+    app.add_handler(CommandHandler(["bahasa", "language"], h.bahasa))
+    app.add_handler(CommandHandler(["bantuan", "help"], h.bantuan))
+    app.add_handler(MessageHandler(filters.COMMAND, h.unknown_command))
+    # Buttons: step decisions and the language choice, routed by their prefix.
+    app.add_handler(CallbackQueryHandler(h.button_pressed, pattern=STEP_PATTERN))
+    app.add_handler(CallbackQueryHandler(h.language_chosen, pattern=LANGUAGE_PATTERN))
+    app.add_handler(CallbackQueryHandler(h.button_pressed))  # stale/crafted data: answered
+    # Free text (replies, typed commands, revision reasons) and files sent as replies.
+    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, h.text_message))
+    app.add_handler(MessageHandler(filters.Document.ALL | filters.PHOTO, h.file_message))
+    app.add_error_handler(h.error_handler)
+    return app
+
+
+async def startup(app: Application) -> None:
+    """Register the commands and start the outbox sender (PTB's post_init).
+
+    ``run_polling`` calls it; code that drives the Application by hand (tests, the demo)
+    calls it after ``app.start()``.
+    """
+    rt: h.Runtime = app.bot_data["runtime"]
+    for lang in LANGUAGES:
+        t = Translator(lang)
+        commands = [BotCommand(name, t.gettext(desc)) for name, desc in COMMANDS]
+        if lang == rt.default_language:
+            await app.bot.set_my_commands(commands, scope=BotCommandScopeDefault())
+        await app.bot.set_my_commands(commands, scope=BotCommandScopeDefault(),
+                                      language_code=lang)
+    rt.sender.start()
+    rt.sender.wake()  # deliver whatever was owed before a restart
+
+
+async def shutdown(app: Application) -> None:
+    """Stop the outbox sender (PTB's post_shutdown)."""
+    rt: h.Runtime = app.bot_data["runtime"]
+    await rt.sender.stop()
+
+
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]

@@ -1,0 +1,57 @@
+"""Callback data of inline buttons: short, versioned, and never over Telegram's 64 bytes.
+
+A step button carries ``s:<instance>:<step>:<round>:<action>``. It names no unit: whoever
+presses it is checked against the instance's unit and the step's role by the services, so a
+crafted callback cannot reach another unit's instance.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+MAX_BYTES = 64
+
+ADVANCE = "d"  # Selesai (task) / Setujui (decision)
+REVISE = "r"  # Revisi
+ACTIONS = (ADVANCE, REVISE)
+
+STEP_PATTERN = r"^s:"
+LANGUAGE_PATTERN = r"^l:"
+_STEP = re.compile(r"^s:([0-9a-f]{4,16}):(\d{1,4}):(\d{1,4}):([dr])$")
+_LANGUAGE = re.compile(r"^l:([a-z]{2})$")
+
+
+@dataclass(frozen=True)
+class StepButton:
+    """A decision button on a step message."""
+
+    instance_id: str
+    step_no: int
+    round: int
+    action: str
+
+    def encode(self) -> str:
+        data = f"s:{self.instance_id}:{self.step_no}:{self.round}:{self.action}"
+        if len(data.encode()) > MAX_BYTES:  # cannot happen with the id format; guard anyway
+            raise ValueError(f"callback data too long: {data!r}")
+        return data
+
+    @classmethod
+    def decode(cls, data: str) -> StepButton | None:
+        """The button, or None for data that is not ours (crafted or from an old version)."""
+        match = _STEP.match(data or "")
+        if not match:
+            return None
+        instance_id, step_no, round_no, action = match.groups()
+        return cls(instance_id, int(step_no), int(round_no), action)
+
+
+def language_button(language: str) -> str:
+    """Callback data of a /bahasa choice."""
+    return f"l:{language}"
+
+
+def decode_language(data: str) -> str | None:
+    match = _LANGUAGE.match(data or "")
+    return match.group(1) if match else None

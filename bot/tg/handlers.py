@@ -1,0 +1,592 @@
+"""Telegram handlers: parse the update → call one service → render the result.
+
+Workflow rules never live here. Service calls touch files, so they run in a worker thread
+(``asyncio.to_thread``) and never block the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest
+from telegram.ext import ContextTypes
+
+from bot.engine.instance import AlreadyDone, NotAllowed, ReasonRequired, WrongState
+from bot.formatting import format_short
+from bot.i18n import LANGUAGES, Translator, normalize_language
+from bot.services import (
+    AlreadyRunning,
+    AmbiguousFlow,
+    BadQuery,
+    Decided,
+    FlowNotFound,
+    InstanceStatus,
+    InviteProblem,
+    NotStarted,
+    PerOfficialStatus,
+    Refused,
+    ServiceError,
+    Services,
+    StaleStep,
+    TelegramUser,
+    UnknownInstance,
+)
+from bot.storage.records import Member, StepMessage
+from bot.tg import render
+from bot.tg.callbacks import ADVANCE, REVISE, StepButton, decode_language, language_button
+from bot.tg.sender import OutboxSender, member_translator
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+ADVANCE_WORDS = {"selesai", "done", "setuju", "acc", "ok", "oke", "okay", "lanjut", "lanjutkan",
+                 "disetujui", "approve", "approved", "sudah"}
+REVISE_WORD = re.compile(r"^\s*revisi\b\s*[:,\-–]?\s*(?P<reason>.*)$", re.IGNORECASE | re.DOTALL)
+FIRST_WORD = re.compile(r"^\s*([^\s:,.!]+)[\s:,.!]*(?P<rest>.*)$", re.DOTALL)
+COMMAND_WORDS = ("mulai", "status", "tugas", "bantuan", "help", "bahasa", "batal")
+
+
+@dataclass
+class Runtime:
+    """What handlers share: the services, the outbox sender and the clock."""
+
+    services: Services
+    sender: OutboxSender
+    clock: Callable[[], datetime]
+    default_language: str = "id"
+
+
+def runtime(context: ContextTypes.DEFAULT_TYPE) -> Runtime:
+    return context.application.bot_data["runtime"]
+
+
+async def run(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run a (blocking, file-touching) service call off the event loop."""
+    return await asyncio.to_thread(func, *args, **kwargs)
+
+
+def tg_user(update: Update) -> TelegramUser | None:
+    user = update.effective_user
+    chat = update.effective_chat
+    if user is None or chat is None:
+        return None
+    return TelegramUser(id=user.id, chat_id=chat.id, name=user.full_name,
+                        username=user.username, language_code=user.language_code)
+
+
+def translator_for(rt: Runtime, member: Member | None, user: TelegramUser | None) -> Translator:
+    if member is not None:
+        return member_translator(member, rt.default_language)
+    return Translator(normalize_language(user.language_code if user else None,
+                                         rt.default_language))
+
+
+async def reply(update: Update, text: str, **kwargs: Any) -> list[Message]:
+    """Reply in the chat, split into Telegram-sized parts."""
+    message = update.effective_message
+    if message is None:
+        return []
+    sent = []
+    for part in render.split_message(text):
+        sent.append(await message.reply_text(part, **kwargs))
+    return sent
+
+
+async def identify(update: Update, context: ContextTypes.DEFAULT_TYPE,
+                   ) -> tuple[Runtime, Member | None, Translator]:
+    rt = runtime(context)
+    user = tg_user(update)
+    member = await run(rt.services.member, user) if user else None
+    return rt, member, translator_for(rt, member, user)
+
+
+async def ensure_member(update: Update, context: ContextTypes.DEFAULT_TYPE,
+                        ) -> tuple[Runtime, Member, Translator] | None:
+    """The official behind the update; someone unregistered gets the join hint only."""
+    rt, member, t = await identify(update, context)
+    if member is None:
+        if update.callback_query is not None:
+            await update.callback_query.answer(render.not_registered_text(t), show_alert=True)
+        else:
+            await reply(update, render.not_registered_text(t))
+        return None
+    return rt, member, t
+
+
+# --- /start and invitations ------------------------------------------------------------------
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """``/start <code>`` binds the user to the invitation's role; plain /start explains."""
+    rt, member, t = await identify(update, context)
+    _ = t.gettext
+    user = tg_user(update)
+    code = context.args[0] if context.args else None
+    if not code or user is None:
+        if member is None:
+            await reply(update, render.not_registered_text(t))
+        else:
+            await reply(update, _("Welcome back, {name}.").format(name=member.name) + "\n\n"
+                        + render.help_text(t))
+        return
+    try:
+        joined = await run(rt.services.redeem, code, user, rt.clock())
+    except InviteProblem as exc:
+        text = {
+            "unknown": _("This invitation code is not valid. Check the link, or ask your "
+                         "admin for a new one."),
+            "used": _("This invitation has already been used. Ask your admin for a new one."),
+            "expired": _("This invitation has expired. Ask your admin for a new one."),
+        }[exc.reason]
+        await reply(update, text)
+        return
+    t = translator_for(rt, joined.member, user)
+    _ = t.gettext
+    if joined.already:
+        text = _("You already hold the role {role} in {unit}.")
+    else:
+        text = _("Welcome, {name}! You are now registered as {role} in {unit}.")
+    await reply(update, text.format(name=joined.member.name, role=joined.role_title,
+                                    unit=joined.unit_name) + "\n\n" + render.help_text(t))
+
+
+# --- starting, status, tasks -----------------------------------------------------------------
+
+
+def _flow_problem(exc: ServiceError, t: Translator, now: datetime) -> str:
+    _ = t.gettext
+    if isinstance(exc, FlowNotFound):
+        known = ", ".join(sorted({f"{f.alias} ({f.name})" for f in exc.known}))
+        return _("I know no flow {key!r} in your units. Known: {known}.").format(
+            key=exc.key, known=known or "-")
+    if isinstance(exc, AmbiguousFlow):
+        units = ", ".join(f.unit.name for f in exc.flows)
+        return _("{key!r} exists in several of your units ({units}); use the flow's full "
+                 "name.").format(key=exc.key, units=units)
+    if isinstance(exc, BadQuery):
+        return _("Write the flow and the year, e.g. \"{usage} PK 2025\".").format(
+            usage=exc.usage)
+    if isinstance(exc, NotStarted):
+        return _("{alias} {year} has not been started. Start it with \"mulai {alias} "
+                 "{year}\".").format(alias=exc.flow.alias, year=exc.year)
+    if isinstance(exc, Refused):
+        return refusal_text(exc, t)
+    return str(exc)
+
+
+def refusal_text(exc: Refused, t: Translator) -> str:
+    _ = t.gettext
+    err = exc.error
+    if isinstance(err, NotAllowed):
+        return _("Sorry, this is not yours to decide: {why}.").format(why=str(err))
+    if isinstance(err, AlreadyDone):
+        return _("You have already done your part of this step.")
+    if isinstance(err, ReasonRequired):
+        return _("A revision needs a reason. Write \"revisi: <reason>\".")
+    if isinstance(err, WrongState):
+        return _("That is not possible now: {why}.").format(why=str(err))
+    return _("That is not possible: {why}.").format(why=str(err))
+
+
+async def mulai(update: Update, context: ContextTypes.DEFAULT_TYPE, words: str | None = None,
+                ) -> None:
+    """``mulai PK 2025``."""
+    found = await ensure_member(update, context)
+    if not found:
+        return
+    rt, member, t = found
+    _ = t.gettext
+    words = " ".join(context.args or []) if words is None else words
+    now = rt.clock()
+    try:
+        started = await run(rt.services.start, member, words, now)
+    except AlreadyRunning as exc:
+        existing = exc.instances[0]
+        st = await run(rt.services.status, member,
+                       f"{exc.flow.alias} {existing.year}", now)
+        await reply(update, _("{alias} {year} already exists in {unit}:").format(
+            alias=exc.flow.alias, year=existing.year, unit=exc.flow.unit.name) + "\n\n"
+            + _status_text(st, t, now))
+        return
+    except ServiceError as exc:
+        await reply(update, _flow_problem(exc, t, now))
+        return
+    rt.sender.wake()
+    flow = started.flow
+    if flow.per_official is None:
+        text = _("Started {flow}. Step 1 went to {role}.").format(
+            flow=render.flow_label(flow, started.year, None, t),
+            role=flow.role(flow.first_step.actor).title)
+    else:
+        text = t.ngettext("Started {flow} for {n} official.", "Started {flow} for {n} officials.",
+                          len(started.instances)).format(
+            flow=render.flow_label(flow, started.year, None, t), n=len(started.instances))
+        if started.skipped:
+            text += "\n" + _("No atasan known for: {names}.").format(
+                names=", ".join(started.skipped))
+    await reply(update, text)
+
+
+def _status_text(st: Any, t: Translator, now: datetime) -> str:
+    if isinstance(st, InstanceStatus):
+        return render.status_text(st, t, now)
+    if isinstance(st, PerOfficialStatus):
+        return render.per_official_text(st, t, now)
+    return render.overview_text(st, t, now)
+
+
+async def status(update: Update, context: ContextTypes.DEFAULT_TYPE, words: str | None = None,
+                 ) -> None:
+    """``status PK 2025`` / ``status``."""
+    found = await ensure_member(update, context)
+    if not found:
+        return
+    rt, member, t = found
+    words = " ".join(context.args or []) if words is None else words
+    now = rt.clock()
+    try:
+        st = await run(rt.services.status, member, words, now)
+    except ServiceError as exc:
+        await reply(update, _flow_problem(exc, t, now))
+        return
+    await reply(update, _status_text(st, t, now))
+
+
+async def tugas(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """``/tugas``: steps waiting for me."""
+    found = await ensure_member(update, context)
+    if not found:
+        return
+    rt, member, t = found
+    now = rt.clock()
+    tasks = await run(rt.services.tasks, member, now)
+    await reply(update, render.tasks_text(tasks, t, now))
+
+
+async def bantuan(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """``/bantuan``: what the bot understands."""
+    _rt, member, t = await identify(update, context)
+    if member is None:
+        await reply(update, render.not_registered_text(t))
+        return
+    await reply(update, render.help_text(t))
+
+
+async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A command the bot does not know: say so, then help."""
+    _rt, member, t = await identify(update, context)
+    if member is None:
+        await reply(update, render.not_registered_text(t))
+        return
+    await reply(update, t.gettext("I do not know that command.") + "\n\n" + render.help_text(t))
+
+
+async def batal(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """``/batal``: stop waiting for a revision reason."""
+    found = await ensure_member(update, context)
+    if not found:
+        return
+    rt, member, t = found
+    dropped = await run(rt.services.drop_pending_reason, member)
+    await reply(update, t.gettext("Cancelled; nothing was changed.") if dropped
+                else t.gettext("There was nothing to cancel."))
+
+
+async def bahasa(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """``/bahasa``: choose the language, with buttons."""
+    found = await ensure_member(update, context)
+    if not found:
+        return
+    _rt, _member, t = found
+    names = {"id": "🇮🇩 Bahasa Indonesia", "en": "🇬🇧 English"}
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(names[lang],
+                                                           callback_data=language_button(lang))
+                                      for lang in LANGUAGES]])
+    await reply(update, t.gettext("Choose your language:"), reply_markup=keyboard)
+
+
+async def language_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    assert query is not None
+    found = await ensure_member(update, context)
+    if not found:
+        return
+    rt, member, _t = found
+    lang = decode_language(query.data or "")
+    if lang not in LANGUAGES:
+        await query.answer()
+        return
+    await run(rt.services.set_language, member.id, lang)
+    t = Translator(lang)
+    await query.answer(t.gettext("Language set."))
+    await _edit(query.message, t.gettext("Language: {language}").format(
+        language={"id": "Bahasa Indonesia", "en": "English"}[lang]), None)
+
+
+async def _edit(message: Any, text: str, markup: InlineKeyboardMarkup | None) -> None:
+    if message is None:
+        return
+    try:
+        await message.edit_text(text, reply_markup=markup)
+    except BadRequest as exc:
+        log.info("could not edit message: %s", exc)
+
+
+# --- deciding -------------------------------------------------------------------------------
+
+
+async def _settle(rt: Runtime, decided: Decided, bot: Any, origin: Any = None) -> None:
+    """Edit every settled copy of the step message: show the decision, drop the buttons.
+
+    `origin` is the message whose button was pressed: it is settled even when the sender
+    has not yet recorded it (a press within moments of delivery).
+    """
+    name = await run(_name, rt, decided.disposition.member)
+    settled = list(decided.settled)
+    if origin is not None and getattr(origin, "text", None) and not any(
+            m.chat_id == origin.chat.id and m.message_id == origin.message_id for m in settled):
+        settled.append(StepMessage(origin.chat.id, origin.message_id, decided.disposition.member,
+                                   decided.instance.id, decided.disposition.step_no,
+                                   decided.disposition.round, origin.text))
+    for msg in settled:
+        owner = await run(_member, rt, msg.member_id)
+        t = member_translator(owner, rt.default_language)
+        line = render.decision_line(decided.disposition, name, decided.flow.unit.timezone, t)
+        try:
+            await bot.edit_message_text(msg.text + "\n\n" + line, chat_id=msg.chat_id,
+                                        message_id=msg.message_id,
+                                        reply_markup=None)
+        except BadRequest as exc:  # deleted or too old: the decision stands regardless
+            log.info("could not edit message %s/%s: %s", msg.chat_id, msg.message_id, exc)
+
+
+def _name(rt: Runtime, member_id: str) -> str:
+    with rt.services.store.transaction() as repo:
+        m = repo.member(member_id)
+        return m.name if m else member_id
+
+
+def _member(rt: Runtime, member_id: str) -> Member | None:
+    with rt.services.store.transaction() as repo:
+        return repo.member(member_id)
+
+
+def _decided_text(decided: Decided, t: Translator) -> str:
+    _ = t.gettext
+    step = decided.flow.step(decided.disposition.step_no)
+    action = decided.disposition.action.value
+    title = render.step_title(step, t)
+    text = {
+        "approve": _("Approved: {title}."),
+        "complete": _("Marked done: {title}."),
+        "revise": _("Sent back for revision: {title}."),
+    }.get(action, "{title}").format(title=title)
+    if decided.completed:
+        text += "\n" + _("The flow is now complete.")
+    return text
+
+
+def _stale_text(exc: StaleStep, rt: Runtime, t: Translator, name: str | None) -> str:
+    _ = t.gettext
+    if exc.decided is None:
+        return _("This step is no longer active.")
+    flow = rt.services.flows[exc.instance.flow_id]
+    return _("Already decided by {name} on {when}.").format(
+        name=name or exc.decided.member,
+        when=format_short(exc.decided.at, flow.unit.timezone, t))
+
+
+async def decide(update: Update, context: ContextTypes.DEFAULT_TYPE, member: Member,
+                 t: Translator, button: StepButton, *, note: str | None = None,
+                 attachments: tuple[str, ...] = (), origin: Any = None) -> str:
+    """Take the decision; return what to tell the official (a short line)."""
+    rt = runtime(context)
+    action = "revise" if button.action == REVISE else "advance"
+    try:
+        decided = await run(rt.services.decide, member, button.instance_id, button.step_no,
+                            button.round, action, rt.clock(), note=note,
+                            attachments=attachments)
+    except StaleStep as exc:
+        name = await run(_name, rt, exc.decided.member) if exc.decided else None
+        return _stale_text(exc, rt, t, name)
+    except UnknownInstance:
+        return t.gettext("This step is not one you can act on.")
+    except Refused as exc:
+        return refusal_text(exc, t)
+    rt.sender.wake()
+    await _settle(rt, decided, context.bot, origin)
+    return _decided_text(decided, t)
+
+
+async def button_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Selesai / Setujui / Revisi."""
+    query = update.callback_query
+    assert query is not None
+    found = await ensure_member(update, context)
+    if not found:
+        return
+    rt, member, t = found
+    button = StepButton.decode(query.data or "")
+    if button is None:
+        await query.answer(t.gettext("This button is no longer valid."))
+        return
+    if button.action == REVISE:
+        message = query.message
+        try:
+            await run(rt.services.ask_reason, member, button.instance_id, button.step_no,
+                      button.round, rt.clock(),
+                      chat_id=message.chat.id if message else None,
+                      message_id=message.message_id if message else None)
+        except StaleStep as exc:
+            name = await run(_name, rt, exc.decided.member) if exc.decided else None
+            await query.answer(_stale_text(exc, rt, t, name), show_alert=True)
+            return
+        except UnknownInstance:
+            await query.answer(t.gettext("This step is not one you can act on."),
+                               show_alert=True)
+            return
+        except Refused as exc:
+            await query.answer(refusal_text(exc, t), show_alert=True)
+            return
+        await query.answer()
+        await context.bot.send_message(
+            member.chat_id, t.gettext("What must be revised? Write the reason as your next "
+                                      "message (or /batal to cancel)."))
+        return
+    text = await decide(update, context, member, t, button, origin=query.message)
+    await query.answer(text[:200])
+
+
+def parse_decision(text: str) -> tuple[str, str | None] | None:
+    """("advance", note) for "setuju ...", ("revise", reason-or-None) for "revisi ..."."""
+    match = REVISE_WORD.match(text)
+    if match:
+        return "revise", (match.group("reason").strip() or None)
+    match = FIRST_WORD.match(text)
+    if match and match.group(1).casefold() in ADVANCE_WORDS:
+        return "advance", (match.group("rest").strip() or None)
+    return None
+
+
+async def _reply_target(rt: Runtime, update: Update) -> StepMessage | None:
+    message = update.effective_message
+    if message is None or message.reply_to_message is None:
+        return None
+    return await run(rt.services.step_message, message.chat_id,
+                     message.reply_to_message.message_id)
+
+
+async def text_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Free text: a revision reason, a reply to a step, or a typed command."""
+    found = await ensure_member(update, context)
+    if not found:
+        return
+    rt, member, t = found
+    _ = t.gettext
+    message = update.effective_message
+    assert message is not None
+    text = message.text or ""
+    pending = await run(rt.services.pending_reason, member)
+    if pending is not None and not text.startswith("/"):
+        button = StepButton(pending.instance_id, pending.step_no, pending.round, REVISE)
+        await reply(update, await decide(update, context, member, t, button, note=text))
+        return
+    if message.reply_to_message is not None:
+        target = await _reply_target(rt, update)
+        if target is None:
+            await reply(update, _("That message is not a step of a flow. Reply to a step "
+                                  "message, or write \"status\" or /tugas."))
+            return
+        parsed = parse_decision(text)
+        if parsed is None:
+            await reply(update, _("Reply \"selesai\" or \"setuju\" to go on, or "
+                                  "\"revisi: <reason>\" to send it back."))
+            return
+        action, note = parsed
+        button = StepButton(target.instance_id, target.step_no, target.round,
+                            REVISE if action == "revise" else ADVANCE)
+        if action == "revise" and not note:
+            try:
+                await run(rt.services.ask_reason, member, target.instance_id, target.step_no,
+                          target.round, rt.clock(), chat_id=target.chat_id,
+                          message_id=target.message_id)
+            except StaleStep as exc:
+                name = await run(_name, rt, exc.decided.member) if exc.decided else None
+                await reply(update, _stale_text(exc, rt, t, name))
+                return
+            except (Refused, UnknownInstance) as exc:
+                await reply(update, refusal_text(exc, t) if isinstance(exc, Refused)
+                            else _("This step is not one you can act on."))
+                return
+            await reply(update, _("What must be revised? Write the reason as your next "
+                                  "message (or /batal to cancel)."))
+            return
+        await reply(update, await decide(update, context, member, t, button, note=note))
+        return
+    word, _sep, rest = text.strip().partition(" ")
+    word = word.casefold()
+    if word == "mulai":
+        await mulai(update, context, rest)
+    elif word == "status":
+        await status(update, context, rest)
+    elif word in ("tugas", "tugasku"):
+        await tugas(update, context)
+    else:
+        await reply(update, render.help_text(t))
+
+
+async def file_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A document or photo sent as a reply to a step message is attached to that step."""
+    found = await ensure_member(update, context)
+    if not found:
+        return
+    rt, member, t = found
+    _ = t.gettext
+    message = update.effective_message
+    assert message is not None
+    target = await _reply_target(rt, update)
+    if target is None:
+        await reply(update, _("To attach a file to a step, send it as a reply to that step's "
+                              "message."))
+        return
+    if message.document is not None:
+        attachment = f"doc:{message.document.file_id}"
+    elif message.photo:
+        attachment = f"photo:{message.photo[-1].file_id}"
+    else:
+        return
+    caption = message.caption or ""
+    parsed = parse_decision(caption) if caption else None
+    if parsed is not None and (parsed[0] == "advance" or parsed[1]):
+        action, note = parsed
+        button = StepButton(target.instance_id, target.step_no, target.round,
+                            REVISE if action == "revise" else ADVANCE)
+        await reply(update, await decide(update, context, member, t, button, note=note,
+                                         attachments=(attachment,)))
+        return
+    try:
+        await run(rt.services.attach, member, target.instance_id, target.step_no, target.round,
+                  (attachment,), rt.clock(), caption or None)
+    except StaleStep as exc:
+        name = await run(_name, rt, exc.decided.member) if exc.decided else None
+        await reply(update, _stale_text(exc, rt, t, name))
+        return
+    except UnknownInstance:
+        await reply(update, _("This step is not one you can act on."))
+        return
+    except Refused as exc:
+        await reply(update, refusal_text(exc, t))
+        return
+    await reply(update, _("Attached. It will travel with the next step's notification."))
+
+
+async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log every unexpected error with the update that caused it."""
+    log.error("error while handling an update", exc_info=context.error)

@@ -1,0 +1,271 @@
+"""Turn service results into chat text and keyboards, in the reader's language."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.engine.instance import Action, Disposition, Status
+from bot.engine.model import Flow, Step
+from bot.formatting import format_duration, format_short, format_until, format_when
+from bot.i18n import Translator
+from bot.services import (
+    ActiveStepView,
+    InstanceStatus,
+    PerOfficialStatus,
+    Task,
+    UnitOverview,
+)
+from bot.tg.callbacks import ADVANCE, REVISE, StepButton
+
+MAX_MESSAGE = 4096
+
+
+def split_message(text: str, limit: int = MAX_MESSAGE) -> list[str]:
+    """Split text into Telegram-sized parts, at line breaks where possible."""
+    parts: list[str] = []
+    while len(text) > limit:
+        cut = text.rfind("\n", 0, limit)
+        if cut <= 0:
+            cut = limit
+        parts.append(text[:cut])
+        text = text[cut:].lstrip("\n")
+    parts.append(text)
+    return parts
+
+
+def step_title(step: Step, t: Translator) -> str:
+    """The SOP's wording, or its English rendering in the English interface."""
+    return (step.title_en if t.language == "en" and step.title_en else step.title)
+
+
+def _output(step: Step, t: Translator) -> str | None:
+    return step.output_en if t.language == "en" and step.output_en else step.output
+
+
+def _role_title(flow: Flow, role: str, t: Translator) -> str:
+    r = flow.role(role)
+    return r.title_en if t.language == "en" and r.title_en else r.title
+
+
+def flow_label(flow: Flow, year: int, subject: str | None, t: Translator) -> str:
+    name = flow.name_en if t.language == "en" and flow.name_en else flow.name
+    label = f"{name} ({flow.alias} {year})"
+    if subject:
+        label += " — " + subject
+    return label
+
+
+def step_text(flow: Flow, payload: dict[str, Any], t: Translator, now: datetime) -> str:
+    """The notification that a step has landed on someone."""
+    _ = t.gettext
+    step = flow.step(payload["step_no"])
+    tz = flow.unit.timezone
+    lines = [f"📋 {flow_label(flow, payload['year'], payload.get('subject'), t)}"]
+    if payload.get("by_event"):
+        lines.append(_("Extra step {no} (only when: {when})").format(
+            no=step.no, when=step.when or "-"))
+    else:
+        lines.append(_("Step {n} of {total}").format(n=flow.position(step.no),
+                                                       total=len(flow.sequence)))
+    lines.append(f"▶️ {step_title(step, t)}")
+    lines.append(_("Role: {role}").format(role=_role_title(flow, step.actor, t)))
+    if step.kelengkapan:
+        lines.append(_("Needed: {kelengkapan}").format(kelengkapan=step.kelengkapan))
+    if _output(step, t):
+        lines.append(_("Expected output: {output}").format(output=_output(step, t) or ""))
+    if payload.get("deadline"):
+        deadline = datetime.fromisoformat(payload["deadline"])
+        lines.append(_("Deadline: {when} (standard time {waktu})").format(
+            when=format_when(deadline, tz, t), waktu=step.waktu))
+    else:
+        lines.append(_("Deadline: none (the SOP gives no standard time)"))
+    note = payload.get("note")
+    if note and payload.get("revision"):
+        lines.append("")
+        lines.append(_("🔁 Sent back for revision by {name}: {reason}").format(
+            name=payload.get("from_name") or "?", reason=note))
+    elif note:
+        lines.append("")
+        lines.append(_("📝 Note from {name}: {note}").format(
+            name=payload.get("from_name") or "?", note=note))
+    n_files = len(payload.get("attachments") or [])
+    if n_files:
+        lines.append(t.ngettext("📎 {n} attachment follows.", "📎 {n} attachments follow.",
+                                n_files).format(n=n_files))
+    lines.append("")
+    if step.is_decision:
+        lines.append(_("Press a button, or reply to this message with \"setuju\" or "
+                       "\"revisi: <reason>\"."))
+    else:
+        lines.append(_("When it is done, press the button or reply \"selesai\" to this "
+                       "message."))
+    return "\n".join(lines)
+
+
+def step_keyboard(flow: Flow, payload: dict[str, Any], t: Translator) -> InlineKeyboardMarkup:
+    """Selesai for a task; Setujui / Revisi for a decision."""
+    _ = t.gettext
+    step = flow.step(payload["step_no"])
+    inst, rnd = payload["instance_id"], payload["round"]
+
+    def button(text: str, action: str) -> InlineKeyboardButton:
+        return InlineKeyboardButton(text, callback_data=StepButton(inst, step.no, rnd,
+                                                                   action).encode())
+
+    if step.is_decision:
+        row = [button(_("✅ Setujui"), ADVANCE), button(_("🔁 Revisi"), REVISE)]
+    else:
+        row = [button(_("✔️ Selesai"), ADVANCE)]
+    return InlineKeyboardMarkup([row])
+
+
+def decision_line(disp: Disposition, name: str, timezone: str, t: Translator) -> str:
+    """What was decided, by whom and when: appended to the step message."""
+    _ = t.gettext
+    when = format_short(disp.at, timezone, t)
+    if disp.action is Action.APPROVE:
+        text = _("✅ Approved by {name}, {when}").format(name=name, when=when)
+    elif disp.action is Action.REVISE:
+        text = _("🔁 Sent back for revision by {name}, {when}: {reason}").format(
+            name=name, when=when, reason=disp.note or "")
+    elif disp.action is Action.CANCEL:
+        text = _("⛔ Cancelled by {name}, {when}").format(name=name, when=when)
+    else:
+        text = _("✔️ Done by {name}, {when}").format(name=name, when=when)
+    if disp.note and disp.action is not Action.REVISE:
+        text += "\n" + _("Note: {note}").format(note=disp.note)
+    return text
+
+
+def completed_text(flow: Flow, payload: dict[str, Any], t: Translator) -> str:
+    _ = t.gettext
+    elapsed = format_duration(timedelta(seconds=payload["elapsed_seconds"]), t)
+    return "\n".join([
+        _("🏁 {flow} is complete.").format(
+            flow=flow_label(flow, payload["year"], payload.get("subject"), t)),
+        _("Time taken: {elapsed} (SOP standard total: {standard}).").format(
+            elapsed=elapsed, standard=payload["standard"]),
+    ])
+
+
+def cancelled_text(flow: Flow, payload: dict[str, Any], t: Translator) -> str:
+    _ = t.gettext
+    text = _("⛔ {flow} was cancelled by {name}.").format(
+        flow=flow_label(flow, payload["year"], payload.get("subject"), t),
+        name=payload.get("by") or "?")
+    if payload.get("reason"):
+        text += "\n" + _("Reason: {reason}").format(reason=payload["reason"])
+    return text
+
+
+def _view_lines(view: ActiveStepView, flow: Flow, t: Translator, now: datetime) -> list[str]:
+    _ = t.gettext
+    tz = flow.unit.timezone
+    head = (_("Extra step {no}: {title}") if view.by_event
+            else _("Step {n} of {total}: {title}"))
+    lines = [head.format(no=view.step_no, n=view.position, total=len(flow.sequence),
+                         title=step_title(flow.step(view.step_no), t))]
+    who = ", ".join(view.waiting_for) or _("nobody holds this role yet")
+    lines.append("  " + _("Waiting for: {who} ({role})").format(who=who,
+                                                                 role=view.role_title))
+    lines.append("  " + _("Since: {when}").format(when=format_short(view.since, tz, t)))
+    if view.deadline:
+        state = format_until(view.deadline, now, t)
+        flag = "⚠️ " if view.overdue else ""
+        lines.append("  " + _("Deadline: {when} — {flag}{state}").format(
+            when=format_short(view.deadline, tz, t), flag=flag, state=state))
+    return lines
+
+
+def status_text(st: InstanceStatus, t: Translator, now: datetime) -> str:
+    """``status PK 2025``."""
+    _ = t.gettext
+    flow, inst = st.flow, st.instance
+    tz = flow.unit.timezone
+    lines = [f"📊 {flow_label(flow, inst.year, st.subject_name, t)}",
+             flow.unit.name]
+    if inst.status is Status.COMPLETED:
+        lines.append(_("Status: complete ({when}).").format(
+            when=format_short(inst.finished_at or now, tz, t)))
+    elif inst.status is Status.CANCELLED:
+        lines.append(_("Status: cancelled."))
+    else:
+        lines.append(_("Progress: {done} of {total} steps done.").format(
+            done=st.done_steps, total=st.total_steps))
+        for view in st.active:
+            lines.append("")
+            lines.extend(_view_lines(view, flow, t, now))
+    if st.last:
+        lines.append("")
+        lines.append(_("Latest dispositions:"))
+        for disp, name in st.last:
+            lines.append("• " + _("step {no}").format(no=disp.step_no) + ": "
+                         + decision_line(disp, name, tz, t).replace("\n", " — "))
+    return "\n".join(lines)
+
+
+def per_official_text(st: PerOfficialStatus, t: Translator, now: datetime) -> str:
+    _ = t.gettext
+    flow = st.flow
+    lines = [f"📊 {flow_label(flow, st.year, None, t)}", flow.unit.name,
+             _("Done: {done} · In progress: {progress} · Overdue: {overdue}").format(
+                 done=st.done, progress=st.in_progress, overdue=st.overdue)]
+    if st.late:
+        lines.append("")
+        lines.append(_("Late:"))
+        for name, view in st.late:
+            lines.append("• " + _("{name}: step {n} ({title}), due {when}").format(
+                name=name, n=view.position, title=view.title,
+                when=format_short(view.deadline or now, flow.unit.timezone, t)))
+    return "\n".join(lines)
+
+
+def overview_text(ov: UnitOverview, t: Translator, now: datetime) -> str:
+    _ = t.gettext
+    if not ov.items:
+        return _("No flow is running in your units. Start one with \"mulai PK 2025\".")
+    lines = [_("Running now:")]
+    for st in ov.items:
+        lines.append("")
+        lines.append(f"• {flow_label(st.flow, st.instance.year, st.subject_name, t)} — "
+                     + _("{done} of {total} steps done").format(done=st.done_steps,
+                                                                total=st.total_steps))
+        for view in st.active:
+            lines.extend("  " + line for line in _view_lines(view, st.flow, t, now))
+    return "\n".join(lines)
+
+
+def tasks_text(tasks: Sequence[Task], t: Translator, now: datetime) -> str:
+    _ = t.gettext
+    if not tasks:
+        return _("Nothing is waiting for you. 👍")
+    lines = [_("Waiting for you:")]
+    for task in tasks:
+        lines.append("")
+        lines.append(f"• {flow_label(task.flow, task.instance.year, task.subject_name, t)}")
+        lines.extend("  " + line for line in _view_lines(task.view, task.flow, t, now))
+    return "\n".join(lines)
+
+
+def help_text(t: Translator) -> str:
+    _ = t.gettext
+    return "\n".join([
+        _("What I understand:"),
+        _("• mulai PK 2025 — start a flow for a year (alias and year)"),
+        _("• status PK 2025 — where it stands; status alone — everything running"),
+        _("• /tugas — steps waiting for you"),
+        _("• reply to a step message with \"selesai\", \"setuju\" or \"revisi: <reason>\""),
+        _("• send a document or photo as a reply to a step message to attach it"),
+        _("• /bahasa — choose your language"),
+        _("• /batal — cancel what I am asking you for"),
+    ])
+
+
+def not_registered_text(t: Translator) -> str:
+    _ = t.gettext
+    return _("You are not registered with this bot yet. Ask your unit's admin for an "
+             "invitation link and open it; it binds you to your role.")

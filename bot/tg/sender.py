@@ -1,0 +1,206 @@
+"""Deliver the outbox: the messages transitions owe to officials.
+
+Transitions store their notifications in the outbox in the same write as the transition; this
+sender renders each one in its recipient's language when it goes out, retries network errors
+and 5xx with capped backoff, waits out 429 ``retry_after``, and marks a chat that blocked the bot
+(403) as undeliverable instead of retrying it forever.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from telegram import Bot, Message
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from bot.engine.model import Flow
+from bot.i18n import Translator, normalize_language
+from bot.services import Services
+from bot.storage.records import Member, OutboxItem, StepMessage
+from bot.tg.render import (
+    cancelled_text,
+    completed_text,
+    split_message,
+    step_keyboard,
+    step_text,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF = 60.0
+
+
+def member_translator(member: Member | None, default: str) -> Translator:
+    """The recipient's language: their choice, else Telegram's, else the deployment's."""
+    if member is None:
+        return Translator(default)
+    return Translator(member.language or normalize_language(member.telegram_language,
+                                                            default))
+
+
+class OutboxSender:
+    """Sends pending outbox items; :meth:`wake` after each transaction that queued some."""
+
+    def __init__(self, bot: Bot, services: Services, clock: Callable[[], datetime], *,
+                 default_language: str = "id", poll_interval: float = 5.0) -> None:
+        self.bot = bot
+        self.services = services
+        self.clock = clock
+        self.default_language = default_language
+        self.poll_interval = poll_interval
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._backoff = 0.0
+
+    def wake(self) -> None:
+        """Something was queued: deliver now rather than at the next poll."""
+        self._wake.set()
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="sopbot-outbox")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
+            self._wake.clear()
+            try:
+                await self.drain()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # keep the sender alive whatever one message does
+                log.exception("outbox delivery failed")
+            if self._backoff:
+                await asyncio.sleep(self._backoff)
+
+    async def drain(self) -> int:
+        """Deliver every pending item once; returns how many were sent."""
+        items = await asyncio.to_thread(self._pending)
+        sent = 0
+        for item in items:
+            if await self._deliver(item):
+                sent += 1
+        return sent
+
+    def _pending(self) -> list[OutboxItem]:
+        with self.services.store.transaction() as repo:
+            return repo.outbox("pending")
+
+    async def _deliver(self, item: OutboxItem) -> bool:
+        member = await asyncio.to_thread(self._member, item.member_id)
+        t = member_translator(member, self.default_language)
+        flow = self.services.flows.get(item.payload.get("flow_id", ""))
+        try:
+            message_ids = await self._send(item, flow, t)
+        except RetryAfter as exc:
+            wait = exc.retry_after
+            seconds = wait if isinstance(wait, int | float) else wait.total_seconds()
+            log.warning("rate limited by Telegram; waiting %ss", seconds)
+            await asyncio.sleep(float(seconds))
+            return False
+        except Forbidden as exc:
+            log.warning("chat %s blocked the bot (%s); message %s undeliverable",
+                        item.chat_id, exc.message, item.id)
+            await asyncio.to_thread(self._undeliverable, item, str(exc.message))
+            return False
+        except BadRequest as exc:
+            if "chat not found" in exc.message.lower():
+                await asyncio.to_thread(self._undeliverable, item, exc.message)
+            else:
+                log.error("message %s refused by Telegram: %s", item.id, exc.message)
+                await asyncio.to_thread(self._failed, item, exc.message, final=True)
+            return False
+        except (NetworkError, TelegramError) as exc:
+            self._backoff = min(MAX_BACKOFF, max(0.5, self._backoff * 2))
+            log.warning("delivery of %s failed (%s); retrying in %.1fs", item.id, exc,
+                        self._backoff)
+            await asyncio.to_thread(self._failed, item, str(exc), final=False)
+            self.wake()
+            return False
+        self._backoff = 0.0
+        await asyncio.to_thread(self._sent, item, message_ids)
+        return True
+
+    def _member(self, member_id: str) -> Member | None:
+        with self.services.store.transaction() as repo:
+            return repo.member(member_id)
+
+    async def _send(self, item: OutboxItem, flow: Flow | None, t: Translator) -> list[int]:
+        p = item.payload
+        if flow is None:
+            text = p.get("text", "")
+            keyboard = None
+        elif item.kind == "step":
+            text = step_text(flow, p, t, self.clock())
+            keyboard = step_keyboard(flow, p, t)
+        elif item.kind == "completed":
+            text, keyboard = completed_text(flow, p, t), None
+        elif item.kind == "cancelled":
+            text, keyboard = cancelled_text(flow, p, t), None
+        else:
+            text, keyboard = p.get("text", ""), None
+        sent: list[Message] = []
+        parts = split_message(text)
+        for i, part in enumerate(parts):
+            last = i == len(parts) - 1
+            sent.append(await self.bot.send_message(
+                item.chat_id, part,
+                reply_markup=keyboard if last else None))
+        for attachment in p.get("attachments") or []:
+            await self._send_attachment(item.chat_id, attachment, sent[-1].message_id)
+        if item.kind == "step":
+            item.payload["_text"] = parts[-1]
+        return [m.message_id for m in sent]
+
+    async def _send_attachment(self, chat_id: int, attachment: str, reply_to: int) -> None:
+        kind, _, file_id = attachment.partition(":")
+        if kind == "photo":
+            await self.bot.send_photo(chat_id, file_id, reply_to_message_id=reply_to)
+        else:
+            await self.bot.send_document(chat_id, file_id or kind, reply_to_message_id=reply_to)
+
+    def _sent(self, item: OutboxItem, message_ids: list[int]) -> None:
+        text = item.payload.pop("_text", "")
+        with self.services.store.transaction() as repo:
+            item.status = "sent"
+            item.sent_at = self.clock()
+            item.attempts += 1
+            item.message_ids = message_ids
+            repo.save_outbox(item)
+            if item.kind == "step" and message_ids:
+                p: dict[str, Any] = item.payload
+                repo.add_step_message(StepMessage(
+                    chat_id=item.chat_id, message_id=message_ids[-1], member_id=item.member_id,
+                    instance_id=p["instance_id"], step_no=p["step_no"], round=p["round"],
+                    text=text))
+
+    def _failed(self, item: OutboxItem, error: str, *, final: bool) -> None:
+        with self.services.store.transaction() as repo:
+            item.attempts += 1
+            item.last_error = error
+            if final:
+                item.status = "failed"
+            repo.save_outbox(item)
+
+    def _undeliverable(self, item: OutboxItem, error: str) -> None:
+        with self.services.store.transaction() as repo:
+            item.status = "undeliverable"
+            item.last_error = error
+            repo.save_outbox(item)
+            member = repo.member(item.member_id)
+            if member is not None:
+                member.undeliverable = True
+                repo.save_member(member)

@@ -1,0 +1,107 @@
+"""Play a whole flow in chat the way the officials of a unit would."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.engine.model import Flow
+from bot.fakeapi import FakeBotApi, FakeUser
+from tests.botharness import Harness
+
+JSON = dict[str, Any]
+
+
+def step_button_data(message: JSON) -> list[str]:
+    return [d for _t, d in FakeBotApi.buttons(message) if d and d.startswith("s:")]
+
+
+def is_step(no: int, round_no: int) -> Any:
+    """Predicate: a step notification for step `no`, activation `round_no`."""
+
+    def match(message: JSON) -> bool:
+        for data in step_button_data(message):
+            _s, _inst, step, rnd, _a = data.split(":")
+            if int(step) == no and int(rnd) == round_no:
+                return True
+        return False
+
+    return match
+
+
+@dataclass
+class ChatRun:
+    """What happened while a flow was played in chat."""
+
+    order: list[int] = field(default_factory=list)
+    messages: dict[tuple[int, int], JSON] = field(default_factory=dict)  # (step, round) -> msg
+    revision_seen_by: list[str] = field(default_factory=list)
+    attachment_forwarded_to: list[str] = field(default_factory=list)
+
+
+async def play(
+    h: Harness,
+    flow: Flow,
+    people: dict[str, list[FakeUser]],
+    expected: list[int],
+    *,
+    revise_at: int,
+    reason: str,
+    attach_at: int | None = None,
+    bound: dict[str, FakeUser] | None = None,
+) -> ChatRun:
+    """Act each step of `expected` in order, as its role's holders.
+
+    The decision `revise_at` is sent back once by replying "revisi: <reason>"; the task
+    `attach_at` is completed by sending a document as a reply with the caption "selesai".
+    Every other step is decided with its button. Checks as it goes that the revision reason
+    reaches the target step's holders and that the attachment reaches the next actor.
+    """
+    run = ChatRun()
+    rounds: Counter[int] = Counter()
+    revised = False
+    attached_for_next = False
+    bound = bound or {}
+    for no in expected:
+        rounds[no] += 1
+        round_no = rounds[no]
+        step = flow.step(no)
+        holders = [bound[step.actor]] if step.actor in bound else people[step.actor]
+        actors = holders if step.fan_out else holders[:1]
+        copies = {}
+        for user in holders:
+            copies[user.id] = await user.await_message(is_step(no, round_no), timeout=10)
+        run.order.append(no)
+        first = copies[holders[0].id]
+        run.messages[(no, round_no)] = first
+        if revised and round_no == 2 and no == flow.step(revise_at).on_revise:
+            assert reason in first["text"], first["text"]
+            run.revision_seen_by.extend(u.first_name for u in holders)
+            revised = False
+        if attached_for_next:
+            doc = await holders[0].await_message(lambda m: "document" in m, timeout=10)
+            assert doc.get("reply_to_message", {}).get("message_id") == first["message_id"]
+            run.attachment_forwarded_to.append(holders[0].first_name)
+            attached_for_next = False
+        for user in actors:
+            message = copies[user.id]
+            if step.is_decision and no == revise_at and rounds[no] == 1:
+                user.send_text(f"revisi: {reason}", reply_to=message)
+                await h.seen(user, "Sent back for revision:")
+                revised = True
+            elif attach_at == no and not step.is_decision and round_no == 1:
+                user.send_document(f"langkah-{no}.pdf", b"%PDF-1.4 lampiran",
+                                   mime_type="application/pdf", caption="selesai",
+                                   reply_to=message)
+                await h.seen(user, "Marked done:")
+                attached_for_next = True
+            else:
+                label = "✅ Setujui" if step.is_decision else "✔️ Selesai"
+                await h.press(user, message, label)
+            # the decided message is edited: its buttons are gone
+            await h.api.await_for(
+                lambda u=user, m=message: not step_button_data(
+                    h.api.message(u.id, m["message_id"]) or {}),
+                what=f"buttons of step {no} removed for {user.first_name}")
+    return run

@@ -1,0 +1,42 @@
+"""Every flow in flows/ run end to end in chat by simulated officials."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.engine.model import Flow
+from bot.fakeapi import FakeUser
+from tests.botharness import running_bot
+from tests.e2e.chatdriver import play
+from tests.test_flows import GOLDEN
+
+PLAIN = ["pk-kesbangpol-jateng", "pk-kec-neglasari", "pk-inspektorat-nganjuk", "pk-kec-sooko"]
+
+
+@pytest.mark.parametrize("flow_id", PLAIN)
+async def test_flow_end_to_end_in_chat(tmp_path: Path, all_flows: dict[str, Flow],
+                                       flow_id: str) -> None:
+    flow = all_flows[flow_id]
+    revise_at, per_role, expected = GOLDEN[flow_id]
+    (revise_at,) = revise_at
+    attach_at = next(s.no for s in flow.sequence[1:] if not s.is_decision and not s.fan_out)
+    async with running_bot(tmp_path) as h:
+        people: dict[str, list[FakeUser]] = {}
+        for role in flow.roles:
+            for i in range(per_role.get(role.id, 1)):
+                user = await h.join(f"{role.title} {i + 1}", flow.unit.id, role.id)
+                people.setdefault(role.id, []).append(user)
+        starter = people[flow.starters[0]][0]
+        answer = await h.say(starter, f"mulai {flow.alias} 2025")
+        assert "2025" in answer["text"]
+        run = await play(h, flow, people, expected, revise_at=revise_at,
+                         reason="Target IKU belum sesuai Renstra", attach_at=attach_at)
+        assert run.order == expected
+        assert run.revision_seen_by, "the revision reason reached nobody"
+        assert run.attachment_forwarded_to
+        done = await starter.await_message("complete", timeout=10)
+        assert str(flow.total_waktu) in done["text"]
+        status = await h.say(starter, f"status {flow.alias} 2025")
+        assert "complete" in status["text"]
