@@ -27,7 +27,7 @@ def format_short(dt: datetime, timezone: str, t: Translator) -> str:
 
 def format_duration(delta: timedelta, t: Translator) -> str:
     """A rounded duration: "2 jam", "3 hari"."""
-    return format_timedelta(delta, locale=t.language, threshold=1.5)
+    return format_timedelta(delta, locale=t.language)
 
 
 def format_until(deadline: datetime, now: datetime, t: Translator) -> str:

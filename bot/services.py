@@ -352,8 +352,14 @@ class Services:
         units = set(member.units)
         return [f for f in self.flows.values() if f.unit.id in units]
 
-    def find_flow(self, member: Member, key: str) -> Flow:
-        """The flow of the official's units that `key` names (alias, id or name words)."""
+    def find_flow(self, member: Member, key: str, unit_hint: str = "",
+                  prefer_starter: bool = False) -> Flow:
+        """The flow of the official's units that `key` names (alias, id or name words).
+
+        When the alias exists in several of the official's units, `unit_hint` (a unit id or
+        words of its name) picks one; for starting, units where the official may start the
+        flow are preferred.
+        """
         key_n = " ".join(key.casefold().split())
         mine = self._flows_of(member)
         exact = [f for f in mine if key_n in (f.alias.casefold(), f.id)]
@@ -362,24 +368,32 @@ class Services:
         found = exact or named
         if not found:
             raise FlowNotFound(key, mine)
+        hint = " ".join(unit_hint.casefold().split())
+        if len(found) > 1 and hint:
+            found = [f for f in found
+                     if hint == f.unit.id or hint in f.unit.name.casefold()] or found
+        if len(found) > 1 and prefer_starter:
+            found = [f for f in found
+                     if set(f.starters) & member.roles_in(f.unit.id)] or found
         if len(found) > 1:
             raise AmbiguousFlow(key, found)
         return found[0]
 
     @staticmethod
-    def parse_flow_and_year(words: str, usage: str) -> tuple[str, int]:
-        """Split "PK 2025" / "perjanjian kinerja 2025" into (flow words, year)."""
+    def parse_flow_and_year(words: str, usage: str) -> tuple[str, int, str]:
+        """Split "PK 2025 [unit]" / "perjanjian kinerja 2025" into (flow words, year, unit)."""
         parts = words.split()
-        if len(parts) < 2 or not YEAR.match(parts[-1]):
+        at = next((i for i, p in enumerate(parts) if YEAR.match(p)), None)
+        if at is None or at == 0:
             raise BadQuery(usage)
-        return " ".join(parts[:-1]), int(parts[-1])
+        return " ".join(parts[:at]), int(parts[at]), " ".join(parts[at + 1:])
 
     # -- starting --------------------------------------------------------------------
 
     def start(self, member: Member, words: str, now: datetime) -> Started:
         """``mulai PK 2025``: start the flow (per official: one instance per official)."""
-        key, year = self.parse_flow_and_year(words, "mulai")
-        flow = self.find_flow(member, key)
+        key, year, unit_hint = self.parse_flow_and_year(words, "mulai")
+        flow = self.find_flow(member, key, unit_hint, prefer_starter=True)
         engine = self.engines[flow.id]
         actor = Actor(member.id, member.roles_in(flow.unit.id))
         with self.store.transaction() as repo:
@@ -688,8 +702,8 @@ class Services:
                             items.append(self._instance_status(repo, self.flows[inst.flow_id],
                                                                inst, now))
             return UnitOverview(items)
-        key, year = self.parse_flow_and_year(words, "status")
-        flow = self.find_flow(member, key)
+        key, year, unit_hint = self.parse_flow_and_year(words, "status")
+        flow = self.find_flow(member, key, unit_hint)
         with self.store.transaction() as repo:
             instances = repo.instances(unit=flow.unit.id, flow_id=flow.id, year=year)
             if not instances:

@@ -167,9 +167,10 @@ def _flow_problem(exc: ServiceError, t: Translator, now: datetime) -> str:
         return _("I know no flow {key!r} in your units. Known: {known}.").format(
             key=exc.key, known=known or "-")
     if isinstance(exc, AmbiguousFlow):
-        units = ", ".join(f.unit.name for f in exc.flows)
-        return _("{key!r} exists in several of your units ({units}); use the flow's full "
-                 "name.").format(key=exc.key, units=units)
+        units = "\n".join(f"• {f.unit.id} — {f.unit.name}" for f in exc.flows)
+        return _("{key!r} exists in several of your units; add the unit after the year, "
+                 "e.g. \"{key} 2025 {unit}\":").format(key=exc.key, unit=exc.flows[0].unit.id
+                                                      ) + "\n" + units
     if isinstance(exc, BadQuery):
         return _("Write the flow and the year, e.g. \"{usage} PK 2025\".").format(
             usage=exc.usage)
@@ -210,7 +211,7 @@ async def mulai(update: Update, context: ContextTypes.DEFAULT_TYPE, words: str |
     except AlreadyRunning as exc:
         existing = exc.instances[0]
         st = await run(rt.services.status, member,
-                       f"{exc.flow.alias} {existing.year}", now)
+                       f"{exc.flow.alias} {existing.year} {exc.flow.unit.id}", now)
         await reply(update, _("{alias} {year} already exists in {unit}:").format(
             alias=exc.flow.alias, year=existing.year, unit=exc.flow.unit.name) + "\n\n"
             + _status_text(st, t, now))

@@ -1,0 +1,265 @@
+"""The bot in chat: joining, starting, deciding, asking — including everything done wrong."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+
+from bot.engine.instance import Action
+from tests.botharness import Harness, running_bot
+from tests.e2e.chatdriver import is_step, step_button_data
+
+UNIT = "kesbangpol-jateng"
+
+
+async def kesbangpol(h: Harness) -> dict:
+    """The Kesbangpol office: one official per role, two Pelaksana."""
+    return {
+        "kepala": await h.join("Haerudin", UNIT, "kepala"),
+        "sekretaris": await h.join("Sekar", UNIT, "sekretaris"),
+        "kasubbag": await h.join("Sri", UNIT, "kasubbag_program"),
+        "pelaksana": await h.join("Putu", UNIT, "pelaksana"),
+        "pelaksana2": await h.join("Pandu", UNIT, "pelaksana"),
+    }
+
+
+def dispositions(h: Harness) -> list:
+    repo = h.services.store.read()
+    (inst,) = repo.instances(unit=UNIT)
+    return repo.dispositions(inst.id)
+
+
+async def test_joining_and_bad_codes(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as h:
+        stranger = h.api.user(5001, "Tamu")
+        answer = await h.say(stranger, "halo")
+        assert "not registered" in answer["text"] and "invitation" in answer["text"]
+        assert step_button_data(answer) == []
+        answer = await h.say(stranger, "/start salah-kode")
+        assert "not valid" in answer["text"]
+        answer = await h.say(stranger, "status PK 2025")
+        assert "not registered" in answer["text"]
+
+        invite = h.services.create_invite(unit=UNIT, role="sekretaris", now=h.clock(),
+                                          name="Sekar Ayu")
+        answer = await h.say(stranger, f"/start {invite.code}")
+        assert "Sekar Ayu" in answer["text"] and "Sekretaris" in answer["text"]
+        assert "Badan Kesatuan Bangsa dan Politik Provinsi Jawa Tengah" in answer["text"]
+        other = h.api.user(5002, "Lain")
+        answer = await h.say(other, f"/start {invite.code}")
+        assert "already been used" in answer["text"]
+
+        old = h.services.create_invite(unit=UNIT, role="kepala", now=h.clock())
+        h.clock.advance(timedelta(days=7, seconds=1))
+        answer = await h.say(other, f"/start {old.code}")
+        assert "expired" in answer["text"]
+        answer = await h.say(other, "/tugas")
+        assert "not registered" in answer["text"]
+
+
+async def test_one_official_in_two_units_and_two_officials_in_one_role(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as h:
+        ani = await h.join("Ani", UNIT, "kepala", user_id=7001)
+        await h.join("Ani", "kec-sooko", "camat", user_id=7001)
+        member = h.services.store.read().member("7001")
+        assert member is not None and member.units == [UNIT, "kec-sooko"]
+        budi = await h.join("Budi", UNIT, "pelaksana")
+        citra = await h.join("Citra", UNIT, "pelaksana")
+        assert h.services.store.read().holders(UNIT)["pelaksana"] == [str(budi.id),
+                                                                      str(citra.id)]
+        # Ani may start PK only at Kesbangpol (at Sooko the Staf starts it)
+        await h.say(ani, "mulai PK 2025", expect="Started")
+        await ani.await_message(is_step(1, 1))
+        await h.say(ani, "mulai PK 2025", expect="already exists")  # same flow and year
+        answer = await h.say(ani, "status PK 2025", expect="several of your units")
+        assert "kec-sooko" in answer["text"] and UNIT in answer["text"]
+        await h.say(ani, "status PK 2025 kec-sooko", expect="has not been started")
+        staf = await h.join("Sooko Staf", "kec-sooko", "staf")
+        await h.say(staf, "mulai PK 2025", expect="Started")
+        tasks = await h.say(ani, "/tugas", expect="Waiting for you")
+        assert "Memerintahkan penyusunan Perjanjian Kinerja" in tasks["text"]
+
+
+async def test_starting_rules(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as h:
+        o = await kesbangpol(h)
+        answer = await h.say(o["pelaksana"], "mulai PK 2025")
+        assert "not yours" in answer["text"] and "Kepala Badan" in answer["text"]
+        answer = await h.say(o["kepala"], "mulai PK")
+        assert "mulai PK 2025" in answer["text"]
+        answer = await h.say(o["kepala"], "mulai RENSTRA 2025")
+        assert "no flow 'RENSTRA'" in answer["text"] and "PK (Penyusunan" in answer["text"]
+        await h.say(o["kepala"], "/mulai PK 2025", expect="Started")
+        answer = await h.say(o["kepala"], "mulai pk 2025", expect="already exists")
+        assert "Step 1 of 13" in answer["text"]
+
+
+async def test_text_replies_revision_reason_asked_and_batal(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as h:
+        o = await kesbangpol(h)
+        await h.say(o["kepala"], "mulai PK 2025", expect="Started")
+        msg = await o["kepala"].await_message(is_step(1, 1))
+        await h.say(o["kepala"], "selesai", reply_to=msg, expect="Marked done")
+        msg = await o["kasubbag"].await_message(is_step(2, 1))
+        await h.say(o["kasubbag"], "oke, format sudah dibagikan", reply_to=msg,
+                    expect="Marked done")
+        note = next(d for d in dispositions(h) if d.step_no == 2)
+        assert note.note == "format sudah dibagikan"
+        # steps 3..8 by button
+        for no, who in ((3, "pelaksana"), (4, "pelaksana"), (5, "pelaksana"),
+                        (6, "pelaksana"), (7, "pelaksana"), (8, "kasubbag")):
+            msg = await o[who].await_message(is_step(no, 1))
+            await h.press(o[who], msg, "✔️ Selesai")
+        msg = await o["sekretaris"].await_message(is_step(9, 1))
+        # "revisi" alone: the bot asks for the reason and takes the next message
+        answer = await h.say(o["sekretaris"], "revisi", reply_to=msg)
+        assert "reason" in answer["text"]
+        answer = await h.say(o["sekretaris"], "/batal")
+        assert "Cancelled" in answer["text"]
+        answer = await h.say(o["sekretaris"], "halo")  # no longer taken as a reason
+        assert "What I understand" in answer["text"]
+        # the Revisi button asks too
+        await h.press(o["sekretaris"], msg, "🔁 Revisi")
+        await h.seen(o["sekretaris"], "What must be revised?")
+        o["sekretaris"].send_text("Indikator sasaran 2 belum terukur")
+        await h.seen(o["sekretaris"], "Sent back for revision")
+        back = await o["kasubbag"].await_message(is_step(8, 2))
+        assert "Indikator sasaran 2 belum terukur" in back["text"] and "Sekar" in back["text"]
+        revise = next(d for d in dispositions(h) if d.action is Action.REVISE)
+        assert (revise.step_no, revise.member, revise.role, revise.note) == (
+            9, str(o["sekretaris"].id), "sekretaris", "Indikator sasaran 2 belum terukur")
+        # the decided message now says what happened, without buttons
+        edited = h.api.message(o["sekretaris"].id, msg["message_id"])
+        assert "Sent back for revision by Sekar" in edited["text"]
+        assert step_button_data(edited) == []
+
+
+async def test_unauthorised_double_and_simultaneous_presses(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as h:
+        o = await kesbangpol(h)
+        await h.say(o["kepala"], "mulai PK 2025", expect="Started")
+        msg = await o["kepala"].await_message(is_step(1, 1))
+        # double press: both presses queued before the bot handles either
+        q1 = o["kepala"].press_button(msg, "✔️ Selesai")
+        q2 = o["kepala"].press_button(msg, "✔️ Selesai")
+        a1 = await h.api.await_for(lambda: h.api.callback_answer(q1))
+        a2 = await h.api.await_for(lambda: h.api.callback_answer(q2))
+        assert "Marked done" in a1["text"] and "Already decided by Haerudin" in a2["text"]
+        assert [d.step_no for d in dispositions(h)].count(1) == 2  # start + one completion
+        for no, who in ((2, "kasubbag"),):
+            m = await o[who].await_message(is_step(no, 1))
+            await h.press(o[who], m, "✔️ Selesai")
+        # step 3 goes to both Pelaksana; both press at once: exactly one transition
+        m1 = await o["pelaksana"].await_message(is_step(3, 1))
+        m2 = await o["pelaksana2"].await_message(is_step(3, 1))
+        q1 = o["pelaksana"].press_button(m1, "✔️ Selesai")
+        q2 = o["pelaksana2"].press_button(m2, "✔️ Selesai")
+        answers = [await h.api.await_for(lambda q=q: h.api.callback_answer(q))
+                   for q in (q1, q2)]
+        texts = sorted(a["text"] for a in answers)
+        assert texts[0].startswith("Already decided by Putu") and texts[1].startswith("Marked")
+        assert [d.step_no for d in dispositions(h)].count(3) == 1
+        # someone else replying "setuju" to a copy of step 4 forwarded to them changes nothing
+        m4 = await o["pelaksana"].await_message(is_step(4, 1))
+        answer = await h.say(o["kepala"], "setuju", reply_to=2)
+        assert "not a step" in answer["text"]
+        assert h.services.store.read().instances(unit=UNIT)[0].current.no == 4
+        await h.press(o["pelaksana"], m4, "✔️ Selesai")
+
+
+async def test_status_in_every_form_and_only_for_members(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as h:
+        o = await kesbangpol(h)
+        answer = await h.say(o["sekretaris"], "status PK 2025")
+        assert "has not been started" in answer["text"]
+        await h.say(o["kepala"], "mulai PK 2025", expect="Started")
+        m = await o["kepala"].await_message(is_step(1, 1))
+        await h.press(o["kepala"], m, "✔️ Selesai")
+        h.clock.advance(timedelta(hours=3))  # step 2 (2 Jam) is now overdue
+        for text in ("status PK 2025", "Status pk 2025", "/status PK 2025",
+                     "status perjanjian kinerja 2025"):
+            answer = await h.say(o["sekretaris"], text, expect="📊")
+            body = answer["text"]
+            assert "Progress: 1 of 13 steps done." in body
+            assert "Step 2 of 13: Membuat format" in body
+            assert "Waiting for: Sri (Kasubbag Program)" in body
+            assert "Since: 5 Jan 2026 08:00 WIB" in body
+            assert "Deadline: 5 Jan 2026 10:00 WIB — ⚠️ late by 1 jam" in body
+            assert "✔️ Done by Haerudin" in body
+        answer = await h.say(o["sekretaris"], "status")
+        assert "Running now:" in answer["text"] and "PK 2025" in answer["text"]
+        outsider = await h.join("Camat Sooko", "kec-sooko", "camat")
+        answer = await h.say(outsider, "status PK 2025")
+        assert "has not been started" in answer["text"]  # his own unit's PK, not Kesbangpol's
+        assert "Sri" not in answer["text"]
+
+
+async def test_bad_input_gets_help(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as h:
+        o = await kesbangpol(h)
+        answer = await h.say(o["kepala"], "/entahlah")
+        assert "do not know that command" in answer["text"]
+        assert "mulai PK 2025" in answer["text"]
+        answer = await h.say(o["kepala"], "asdf qwerty")
+        assert "What I understand" in answer["text"]
+        answer = await h.say(o["kepala"], "setuju", reply_to=2)  # the welcome message
+        assert "not a step" in answer["text"]
+        await h.say(o["kepala"], "mulai PK 2025", expect="Started")
+        m = await o["kepala"].await_message(is_step(1, 1))
+        answer = await h.say(o["kepala"], "mungkin nanti", reply_to=m)
+        assert "selesai" in answer["text"] and "revisi" in answer["text"]
+        answer = await h.say(o["kepala"], "revisi: kenapa", reply_to=m)
+        assert "task" in answer["text"]  # a task cannot be sent back
+        o["kepala"].send_document("x.pdf", b"%PDF", mime_type="application/pdf")
+        await h.seen(o["kepala"], "send it as a reply")
+        assert h.services.store.read().instances(unit=UNIT)[0].current.no == 1
+
+
+async def test_commands_registered_in_indonesian(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as h:
+        await h.idle()
+        names = [c["command"] for c in h.api.commands("default")]
+        assert names == ["mulai", "status", "tugas", "batal", "bahasa", "bantuan"]
+        english = {c["command"]: c["description"]
+                   for c in h.api.commands("default", language_code="en")}
+        assert english["tugas"] == "steps waiting for me"
+
+
+async def test_long_revision_reason_is_split_across_messages(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as h:
+        o = await kesbangpol(h)
+        await h.say(o["kepala"], "mulai PK 2025", expect="Started")
+        for no, who in ((1, "kepala"), (2, "kasubbag"), (3, "pelaksana"), (4, "pelaksana"),
+                        (5, "pelaksana"), (6, "pelaksana"), (7, "pelaksana"), (8, "kasubbag")):
+            m = await o[who].await_message(is_step(no, 1))
+            await h.press(o[who], m, "✔️ Selesai")
+        m = await o["sekretaris"].await_message(is_step(9, 1))
+        reason = "Perbaiki. " + "Sasaran strategis harus terukur. " * 120
+        await h.say(o["sekretaris"], f"revisi: {reason}", reply_to=m)
+        back = await o["kasubbag"].await_message(is_step(8, 2))
+        first = h.api.message(o["kasubbag"].id, back["message_id"] - 1)
+        assert first is not None and first["text"].startswith("📋")
+        assert step_button_data(first) == []  # the buttons ride on the last part
+        assert len(first["text"]) <= 4096 and len(back["text"]) <= 4096
+        assert reason.strip() in first["text"] + "\n" + back["text"]
+
+
+async def test_completion_tells_participants_elapsed_and_standard(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as h:
+        o = {"camat": await h.join("Camat", "kec-sooko", "camat"),
+             "sekcam": await h.join("Sekcam", "kec-sooko", "sekcam"),
+             "kasubag": await h.join("Kasubag", "kec-sooko", "kasubag_program"),
+             "staf": await h.join("Staf", "kec-sooko", "staf")}
+        await h.say(o["staf"], "mulai PK 2025", expect="Started")
+        plan = ((1, "staf"), (2, "sekcam"), (3, "sekcam"), (4, "kasubag"), (5, "kasubag"),
+                (6, "kasubag"), (7, "camat"), (8, "staf"))
+        for no, who in plan:
+            m = await o[who].await_message(is_step(no, 1))
+            h.clock.advance(timedelta(hours=5))
+            label = "✅ Setujui" if no == 7 else "✔️ Selesai"
+            await h.press(o[who], m, label)
+        for who in o:
+            done = await h.seen(o[who], "complete")
+            assert re.search(r"Time taken: 2 hari \(SOP standard total: 4 Hari 1 Jam 90 Menit\)",
+                             done["text"]), done["text"]
