@@ -80,7 +80,8 @@ _HTML_TAGS: dict[str, str | None] = {
     "blockquote": "blockquote",
     "tg-emoji": "custom_emoji",
 }
-_START_TAG = re.compile(r"<([A-Za-z][A-Za-z0-9-]*)((?:\s+[^\s=>]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s>\"']*))?)*)\s*/?>")
+_ATTR_SRC = r"""[^\s=>]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>"']*))?"""
+_START_TAG = re.compile(r"<([A-Za-z][A-Za-z0-9-]*)((?:\s+" + _ATTR_SRC + r")*)\s*/?>")
 _END_TAG = re.compile(r"</([A-Za-z][A-Za-z0-9-]*)\s*>")
 _ATTR = re.compile(r"([^\s=>]+)(?:\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s>\"']*))?")
 _HTML_ENTITY = re.compile(r"&(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|lt|gt|amp|quot);")
@@ -166,8 +167,11 @@ def _parse_html(text: str) -> tuple[str, list[dict[str, Any]]]:
             href = attrs.get("href")
             if href and href.startswith("tg://user?id="):
                 type_ = "text_mention"
-                extra["user"] = {"id": int(href.split("=", 1)[1] or 0), "is_bot": False,
-                                 "first_name": ""}
+                extra["user"] = {
+                    "id": int(href.split("=", 1)[1] or 0),
+                    "is_bot": False,
+                    "first_name": "",
+                }
             elif href:
                 extra["url"] = href
             else:
@@ -179,7 +183,7 @@ def _parse_html(text: str) -> tuple[str, list[dict[str, Any]]]:
         elif name == "code" and stack and stack[-1].name == "pre":
             language = attrs.get("class", "")
             if language.startswith("language-"):
-                stack[-1].extra["language"] = language[len("language-"):]
+                stack[-1].extra["language"] = language[len("language-") :]
             type_ = None
         stack.append(_OpenTag(name, type_, out.length, extra))
         i = start.end()
@@ -446,7 +450,7 @@ def _check_entities(text: str, entities: Any) -> list[dict[str, Any]]:
             or not isinstance(entity.get("offset"), int)
             or not isinstance(entity.get("length"), int)
         ):
-            raise bad_request("can't parse MessageEntity: field \"type\" must be of type String")
+            raise bad_request('can\'t parse MessageEntity: field "type" must be of type String')
         if entity["offset"] < 0 or entity["length"] <= 0 or entity["offset"] > total:
             continue
         checked.append(dict(entity))

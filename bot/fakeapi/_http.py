@@ -60,7 +60,9 @@ _JSON_KEYS = frozenset(
         "message_ids",
     }
 )  # fmt: skip
+_FLOAT_KEYS = frozenset({"timeout"})
 _INT_RE = re.compile(r"-?\d+")
+_FLOAT_RE = re.compile(r"-?\d+(\.\d*)?")
 
 
 def normalize_params(raw: dict[str, Any]) -> dict[str, Any]:
@@ -72,7 +74,10 @@ def normalize_params(raw: dict[str, Any]) -> dict[str, Any]:
     params: dict[str, Any] = {}
     for key, value in raw.items():
         if isinstance(value, str):
-            if key in _INT_KEYS:
+            if key in _FLOAT_KEYS and _FLOAT_RE.fullmatch(value.strip()):
+                number = float(value)
+                value = int(number) if number.is_integer() else number
+            elif key in _INT_KEYS:
                 if _INT_RE.fullmatch(value.strip()):
                     value = int(value)
                 elif key != "chat_id":
@@ -162,6 +167,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "FakeTelegramBotAPI/1.0"
     timeout = 120  # idle keep-alive connections are closed after this many seconds
+    disable_nagle_algorithm = True  # headers and body are separate writes: avoid 40 ms stalls
     server: FakeHTTPServer
 
     def do_POST(self) -> None:
@@ -211,6 +217,7 @@ class FakeHTTPServer(ThreadingHTTPServer):
     """ThreadingHTTPServer bound to 127.0.0.1 that can close its keep-alive connections."""
 
     daemon_threads = True
+    request_queue_size = 512  # PTB opens up to 256 parallel connections; the default is 5
 
     def __init__(self, port: int, api: FakeBotApi) -> None:
         self.api = api
