@@ -90,7 +90,8 @@ def test_every_problem_is_listed_at_once() -> None:
 
 
 def test_decision_without_revise_target() -> None:
-    text = MINI.replace("kind: decision, on_revise: 2, waktu: 1 Jam", "kind: decision, waktu: 1 Jam")
+    text = MINI.replace("kind: decision, on_revise: 2, waktu: 1 Jam",
+                        "kind: decision, waktu: 1 Jam")
     (p,) = problems(text)
     assert p[2] == "steps[3] (no 4).on_revise" and "needs on_revise" in p[3]
 
