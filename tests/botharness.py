@@ -47,9 +47,13 @@ class Harness:
     data_dir: Path
     _next_user: int = 1000
 
-    async def join(self, name: str, unit: str, role: str, *, language: str = "id",
+    async def join(self, name: str, unit: str, role: str, *, language: str = "en",
                    user_id: int | None = None) -> FakeUser:
-        """A new official opens an invitation link for `role` in `unit`."""
+        """A new official opens an invitation link for `role` in `unit`.
+
+        Their Telegram is in English unless `language` says otherwise, so that assertions
+        read the same to every developer; Indonesian has tests of its own.
+        """
         if user_id is None:
             self._next_user += 1
             user_id = self._next_user

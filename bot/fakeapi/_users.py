@@ -118,13 +118,15 @@ class FakeUser:
         """Edit one of the user's own text messages (queues an ``edited_message`` update)."""
         return self.api._user_edit(self, message_id_of(message), text)
 
-    def press(self, message: MessageRef, callback_data: str) -> str:
+    def press(self, message: MessageRef, callback_data: str, *, crafted: bool = False) -> str:
         """Press the inline button with ``callback_data`` on a bot message.
 
-        Raises ValueError if the message (in its current state) has no such button.
+        Raises ValueError if the message (in its current state) has no such button, unless
+        ``crafted``: then any data is sent, as a modified client or a stale screen would.
         Returns the callback query id.
         """
-        return self.api._user_press(self, message_id_of(message), callback_data=callback_data)
+        return self.api._user_press(self, message_id_of(message), callback_data=callback_data,
+                                    crafted=crafted)
 
     def press_button(self, message: MessageRef, text: str) -> str:
         """Press the inline button whose label is ``text``; returns the callback query id."""

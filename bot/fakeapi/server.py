@@ -365,12 +365,15 @@ class FakeBotApi(ApiState):
         *,
         callback_data: str | None = None,
         button_text: str | None = None,
+        crafted: bool = False,
     ) -> str:
         with self._cond:
             stored = self._messages.get((user.id, message_id))
             if stored is None or stored.deleted or not stored.from_bot:
                 raise ValueError(f"chat {user.id} has no bot message {message_id}")
             buttons = self.buttons(stored.data)
+            if crafted:  # a modified client: any data, on any bot message of the chat
+                buttons = [*buttons, ("(crafted)", callback_data)]
             if button_text is not None:
                 matches = [data for text, data in buttons if text == button_text]
                 if not matches or matches[0] is None:

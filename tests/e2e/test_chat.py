@@ -32,7 +32,7 @@ def dispositions(h: Harness) -> list:
 
 async def test_joining_and_bad_codes(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as h:
-        stranger = h.api.user(5001, "Tamu")
+        stranger = h.api.user(5001, "Tamu", language_code="en")
         answer = await h.say(stranger, "halo")
         assert "not registered" in answer["text"] and "invitation" in answer["text"]
         assert step_button_data(answer) == []
@@ -46,7 +46,7 @@ async def test_joining_and_bad_codes(tmp_path: Path) -> None:
         answer = await h.say(stranger, f"/start {invite.code}")
         assert "Sekar Ayu" in answer["text"] and "Sekretaris" in answer["text"]
         assert "Badan Kesatuan Bangsa dan Politik Provinsi Jawa Tengah" in answer["text"]
-        other = h.api.user(5002, "Lain")
+        other = h.api.user(5002, "Lain", language_code="en")
         answer = await h.say(other, f"/start {invite.code}")
         assert "already been used" in answer["text"]
 
@@ -78,7 +78,7 @@ async def test_one_official_in_two_units_and_two_officials_in_one_role(tmp_path:
         staf = await h.join("Sooko Staf", "kec-sooko", "staf")
         await h.say(staf, "mulai PK 2025", expect="Started")
         tasks = await h.say(ani, "/tugas", expect="Waiting for you")
-        assert "Memerintahkan penyusunan Perjanjian Kinerja" in tasks["text"]
+        assert "Orders the drafting of the Performance Agreement" in tasks["text"]
 
 
 async def test_starting_rules(tmp_path: Path) -> None:
@@ -182,10 +182,10 @@ async def test_status_in_every_form_and_only_for_members(tmp_path: Path) -> None
             answer = await h.say(o["sekretaris"], text, expect="📊")
             body = answer["text"]
             assert "Progress: 1 of 13 steps done." in body
-            assert "Step 2 of 13: Membuat format" in body
+            assert "Step 2 of 13: Prepares the Performance Agreement data-collection" in body
             assert "Waiting for: Sri (Kasubbag Program)" in body
             assert "Since: 5 Jan 2026 08:00 WIB" in body
-            assert "Deadline: 5 Jan 2026 10:00 WIB — ⚠️ late by 1 jam" in body
+            assert "Deadline: 5 Jan 2026 10:00 WIB — ⚠️ late by 1 hour" in body
             assert "✔️ Done by Haerudin" in body
         answer = await h.say(o["sekretaris"], "status")
         assert "Running now:" in answer["text"] and "PK 2025" in answer["text"]
@@ -261,5 +261,64 @@ async def test_completion_tells_participants_elapsed_and_standard(tmp_path: Path
             await h.press(o[who], m, label)
         for who in o:
             done = await h.seen(o[who], "complete")
-            assert re.search(r"Time taken: 2 hari \(SOP standard total: 4 Hari 1 Jam 90 Menit\)",
+            assert re.search(r"Time taken: 2 days \(SOP standard total: 4 Hari 1 Jam 90 Menit\)",
                              done["text"]), done["text"]
+
+
+async def test_crafted_and_stale_callbacks_change_nothing(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as h:
+        o = await kesbangpol(h)
+        sooko_camat = await h.join("Camat Sooko", "kec-sooko", "camat")
+        await h.say(o["kepala"], "mulai PK 2025", expect="Started")
+        m1 = await o["kepala"].await_message(is_step(1, 1))
+        data = step_button_data(m1)[0]
+        # the Pelaksana forges the Kepala's button on a message of his own chat
+        q = o["pelaksana"].press(2, data, crafted=True)
+        answer = await h.api.await_for(lambda: h.api.callback_answer(q))
+        assert "not yours" in answer["text"] and "Kepala Badan" in answer["text"]
+        # someone of another unit cannot even learn that the instance exists
+        q = sooko_camat.press(2, data, crafted=True)
+        answer = await h.api.await_for(lambda: h.api.callback_answer(q))
+        assert answer["text"] == "This step is not one you can act on."
+        # garbage callback data
+        q = o["kepala"].press(m1, "s:zzz:1:1:x", crafted=True)
+        answer = await h.api.await_for(lambda: h.api.callback_answer(q))
+        assert "no longer valid" in answer["text"]
+        assert [d.action for d in dispositions(h)] == [Action.START]
+        await h.press(o["kepala"], m1, "✔️ Selesai")
+        # the old button, pressed again from a stale screen, answers who decided and when
+        q = o["kepala"].press(m1, data, crafted=True)
+        answer = await h.api.await_for(lambda: h.api.callback_answer(q))
+        assert answer["text"] == "Already decided by Haerudin on 5 Jan 2026 08:00 WIB."
+        assert [d.action for d in dispositions(h)] == [Action.START, Action.COMPLETE]
+
+
+async def test_old_round_button_after_a_revision_is_stale(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as h:
+        o = {"camat": await h.join("Camat", "kec-sooko", "camat"),
+             "sekcam": await h.join("Sekcam", "kec-sooko", "sekcam"),
+             "kasubag": await h.join("Kasubag", "kec-sooko", "kasubag_program"),
+             "staf": await h.join("Staf", "kec-sooko", "staf")}
+        await h.say(o["staf"], "mulai PK 2025", expect="Started")
+        for no, who in ((1, "staf"), (2, "sekcam"), (3, "sekcam"), (4, "kasubag"),
+                        (5, "kasubag")):
+            m = await o[who].await_message(is_step(no, 1))
+            await h.press(o[who], m, "✔️ Selesai")
+        m6 = await o["kasubag"].await_message(is_step(6, 1))
+        old6 = step_button_data(m6)[0]
+        await h.press(o["kasubag"], m6, "✔️ Selesai")
+        m7 = await o["camat"].await_message(is_step(7, 1))
+        await h.say(o["camat"], "revisi: IKU kecamatan belum lengkap", reply_to=m7,
+                    expect="Sent back")
+        again = await o["kasubag"].await_message(is_step(6, 2))
+        assert "IKU kecamatan belum lengkap" in again["text"]
+        q = o["kasubag"].press(m6, old6, crafted=True)  # round 1's button
+        answer = await h.api.await_for(lambda: h.api.callback_answer(q))
+        assert answer["text"].startswith("Already decided by Kasubag")
+        repo = h.services.store.read()
+        assert repo.instances(unit="kec-sooko")[0].current.no == 6
+        await h.press(o["kasubag"], again, "✔️ Selesai")
+        m7b = await o["camat"].await_message(is_step(7, 2))
+        await h.press(o["camat"], m7b, "✅ Setujui")
+        m8 = await o["staf"].await_message(is_step(8, 1))
+        assert "Setujui" not in str(h.api.buttons(m8))
