@@ -413,7 +413,8 @@ class Services:
                     raise AlreadyRunning(flow, existing)
                 if not pairs:
                     raise Refused(DomainError(
-                        "no official is bound to the levels of this procedure yet"))
+                        "no official is bound to the levels of this procedure yet",
+                        "no_officials"))
             started = []
             for subject, atasan in pairs:
                 try:
@@ -534,7 +535,8 @@ class Services:
             engine = self.engines[flow.id]
             step = flow.step(step_no)
             if not step.is_decision:
-                raise Refused(DomainError(f"step {step_no} is a task, not a decision"))
+                raise Refused(DomainError(f"step {step_no} is a task, not a decision",
+                                          "task_not_decision", step=step_no))
             try:
                 engine.authorize(inst, by=Actor(member.id, member.roles_in(inst.unit_id)),
                                  step_no=step_no)

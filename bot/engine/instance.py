@@ -61,7 +61,16 @@ class Action(enum.StrEnum):
 
 
 class DomainError(Exception):
-    """A transition that the flow's rules do not allow. The message says why."""
+    """A transition that the flow's rules do not allow.
+
+    The message says why in English (for logs and the command line); `code` and `params`
+    say it as data, so that the chat layer can say it in the reader's language.
+    """
+
+    def __init__(self, message: str, code: str = "", **params: Any) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params = params
 
 
 class NotAllowed(DomainError):
@@ -392,17 +401,18 @@ class Engine:
         flow = self.flow
         if not set(flow.starters) & by.roles:
             titles = ", ".join(flow.role(r).title for r in flow.starters)
-            raise NotAllowed(f"only {titles} may start {flow.alias} ({flow.name})")
+            raise NotAllowed(f"only {titles} may start {flow.alias} ({flow.name})",
+                             "not_starter", roles=titles)
         bindings: dict[str, str] = {}
         if flow.per_official is not None:
             if not subject or not atasan:
                 raise WrongState(f"{flow.alias} runs per official: name the official and "
-                                 f"their atasan")
+                                 f"their atasan", "needs_pair")
             if subject == atasan:
-                raise WrongState("an official cannot be their own atasan")
+                raise WrongState("an official cannot be their own atasan", "own_atasan")
             bindings = {flow.per_official.subject: subject, flow.per_official.atasan: atasan}
         elif subject or atasan:
-            raise WrongState(f"{flow.alias} is not a per-official procedure")
+            raise WrongState(f"{flow.alias} is not a per-official procedure", "not_per_official")
         inst = Instance(
             id=instance_id,
             flow_id=flow.id,
@@ -483,10 +493,11 @@ class Engine:
         step = self.flow.step(target.no)
         if not step.is_decision:
             raise WrongState(f"step {step.no} ({step.title}) is a task, not a decision: "
-                             f"it cannot be sent back")
+                             f"it cannot be sent back", "task_not_decision", step=step.no)
         role = self._check_may_act(inst, target, step, by)
         if not reason:
-            raise ReasonRequired("a revision needs a reason (what must be corrected)")
+            raise ReasonRequired("a revision needs a reason (what must be corrected)",
+                                 "revise_reason")
         inst = copy.deepcopy(inst)
         back = self.flow.step(step.on_revise)  # type: ignore[arg-type]  # validated at load
         disp = Disposition(inst.id, step.no, Action.REVISE, by.member, role, now, reason,
@@ -502,9 +513,11 @@ class Engine:
         """Stop a running instance (only a role that may start the flow may stop it)."""
         _aware(now)
         if inst.status is not Status.ACTIVE:
-            raise WrongState(f"{self.flow.alias} {inst.year} is already {inst.status.value}")
+            raise WrongState(f"{self.flow.alias} {inst.year} is already {inst.status.value}",
+                             inst.status.value)
         if not set(self.flow.starters) & by.roles:
-            raise NotAllowed(f"only those who may start {self.flow.alias} may cancel it")
+            raise NotAllowed(f"only those who may start {self.flow.alias} may cancel it",
+                             "not_canceller")
         inst = copy.deepcopy(inst)
         step_no = inst.current.no if inst.current else self.flow.first_step.no
         round_no = inst.current.round if inst.current else 1
@@ -533,18 +546,22 @@ class Engine:
         if not flow.has_step(step_no) or flow.step(step_no).trigger is not Trigger.EVENT:
             events = [s.no for s in flow.steps if s.trigger is Trigger.EVENT]
             raise WrongState(f"step {step_no} is not an event-triggered step of {flow.alias}"
-                             + (f" (those are: {', '.join(map(str, events))})" if events else ""))
+                             + (f" (those are: {', '.join(map(str, events))})" if events else ""),
+                             "not_event_step", step=step_no)
         step = flow.step(step_no)
         if inst.status is Status.CANCELLED:
-            raise WrongState(f"{flow.alias} {inst.year} was cancelled")
+            raise WrongState(f"{flow.alias} {inst.year} was cancelled", "cancelled")
         if inst.active(step_no):
-            raise WrongState(f"step {step_no} is already running")
+            raise WrongState(f"step {step_no} is already running", "already_running",
+                             step=step_no)
         if not ({step.actor, *flow.starters} & by.roles):
             raise NotAllowed(f"only {flow.role(step.actor).title} or those who start "
-                             f"{flow.alias} may trigger step {step_no}")
+                             f"{flow.alias} may trigger step {step_no}", "not_trigger",
+                             role=flow.role(step.actor).title, step=step_no)
         reason = (reason or "").strip()
         if not reason:
-            raise ReasonRequired(f"say what happened ({step.when or 'the cause'})")
+            raise ReasonRequired(f"say what happened ({step.when or 'the cause'})",
+                                 "trigger_reason", when=step.when or "")
         inst = copy.deepcopy(inst)
         event = self._activate(inst, step, now, holders, note=reason, side=True)
         role = _acting_role((step.actor, *flow.starters), by)
@@ -565,7 +582,7 @@ class Engine:
         """Attach documents to an active step without deciding it; they travel onwards."""
         _aware(now)
         if not attachments:
-            raise WrongState("nothing to attach")
+            raise WrongState("nothing to attach", "nothing_to_attach")
         target = self._target(inst, step_no)
         step = self.flow.step(target.no)
         role = self._check_may_act(inst, target, step, by)
@@ -591,12 +608,12 @@ class Engine:
             if inst.current is None:
                 if inst.side and len(inst.side) == 1:
                     return inst.side[0]
-                raise WrongState(self._not_running(inst))
+                raise WrongState(self._not_running(inst), inst.status.value)
             return inst.current
         active = inst.active(step_no)
         if active is None:
             now_at = (f"; it is at step {inst.current.no}" if inst.current else "")
-            raise WrongState(f"step {step_no} is not active{now_at}")
+            raise WrongState(f"step {step_no} is not active{now_at}", "not_active", step=step_no)
         return active
 
     def _not_running(self, inst: Instance) -> str:
@@ -611,14 +628,18 @@ class Engine:
         bound = inst.bindings.get(step.actor)
         if bound is not None:
             if by.member != bound:
-                raise NotAllowed(f"step {step.no} is for a particular {title}, not for you")
+                raise NotAllowed(f"step {step.no} is for a particular {title}, not for you",
+                                 "bound_other", step=step.no, role=title)
             return step.actor
         if step.actor not in by.roles:
-            raise NotAllowed(f"step {step.no} is for {title}; you do not hold that role")
+            raise NotAllowed(f"step {step.no} is for {title}; you do not hold that role",
+                             "not_role", step=step.no, role=title)
         if not active.anyone and by.member not in active.pending:
             if by.member in active.done:
-                raise AlreadyDone(f"you already completed your part of step {step.no}")
-            raise NotAllowed(f"step {step.no} was not assigned to you")
+                raise AlreadyDone(f"you already completed your part of step {step.no}",
+                                  "already_done", step=step.no)
+            raise NotAllowed(f"step {step.no} was not assigned to you", "not_assigned",
+                             step=step.no)
         return step.actor
 
     def _advance(
@@ -637,10 +658,11 @@ class Engine:
         step = self.flow.step(target.no)
         if action is Action.APPROVE and not step.is_decision:
             raise WrongState(f"step {step.no} ({step.title}) is a task: complete it, there is "
-                             f"nothing to approve")
+                             f"nothing to approve", "task_not_decision", step=step.no)
         if action is Action.COMPLETE and step.is_decision:
             raise WrongState(f"step {step.no} ({step.title}) is a decision: approve it or send "
-                             f"it back for revision")
+                             f"it back for revision", "decision_not_task",
+                             step=step.no)
         role = self._check_may_act(inst, target, step, by)
         note = (note or "").strip() or None
         inst = copy.deepcopy(inst)

@@ -18,9 +18,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from bot.engine.instance import AlreadyDone, NotAllowed, ReasonRequired, WrongState
 from bot.formatting import format_short
-from bot.i18n import LANGUAGES, Translator, normalize_language
+from bot.i18n import LANGUAGES, N_, Translator, normalize_language
 from bot.services import (
     AlreadyRunning,
     AmbiguousFlow,
@@ -182,18 +181,38 @@ def _flow_problem(exc: ServiceError, t: Translator, now: datetime) -> str:
     return str(exc)
 
 
+#: What each refusal of the engine (DomainError.code) says to the official.
+REFUSALS: dict[str, str] = {
+    "not_starter": N_("Sorry, only {roles} may start this flow."),
+    "not_canceller": N_("Sorry, only those who may start this flow may cancel it."),
+    "not_trigger": N_("Sorry, only {role} may start step {step}."),
+    "bound_other": N_("Sorry, step {step} is for a particular {role}, not for you."),
+    "not_role": N_("Sorry, step {step} is for {role}; you do not hold that role."),
+    "not_assigned": N_("Sorry, step {step} was not assigned to you."),
+    "already_done": N_("You have already done your part of step {step}."),
+    "revise_reason": N_("A revision needs a reason. Write \"revisi: <reason>\"."),
+    "trigger_reason": N_("Say what happened ({when})."),
+    "task_not_decision": N_("Step {step} is a task: it cannot be sent back. Reply "
+                            "\"selesai\" when it is done."),
+    "decision_not_task": N_("Step {step} is a decision: approve it or send it back for "
+                            "revision."),
+    "completed": N_("This flow is already complete."),
+    "cancelled": N_("This flow was cancelled."),
+    "not_active": N_("Step {step} is not active."),
+    "already_running": N_("Step {step} is already running."),
+    "no_officials": N_("No official is registered at the levels of this procedure yet."),
+    "needs_pair": N_("This procedure runs per official: each needs a known atasan."),
+}
+
+
 def refusal_text(exc: Refused, t: Translator) -> str:
-    _ = t.gettext
+    """The engine's refusal, in the reader's language."""
     err = exc.error
-    if isinstance(err, NotAllowed):
-        return _("Sorry, this is not yours to decide: {why}.").format(why=str(err))
-    if isinstance(err, AlreadyDone):
-        return _("You have already done your part of this step.")
-    if isinstance(err, ReasonRequired):
-        return _("A revision needs a reason. Write \"revisi: <reason>\".")
-    if isinstance(err, WrongState):
-        return _("That is not possible now: {why}.").format(why=str(err))
-    return _("That is not possible: {why}.").format(why=str(err))
+    template = REFUSALS.get(err.code)
+    if template is None:
+        log.warning("refusal without a message: %s (%s)", err.code, err)
+        return t.gettext("That is not possible now.")
+    return t.gettext(template).format(**err.params)
 
 
 async def mulai(update: Update, context: ContextTypes.DEFAULT_TYPE, words: str | None = None,

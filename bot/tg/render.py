@@ -96,14 +96,16 @@ def step_text(flow: Flow, payload: dict[str, Any], t: Translator, now: datetime)
     if n_files:
         lines.append(t.ngettext("📎 {n} attachment follows.", "📎 {n} attachments follow.",
                                 n_files).format(n=n_files))
-    lines.append("")
-    if step.is_decision:
-        lines.append(_("Press a button, or reply to this message with \"setuju\" or "
-                       "\"revisi: <reason>\"."))
-    else:
-        lines.append(_("When it is done, press the button or reply \"selesai\" to this "
-                       "message."))
     return "\n".join(lines)
+
+
+def step_instruction(flow: Flow, step_no: int, t: Translator) -> str:
+    """How to answer a step message (dropped when the message is edited after a decision)."""
+    _ = t.gettext
+    if flow.step(step_no).is_decision:
+        return _("Press a button, or reply to this message with \"setuju\" or "
+                 "\"revisi: <reason>\".")
+    return _("When it is done, press the button or reply \"selesai\" to this message.")
 
 
 def step_keyboard(flow: Flow, payload: dict[str, Any], t: Translator) -> InlineKeyboardMarkup:

@@ -26,6 +26,7 @@ from bot.tg.render import (
     cancelled_text,
     completed_text,
     split_message,
+    step_instruction,
     step_keyboard,
     step_text,
 )
@@ -144,7 +145,8 @@ class OutboxSender:
             text = p.get("text", "")
             keyboard = None
         elif item.kind == "step":
-            text = step_text(flow, p, t, self.clock())
+            instruction = step_instruction(flow, p["step_no"], t)
+            text = step_text(flow, p, t, self.clock()) + "\n\n" + instruction
             keyboard = step_keyboard(flow, p, t)
         elif item.kind == "completed":
             text, keyboard = completed_text(flow, p, t), None
@@ -162,7 +164,8 @@ class OutboxSender:
         for attachment in p.get("attachments") or []:
             await self._send_attachment(item.chat_id, attachment, sent[-1].message_id)
         if item.kind == "step":
-            item.payload["_text"] = parts[-1]
+            # What an edit after the decision keeps: the step, without how to answer it.
+            item.payload["_text"] = parts[-1].removesuffix(instruction).rstrip()
         return [m.message_id for m in sent]
 
     async def _send_attachment(self, chat_id: int, attachment: str, reply_to: int) -> None:

@@ -30,7 +30,8 @@ async def test_per_official_procedure_in_chat(tmp_path: Path,
         await h.say(staf2, f"/start {invite.code}", expect="Welcome")
 
         answer = await h.say(staf1, "mulai PDK 2026")
-        assert "not yours" in answer["text"]
+        assert answer["text"] == ("Sorry, only Kasubag TU dan Kepegawaian, Sekretaris DPRD "
+                                  "(Sekwan) may start this flow.")
         answer = await h.say(tu, "mulai PDK 2026", expect="Started")
         assert "for 5 officials" in answer["text"]
         repo = h.services.store.read()

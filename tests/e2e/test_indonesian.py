@@ -1,0 +1,45 @@
+"""Indonesian is the default: what an Indonesian official actually reads."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from tests.botharness import running_bot
+from tests.e2e.chatdriver import is_step
+
+UNIT = "kec-neglasari"
+
+
+async def test_an_indonesian_office_in_its_own_language(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as h:
+        camat = await h.join("Andhika", UNIT, "camat", language="id")
+        perenkeu = await h.join("Rina", UNIT, "kasubag_perenkeu", language="id")
+        sekcam = await h.join("Sekcam", UNIT, "sekcam", language="id")
+        welcome = h.api.messages(camat.id)[0]["text"]
+        assert welcome.startswith("Selamat datang, Andhika! Anda kini terdaftar sebagai Camat "
+                                  "di Kecamatan Neglasari.")
+        answer = await h.say(camat, "mulai PK 2025", expect="Penyusunan Perjanjian Kinerja")
+        step1 = await camat.await_message(is_step(1, 1))
+        text = step1["text"]
+        assert "Langkah 1 dari 9" in text
+        assert "▶️ Memerintahkan penyusunan Perjanjian Kinerja tingkat OPD" in text
+        assert "Batas waktu: Senin, 5 Januari 2026 pukul 08.10 WIB (waktu baku 10 Menit)" in text
+        assert [b for b, _ in h.api.buttons(step1)] == ["✔️ Selesai"]
+        await h.press(camat, step1, "✔️ Selesai")
+        step2 = await perenkeu.await_message(is_step(2, 1))
+        perenkeu.send_text("selesai", reply_to=step2)
+        await h.seen(perenkeu, "Ditandai selesai: Membuat format")
+        step3 = await perenkeu.await_message(is_step(3, 1))
+        await h.press(perenkeu, step3, "✔️ Selesai")
+        step4 = await camat.await_message(is_step(4, 1))
+        assert [b for b, _ in h.api.buttons(step4)] == ["✅ Setujui", "🔁 Revisi"]
+        camat.send_text("revisi: IKU belum memuat target kecamatan", reply_to=step4)
+        await h.seen(camat, "Dikembalikan untuk revisi")
+        back = await perenkeu.await_message(is_step(3, 2))
+        assert "IKU belum memuat target kecamatan" in back["text"]
+        h.clock.advance(timedelta(days=1))
+        status = await h.say(sekcam, "status pk 2025", expect="📊")
+        assert "Progres: 2 dari 9 langkah selesai." in status["text"], status["text"]
+        assert "terlambat" in status["text"]
+        assert answer["text"]
