@@ -25,14 +25,18 @@ MAX_MESSAGE = 4096
 
 
 def split_message(text: str, limit: int = MAX_MESSAGE) -> list[str]:
-    """Split text into Telegram-sized parts, at line breaks where possible."""
+    """Split text into Telegram-sized parts, after a line break where possible.
+
+    Nothing is lost: the parts joined are the text (Telegram trims the line break that
+    ends a part).
+    """
     parts: list[str] = []
     while len(text) > limit:
-        cut = text.rfind("\n", 0, limit)
-        if cut <= 0:
+        cut = text.rfind("\n", 0, limit) + 1  # keep the break with the part it ends
+        if cut <= 1:
             cut = limit
         parts.append(text[:cut])
-        text = text[cut:].lstrip("\n")
+        text = text[cut:]
     parts.append(text)
     return parts
 
