@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.engine.model import Flow
-from bot.fakeapi import FakeBotApi, FakeUser
+from bot.fakeapi import TINY_PNG, FakeBotApi, FakeUser
 from tests.botharness import Harness
 
 JSON = dict[str, Any]
@@ -38,6 +38,14 @@ class ChatRun:
     messages: dict[tuple[int, int], JSON] = field(default_factory=dict)  # (step, round) -> msg
     revision_seen_by: list[str] = field(default_factory=list)
     attachment_forwarded_to: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)  # answers to presses that changed nothing
+    statuses: list[str] = field(default_factory=list)
+
+
+async def _answer(h: Harness, query_id: str) -> str:
+    answer = await h.api.await_for(lambda: h.api.callback_answer(query_id),
+                                   what="callback answer")
+    return answer["text"] or ""
 
 
 async def play(
@@ -50,6 +58,9 @@ async def play(
     reason: str,
     attach_at: int | None = None,
     bound: dict[str, FakeUser] | None = None,
+    attach_photo: bool = False,
+    observer: FakeUser | None = None,
+    status_query: str = "",
 ) -> ChatRun:
     """Act each step of `expected` in order, as its role's holders.
 
@@ -61,6 +72,9 @@ async def play(
     run = ChatRun()
     rounds: Counter[int] = Counter()
     revised = False
+    stale: tuple[FakeUser, JSON, str] | None = None  # a decided button, kept to press later
+    outsider_tried = double_pressed = False
+    everyone = [u for users in people.values() for u in users] + list((bound or {}).values())
     attached_for_next = False
     bound = bound or {}
     for no in expected:
@@ -79,8 +93,32 @@ async def play(
             assert reason in first["text"], first["text"]
             run.revision_seen_by.extend(u.first_name for u in holders)
             revised = False
+            if stale is not None:  # the decided step's old button, from a stale screen
+                user, message, data = stale
+                text = await _answer(h, user.press(message, data, crafted=True))
+                assert text.startswith("Already decided by"), text
+                run.refused.append(text)
+                stale = None
+        if observer is not None and status_query and (round_no == 2 or no == expected[0]
+                                                      or no == expected[len(expected) // 2]):
+            # someone asks where things stand: the bot names the step that is waiting
+            observer.send_text(status_query)
+            report = await observer.await_message("📊", timeout=10)
+            assert f"Step {flow.position(no)} of {len(flow.sequence)}" in report["text"], \
+                report["text"]
+            run.statuses.append(report["text"])
+        if not outsider_tried and step.is_decision:
+            # someone who does not hold the role forges the decision button
+            outsider = next((u for u in everyone if u not in holders), None)
+            if outsider is not None:
+                data = step_button_data(first)[0]
+                text = await _answer(h, outsider.press(2, data, crafted=True))
+                assert text.startswith("Sorry"), text
+                run.refused.append(text)
+                outsider_tried = True
         if attached_for_next:
-            doc = await holders[0].await_message(lambda m: "document" in m, timeout=10)
+            kind = "photo" if attach_photo else "document"
+            doc = await holders[0].await_message(lambda m: kind in m, timeout=10)
             assert doc.get("reply_to_message", {}).get("message_id") == first["message_id"]
             run.attachment_forwarded_to.append(holders[0].first_name)
             attached_for_next = False
@@ -90,12 +128,25 @@ async def play(
                 user.send_text(f"revisi: {reason}", reply_to=message)
                 await h.seen(user, "Sent back for revision:")
                 revised = True
+                stale = (user, message, step_button_data(message)[0])
             elif attach_at == no and not step.is_decision and round_no == 1:
-                user.send_document(f"langkah-{no}.pdf", b"%PDF-1.4 lampiran",
-                                   mime_type="application/pdf", caption="selesai",
-                                   reply_to=message)
+                if attach_photo:
+                    user.send_photo(TINY_PNG, caption="selesai", reply_to=message)
+                else:
+                    user.send_document(f"langkah-{no}.pdf", b"%PDF-1.4 lampiran",
+                                       mime_type="application/pdf", caption="selesai",
+                                       reply_to=message)
                 await h.seen(user, "Marked done:")
                 attached_for_next = True
+            elif not double_pressed and not step.fan_out:
+                # a double press: both queued before the bot handles either
+                label = "✅ Setujui" if step.is_decision else "✔️ Selesai"
+                q1, q2 = (user.press_button(message, label), user.press_button(message, label))
+                first_answer, second = await _answer(h, q1), await _answer(h, q2)
+                assert not first_answer.startswith("Already"), first_answer
+                assert second.startswith("Already decided by"), second
+                run.refused.append(second)
+                double_pressed = True
             else:
                 label = "✅ Setujui" if step.is_decision else "✔️ Selesai"
                 await h.press(user, message, label)

@@ -31,11 +31,17 @@ async def test_flow_end_to_end_in_chat(tmp_path: Path, all_flows: dict[str, Flow
         starter = people[flow.starters[0]][0]
         answer = await h.say(starter, f"mulai {flow.alias} 2025")
         assert "2025" in answer["text"]
+        observer = await h.join("Pemantau", flow.unit.id, flow.starters[0])
         run = await play(h, flow, people, expected, revise_at=revise_at,
-                         reason="Target IKU belum sesuai Renstra", attach_at=attach_at)
+                         reason="Target IKU belum sesuai Renstra", attach_at=attach_at,
+                         attach_photo=flow_id.endswith("sooko"), observer=observer,
+                         status_query=f"status {flow.alias} 2025")
         assert run.order == expected
         assert run.revision_seen_by, "the revision reason reached nobody"
         assert run.attachment_forwarded_to
+        assert len(run.statuses) >= 3
+        # an outsider's forged press, a double press and a stale button: all refused
+        assert sorted(r.split(" ")[0].rstrip(",") for r in run.refused) == ["Already", "Already", "Sorry"]
         done = await starter.await_message("complete", timeout=10)
         assert str(flow.total_waktu) in done["text"]
         status = await h.say(starter, f"status {flow.alias} 2025")
