@@ -118,7 +118,7 @@ async def play(
                 outsider_tried = True
         if attached_for_next:
             kind = "photo" if attach_photo else "document"
-            doc = await holders[0].await_message(lambda m: kind in m, timeout=10)
+            doc = await holders[0].await_message(lambda m, k=kind: k in m, timeout=10)
             assert doc.get("reply_to_message", {}).get("message_id") == first["message_id"]
             run.attachment_forwarded_to.append(holders[0].first_name)
             attached_for_next = False

@@ -41,7 +41,8 @@ async def test_flow_end_to_end_in_chat(tmp_path: Path, all_flows: dict[str, Flow
         assert run.attachment_forwarded_to
         assert len(run.statuses) >= 3
         # an outsider's forged press, a double press and a stale button: all refused
-        assert sorted(r.split(" ")[0].rstrip(",") for r in run.refused) == ["Already", "Already", "Sorry"]
+        refusals = sorted(r.split(" ")[0].rstrip(",") for r in run.refused)
+        assert refusals == ["Already", "Already", "Sorry"]
         done = await starter.await_message("complete", timeout=10)
         assert str(flow.total_waktu) in done["text"]
         status = await h.say(starter, f"status {flow.alias} 2025")
