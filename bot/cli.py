@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import importlib
 import json
 import logging
 import os
@@ -124,7 +126,7 @@ def cmd_run(args: argparse.Namespace, t: Translator) -> int:
     from bot.config import ConfigError, settings_from_env
     from bot.services import Services
     from bot.storage import Store, StoreError
-    from bot.tg.app import ALLOWED_UPDATES, build_application
+    from bot.tg.app import build_application, run_until_stopped
 
     try:
         settings = settings_from_env(os.environ)
@@ -151,7 +153,7 @@ def cmd_run(args: argparse.Namespace, t: Translator) -> int:
              len(flows), len(units), ", ".join(units), members, settings.data_dir,
              settings.api_url)
     app = build_application(settings, services)
-    app.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
+    asyncio.run(run_until_stopped(app))
     return 0
 
 
@@ -166,8 +168,6 @@ def _bot_username(t: Translator) -> str | None:
         settings = settings_from_env(os.environ)
     except ConfigError:
         return None
-    import asyncio
-
     from telegram import Bot
     from telegram.error import TelegramError
 
@@ -251,6 +251,16 @@ def build_parser(t: Translator) -> argparse.ArgumentParser:
     show.add_argument("--json", action="store_true", help=_("machine-readable output"))
     show.add_argument("--dir", default=flows_dir_default(), help=_("directory of flow files"))
     show.set_defaults(func=cmd_flows_show)
+    # Commands that live in their own modules register themselves here.
+    for module in ("bot.cli_calendar", "bot.cli_demo"):
+        try:
+            register = importlib.import_module(module).register
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+            continue
+        register(sub, t)
+
     run = sub.add_parser("run", help=_("run the bot (long polling)"))
     run.set_defaults(func=cmd_run)
 

@@ -19,7 +19,7 @@ from bot.engine.loader import load_flows
 from bot.fakeapi import FakeBotApi, FakeUser
 from bot.services import Services
 from bot.storage import Store
-from bot.tg.app import build_application, shutdown, startup
+from bot.tg.app import build_application, running
 from tests.conftest import FLOWS_DIR, WIB
 
 JSON = dict[str, Any]
@@ -103,14 +103,5 @@ async def running_bot(tmp_path: Path, *, clock: Clock | None = None,
                             flows_dir=FLOWS_DIR)
         app = build_application(settings, services, clock=clock, rate_limit=False,
                                 sender_poll_interval=0.2)
-        await app.initialize()
-        await app.start()
-        await startup(app)
-        await app.updater.start_polling(poll_interval=0, timeout=1)
-        try:
+        async with running(app, poll_timeout=1):
             yield Harness(api, services, clock, app, data_dir)
-        finally:
-            await app.updater.stop()
-            await app.stop()
-            await shutdown(app)
-            await app.shutdown()

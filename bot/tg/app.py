@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from collections.abc import Callable
+import signal
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 
 from telegram import BotCommand, BotCommandScopeDefault, Update
@@ -110,3 +113,35 @@ async def shutdown(app: Application) -> None:
 
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+
+
+@contextlib.asynccontextmanager
+async def running(app: Application, *, poll_timeout: int = 30) -> AsyncIterator[Application]:
+    """Run the bot: initialize, start, register commands, poll; undo it all on exit.
+
+    ``sopbot run``, the tests and the demo all run the bot through this one door.
+    """
+    await app.initialize()
+    await app.start()
+    await startup(app)
+    await app.updater.start_polling(poll_interval=0, timeout=poll_timeout,
+                                    allowed_updates=ALLOWED_UPDATES)
+    try:
+        yield app
+    finally:
+        await app.updater.stop()
+        await app.stop()
+        await shutdown(app)
+        await app.shutdown()
+
+
+async def run_until_stopped(app: Application) -> None:
+    """``sopbot run``: serve until SIGINT or SIGTERM."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with running(app):
+        log.info("polling for updates")
+        await stop.wait()
+    log.info("stopped")
