@@ -261,6 +261,16 @@ class Services:
         self.engines = {f.id: Engine(f) for f in self.flows.values()}
         self.invite_ttl = invite_ttl
 
+    def update_seen(self, update_id: int) -> bool:
+        """Whether the effects of a Telegram update are already stored."""
+        with self.store.transaction() as repo:
+            return repo.update_seen(update_id)
+
+    def settle_archives(self) -> int:
+        """Finish archive moves a crash interrupted (at start-up)."""
+        with self.store.transaction(record_update=False) as repo:
+            return repo.settle_archives()
+
     # -- units and roles -------------------------------------------------------------
 
     def units(self) -> dict[str, str]:
@@ -300,7 +310,8 @@ class Services:
             repo.add_invite(invite)
         return invite
 
-    def redeem(self, code: str, user: TelegramUser, now: datetime) -> Joined:
+    def redeem(self, code: str, user: TelegramUser, now: datetime,
+               ack_to: int | None = None) -> Joined:
         """Bind the Telegram user to the invitation's role."""
         with self.store.transaction() as repo:
             invite = repo.invite(code.strip())
@@ -321,20 +332,28 @@ class Services:
             invite.used_by, invite.used_at = member.id, now
             repo.save_member(member)
             repo.save_invite(invite)
-        return Joined(member, invite.unit, self.units()[invite.unit], invite.role,
-                      self.role_title(invite.unit, invite.role), already)
+            joined = Joined(member, invite.unit, self.units()[invite.unit], invite.role,
+                            self.role_title(invite.unit, invite.role), already)
+            repo.enqueue(self._item(member.id, member.chat_id, "ack", {
+                "ack": "joined", "reply_to": ack_to, "name": member.name,
+                "role": joined.role_title, "unit": joined.unit_name, "already": already}, now))
+        return joined
 
     def member(self, user: TelegramUser) -> Member | None:
-        """The official behind a Telegram user, refreshing what Telegram says of them."""
-        with self.store.transaction() as repo:
+        """The official behind a Telegram user, refreshing what Telegram says of them.
+
+        The refresh is not the update's effect: it must not mark the update as processed.
+        """
+        with self.store.transaction(record_update=False) as repo:
             member = repo.member(user.member_id)
             if member is None:
                 return None
-            if (member.telegram_language != user.language_code
+            if (member.telegram_language != user.language_code or member.undeliverable
                     or member.username != user.username or member.chat_id != user.chat_id):
                 member.telegram_language = user.language_code
                 member.username = user.username
                 member.chat_id = user.chat_id
+                member.undeliverable = False  # they wrote to us: the chat works again
                 repo.save_member(member)
             return member
 
@@ -390,7 +409,8 @@ class Services:
 
     # -- starting --------------------------------------------------------------------
 
-    def start(self, member: Member, words: str, now: datetime) -> Started:
+    def start(self, member: Member, words: str, now: datetime,
+              ack_to: int | None = None) -> Started:
         """``mulai PK 2025``: start the flow (per official: one instance per official)."""
         key, year, unit_hint = self.parse_flow_and_year(words, "mulai")
         flow = self.find_flow(member, key, unit_hint, prefer_starter=True)
@@ -415,6 +435,9 @@ class Services:
                     raise Refused(DomainError(
                         "no official is bound to the levels of this procedure yet",
                         "no_officials"))
+            repo.enqueue(self._item(member.id, member.chat_id, "ack", {
+                "ack": "started", "reply_to": ack_to, "flow_id": flow.id, "year": year,
+                "count": len(pairs), "skipped": skipped}, now))
             started = []
             for subject, atasan in pairs:
                 try:
@@ -470,13 +493,13 @@ class Services:
                      round_no: int | None) -> None:
         active = inst.active(step_no)
         if active is None or (round_no is not None and active.round != round_no):
-            decided = next((d for d in reversed(repo.dispositions(inst.id))
+            decided = next((d for d in reversed(repo.dispositions(inst.id, inst.year))
                             if d.step_no == step_no
                             and (round_no is None or d.round == round_no)
                             and d.action in (Action.COMPLETE, Action.APPROVE, Action.REVISE,
                                              Action.CANCEL)), None)
             if decided is None and inst.status is Status.CANCELLED:
-                decided = next((d for d in reversed(repo.dispositions(inst.id))
+                decided = next((d for d in reversed(repo.dispositions(inst.id, inst.year))
                                 if d.action is Action.CANCEL), None)
             raise StaleStep(inst, step_no, decided)
 
@@ -491,8 +514,15 @@ class Services:
         *,
         note: str | None = None,
         attachments: Sequence[str] = (),
+        origin: StepMessage | None = None,
+        ack_to: int | None = None,
     ) -> Decided:
-        """Approve/complete (``advance``) or ``revise`` a step; the reason is the note."""
+        """Approve/complete (``advance``) or ``revise`` a step; the reason is the note.
+
+        In the same write: the disposition, the edits that settle the step's messages
+        (`origin` is the message whose button was pressed, in case it is not recorded yet),
+        a reply to the official's message `ack_to` when given, and the notifications.
+        """
         with self.store.transaction() as repo:
             flow, inst = self._load(repo, member, instance_id)
             self._check_fresh(repo, inst, step_no, round_no)
@@ -510,24 +540,33 @@ class Services:
                                        note=note, attachments=attachments)
             except DomainError as exc:
                 raise Refused(exc) from exc
+            assert t.disposition is not None
+            copies = repo.step_messages(inst.id, step_no, round_now)
+            still_open = t.instance.active(step_no)
+            if still_open is not None and still_open.round == round_now:
+                copies = [m for m in copies if m.member_id == member.id]  # a fan-out part
+            if origin is not None and not any(m.chat_id == origin.chat_id
+                                               and m.message_id == origin.message_id
+                                               for m in copies):
+                copies.append(origin)
+            for msg in copies:
+                repo.settle_step_message(msg.chat_id, msg.message_id)
+                repo.enqueue(self._item(msg.member_id, msg.chat_id, "settle", {
+                    "flow_id": flow.id, "message_id": msg.message_id, "text": msg.text,
+                    "disposition": t.disposition.to_dict(), "name": member.name}, now))
+            if ack_to is not None:
+                repo.enqueue(self._item(member.id, member.chat_id, "ack", {
+                    "ack": "decided", "reply_to": ack_to, "flow_id": flow.id,
+                    "step_no": step_no, "action": t.disposition.action.value,
+                    "completed": t.instance.status is Status.COMPLETED}, now))
             repo.clear_pending_reason(member.id)
             self._record(repo, flow, t, now)
-            step_still_open = t.instance.active(step_no)
-            settled: list[StepMessage] = []
-            if step_still_open is None or step_still_open.round != round_now:
-                settled = repo.step_messages(inst.id, step_no, round_now)
-            else:  # a fan-out part: only this official's copy is settled
-                settled = [m for m in repo.step_messages(inst.id, step_no, round_now)
-                           if m.member_id == member.id]
-            for msg in settled:
-                repo.settle_step_message(msg.chat_id, msg.message_id)
-        assert t.disposition is not None
-        return Decided(flow, t.instance, t.disposition, settled,
+        return Decided(flow, t.instance, t.disposition, copies,
                        completed=t.instance.status is Status.COMPLETED)
 
     def ask_reason(self, member: Member, instance_id: str, step_no: int,
                    round_no: int | None, now: datetime, *, chat_id: int | None = None,
-                   message_id: int | None = None) -> ReasonAsked:
+                   message_id: int | None = None, ack_to: int | None = None) -> ReasonAsked:
         """The official pressed Revisi: check they may, then wait for their reason."""
         with self.store.transaction() as repo:
             flow, inst = self._load(repo, member, instance_id)
@@ -546,18 +585,27 @@ class Services:
             assert active is not None
             repo.set_pending_reason(PendingReason(member.id, inst.id, step_no, active.round,
                                                   now, chat_id, message_id))
+            repo.enqueue(self._item(member.id, member.chat_id, "ack", {
+                "ack": "reason_asked", "reply_to": ack_to}, now))
         return ReasonAsked(flow, inst, step_no)
 
     def pending_reason(self, member: Member) -> PendingReason | None:
         with self.store.transaction() as repo:
             return repo.pending_reason(member.id)
 
-    def drop_pending_reason(self, member: Member) -> bool:
+    def drop_pending_reason(self, member: Member, now: datetime,
+                            ack_to: int | None = None) -> bool:
+        """``/batal``: stop waiting for a revision reason (True if one was awaited)."""
         with self.store.transaction() as repo:
-            return repo.clear_pending_reason(member.id)
+            dropped = repo.clear_pending_reason(member.id)
+            if dropped:
+                repo.enqueue(self._item(member.id, member.chat_id, "ack", {
+                    "ack": "pending_dropped", "reply_to": ack_to}, now))
+            return dropped
 
     def attach(self, member: Member, instance_id: str, step_no: int, round_no: int | None,
-               attachments: Sequence[str], now: datetime, note: str | None = None) -> Flow:
+               attachments: Sequence[str], now: datetime, note: str | None = None,
+               ack_to: int | None = None) -> Flow:
         """Attach documents to the step an official is working on."""
         with self.store.transaction() as repo:
             flow, inst = self._load(repo, member, instance_id)
@@ -568,6 +616,8 @@ class Services:
                     attachments=attachments, step_no=step_no, note=note)
             except DomainError as exc:
                 raise Refused(exc) from exc
+            repo.enqueue(self._item(member.id, member.chat_id, "ack", {
+                "ack": "attached", "reply_to": ack_to}, now))
             self._record(repo, flow, t, now)
         return flow
 
@@ -583,6 +633,9 @@ class Services:
             repo.add_disposition(t.disposition)
         for item in self._notifications(repo, flow, t, now):
             repo.enqueue(item)
+        if not t.instance.active_steps():
+            # Finished: out of the working set, into its year's archive.
+            repo.archive_instance(t.instance)
 
     def _notifications(self, repo: Repository, flow: Flow, t: Transition,
                        now: datetime) -> list[OutboxItem]:
@@ -628,23 +681,25 @@ class Services:
 
     @staticmethod
     def _participants(repo: Repository, inst: Instance, t: Transition) -> list[str]:
-        people = [inst.started_by, *(d.member for d in repo.dispositions(inst.id))]
+        people = [inst.started_by, *(d.member for d in repo.dispositions(inst.id, inst.year))]
         if t.disposition is not None:
             people.append(t.disposition.member)
         people.extend(inst.bindings.values())
         return list(dict.fromkeys(people))
 
     @staticmethod
-    def _to(repo: Repository, member_ids: Iterable[str], kind: str, payload: dict,
+    def _item(member_id: str, chat_id: int, kind: str, payload: dict,
+              now: datetime) -> OutboxItem:
+        return OutboxItem(id=secrets.token_hex(8), member_id=member_id, chat_id=chat_id,
+                          kind=kind, payload=dict(payload), created_at=now)
+
+    def _to(self, repo: Repository, member_ids: Iterable[str], kind: str, payload: dict,
             now: datetime) -> list[OutboxItem]:
         items = []
         for member_id in dict.fromkeys(member_ids):
             member = repo.member(member_id)
-            if member is None:
-                continue
-            items.append(OutboxItem(id=secrets.token_hex(8), member_id=member.id,
-                                    chat_id=member.chat_id, kind=kind, payload=dict(payload),
-                                    created_at=now))
+            if member is not None:
+                items.append(self._item(member.id, member.chat_id, kind, payload, now))
         return items
 
     @staticmethod
@@ -679,7 +734,7 @@ class Services:
 
     def _instance_status(self, repo: Repository, flow: Flow, inst: Instance,
                          now: datetime) -> InstanceStatus:
-        disps = repo.dispositions(inst.id)
+        disps = repo.dispositions(inst.id, inst.year)
         if inst.status is Status.COMPLETED:
             done = len(flow.sequence)
         elif inst.current is not None:

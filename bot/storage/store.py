@@ -10,13 +10,13 @@ directory). A crash therefore leaves either the old or the new file, never a tor
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import fcntl
 import json
 import os
 import secrets
 import threading
 from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,15 +24,33 @@ from tinydb import Query, TinyDB
 from tinydb.storages import MemoryStorage
 
 from bot.engine.instance import Disposition, Instance, Status
+from bot.storage.migrations import SchemaError, upgrade_file
 from bot.storage.records import Invite, Member, OutboxItem, PendingReason, StepMessage
 
 DB_FILE = "sopbot.json"
+ARCHIVE_PATTERN = "archive-{year}.json"
 LOCK_FILE = ".lock"
+RUNNING_FILE = ".running"
 TMP_PREFIX = ".tmp-"
+
+#: How many processed update ids and sent outbox items the working set keeps: Telegram
+#: redelivers only unconfirmed updates, so the newest ones are all that matter.
+KEEP_UPDATES = 2000
+KEEP_SENT = 500
+
+#: The Telegram update being handled (set by the poller): a transaction that changes
+#: anything records it as processed in the same atomic write, so that a redelivered update
+#: is recognised and never applied twice.
+CURRENT_UPDATE: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+    "sopbot_current_update", default=None)
 
 
 class StoreError(Exception):
     """The data directory cannot be used (unreadable file, permissions …)."""
+
+
+class BotRunning(StoreError):
+    """The operation needs the bot to be stopped."""
 
 
 class _CountingMemory(MemoryStorage):
@@ -45,6 +63,13 @@ class _CountingMemory(MemoryStorage):
     def write(self, data: dict[str, dict[str, Any]]) -> None:
         self.writes += 1
         super().write(data)
+
+
+def _memory_db(data: dict[str, Any]) -> tuple[TinyDB, _CountingMemory]:
+    db = TinyDB(storage=_CountingMemory)
+    storage: _CountingMemory = db.storage  # type: ignore[assignment]
+    storage.memory = data
+    return db, storage
 
 
 def atomic_write(path: Path, data: bytes) -> None:
@@ -68,8 +93,40 @@ def atomic_write(path: Path, data: bytes) -> None:
         os.close(dir_fd)
 
 
+def read_json_file(path: Path) -> dict[str, Any]:
+    """A database file's tables, upgraded to the current schema ({} when absent)."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise StoreError(f"cannot read {path}: {exc}") from exc
+    if not raw.strip():
+        return {}
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise StoreError(f"{path} is not valid JSON ({exc}); restore a backup") from exc
+    if not isinstance(data, dict):
+        raise StoreError(f"{path} does not hold a sopbot database")
+    try:
+        upgrade_file(data)
+    except SchemaError as exc:
+        raise StoreError(f"{path}: {exc}") from exc
+    return data
+
+
+def _dump(data: dict[str, Any]) -> bytes:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
 class Store:
-    """The bot's state in a data directory. Use :meth:`transaction` for every access."""
+    """The bot's state in a data directory. Use :meth:`transaction` for every access.
+
+    The working set (people, invitations, running instances and what they owe) lives in
+    ``sopbot.json``; finished instances with their dispositions move to ``archive-YYYY.json``
+    so that the cost of a write does not grow with history.
+    """
 
     def __init__(self, data_dir: str | Path) -> None:
         self.data_dir = Path(data_dir)
@@ -79,6 +136,7 @@ class Store:
             raise StoreError(f"cannot create data directory {self.data_dir}: {exc}") from exc
         self.path = self.data_dir / DB_FILE
         self._thread_lock = threading.Lock()
+        self._running_fd: int | None = None
         with self._locked():
             self._clean_leftovers()
 
@@ -100,41 +158,134 @@ class Store:
             with contextlib.suppress(FileNotFoundError):
                 leftover.unlink()
 
-    def _read(self) -> dict[str, Any]:
-        try:
-            raw = self.path.read_bytes()
-        except FileNotFoundError:
-            return {}
-        except OSError as exc:
-            raise StoreError(f"cannot read {self.path}: {exc}") from exc
-        if not raw.strip():
-            return {}
-        try:
-            data = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise StoreError(f"{self.path} is not valid JSON ({exc}); restore a backup") from exc
-        if not isinstance(data, dict):
-            raise StoreError(f"{self.path} does not hold a sopbot database")
-        return data
+    def archive_path(self, year: int) -> Path:
+        return self.data_dir / ARCHIVE_PATTERN.format(year=year)
+
+    def archive_years(self) -> list[int]:
+        years = []
+        for path in self.data_dir.glob("archive-*.json"):
+            with contextlib.suppress(ValueError):
+                years.append(int(path.stem.split("-", 1)[1]))
+        return sorted(years)
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[Repository]:
-        """Lock, load, yield a repository; write back atomically if it changed."""
+    def transaction(self, *, record_update: bool = True) -> Iterator[Repository]:
+        """Lock, load, yield a repository; write back atomically what changed.
+
+        Archives are written before the working set: a crash in between leaves a finished
+        instance in both, which the next archiving pass settles (moves are idempotent).
+        """
         with self._locked():
-            db = TinyDB(storage=_CountingMemory)
-            storage: _CountingMemory = db.storage  # type: ignore[assignment]
-            storage.memory = self._read()
-            yield Repository(db)
+            db, storage = _memory_db(read_json_file(self.path))
+            repo = Repository(db, self)
+            yield repo
+            update_id = CURRENT_UPDATE.get() if record_update else None
+            if storage.writes and update_id is not None:
+                repo.mark_update(update_id)
+            for year, (_adb, astorage) in repo.archives.items():
+                if astorage.writes:
+                    atomic_write(self.archive_path(year), _dump(astorage.memory))
             if storage.writes:
-                payload = json.dumps(storage.memory, ensure_ascii=False, separators=(",", ":"))
-                atomic_write(self.path, payload.encode("utf-8"))
+                atomic_write(self.path, _dump(storage.memory))
 
     def read(self) -> Repository:
-        """A read-only snapshot (changes to it are never written)."""
+        """A snapshot to read from (changes to it are never written)."""
         with self._locked():
-            db = TinyDB(storage=MemoryStorage)
-            db.storage.memory = self._read()  # type: ignore[attr-defined]
-        return Repository(db)
+            db, _ = _memory_db(read_json_file(self.path))
+            repo = Repository(db, self)
+            for year in self.archive_years():
+                repo.archive(year)  # load them now, under the lock
+        return repo
+
+    # -- the running bot -------------------------------------------------------------
+
+    def claim_running(self) -> None:
+        """Mark the data directory as used by a running bot (until the process ends)."""
+        fd = os.open(self.data_dir / RUNNING_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            os.close(fd)
+            raise BotRunning(f"another sopbot is already running on {self.data_dir}") from exc
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        self._running_fd = fd
+
+    def release_running(self) -> None:
+        if self._running_fd is not None:
+            os.close(self._running_fd)
+            self._running_fd = None
+
+    def bot_running(self) -> bool:
+        """Whether a bot process holds this data directory."""
+        path = self.data_dir / RUNNING_FILE
+        if not path.exists():
+            return False
+        fd = os.open(path, os.O_RDWR)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)
+        return False
+
+    # -- backup and restore --------------------------------------------------------------
+
+    def data_files(self) -> list[Path]:
+        return ([self.path] if self.path.exists() else []) + [
+            self.archive_path(y) for y in self.archive_years()]
+
+    def backup(self, dest: str | Path) -> list[Path]:
+        """A consistent copy of every data file into directory `dest` (taken under the lock)."""
+        dest = Path(dest)
+        dest.mkdir(parents=True, exist_ok=True, mode=0o700)
+        written = []
+        with self._locked():
+            for path in self.data_files():
+                target = dest / path.name
+                atomic_write(target, path.read_bytes())
+                written.append(target)
+        return written
+
+    def restore(self, src: str | Path) -> list[Path]:
+        """Replace the data with a backup; refused while a bot runs, validated first."""
+        src = Path(src)
+        files = sorted(p for p in src.glob("*.json")
+                       if p.name == DB_FILE or p.name.startswith("archive-"))
+        if not files:
+            raise StoreError(f"{src} holds no sopbot data files ({DB_FILE}, archive-*.json)")
+        if self.bot_running():
+            raise BotRunning(f"a sopbot is running on {self.data_dir}: stop it before restoring")
+        for path in files:
+            validate_file(path)
+        with self._locked():
+            if self.bot_running():
+                raise BotRunning(f"a sopbot is running on {self.data_dir}")
+            for old in self.data_files():
+                if not (src / old.name).exists():
+                    old.unlink()
+            for path in files:
+                atomic_write(self.data_dir / path.name, path.read_bytes())
+        return [self.data_dir / p.name for p in files]
+
+
+def validate_file(path: Path) -> None:
+    """Raise StoreError unless every record of the file can be read by this sopbot."""
+    data = read_json_file(path)
+    db, _ = _memory_db(data)
+    repo = Repository(db, None)
+    try:
+        repo.members()
+        for doc in db.table("instances").all():
+            Instance.from_dict(dict(doc))
+        for doc in db.table("dispositions").all():
+            Disposition.from_dict(doc)
+        for doc in db.table("invites").all():
+            Invite.from_doc(dict(doc))
+        repo.outbox("pending")
+    except (KeyError, TypeError, ValueError) as exc:
+        raise StoreError(f"{path}: a record cannot be read ({exc!r})") from exc
 
 
 q = Query()
@@ -143,8 +294,10 @@ q = Query()
 class Repository:
     """The bot's records, inside one transaction."""
 
-    def __init__(self, db: TinyDB) -> None:
+    def __init__(self, db: TinyDB, store: Store | None) -> None:
         self.db = db
+        self.store = store
+        self.archives: dict[int, tuple[TinyDB, _CountingMemory]] = {}
         self._members = db.table("members")
         self._invites = db.table("invites")
         self._instances = db.table("instances")
@@ -190,10 +343,58 @@ class Repository:
     def save_invite(self, invite: Invite) -> None:
         self._invites.upsert(invite.to_doc(), q.code == invite.code)
 
+    # -- archives ------------------------------------------------------------------
+
+    def archive(self, year: int) -> TinyDB:
+        """The archive of finished instances of `year` (loaded on first use)."""
+        if year not in self.archives:
+            data = read_json_file(self.store.archive_path(year)) if self.store else {}
+            self.archives[year] = _memory_db(data)
+        return self.archives[year][0]
+
+    def archive_instance(self, inst: Instance) -> None:
+        """Move a finished instance with its dispositions and messages to its year's archive."""
+        arch = self.archive(inst.year)
+        arch.table("instances").upsert(inst.to_dict(), q.id == inst.id)
+        for table in ("dispositions", "step_messages"):
+            docs = self.db.table(table).search(q.instance_id == inst.id)
+            if docs:
+                arch.table(table).insert_multiple(dict(d) for d in docs)
+                self.db.table(table).remove(doc_ids=[d.doc_id for d in docs])
+        self._instances.remove(q.id == inst.id)
+
+    def unarchive_instance(self, inst: Instance) -> None:
+        """Bring a finished instance back into the working set (an event step reopened it)."""
+        arch = self.archive(inst.year)
+        for table in ("dispositions", "step_messages"):
+            docs = arch.table(table).search(q.instance_id == inst.id)
+            if docs:
+                self.db.table(table).insert_multiple(dict(d) for d in docs)
+                arch.table(table).remove(doc_ids=[d.doc_id for d in docs])
+        arch.table("instances").remove(q.id == inst.id)
+        self.save_instance(inst)
+
+    def settle_archives(self) -> int:
+        """Finish moves that a crash interrupted: finished instances still in the working set."""
+        moved = 0
+        for doc in self._instances.all():
+            if doc["status"] != Status.ACTIVE.value and not doc.get("side"):
+                self.archive_instance(Instance.from_dict(dict(doc)))
+                moved += 1
+        return moved
+
     # -- instances -----------------------------------------------------------------
 
-    def instance(self, instance_id: str) -> Instance | None:
+    def instance(self, instance_id: str, year: int | None = None) -> Instance | None:
+        """An instance from the working set, else from the archive of `year` (or any year)."""
         doc = self._instances.get(q.id == instance_id)
+        if doc is None:
+            years = [year] if year is not None else (
+                self.store.archive_years() if self.store else list(self.archives))
+            for y in years:
+                doc = self.archive(y).table("instances").get(q.id == instance_id)
+                if doc is not None:
+                    break
         return Instance.from_dict(dict(doc)) if doc else None  # type: ignore[arg-type]
 
     def save_instance(self, inst: Instance) -> None:
@@ -207,6 +408,8 @@ class Repository:
         year: int | None = None,
         status: Status | None = None,
     ) -> list[Instance]:
+        """Matching instances; with a year, that year's archive is searched too."""
+
         def match(doc: dict[str, Any]) -> bool:
             return ((unit is None or doc["unit_id"] == unit)
                     and (flow_id is None or doc["flow_id"] == flow_id)
@@ -214,6 +417,10 @@ class Repository:
                     and (status is None or doc["status"] == status.value))
 
         docs = [d for d in self._instances.all() if match(d)]
+        if year is not None and status is not Status.ACTIVE:
+            live = {d["id"] for d in docs}
+            docs += [d for d in self.archive(year).table("instances").all()
+                     if match(d) and d["id"] not in live]
         return [Instance.from_dict(dict(d)) for d in docs]
 
     # -- dispositions --------------------------------------------------------------
@@ -221,8 +428,11 @@ class Repository:
     def add_disposition(self, disp: Disposition) -> None:
         self._dispositions.insert({"v": 1, **disp.to_dict()})
 
-    def dispositions(self, instance_id: str) -> list[Disposition]:
+    def dispositions(self, instance_id: str, year: int | None = None) -> list[Disposition]:
+        """Every disposition of an instance, oldest first (from its archive if finished)."""
         docs = self._dispositions.search(q.instance_id == instance_id)
+        if not docs and year is not None:
+            docs = self.archive(year).table("dispositions").search(q.instance_id == instance_id)
         return [Disposition.from_dict(d) for d in docs]
 
     # -- step messages -------------------------------------------------------------
@@ -261,17 +471,26 @@ class Repository:
         self._outbox.insert(item.to_doc())
 
     def outbox(self, status: str = "pending") -> list[OutboxItem]:
-        docs = self._outbox.search(q.status == status)
-        items = [OutboxItem.from_doc(dict(d)) for d in docs]
-        return sorted(items, key=lambda i: (i.created_at, i.id))
+        docs = sorted(self._outbox.search(q.status == status), key=lambda d: d.doc_id)
+        return [OutboxItem.from_doc(dict(d)) for d in docs]  # in the order they were owed
 
     def save_outbox(self, item: OutboxItem) -> None:
         self._outbox.upsert(item.to_doc(), q.id == item.id)
+        if item.status != "pending":
+            done = self._outbox.search(q.status != "pending")
+            if len(done) > KEEP_SENT:  # the working set keeps only the newest
+                self._outbox.remove(doc_ids=[d.doc_id for d in done[:-KEEP_SENT]])
 
     # -- processed updates ---------------------------------------------------------
 
     def update_seen(self, update_id: int) -> bool:
         return self._updates.contains(q.update_id == update_id)
 
-    def mark_update(self, update_id: int, at: datetime) -> None:
-        self._updates.insert({"update_id": update_id, "at": at.isoformat()})
+    def mark_update(self, update_id: int) -> None:
+        """Record that an update's effects are stored (done by the transaction itself)."""
+        if self.update_seen(update_id):
+            return
+        self._updates.insert({"v": 1, "update_id": update_id})
+        if len(self._updates) > KEEP_UPDATES:
+            oldest = sorted(self._updates.all(), key=lambda d: d["update_id"])
+            self._updates.remove(doc_ids=[d.doc_id for d in oldest[:-KEEP_UPDATES]])

@@ -25,6 +25,7 @@ from bot.i18n import LANGUAGES, N_, Translator
 from bot.services import Services
 from bot.tg import handlers as h
 from bot.tg.callbacks import LANGUAGE_PATTERN, STEP_PATTERN
+from bot.tg.poller import DurablePoller
 from bot.tg.sender import OutboxSender
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,7 @@ def build_application(
     builder = (
         ApplicationBuilder()
         .token(settings.token)
+        .updater(None)  # polling is the DurablePoller's (see running())
         .base_url(settings.base_url)
         .base_file_url(settings.base_file_url)
         .post_init(startup)
@@ -119,17 +121,21 @@ ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 async def running(app: Application, *, poll_timeout: int = 30) -> AsyncIterator[Application]:
     """Run the bot: initialize, start, register commands, poll; undo it all on exit.
 
-    ``sopbot run``, the tests and the demo all run the bot through this one door.
+    ``sopbot run``, the tests and the demo all run the bot through this one door. Polling is
+    the project's :class:`~bot.tg.poller.DurablePoller`, not PTB's Updater: an update is
+    confirmed to Telegram only after its effects are stored.
     """
+    rt: h.Runtime = app.bot_data["runtime"]
+    poller = DurablePoller(app, rt.services, timeout=poll_timeout,
+                           allowed_updates=ALLOWED_UPDATES)
     await app.initialize()
     await app.start()
     await startup(app)
-    await app.updater.start_polling(poll_interval=0, timeout=poll_timeout,
-                                    allowed_updates=ALLOWED_UPDATES)
+    await poller.start()
     try:
         yield app
     finally:
-        await app.updater.stop()
+        await poller.stop()
         await app.stop()
         await shutdown(app)
         await app.shutdown()

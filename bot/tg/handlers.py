@@ -136,7 +136,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                         + render.help_text(t))
         return
     try:
-        joined = await run(rt.services.redeem, code, user, rt.clock())
+        await run(rt.services.redeem, code, user, rt.clock(), ack_to=_message_id(update))
     except InviteProblem as exc:
         text = {
             "unknown": _("This invitation code is not valid. Check the link, or ask your "
@@ -146,14 +146,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         }[exc.reason]
         await reply(update, text)
         return
-    t = translator_for(rt, joined.member, user)
-    _ = t.gettext
-    if joined.already:
-        text = _("You already hold the role {role} in {unit}.")
-    else:
-        text = _("Welcome, {name}! You are now registered as {role} in {unit}.")
-    await reply(update, text.format(name=joined.member.name, role=joined.role_title,
-                                    unit=joined.unit_name) + "\n\n" + render.help_text(t))
+    rt.sender.wake()  # the welcome was stored with the binding; the sender delivers it
 
 
 # --- starting, status, tasks -----------------------------------------------------------------
@@ -226,7 +219,7 @@ async def mulai(update: Update, context: ContextTypes.DEFAULT_TYPE, words: str |
     words = " ".join(context.args or []) if words is None else words
     now = rt.clock()
     try:
-        started = await run(rt.services.start, member, words, now)
+        await run(rt.services.start, member, words, now, ack_to=_message_id(update))
     except AlreadyRunning as exc:
         existing = exc.instances[0]
         st = await run(rt.services.status, member,
@@ -239,19 +232,6 @@ async def mulai(update: Update, context: ContextTypes.DEFAULT_TYPE, words: str |
         await reply(update, _flow_problem(exc, t, now))
         return
     rt.sender.wake()
-    flow = started.flow
-    if flow.per_official is None:
-        text = _("Started {flow}. Step 1 went to {role}.").format(
-            flow=render.flow_label(flow, started.year, None, t),
-            role=flow.role(flow.first_step.actor).title)
-    else:
-        text = t.ngettext("Started {flow} for {n} official.", "Started {flow} for {n} officials.",
-                          len(started.instances)).format(
-            flow=render.flow_label(flow, started.year, None, t), n=len(started.instances))
-        if started.skipped:
-            text += "\n" + _("No atasan known for: {names}.").format(
-                names=", ".join(started.skipped))
-    await reply(update, text)
 
 
 def _status_text(st: Any, t: Translator, now: datetime) -> str:
@@ -314,9 +294,10 @@ async def batal(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not found:
         return
     rt, member, t = found
-    dropped = await run(rt.services.drop_pending_reason, member)
-    await reply(update, t.gettext("Cancelled; nothing was changed.") if dropped
-                else t.gettext("There was nothing to cancel."))
+    if await run(rt.services.drop_pending_reason, member, rt.clock(), _message_id(update)):
+        rt.sender.wake()
+    else:
+        await reply(update, t.gettext("There was nothing to cancel."))
 
 
 async def bahasa(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -362,55 +343,10 @@ async def _edit(message: Any, text: str, markup: InlineKeyboardMarkup | None) ->
 # --- deciding -------------------------------------------------------------------------------
 
 
-async def _settle(rt: Runtime, decided: Decided, bot: Any, origin: Any = None) -> None:
-    """Edit every settled copy of the step message: show the decision, drop the buttons.
-
-    `origin` is the message whose button was pressed: it is settled even when the sender
-    has not yet recorded it (a press within moments of delivery).
-    """
-    name = await run(_name, rt, decided.disposition.member)
-    settled = list(decided.settled)
-    if origin is not None and getattr(origin, "text", None) and not any(
-            m.chat_id == origin.chat.id and m.message_id == origin.message_id for m in settled):
-        settled.append(StepMessage(origin.chat.id, origin.message_id, decided.disposition.member,
-                                   decided.instance.id, decided.disposition.step_no,
-                                   decided.disposition.round, origin.text))
-    for msg in settled:
-        owner = await run(_member, rt, msg.member_id)
-        t = member_translator(owner, rt.default_language)
-        line = render.decision_line(decided.disposition, name, decided.flow.unit.timezone, t)
-        try:
-            await bot.edit_message_text(msg.text + "\n\n" + line, chat_id=msg.chat_id,
-                                        message_id=msg.message_id,
-                                        reply_markup=None)
-        except BadRequest as exc:  # deleted or too old: the decision stands regardless
-            log.info("could not edit message %s/%s: %s", msg.chat_id, msg.message_id, exc)
-
-
 def _name(rt: Runtime, member_id: str) -> str:
     with rt.services.store.transaction() as repo:
         m = repo.member(member_id)
         return m.name if m else member_id
-
-
-def _member(rt: Runtime, member_id: str) -> Member | None:
-    with rt.services.store.transaction() as repo:
-        return repo.member(member_id)
-
-
-def _decided_text(decided: Decided, t: Translator) -> str:
-    _ = t.gettext
-    step = decided.flow.step(decided.disposition.step_no)
-    action = decided.disposition.action.value
-    title = render.step_title(step, t)
-    text = {
-        "approve": _("Approved: {title}."),
-        "complete": _("Marked done: {title}."),
-        "revise": _("Sent back for revision: {title}."),
-    }.get(action, "{title}").format(title=title)
-    if decided.completed:
-        text += "\n" + _("The flow is now complete.")
-    return text
 
 
 def _stale_text(exc: StaleStep, rt: Runtime, t: Translator, name: str | None) -> str:
@@ -423,26 +359,45 @@ def _stale_text(exc: StaleStep, rt: Runtime, t: Translator, name: str | None) ->
         when=format_short(exc.decided.at, flow.unit.timezone, t))
 
 
-async def decide(update: Update, context: ContextTypes.DEFAULT_TYPE, member: Member,
-                 t: Translator, button: StepButton, *, note: str | None = None,
-                 attachments: tuple[str, ...] = (), origin: Any = None) -> str:
-    """Take the decision; return what to tell the official (a short line)."""
-    rt = runtime(context)
-    action = "revise" if button.action == REVISE else "advance"
+def _message_id(update: Update) -> int | None:
+    return update.effective_message.message_id if update.effective_message else None
+
+
+def _origin(message: Any, member: Member, button: StepButton) -> StepMessage | None:
+    """The pressed step message, as the services record it (its answer hint dropped)."""
+    if message is None or not getattr(message, "text", None):
+        return None
+    text = message.text.rsplit("\n\n", 1)[0]
+    return StepMessage(message.chat.id, message.message_id, member.id, button.instance_id,
+                       button.step_no, button.round, text)
+
+
+async def service_call(rt: Runtime, t: Translator, func: Callable[..., T], *args: Any,
+                       **kwargs: Any) -> tuple[T | None, str | None]:
+    """Run an effectful service; (result, None) or (None, what to tell the official)."""
     try:
-        decided = await run(rt.services.decide, member, button.instance_id, button.step_no,
-                            button.round, action, rt.clock(), note=note,
-                            attachments=attachments)
+        result = await run(func, *args, **kwargs)
     except StaleStep as exc:
         name = await run(_name, rt, exc.decided.member) if exc.decided else None
-        return _stale_text(exc, rt, t, name)
+        return None, _stale_text(exc, rt, t, name)
     except UnknownInstance:
-        return t.gettext("This step is not one you can act on.")
+        return None, t.gettext("This step is not one you can act on.")
     except Refused as exc:
-        return refusal_text(exc, t)
+        return None, refusal_text(exc, t)
     rt.sender.wake()
-    await _settle(rt, decided, context.bot, origin)
-    return _decided_text(decided, t)
+    return result, None
+
+
+async def decide(context: ContextTypes.DEFAULT_TYPE, member: Member, t: Translator,
+                 button: StepButton, *, note: str | None = None,
+                 attachments: tuple[str, ...] = (), origin: StepMessage | None = None,
+                 ack_to: int | None = None) -> tuple[Decided | None, str | None]:
+    """Take the decision: (what was decided, None) or (None, why not)."""
+    rt = runtime(context)
+    action = "revise" if button.action == REVISE else "advance"
+    return await service_call(rt, t, rt.services.decide, member, button.instance_id,
+                              button.step_no, button.round, action, rt.clock(), note=note,
+                              attachments=attachments, origin=origin, ack_to=ack_to)
 
 
 async def button_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -457,31 +412,23 @@ async def button_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if button is None:
         await query.answer(t.gettext("This button is no longer valid."))
         return
+    message = query.message
     if button.action == REVISE:
-        message = query.message
-        try:
-            await run(rt.services.ask_reason, member, button.instance_id, button.step_no,
-                      button.round, rt.clock(),
-                      chat_id=message.chat.id if message else None,
-                      message_id=message.message_id if message else None)
-        except StaleStep as exc:
-            name = await run(_name, rt, exc.decided.member) if exc.decided else None
-            await query.answer(_stale_text(exc, rt, t, name), show_alert=True)
-            return
-        except UnknownInstance:
-            await query.answer(t.gettext("This step is not one you can act on."),
-                               show_alert=True)
-            return
-        except Refused as exc:
-            await query.answer(refusal_text(exc, t), show_alert=True)
-            return
-        await query.answer()
-        await context.bot.send_message(
-            member.chat_id, t.gettext("What must be revised? Write the reason as your next "
-                                      "message (or /batal to cancel)."))
+        _asked, problem = await service_call(
+            rt, t, rt.services.ask_reason, member, button.instance_id, button.step_no,
+            button.round, rt.clock(), chat_id=message.chat.id if message else None,
+            message_id=message.message_id if message else None)
+        await query.answer(problem or "", show_alert=bool(problem))
         return
-    text = await decide(update, context, member, t, button, origin=query.message)
-    await query.answer(text[:200])
+    decided, problem = await decide(context, member, t, button,
+                                    origin=_origin(message, member, button))
+    if decided is None:
+        await query.answer(problem or "", show_alert=True)
+        return
+    payload = {"ack": "decided", "flow_id": decided.flow.id,
+               "step_no": decided.disposition.step_no,
+               "action": decided.disposition.action.value, "completed": decided.completed}
+    await query.answer(render.ack_text(payload, rt.services.flows, t)[:200])
 
 
 def parse_decision(text: str) -> tuple[str, str | None] | None:
@@ -516,7 +463,10 @@ async def text_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     pending = await run(rt.services.pending_reason, member)
     if pending is not None and not text.startswith("/"):
         button = StepButton(pending.instance_id, pending.step_no, pending.round, REVISE)
-        await reply(update, await decide(update, context, member, t, button, note=text))
+        _done, problem = await decide(context, member, t, button, note=text,
+                                      ack_to=message.message_id)
+        if problem:
+            await reply(update, problem)
         return
     if message.reply_to_message is not None:
         target = await _reply_target(rt, update)
@@ -533,22 +483,15 @@ async def text_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         button = StepButton(target.instance_id, target.step_no, target.round,
                             REVISE if action == "revise" else ADVANCE)
         if action == "revise" and not note:
-            try:
-                await run(rt.services.ask_reason, member, target.instance_id, target.step_no,
-                          target.round, rt.clock(), chat_id=target.chat_id,
-                          message_id=target.message_id)
-            except StaleStep as exc:
-                name = await run(_name, rt, exc.decided.member) if exc.decided else None
-                await reply(update, _stale_text(exc, rt, t, name))
-                return
-            except (Refused, UnknownInstance) as exc:
-                await reply(update, refusal_text(exc, t) if isinstance(exc, Refused)
-                            else _("This step is not one you can act on."))
-                return
-            await reply(update, _("What must be revised? Write the reason as your next "
-                                  "message (or /batal to cancel)."))
-            return
-        await reply(update, await decide(update, context, member, t, button, note=note))
+            _asked, problem = await service_call(
+                rt, t, rt.services.ask_reason, member, target.instance_id, target.step_no,
+                target.round, rt.clock(), chat_id=target.chat_id, message_id=target.message_id,
+                ack_to=message.message_id)
+        else:
+            _done, problem = await decide(context, member, t, button, note=note,
+                                          ack_to=message.message_id)
+        if problem:
+            await reply(update, problem)
         return
     word, _sep, rest = text.strip().partition(" ")
     word = word.casefold()
@@ -588,23 +531,14 @@ async def file_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         action, note = parsed
         button = StepButton(target.instance_id, target.step_no, target.round,
                             REVISE if action == "revise" else ADVANCE)
-        await reply(update, await decide(update, context, member, t, button, note=note,
-                                         attachments=(attachment,)))
-        return
-    try:
-        await run(rt.services.attach, member, target.instance_id, target.step_no, target.round,
-                  (attachment,), rt.clock(), caption or None)
-    except StaleStep as exc:
-        name = await run(_name, rt, exc.decided.member) if exc.decided else None
-        await reply(update, _stale_text(exc, rt, t, name))
-        return
-    except UnknownInstance:
-        await reply(update, _("This step is not one you can act on."))
-        return
-    except Refused as exc:
-        await reply(update, refusal_text(exc, t))
-        return
-    await reply(update, _("Attached. It will travel with the next step's notification."))
+        _done, problem = await decide(context, member, t, button, note=note,
+                                      attachments=(attachment,), ack_to=message.message_id)
+    else:
+        _flow, problem = await service_call(
+            rt, t, rt.services.attach, member, target.instance_id, target.step_no, target.round,
+            (attachment,), rt.clock(), caption or None, ack_to=message.message_id)
+    if problem:
+        await reply(update, problem)
 
 
 async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

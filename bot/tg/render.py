@@ -275,3 +275,53 @@ def not_registered_text(t: Translator) -> str:
     _ = t.gettext
     return _("You are not registered with this bot yet. Ask your unit's admin for an "
              "invitation link and open it; it binds you to your role.")
+
+
+def ack_text(payload: dict[str, Any], flows: dict[str, Flow], t: Translator) -> str:
+    """The reply that confirms what an official just did (sent through the outbox)."""
+    _ = t.gettext
+    kind = payload["ack"]
+    if kind == "joined":
+        text = (_("You already hold the role {role} in {unit}.") if payload["already"]
+                else _("Welcome, {name}! You are now registered as {role} in {unit}."))
+        return text.format(name=payload["name"], role=payload["role"],
+                           unit=payload["unit"]) + "\n\n" + help_text(t)
+    if kind == "started":
+        flow = flows[payload["flow_id"]]
+        label = flow_label(flow, payload["year"], None, t)
+        if flow.per_official is None:
+            return _("Started {flow}. Step 1 went to {role}.").format(
+                flow=label, role=_role_title(flow, flow.first_step.actor, t))
+        text = t.ngettext("Started {flow} for {n} official.", "Started {flow} for {n} officials.",
+                          payload["count"]).format(flow=label, n=payload["count"])
+        if payload.get("skipped"):
+            text += "\n" + _("No atasan known for: {names}.").format(
+                names=", ".join(payload["skipped"]))
+        return text
+    if kind == "decided":
+        flow = flows[payload["flow_id"]]
+        title = step_title(flow.step(payload["step_no"]), t)
+        text = {
+            "approve": _("Approved: {title}."),
+            "complete": _("Marked done: {title}."),
+            "revise": _("Sent back for revision: {title}."),
+        }[payload["action"]].format(title=title)
+        if payload.get("completed"):
+            text += "\n" + _("The flow is now complete.")
+        return text
+    if kind == "reason_asked":
+        return _("What must be revised? Write the reason as your next message (or /batal to "
+                 "cancel).")
+    if kind == "pending_dropped":
+        return _("Cancelled; nothing was changed.")
+    if kind == "attached":
+        return _("Attached. It will travel with the next step's notification.")
+    raise ValueError(f"unknown acknowledgement {kind!r}")
+
+
+def settled_text(payload: dict[str, Any], flows: dict[str, Flow], t: Translator) -> str:
+    """A decided step message: what it said, then who decided what and when."""
+    flow = flows[payload["flow_id"]]
+    disp = Disposition.from_dict(payload["disposition"])
+    return (payload["text"] + "\n\n"
+            + decision_line(disp, payload["name"], flow.unit.timezone, t))

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from telegram import Bot, Message
+from telegram import Bot, Message, ReplyParameters
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.engine.model import Flow
@@ -23,8 +23,10 @@ from bot.i18n import Translator, normalize_language
 from bot.services import Services
 from bot.storage.records import Member, OutboxItem, StepMessage
 from bot.tg.render import (
+    ack_text,
     cancelled_text,
     completed_text,
+    settled_text,
     split_message,
     step_instruction,
     step_keyboard,
@@ -106,6 +108,10 @@ class OutboxSender:
         flow = self.services.flows.get(item.payload.get("flow_id", ""))
         try:
             message_ids = await self._send(item, flow, t)
+        except (ValueError, KeyError) as exc:  # cannot be rendered: retrying will not help
+            log.error("outbox item %s cannot be sent: %s", item.id, exc)
+            await asyncio.to_thread(self._failed, item, str(exc), final=True)
+            return False
         except RetryAfter as exc:
             wait = exc.retry_after
             seconds = wait if isinstance(wait, int | float) else wait.total_seconds()
@@ -140,27 +146,43 @@ class OutboxSender:
             return repo.member(member_id)
 
     async def _send(self, item: OutboxItem, flow: Flow | None, t: Translator) -> list[int]:
+        """Render the item in the recipient's language and send it; the message ids."""
         p = item.payload
-        if flow is None:
-            text = p.get("text", "")
-            keyboard = None
+        flows = self.services.flows
+        if item.kind == "settle":
+            try:
+                await self.bot.edit_message_text(settled_text(p, flows, t), chat_id=item.chat_id,
+                                                 message_id=p["message_id"], reply_markup=None)
+            except BadRequest as exc:
+                # Already edited (a redelivery after a crash), deleted, or too old: the
+                # decision stands regardless.
+                log.info("could not settle message %s/%s: %s", item.chat_id,
+                         p["message_id"], exc.message)
+            return [p["message_id"]]
+        reply = keyboard = None
+        instruction = ""
+        if item.kind == "ack":
+            text = ack_text(p, flows, t)
+            if p.get("reply_to"):
+                reply = ReplyParameters(p["reply_to"], allow_sending_without_reply=True)
+        elif flow is None:
+            raise ValueError(f"outbox item {item.id} names an unknown flow {p.get('flow_id')!r}")
         elif item.kind == "step":
             instruction = step_instruction(flow, p["step_no"], t)
             text = step_text(flow, p, t, self.clock()) + "\n\n" + instruction
             keyboard = step_keyboard(flow, p, t)
         elif item.kind == "completed":
-            text, keyboard = completed_text(flow, p, t), None
+            text = completed_text(flow, p, t)
         elif item.kind == "cancelled":
-            text, keyboard = cancelled_text(flow, p, t), None
+            text = cancelled_text(flow, p, t)
         else:
-            text, keyboard = p.get("text", ""), None
+            raise ValueError(f"outbox item {item.id} has unknown kind {item.kind!r}")
         sent: list[Message] = []
         parts = split_message(text)
         for i, part in enumerate(parts):
-            last = i == len(parts) - 1
             sent.append(await self.bot.send_message(
-                item.chat_id, part,
-                reply_markup=keyboard if last else None))
+                item.chat_id, part, reply_parameters=reply if i == 0 else None,
+                reply_markup=keyboard if i == len(parts) - 1 else None))
         for attachment in p.get("attachments") or []:
             await self._send_attachment(item.chat_id, attachment, sent[-1].message_id)
         if item.kind == "step":

@@ -1,0 +1,97 @@
+"""Long polling that never loses an update and never applies one twice.
+
+python-telegram-bot's own poller confirms a batch of updates to Telegram (the getUpdates
+offset) as soon as it has fetched it, before the handlers have run: a crash then silently
+drops a button press. This poller asks for the next batch only after every update of the
+current one has been handled, so an update is confirmed only once its effects are stored.
+Handling an update sets :data:`~bot.storage.store.CURRENT_UPDATE`; the transaction that
+stores its effects records the update id in the same atomic write, so an update that
+Telegram delivers again after a crash is recognised and skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+
+from telegram import Update
+from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
+from telegram.ext import Application
+
+from bot.services import Services
+from bot.storage.store import CURRENT_UPDATE
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF = 30.0
+
+
+class DurablePoller:
+    """getUpdates → handle each update → only then confirm it (by asking for the next)."""
+
+    def __init__(self, app: Application, services: Services, *, timeout: int = 30,
+                 allowed_updates: Sequence[str] | None = None) -> None:
+        self.app = app
+        self.services = services
+        self.timeout = timeout
+        self.allowed_updates = list(allowed_updates) if allowed_updates else None
+        self.offset: int | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self.app.bot.delete_webhook(drop_pending_updates=False)
+        self._task = asyncio.create_task(self._run(), name="sopbot-poller")
+
+    async def stop(self) -> None:
+        """Stop polling and confirm what was handled, so a restart does not see it again."""
+        if self._task is None:
+            return
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self._task = None
+        if self.offset is not None:
+            with contextlib.suppress(TelegramError):
+                await self.app.bot.get_updates(offset=self.offset, timeout=0, limit=1)
+
+    async def _run(self) -> None:
+        backoff = 0.0
+        while True:
+            try:
+                updates = await self.app.bot.get_updates(
+                    offset=self.offset, timeout=self.timeout,
+                    allowed_updates=self.allowed_updates, read_timeout=self.timeout + 10)
+            except RetryAfter as exc:
+                wait = exc.retry_after
+                await asyncio.sleep(wait if isinstance(wait, int | float)
+                                    else wait.total_seconds())
+                continue
+            except InvalidToken:
+                log.critical("Telegram refuses the bot token; check TELEGRAM_BOT_TOKEN")
+                backoff = MAX_BACKOFF
+                await asyncio.sleep(backoff)
+                continue
+            except (Conflict, NetworkError) as exc:
+                backoff = min(MAX_BACKOFF, max(1.0, backoff * 2))
+                log.warning("getUpdates failed (%s); retrying in %.0fs", exc, backoff)
+                await asyncio.sleep(backoff)
+                continue
+            backoff = 0.0
+            for update in updates:
+                await self.handle(update)
+                self.offset = update.update_id + 1
+
+    async def handle(self, update: Update) -> None:
+        """Handle one update unless its effects are already stored."""
+        if await asyncio.to_thread(self.services.update_seen, update.update_id):
+            log.info("update %s was already handled before a restart; skipped",
+                     update.update_id)
+            return
+        token = CURRENT_UPDATE.set(update.update_id)
+        try:
+            await self.app.process_update(update)
+        finally:
+            CURRENT_UPDATE.reset(token)
+
