@@ -189,6 +189,7 @@ class ActiveStepView:
     deadline: datetime | None
     overdue: bool
     by_event: bool = False
+    unreachable: list[str] = field(default_factory=list)  # holders who blocked the bot
 
 
 @dataclass(frozen=True)
@@ -353,7 +354,10 @@ class Services:
                 member.telegram_language = user.language_code
                 member.username = user.username
                 member.chat_id = user.chat_id
-                member.undeliverable = False  # they wrote to us: the chat works again
+                if member.undeliverable:
+                    # They wrote to us: the chat works again, and what they missed goes out.
+                    repo.retry_undeliverable(member.id)
+                member.undeliverable = False
                 repo.save_member(member)
             return member
 
@@ -729,6 +733,8 @@ class Services:
                 deadline=active.deadline,
                 overdue=active.deadline is not None and now > active.deadline,
                 by_event=step.trigger.value == "event",
+                unreachable=[m.name for m in map(repo.member, waiting)
+                             if m is not None and m.undeliverable],
             ))
         return views
 

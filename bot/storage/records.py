@@ -185,6 +185,10 @@ class OutboxItem:
     last_error: str | None = None
     sent_at: datetime | None = None
     message_ids: list[int] = field(default_factory=list)
+    # Set (durably) just before a send; still set after a restart means the bot died while
+    # sending, so the message may already be in the chat: it is sent again, marked uncertain.
+    inflight_at: datetime | None = None
+    uncertain: bool = False
 
     def to_doc(self) -> dict[str, Any]:
         return {
@@ -192,6 +196,7 @@ class OutboxItem:
             **asdict(self),
             "created_at": _iso(self.created_at),
             "sent_at": _iso(self.sent_at),
+            "inflight_at": _iso(self.inflight_at),
         }
 
     @classmethod
@@ -199,4 +204,5 @@ class OutboxItem:
         data = {k: v for k, v in doc.items() if k != "v"}
         data["created_at"] = datetime.fromisoformat(data["created_at"])
         data["sent_at"] = _dt(data.get("sent_at"))
+        data["inflight_at"] = _dt(data.get("inflight_at"))
         return cls(**data)

@@ -481,6 +481,12 @@ class Repository:
             if len(done) > KEEP_SENT:  # the working set keeps only the newest
                 self._outbox.remove(doc_ids=[d.doc_id for d in done[:-KEEP_SENT]])
 
+    def retry_undeliverable(self, member_id: str) -> int:
+        """Queue again what could not reach an official while their chat was blocked."""
+        return len(self._outbox.update({"status": "pending"},
+                                       (q.member_id == member_id)
+                                       & (q.status == "undeliverable")))
+
     # -- processed updates ---------------------------------------------------------
 
     def update_seen(self, update_id: int) -> bool:

@@ -52,6 +52,7 @@ def build_application(
     clock: Callable[[], datetime] = utc_now,
     rate_limit: bool = True,
     sender_poll_interval: float = 5.0,
+    http_timeout: float | None = None,
 ) -> Application:
     """The bot: handlers, the outbox sender (started in post_init) and its commands."""
     builder = (
@@ -65,6 +66,9 @@ def build_application(
     )
     if rate_limit:
         builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+    if http_timeout is not None:  # tests: a stuck call fails fast
+        builder = (builder.read_timeout(http_timeout).write_timeout(http_timeout)
+                   .connect_timeout(http_timeout))
     app = builder.build()
     sender = OutboxSender(app.bot, services, clock, default_language=settings.language,
                           poll_interval=sender_poll_interval)
@@ -104,6 +108,8 @@ async def startup(app: Application) -> None:
             await app.bot.set_my_commands(commands, scope=BotCommandScopeDefault())
         await app.bot.set_my_commands(commands, scope=BotCommandScopeDefault(),
                                       language_code=lang)
+    await asyncio.to_thread(rt.services.settle_archives)
+    await asyncio.to_thread(rt.sender.recover)
     rt.sender.start()
     rt.sender.wake()  # deliver whatever was owed before a restart
 

@@ -22,6 +22,7 @@ from telegram.ext import Application
 
 from bot.services import Services
 from bot.storage.store import CURRENT_UPDATE
+from bot.tg.sender import retry_seconds
 
 log = logging.getLogger(__name__)
 
@@ -64,9 +65,7 @@ class DurablePoller:
                     offset=self.offset, timeout=self.timeout,
                     allowed_updates=self.allowed_updates, read_timeout=self.timeout + 10)
             except RetryAfter as exc:
-                wait = exc.retry_after
-                await asyncio.sleep(wait if isinstance(wait, int | float)
-                                    else wait.total_seconds())
+                await asyncio.sleep(retry_seconds(exc))
                 continue
             except InvalidToken:
                 log.critical("Telegram refuses the bot token; check TELEGRAM_BOT_TOKEN")

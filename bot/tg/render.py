@@ -178,6 +178,9 @@ def _view_lines(view: ActiveStepView, flow: Flow, t: Translator, now: datetime) 
     who = ", ".join(view.waiting_for) or _("nobody holds this role yet")
     lines.append("  " + _("Waiting for: {who} ({role})").format(who=who,
                                                                  role=view.role_title))
+    if view.unreachable:
+        lines.append("  " + _("⚠️ Cannot be reached (blocked the bot): {names}").format(
+            names=", ".join(view.unreachable)))
     lines.append("  " + _("Since: {when}").format(when=format_short(view.since, tz, t)))
     if view.deadline:
         state = format_until(view.deadline, now, t)
@@ -316,6 +319,12 @@ def ack_text(payload: dict[str, Any], flows: dict[str, Flow], t: Translator) -> 
         return _("Cancelled; nothing was changed.")
     if kind == "attached":
         return _("Attached. It will travel with the next step's notification.")
+    if kind == "undeliverable":
+        flow = flows[payload["flow_id"]]
+        return _("⚠️ {name} cannot be reached: they blocked the bot, so the step of {flow} "
+                 "waiting for them was not delivered. Ask them to open the bot and press "
+                 "Start.").format(name=payload["name"],
+                                  flow=flow_label(flow, payload["year"], None, t))
     raise ValueError(f"unknown acknowledgement {kind!r}")
 
 

@@ -11,12 +11,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
+import warnings
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from telegram import Bot, Message, ReplyParameters
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 
 from bot.engine.model import Flow
 from bot.i18n import Translator, normalize_language
@@ -36,6 +45,15 @@ from bot.tg.render import (
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = 60.0
+
+
+def retry_seconds(exc: RetryAfter) -> float:
+    """How long Telegram asks us to wait (PTB 22 warns on the attribute; it may be either
+    seconds or a timedelta depending on PTB_TIMEDELTA)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        wait = exc.retry_after
+    return float(wait if isinstance(wait, int | float) else wait.total_seconds())
 
 
 def member_translator(member: Member | None, default: str) -> Translator:
@@ -90,56 +108,80 @@ class OutboxSender:
                 await asyncio.sleep(self._backoff)
 
     async def drain(self) -> int:
-        """Deliver every pending item once; returns how many were sent."""
+        """Deliver pending items in order until one must wait; returns how many were sent."""
         items = await asyncio.to_thread(self._pending)
         sent = 0
         for item in items:
-            if await self._deliver(item):
+            outcome = await self._deliver(item)
+            if outcome == "sent":
                 sent += 1
+            elif outcome == "wait":  # keep the order: nothing overtakes a message that waits
+                break
         return sent
+
+    def recover(self) -> int:
+        """At start-up: items the last process died while sending are marked uncertain."""
+        with self.services.store.transaction(record_update=False) as repo:
+            items = [i for i in repo.outbox("pending") if i.inflight_at is not None]
+            for item in items:
+                log.warning("message %s to chat %s may have been delivered before a crash; "
+                            "sending it again", item.id, item.chat_id)
+                item.inflight_at = None
+                item.uncertain = True
+                repo.save_outbox(item)
+        return len(items)
 
     def _pending(self) -> list[OutboxItem]:
         with self.services.store.transaction() as repo:
             return repo.outbox("pending")
 
-    async def _deliver(self, item: OutboxItem) -> bool:
+    async def _deliver(self, item: OutboxItem) -> str:
+        """Send one item: "sent", "done" (it will never be sent) or "wait" (try again later)."""
         member = await asyncio.to_thread(self._member, item.member_id)
         t = member_translator(member, self.default_language)
         flow = self.services.flows.get(item.payload.get("flow_id", ""))
-        try:
-            message_ids = await self._send(item, flow, t)
-        except (ValueError, KeyError) as exc:  # cannot be rendered: retrying will not help
-            log.error("outbox item %s cannot be sent: %s", item.id, exc)
-            await asyncio.to_thread(self._failed, item, str(exc), final=True)
-            return False
-        except RetryAfter as exc:
-            wait = exc.retry_after
-            seconds = wait if isinstance(wait, int | float) else wait.total_seconds()
-            log.warning("rate limited by Telegram; waiting %ss", seconds)
-            await asyncio.sleep(float(seconds))
-            return False
-        except Forbidden as exc:
-            log.warning("chat %s blocked the bot (%s); message %s undeliverable",
-                        item.chat_id, exc.message, item.id)
-            await asyncio.to_thread(self._undeliverable, item, str(exc.message))
-            return False
-        except BadRequest as exc:
-            if "chat not found" in exc.message.lower():
-                await asyncio.to_thread(self._undeliverable, item, exc.message)
-            else:
-                log.error("message %s refused by Telegram: %s", item.id, exc.message)
-                await asyncio.to_thread(self._failed, item, exc.message, final=True)
-            return False
-        except (NetworkError, TelegramError) as exc:
-            self._backoff = min(MAX_BACKOFF, max(0.5, self._backoff * 2))
-            log.warning("delivery of %s failed (%s); retrying in %.1fs", item.id, exc,
-                        self._backoff)
-            await asyncio.to_thread(self._failed, item, str(exc), final=False)
-            self.wake()
-            return False
+        await asyncio.to_thread(self._inflight, item)
+        while True:
+            try:
+                message_ids = await self._send(item, flow, t)
+                break
+            except RetryAfter as exc:
+                seconds = retry_seconds(exc)
+                log.warning("rate limited by Telegram; waiting %ss", seconds)
+                await asyncio.sleep(seconds)  # then the same message again
+            except (ValueError, KeyError) as exc:  # cannot be rendered: retrying will not help
+                log.error("outbox item %s cannot be sent: %s", item.id, exc)
+                await asyncio.to_thread(self._failed, item, str(exc), final=True)
+                return "done"
+            except Forbidden as exc:
+                log.warning("chat %s blocked the bot (%s); message %s undeliverable",
+                            item.chat_id, exc.message, item.id)
+                await asyncio.to_thread(self._undeliverable, item, str(exc.message))
+                return "done"
+            except BadRequest as exc:
+                if "chat not found" in exc.message.lower():
+                    await asyncio.to_thread(self._undeliverable, item, exc.message)
+                else:
+                    log.error("message %s refused by Telegram: %s", item.id, exc.message)
+                    await asyncio.to_thread(self._failed, item, exc.message, final=True)
+                return "done"
+            except (NetworkError, TelegramError) as exc:
+                self._backoff = min(MAX_BACKOFF, max(0.5, self._backoff * 2))
+                log.warning("delivery of %s failed (%s); retrying in %.1fs", item.id, exc,
+                            self._backoff)
+                # A timeout may have delivered it after all: a resend is then uncertain.
+                await asyncio.to_thread(self._failed, item, str(exc), final=False,
+                                        maybe_delivered=isinstance(exc, TimedOut))
+                self.wake()
+                return "wait"
         self._backoff = 0.0
         await asyncio.to_thread(self._sent, item, message_ids)
-        return True
+        return "sent"
+
+    def _inflight(self, item: OutboxItem) -> None:
+        with self.services.store.transaction(record_update=False) as repo:
+            item.inflight_at = self.clock()
+            repo.save_outbox(item)
 
     def _member(self, member_id: str) -> Member | None:
         with self.services.store.transaction() as repo:
@@ -199,8 +241,9 @@ class OutboxSender:
 
     def _sent(self, item: OutboxItem, message_ids: list[int]) -> None:
         text = item.payload.pop("_text", "")
-        with self.services.store.transaction() as repo:
+        with self.services.store.transaction(record_update=False) as repo:
             item.status = "sent"
+            item.inflight_at = None
             item.sent_at = self.clock()
             item.attempts += 1
             item.message_ids = message_ids
@@ -212,20 +255,38 @@ class OutboxSender:
                     instance_id=p["instance_id"], step_no=p["step_no"], round=p["round"],
                     text=text))
 
-    def _failed(self, item: OutboxItem, error: str, *, final: bool) -> None:
-        with self.services.store.transaction() as repo:
+    def _failed(self, item: OutboxItem, error: str, *, final: bool,
+                maybe_delivered: bool = False) -> None:
+        with self.services.store.transaction(record_update=False) as repo:
             item.attempts += 1
             item.last_error = error
+            item.inflight_at = None
+            item.uncertain = item.uncertain or maybe_delivered
             if final:
                 item.status = "failed"
             repo.save_outbox(item)
 
     def _undeliverable(self, item: OutboxItem, error: str) -> None:
-        with self.services.store.transaction() as repo:
+        """The chat blocked the bot: stop trying, flag the official, tell who started it."""
+        with self.services.store.transaction(record_update=False) as repo:
             item.status = "undeliverable"
             item.last_error = error
+            item.inflight_at = None
             repo.save_outbox(item)
             member = repo.member(item.member_id)
-            if member is not None:
-                member.undeliverable = True
-                repo.save_member(member)
+            if member is None:
+                return
+            first_time = not member.undeliverable
+            member.undeliverable = True
+            repo.save_member(member)
+            inst_id = item.payload.get("instance_id")
+            inst = repo.instance(inst_id) if inst_id and item.kind == "step" else None
+            if inst is not None and first_time and inst.started_by != member.id:
+                starter = repo.member(inst.started_by)
+                if starter is not None and not starter.undeliverable:
+                    repo.enqueue(OutboxItem(
+                        id=secrets.token_hex(8), member_id=starter.id, chat_id=starter.chat_id,
+                        kind="ack", created_at=self.clock(), payload={
+                            "ack": "undeliverable", "name": member.name,
+                            "flow_id": inst.flow_id, "year": inst.year}))
+                    self.wake()
