@@ -140,11 +140,16 @@ def cmd_run(args: argparse.Namespace, t: Translator) -> int:
         return 1
     try:
         store = Store(settings.data_dir)
+        store.claim_running()
     except StoreError as exc:
         print(str(exc), file=sys.stderr)
         return 1
     _setup_logging()
     log = logging.getLogger("sopbot")
+    if os.environ.get("DYNO"):
+        log.warning("this looks like a Heroku dyno: its filesystem is ephemeral and %s will "
+                    "be lost at the next restart; mount a persistent volume or run on a VPS "
+                    "(see README, Deployment)", settings.data_dir)
     services = Services(store, flows, invite_ttl=settings.invite_ttl)
     units = sorted({f.unit.id for f in flows})
     with store.transaction() as repo:
@@ -154,6 +159,41 @@ def cmd_run(args: argparse.Namespace, t: Translator) -> int:
              settings.api_url)
     app = build_application(settings, services)
     asyncio.run(run_until_stopped(app))
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace, t: Translator) -> int:
+    """A consistent snapshot of the data directory, safe while the bot runs."""
+    from bot.config import data_dir_from
+    from bot.storage import Store, StoreError
+
+    try:
+        written = Store(data_dir_from(os.environ)).backup(args.dest)
+    except (StoreError, OSError) as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    print(t.ngettext("Backed up {n} file to {dest}.", "Backed up {n} files to {dest}.",
+                     len(written)).format(n=len(written), dest=args.dest))
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace, t: Translator) -> int:
+    """Replace the data directory with a backup (the bot must be stopped)."""
+    from bot.config import data_dir_from
+    from bot.storage import Store, StoreError
+    from bot.storage.store import BotRunning
+
+    store = Store(data_dir_from(os.environ))
+    try:
+        restored = store.restore(args.src)
+    except BotRunning as exc:
+        print(t.gettext("Refused: {why}.").format(why=exc), file=sys.stderr)
+        return 3
+    except (StoreError, OSError) as exc:
+        print(t.gettext("Nothing was restored: {why}").format(why=exc), file=sys.stderr)
+        return 1
+    print(t.ngettext("Restored {n} file into {dir}.", "Restored {n} files into {dir}.",
+                     len(restored)).format(n=len(restored), dir=store.data_dir))
     return 0
 
 
@@ -263,6 +303,14 @@ def build_parser(t: Translator) -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help=_("run the bot (long polling)"))
     run.set_defaults(func=cmd_run)
+
+    backup = sub.add_parser("backup", help=_("copy the bot's data, consistently, while it runs"))
+    backup.add_argument("dest", metavar="DEST", help=_("directory to write the copy to"))
+    backup.set_defaults(func=cmd_backup)
+
+    restore = sub.add_parser("restore", help=_("put a backup in place (the bot must be stopped)"))
+    restore.add_argument("src", metavar="SRC", help=_("directory written by sopbot backup"))
+    restore.set_defaults(func=cmd_restore)
 
     invite = sub.add_parser("invite", help=_("make a single-use invitation for a role"))
     invite.add_argument("--unit", required=True, help=_("unit id (see: sopbot flows list)"))

@@ -76,7 +76,7 @@ def api():
 def test_the_main_job_runs_against_a_bot_api_server(tmp_path: Path, api: FakeBotApi) -> None:
     """`sopbot run` in its own process; `sopbot invite` beside it on the same data."""
     env = env_for(TELEGRAM_BOT_TOKEN=api.token, TELEGRAM_API_URL=api.api_root,
-                  SOPBOT_DATA_DIR=str(tmp_path / "data"))
+                  SOPBOT_DATA_DIR=str(tmp_path / "data"), DYNO="worker.1")
     bot = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=ROOT, env=env,
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
@@ -98,10 +98,13 @@ def test_the_main_job_runs_against_a_bot_api_server(tmp_path: Path, api: FakeBot
         assert "Started" in staf.wait_for_message("Started", timeout=15)["text"]
         step1 = staf.wait_for_message(lambda m: FakeBotApi.buttons(m), timeout=15)
         assert "Step 1 of 8" in step1["text"]
+        second = sopbot("run", env=env)  # a second bot on the same data is refused
+        assert second.returncode == 1 and "already running" in second.stderr
         bot.send_signal(signal.SIGTERM)
         output, _ = bot.communicate(timeout=30)
         assert bot.returncode == 0, output
         assert "starting: 5 flows" in output
+        assert "filesystem is ephemeral" in output  # DYNO: a Heroku dyno
         assert api.token.split(":")[1] not in output  # no token in the logs
         assert all(code not in output for code in codes)  # nor invitation codes
     finally:

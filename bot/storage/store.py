@@ -211,6 +211,11 @@ class Store:
         os.write(fd, str(os.getpid()).encode())
         self._running_fd = fd
 
+    @property
+    def running_claimed(self) -> bool:
+        """Whether this process holds the data directory as a running bot."""
+        return self._running_fd is not None
+
     def release_running(self) -> None:
         if self._running_fd is not None:
             os.close(self._running_fd)

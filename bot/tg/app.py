@@ -132,6 +132,10 @@ async def running(app: Application, *, poll_timeout: int = 30) -> AsyncIterator[
     confirmed to Telegram only after its effects are stored.
     """
     rt: h.Runtime = app.bot_data["runtime"]
+    store = rt.services.store
+    claimed = store.running_claimed
+    if not claimed:
+        store.claim_running()  # `sopbot restore` refuses while this is held
     poller = DurablePoller(app, rt.services, timeout=poll_timeout,
                            allowed_updates=ALLOWED_UPDATES)
     await app.initialize()
@@ -145,6 +149,8 @@ async def running(app: Application, *, poll_timeout: int = 30) -> AsyncIterator[
         await app.stop()
         await shutdown(app)
         await app.shutdown()
+        if not claimed:
+            store.release_running()
 
 
 async def run_until_stopped(app: Application) -> None:
