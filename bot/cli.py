@@ -61,9 +61,6 @@ def load_or_report(t: Translator, directory: str) -> list[Flow] | None:
         return None
 
 
-_load = load_or_report  # TODO(lead): drop once bot/cli_demo.py imports load_or_report
-
-
 def cmd_flows_check(args: argparse.Namespace, t: Translator) -> int:
     flows = load_or_report(t, args.dir)
     if flows is None:
@@ -298,13 +295,7 @@ def build_parser(t: Translator) -> argparse.ArgumentParser:
     show.set_defaults(func=cmd_flows_show)
     # Commands that live in their own modules register themselves here.
     for module in ("bot.cli_calendar", "bot.cli_demo"):
-        try:
-            register = importlib.import_module(module).register
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-            continue
-        register(sub, t)
+        importlib.import_module(module).register(sub, t)
 
     run = sub.add_parser("run", help=_("run the bot (long polling)"))
     run.set_defaults(func=cmd_run)

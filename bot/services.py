@@ -337,6 +337,7 @@ class Services:
                             self.role_title(invite.unit, invite.role), already)
             repo.enqueue(self._item(member.id, member.chat_id, "ack", {
                 "ack": "joined", "reply_to": ack_to, "name": member.name,
+                "unit_id": invite.unit, "role_id": invite.role,
                 "role": joined.role_title, "unit": joined.unit_name, "already": already}, now))
         return joined
 
@@ -545,7 +546,8 @@ class Services:
             except DomainError as exc:
                 raise Refused(exc) from exc
             assert t.disposition is not None
-            copies = repo.step_messages(inst.id, step_no, round_now)
+            copies = [m for m in repo.step_messages(inst.id, step_no, round_now)
+                      if not m.settled]  # a fan-out part already settled keeps its line
             still_open = t.instance.active(step_no)
             if still_open is not None and still_open.round == round_now:
                 copies = [m for m in copies if m.member_id == member.id]  # a fan-out part

@@ -55,6 +55,8 @@ def test_translations_keep_placeholders(lang: str) -> None:
         strings = (m.string,) if isinstance(m.string, str) else m.string
         expected = set(PLACEHOLDER.findall(ids[-1]))
         for s in strings:
+            if not s:
+                continue  # untranslated: the test above reports it
             assert set(PLACEHOLDER.findall(s)) == expected, f"{lang}: {ids[0]!r} -> {s!r}"
 
 

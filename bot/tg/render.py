@@ -228,7 +228,7 @@ def per_official_text(st: PerOfficialStatus, t: Translator, now: datetime) -> st
         lines.append(_("Late:"))
         for name, view in st.late:
             lines.append("• " + _("{name}: step {n} ({title}), due {when}").format(
-                name=name, n=view.position, title=view.title,
+                name=name, n=view.position, title=step_title(flow.step(view.step_no), t),
                 when=format_short(view.deadline or now, flow.unit.timezone, t)))
     return "\n".join(lines)
 
@@ -287,7 +287,12 @@ def ack_text(payload: dict[str, Any], flows: dict[str, Flow], t: Translator) -> 
     if kind == "joined":
         text = (_("You already hold the role {role} in {unit}.") if payload["already"]
                 else _("Welcome, {name}! You are now registered as {role} in {unit}."))
-        return text.format(name=payload["name"], role=payload["role"],
+        role = payload["role"]
+        for flow in flows.values():  # the role's title in the reader's language
+            if flow.unit.id == payload.get("unit_id") and flow.has_role(payload["role_id"]):
+                role = _role_title(flow, payload["role_id"], t)
+                break
+        return text.format(name=payload["name"], role=role,
                            unit=payload["unit"]) + "\n\n" + help_text(t)
     if kind == "started":
         flow = flows[payload["flow_id"]]

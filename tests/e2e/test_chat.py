@@ -44,7 +44,7 @@ async def test_joining_and_bad_codes(tmp_path: Path) -> None:
         invite = h.services.create_invite(unit=UNIT, role="sekretaris", now=h.clock(),
                                           name="Sekar Ayu")
         answer = await h.say(stranger, f"/start {invite.code}")
-        assert "Sekar Ayu" in answer["text"] and "Sekretaris" in answer["text"]
+        assert "Sekar Ayu" in answer["text"] and "as Secretary in" in answer["text"]
         assert "Badan Kesatuan Bangsa dan Politik Provinsi Jawa Tengah" in answer["text"]
         other = h.api.user(5002, "Lain", language_code="en")
         answer = await h.say(other, f"/start {invite.code}")
@@ -322,3 +322,30 @@ async def test_old_round_button_after_a_revision_is_stale(tmp_path: Path) -> Non
         await h.press(o["camat"], m7b, "✅ Setujui")
         m8 = await o["staf"].await_message(is_step(8, 1))
         assert "Setujui" not in str(h.api.buttons(m8))
+
+
+async def test_fan_out_parts_keep_their_own_decision_line(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as h:
+        unit = "kec-neglasari"
+        o = {"camat": await h.join("Camat", unit, "camat"),
+             "umpeg": await h.join("Umpeg", unit, "kasubag_umpeg"),
+             "perenkeu": await h.join("Perenkeu", unit, "kasubag_perenkeu"),
+             "lurah": await h.join("Lurah", unit, "pejabat_unit_kerja"),
+             "kasi": await h.join("Kasi", unit, "pejabat_unit_kerja")}
+        await h.say(o["camat"], "mulai PK 2025", expect="Started")
+        plan = ((1, "camat", "✔️ Selesai"), (2, "perenkeu", "✔️ Selesai"),
+                (3, "perenkeu", "✔️ Selesai"), (4, "camat", "✅ Setujui"),
+                (5, "camat", "✔️ Selesai"), (6, "umpeg", "✔️ Selesai"))
+        for no, who, label in plan:
+            m = await o[who].await_message(is_step(no, 1))
+            await h.press(o[who], m, label)
+        m_lurah = await o["lurah"].await_message(is_step(7, 1))
+        m_kasi = await o["kasi"].await_message(is_step(7, 1))
+        first = await h.press(o["lurah"], m_lurah, "✔️ Selesai")
+        assert first["text"].startswith("Marked done")
+        await h.press(o["kasi"], m_kasi, "✔️ Selesai")
+        await h.idle()
+        lurah_copy = h.api.message(o["lurah"].id, m_lurah["message_id"])["text"]
+        kasi_copy = h.api.message(o["kasi"].id, m_kasi["message_id"])["text"]
+        assert "Done by Lurah" in lurah_copy and "Kasi" not in lurah_copy.split("\n")[-1]
+        assert "Done by Kasi" in kasi_copy
