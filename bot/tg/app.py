@@ -124,12 +124,14 @@ ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 
 
 @contextlib.asynccontextmanager
-async def running(app: Application, *, poll_timeout: int = 30) -> AsyncIterator[Application]:
+async def running(app: Application, *, poll_timeout: int = 30,
+                  poll: bool = True) -> AsyncIterator[Application]:
     """Run the bot: initialize, start, register commands, poll; undo it all on exit.
 
     ``sopbot run``, the tests and the demo all run the bot through this one door. Polling is
     the project's :class:`~bot.tg.poller.DurablePoller`, not PTB's Updater: an update is
-    confirmed to Telegram only after its effects are stored.
+    confirmed to Telegram only after its effects are stored. With ``poll=False`` (webhook
+    mode) updates come in through :func:`handle_update` instead.
     """
     rt: h.Runtime = app.bot_data["runtime"]
     store = rt.services.store
@@ -138,10 +140,12 @@ async def running(app: Application, *, poll_timeout: int = 30) -> AsyncIterator[
         store.claim_running()  # `sopbot restore` refuses while this is held
     poller = DurablePoller(app, rt.services, timeout=poll_timeout,
                            allowed_updates=ALLOWED_UPDATES)
+    app.bot_data["poller"] = poller  # handle_update() goes through it in webhook mode
     await app.initialize()
     await app.start()
     await startup(app)
-    await poller.start()
+    if poll:
+        await poller.start()
     try:
         yield app
     finally:
@@ -151,6 +155,15 @@ async def running(app: Application, *, poll_timeout: int = 30) -> AsyncIterator[
         await app.shutdown()
         if not claimed:
             store.release_running()
+
+
+async def handle_update(app: Application, data: dict) -> None:
+    """Handle one update received by webhook; returns once its effects are stored.
+
+    The same path as polling: an update whose effects are already stored is skipped.
+    """
+    poller: DurablePoller = app.bot_data["poller"]
+    await poller.handle(Update.de_json(data, app.bot))
 
 
 async def run_until_stopped(app: Application) -> None:
