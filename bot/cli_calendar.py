@@ -34,10 +34,10 @@ from babel.dates import format_date
 from bot.cli import flows_dir_default, load_or_report
 from bot.engine.calendar import CalendarError, WorkCalendar
 from bot.engine.cycles import Occurrence, occurrences
-from bot.engine.model import Cycle, Flow, Period, Unit
+from bot.engine.model import Cycle, Flow, Unit
 from bot.engine.reminders import ReminderKind, ReminderPoint, cycle_reminders
 from bot.engine.waktu import WaktuError, parse_waktu
-from bot.formatting import format_short, format_when
+from bot.formatting import format_short, format_when, period_label
 from bot.i18n import Translator
 
 __all__ = ["occurrence_label", "plan_to_json", "register"]
@@ -116,13 +116,7 @@ def cmd_calendar_due(args: argparse.Namespace, t: Translator) -> int:
 
 def occurrence_label(occurrence: Occurrence, t: Translator) -> str:
     """ "Triwulan I 2026", "Semester II 2026", "Tahun 2026" (en: "Quarter I 2026" …)."""
-    if occurrence.period is Period.QUARTER:
-        return t.gettext("Quarter {roman} {year}").format(
-            roman=occurrence.roman, year=occurrence.year)
-    if occurrence.period is Period.SEMESTER:
-        return t.gettext("Semester {roman} {year}").format(
-            roman=occurrence.roman, year=occurrence.year)
-    return t.gettext("Year {year}").format(year=occurrence.year)
+    return period_label(occurrence.period.value, occurrence.index, occurrence.year, t)
 
 
 def _reminder_label(point: ReminderPoint, t: Translator) -> str:

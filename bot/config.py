@@ -33,6 +33,7 @@ class Settings:
     flows_dir: Path
     language: str = "id"
     invite_ttl: timedelta = timedelta(days=7)
+    escalate_after: int = 2
 
     @property
     def base_url(self) -> str:
@@ -101,7 +102,12 @@ def settings_from_env(env: Mapping[str, str]) -> Settings:
     if language not in LANGUAGES:
         problems.append(f"SOPBOT_LANGUAGE: {language!r} is not one of {', '.join(LANGUAGES)}")
     ttl = invite_ttl_from(env, problems)
+    raw = env.get("SOPBOT_ESCALATE_AFTER", "2").strip()
+    escalate = int(raw) if raw.isdigit() and int(raw) >= 1 else 0
+    if not escalate:
+        problems.append(f"SOPBOT_ESCALATE_AFTER: {raw!r} is not a whole number of at least 1 "
+                        f"(overdue reminders before the atasan is told)")
     if problems:
         raise ConfigError(problems)
     return Settings(token=token, api_url=api_url, data_dir=data_dir, flows_dir=flows_dir,
-                    language=language, invite_ttl=ttl)
+                    language=language, invite_ttl=ttl, escalate_after=escalate)

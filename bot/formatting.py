@@ -35,3 +35,13 @@ def format_until(deadline: datetime, now: datetime, t: Translator) -> str:
     if deadline >= now:
         return t.gettext("{duration} left").format(duration=format_duration(deadline - now, t))
     return t.gettext("late by {duration}").format(duration=format_duration(now - deadline, t))
+
+
+def period_label(period: str, index: int, year: int, t: Translator) -> str:
+    """ "Triwulan I 2026", "Semester II 2026", "Tahun 2026" (en: "Quarter I 2026" …)."""
+    roman = ("I", "II", "III", "IV")[index - 1] if 1 <= index <= 4 else str(index)
+    if period == "quarter":
+        return t.gettext("Quarter {roman} {year}").format(roman=roman, year=year)
+    if period == "semester":
+        return t.gettext("Semester {roman} {year}").format(roman=roman, year=year)
+    return t.gettext("Year {year}").format(year=year)

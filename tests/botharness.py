@@ -102,6 +102,7 @@ async def running_bot(tmp_path: Path, *, clock: Clock | None = None,
         settings = Settings(token=api.token, api_url=api.api_root, data_dir=data_dir,
                             flows_dir=FLOWS_DIR)
         app = build_application(settings, services, clock=clock, rate_limit=False,
-                                sender_poll_interval=0.2, http_timeout=2.0)
+                                sender_poll_interval=0.2, http_timeout=2.0,
+                                reminder_sync_interval=0.2)
         async with running(app, poll_timeout=1):
             yield Harness(api, services, clock, app, data_dir)

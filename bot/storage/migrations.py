@@ -39,6 +39,8 @@ MIGRATIONS: dict[str, dict[int, Callable[[Doc], Doc]]] = {
     "outbox": {0: _v0_to_v1},
     "processed_updates": {0: _v0_to_v1},
     "dispositions": {0: _disposition_v0_to_v1},
+    "cycle_tasks": {0: _v0_to_v1},
+    "reminders_sent": {0: _v0_to_v1},
 }
 
 CURRENT: dict[str, int] = {table: RECORD_SCHEMA for table in MIGRATIONS}

@@ -139,6 +139,7 @@ class StepMessage:
     round: int
     text: str
     settled: bool = False  # edited to show the decision; its buttons are gone
+    kind: str = "step"  # "cycle": a recurring duty's reminder (instance_id is the task id)
 
     def to_doc(self) -> dict[str, Any]:
         return {"v": RECORD_SCHEMA, **asdict(self)}
@@ -205,4 +206,26 @@ class OutboxItem:
         data["created_at"] = datetime.fromisoformat(data["created_at"])
         data["sent_at"] = _dt(data.get("sent_at"))
         data["inflight_at"] = _dt(data.get("inflight_at"))
+        return cls(**data)
+
+
+@dataclass
+class CycleTask:
+    """One official's share of a recurring duty (e.g. Triwulan I 2026), once done."""
+
+    id: str  # short and stable: it rides in callback data
+    flow_id: str
+    occurrence: str  # the occurrence key, e.g. "triwulan-2026-1"
+    member_id: str
+    done_at: datetime
+    done_by: str
+    evidence: str | None = None  # "doc:<file_id>" / "photo:<file_id>"
+
+    def to_doc(self) -> dict[str, Any]:
+        return {"v": RECORD_SCHEMA, **asdict(self), "done_at": _iso(self.done_at)}
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> CycleTask:
+        data = {k: v for k, v in doc.items() if k != "v"}
+        data["done_at"] = datetime.fromisoformat(data["done_at"])
         return cls(**data)

@@ -17,6 +17,7 @@ import os
 import secrets
 import threading
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,14 @@ from tinydb.storages import MemoryStorage
 
 from bot.engine.instance import Disposition, Instance, Status
 from bot.storage.migrations import SchemaError, upgrade_file
-from bot.storage.records import Invite, Member, OutboxItem, PendingReason, StepMessage
+from bot.storage.records import (
+    CycleTask,
+    Invite,
+    Member,
+    OutboxItem,
+    PendingReason,
+    StepMessage,
+)
 
 DB_FILE = "sopbot.json"
 ARCHIVE_PATTERN = "archive-{year}.json"
@@ -311,6 +319,8 @@ class Repository:
         self._pending = db.table("pending_reasons")
         self._outbox = db.table("outbox")
         self._updates = db.table("processed_updates")
+        self._reminders = db.table("reminders_sent")
+        self._cycle_tasks = db.table("cycle_tasks")
 
     # -- members -------------------------------------------------------------------
 
@@ -491,6 +501,37 @@ class Repository:
         return len(self._outbox.update({"status": "pending"},
                                        (q.member_id == member_id)
                                        & (q.status == "undeliverable")))
+
+    # -- reminders -----------------------------------------------------------------
+
+    def reminder_sent(self, point_id: str) -> bool:
+        return self._reminders.contains(q.id == point_id)
+
+    def sent_reminders(self) -> set[str]:
+        return {d["id"] for d in self._reminders.all()}
+
+    def mark_reminder(self, point_id: str, at: datetime, *, skipped: bool = False) -> None:
+        """Record a reminder as sent (or as skipped: an older one of a series missed)."""
+        if not self.reminder_sent(point_id):
+            self._reminders.insert({"v": 1, "id": point_id, "at": at.isoformat(),
+                                    "skipped": skipped})
+
+    def prune_reminders(self, before: datetime) -> int:
+        """Forget reminders sent before `before` (their steps and periods are long past)."""
+        cutoff = before.isoformat()
+        old = [d.doc_id for d in self._reminders.all() if d["at"] < cutoff]
+        self._reminders.remove(doc_ids=old)
+        return len(old)
+
+    def cycle_task(self, task_id: str) -> CycleTask | None:
+        doc = self._cycle_tasks.get(q.id == task_id)
+        return CycleTask.from_doc(dict(doc)) if doc else None  # type: ignore[arg-type]
+
+    def cycle_tasks_done(self) -> set[str]:
+        return {d["id"] for d in self._cycle_tasks.all()}
+
+    def save_cycle_task(self, task: CycleTask) -> None:
+        self._cycle_tasks.upsert(task.to_doc(), q.id == task.id)
 
     # -- processed updates ---------------------------------------------------------
 

@@ -22,10 +22,12 @@ from telegram.ext import (
 
 from bot.config import Settings
 from bot.i18n import LANGUAGES, N_, Translator
+from bot.reminders import Reminders
 from bot.services import Services
 from bot.tg import handlers as h
-from bot.tg.callbacks import LANGUAGE_PATTERN, STEP_PATTERN
+from bot.tg.callbacks import CYCLE_PATTERN, LANGUAGE_PATTERN, STEP_PATTERN
 from bot.tg.poller import DurablePoller
+from bot.tg.reminder_jobs import ReminderScheduler
 from bot.tg.sender import OutboxSender
 
 log = logging.getLogger(__name__)
@@ -35,6 +37,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("mulai", N_("start a flow: /mulai PK 2025")),
     ("status", N_("where a flow stands: /status PK 2025")),
     ("tugas", N_("steps waiting for me")),
+    ("pengingat", N_("my next reminders and deadlines")),
     ("batal", N_("cancel what the bot is asking for")),
     ("bahasa", N_("choose the language")),
     ("bantuan", N_("help")),
@@ -53,6 +56,7 @@ def build_application(
     rate_limit: bool = True,
     sender_poll_interval: float = 5.0,
     http_timeout: float | None = None,
+    reminder_sync_interval: float = 300.0,
 ) -> Application:
     """The bot: handlers, the outbox sender (started in post_init) and its commands."""
     builder = (
@@ -72,7 +76,11 @@ def build_application(
     app = builder.build()
     sender = OutboxSender(app.bot, services, clock, default_language=settings.language,
                           poll_interval=sender_poll_interval)
-    app.bot_data["runtime"] = h.Runtime(services, sender, clock, settings.language)
+    reminders = Reminders(services, escalate_after=settings.escalate_after)
+    scheduler = ReminderScheduler(app, reminders, sender, clock,
+                                  sync_interval=reminder_sync_interval)
+    app.bot_data["runtime"] = h.Runtime(services, sender, clock, settings.language, reminders,
+                                        scheduler)
 
     # Commands (Indonesian names; English users see English descriptions).
     app.add_handler(CommandHandler("start", h.start))
@@ -82,10 +90,12 @@ def build_application(
     app.add_handler(CommandHandler("batal", h.batal))
     app.add_handler(CommandHandler(["bahasa", "language"], h.bahasa))
     app.add_handler(CommandHandler(["bantuan", "help"], h.bantuan))
+    app.add_handler(CommandHandler(["pengingat", "reminders"], h.pengingat))
     app.add_handler(MessageHandler(filters.COMMAND, h.unknown_command))
     # Buttons: step decisions and the language choice, routed by their prefix.
     app.add_handler(CallbackQueryHandler(h.button_pressed, pattern=STEP_PATTERN))
     app.add_handler(CallbackQueryHandler(h.language_chosen, pattern=LANGUAGE_PATTERN))
+    app.add_handler(CallbackQueryHandler(h.cycle_pressed, pattern=CYCLE_PATTERN))
     app.add_handler(CallbackQueryHandler(h.button_pressed))  # stale/crafted data: answered
     # Free text (replies, typed commands, revision reasons) and files sent as replies.
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, h.text_message))
@@ -112,6 +122,8 @@ async def startup(app: Application) -> None:
     await asyncio.to_thread(rt.sender.recover)
     rt.sender.start()
     rt.sender.wake()  # deliver whatever was owed before a restart
+    if rt.scheduler is not None:
+        rt.scheduler.start()  # jobs derived from the database, now and periodically
 
 
 async def shutdown(app: Application) -> None:

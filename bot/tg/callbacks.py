@@ -18,8 +18,10 @@ ACTIONS = (ADVANCE, REVISE)
 
 STEP_PATTERN = r"^s:"
 LANGUAGE_PATTERN = r"^l:"
+CYCLE_PATTERN = r"^k:"
 _STEP = re.compile(r"^s:([0-9a-f]{4,16}):(\d{1,4}):(\d{1,4}):([dr])$")
 _LANGUAGE = re.compile(r"^l:([a-z]{2})$")
+_CYCLE = re.compile(r"^k:([0-9a-f]{12})$")
 
 
 @dataclass(frozen=True)
@@ -54,4 +56,14 @@ def language_button(language: str) -> str:
 
 def decode_language(data: str) -> str | None:
     match = _LANGUAGE.match(data or "")
+    return match.group(1) if match else None
+
+
+def cycle_button(task_id: str) -> str:
+    """Callback data of a recurring duty's "done" button."""
+    return f"k:{task_id}"
+
+
+def decode_cycle(data: str) -> str | None:
+    match = _CYCLE.match(data or "")
     return match.group(1) if match else None

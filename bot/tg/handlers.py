@@ -20,6 +20,7 @@ from telegram.ext import ContextTypes
 
 from bot.formatting import format_short
 from bot.i18n import LANGUAGES, N_, Translator, normalize_language
+from bot.reminders import Reminders
 from bot.services import (
     AlreadyRunning,
     AmbiguousFlow,
@@ -39,7 +40,15 @@ from bot.services import (
 )
 from bot.storage.records import Member, StepMessage
 from bot.tg import render
-from bot.tg.callbacks import ADVANCE, REVISE, StepButton, decode_language, language_button
+from bot.tg.callbacks import (
+    ADVANCE,
+    REVISE,
+    StepButton,
+    decode_cycle,
+    decode_language,
+    language_button,
+)
+from bot.tg.reminder_jobs import ReminderScheduler
 from bot.tg.sender import OutboxSender, member_translator
 
 log = logging.getLogger(__name__)
@@ -54,12 +63,20 @@ COMMAND_WORDS = ("mulai", "status", "tugas", "bantuan", "help", "bahasa", "batal
 
 @dataclass
 class Runtime:
-    """What handlers share: the services, the outbox sender and the clock."""
+    """What handlers share: the services, the outbox sender, the reminders and the clock."""
 
     services: Services
     sender: OutboxSender
     clock: Callable[[], datetime]
     default_language: str = "id"
+    reminders: Reminders | None = None
+    scheduler: ReminderScheduler | None = None
+
+    def changed(self) -> None:
+        """A use case stored something: deliver what it owes, re-plan the reminders."""
+        self.sender.wake()
+        if self.scheduler is not None:
+            self.scheduler.poke()
 
 
 def runtime(context: ContextTypes.DEFAULT_TYPE) -> Runtime:
@@ -146,7 +163,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         }[exc.reason]
         await reply(update, text)
         return
-    rt.sender.wake()  # the welcome was stored with the binding; the sender delivers it
+    rt.changed()  # the welcome was stored with the binding; the sender delivers it
 
 
 # --- starting, status, tasks -----------------------------------------------------------------
@@ -231,7 +248,7 @@ async def mulai(update: Update, context: ContextTypes.DEFAULT_TYPE, words: str |
     except ServiceError as exc:
         await reply(update, _flow_problem(exc, t, now))
         return
-    rt.sender.wake()
+    rt.changed()
 
 
 def _status_text(st: Any, t: Translator, now: datetime) -> str:
@@ -295,7 +312,7 @@ async def batal(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     rt, member, t = found
     if await run(rt.services.drop_pending_reason, member, rt.clock(), _message_id(update)):
-        rt.sender.wake()
+        rt.changed()
     else:
         await reply(update, t.gettext("There was nothing to cancel."))
 
@@ -384,7 +401,7 @@ async def service_call(rt: Runtime, t: Translator, func: Callable[..., T], *args
         return None, t.gettext("This step is not one you can act on.")
     except Refused as exc:
         return None, refusal_text(exc, t)
-    rt.sender.wake()
+    rt.changed()
     return result, None
 
 
@@ -474,6 +491,16 @@ async def text_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             await reply(update, _("That message is not a step of a flow. Reply to a step "
                                   "message, or write \"status\" or /tugas."))
             return
+        if target.kind == "cycle":
+            if (parse_decision(text) or ("", None))[0] != "advance":
+                await reply(update, _("Reply \"selesai\" when it is done, or send the evidence "
+                                      "document as a reply."))
+                return
+            problem = await _cycle_done(update, context, member, t, target.instance_id,
+                                        ack_to=message.message_id)
+            if problem:
+                await reply(update, problem)
+            return
         parsed = parse_decision(text)
         if parsed is None:
             await reply(update, _("Reply \"selesai\" or \"setuju\" to go on, or "
@@ -525,6 +552,12 @@ async def file_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         attachment = f"photo:{message.photo[-1].file_id}"
     else:
         return
+    if target.kind == "cycle":  # the evidence of a recurring duty: stored, and it is done
+        problem = await _cycle_done(update, context, member, t, target.instance_id,
+                                    evidence=attachment, ack_to=message.message_id)
+        if problem:
+            await reply(update, problem)
+        return
     caption = message.caption or ""
     parsed = parse_decision(caption) if caption else None
     if parsed is not None and (parsed[0] == "advance" or parsed[1]):
@@ -539,6 +572,45 @@ async def file_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             (attachment,), rt.clock(), caption or None, ack_to=message.message_id)
     if problem:
         await reply(update, problem)
+
+
+async def pengingat(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """``/pengingat``: my upcoming reminders and deadlines."""
+    found = await ensure_member(update, context)
+    if not found:
+        return
+    rt, member, t = found
+    assert rt.reminders is not None
+    now = rt.clock()
+    points = await run(rt.reminders.upcoming, member, now)
+    await reply(update, render.upcoming_text(points, rt.services.flows, t, now))
+
+
+async def _cycle_done(update: Update, context: ContextTypes.DEFAULT_TYPE, member: Member,
+                      t: Translator, task: str, *, evidence: str | None = None,
+                      ack_to: int | None = None) -> str | None:
+    """Record a recurring duty as done; None, or why not."""
+    rt = runtime(context)
+    assert rt.reminders is not None
+    _task, problem = await service_call(rt, t, rt.reminders.mark_done, member, task,
+                                        rt.clock(), evidence=evidence, ack_to=ack_to)
+    return problem
+
+
+async def cycle_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The Selesai button of a triwulan/semester reminder."""
+    query = update.callback_query
+    assert query is not None
+    found = await ensure_member(update, context)
+    if not found:
+        return
+    _rt, member, t = found
+    task = decode_cycle(query.data or "")
+    problem = (await _cycle_done(update, context, member, t, task) if task
+               else t.gettext("This button is no longer valid."))
+    await query.answer(problem or t.gettext("Recorded."), show_alert=bool(problem))
+    if problem is None and query.message is not None:
+        await _edit(query.message, (query.message.text or "") + "\n\n✔️", None)
 
 
 async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -10,7 +10,13 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.engine.instance import Action, Disposition, Status
 from bot.engine.model import Flow, Step
-from bot.formatting import format_duration, format_short, format_until, format_when
+from bot.formatting import (
+    format_duration,
+    format_short,
+    format_until,
+    format_when,
+    period_label,
+)
 from bot.i18n import Translator
 from bot.services import (
     ActiveStepView,
@@ -19,7 +25,7 @@ from bot.services import (
     Task,
     UnitOverview,
 )
-from bot.tg.callbacks import ADVANCE, REVISE, StepButton
+from bot.tg.callbacks import ADVANCE, REVISE, StepButton, cycle_button
 
 MAX_MESSAGE = 4096
 
@@ -324,6 +330,11 @@ def ack_text(payload: dict[str, Any], flows: dict[str, Flow], t: Translator) -> 
         return _("Cancelled; nothing was changed.")
     if kind == "attached":
         return _("Attached. It will travel with the next step's notification.")
+    if kind == "cycle_done":
+        flow = flows[payload["flow_id"]]
+        return _("Recorded: {duty} is done. Thank you.").format(duty="{name} ({period})".format(
+            name=_cycle_name(flow, payload["cycle_id"]),
+            period=period_label(payload["period"], payload["index"], payload["year"], t)))
     if kind == "undeliverable":
         flow = flows[payload["flow_id"]]
         return _("⚠️ {name} cannot be reached: they blocked the bot, so the step of {flow} "
@@ -339,3 +350,95 @@ def settled_text(payload: dict[str, Any], flows: dict[str, Flow], t: Translator)
     disp = Disposition.from_dict(payload["disposition"])
     return (payload["text"] + "\n\n"
             + decision_line(disp, payload["name"], flow.unit.timezone, t))
+
+
+def _cycle_name(flow: Flow, cycle_id: str) -> str:
+    cycle = next((c for c in flow.cycles if c.id == cycle_id), None)
+    return cycle.name if cycle else cycle_id
+
+
+def reminder_text(payload: dict[str, Any], flows: dict[str, Flow], t: Translator,
+                  now: datetime) -> str:
+    """A reminder of a step deadline or of a recurring duty (triwulan, semester …)."""
+    _ = t.gettext
+    flow = flows[payload["flow_id"]]
+    tz = flow.unit.timezone
+    kind = payload["kind"]
+    if payload["type"] == "step":
+        step = flow.step(payload["step_no"])
+        deadline = datetime.fromisoformat(payload["deadline"])
+        what = _("step {n} of {total} of {flow}: {title}").format(
+            n=flow.position(step.no), total=len(flow.sequence),
+            flow=flow_label(flow, payload["year"], payload.get("subject"), t),
+            title=step_title(step, t))
+        if kind == "before":
+            return _("⏰ Reminder: {what} is due {when} ({left}).").format(
+                what=what, when=format_when(deadline, tz, t),
+                left=format_until(deadline, now, t))
+        if kind == "due":
+            return _("⏰ Due now: {what} (deadline {when}).").format(
+                what=what, when=format_when(deadline, tz, t))
+        if kind == "overdue":
+            return _("⚠️ Late: {what} was due {when} ({late}). Reminder {n}.").format(
+                what=what, when=format_when(deadline, tz, t),
+                late=format_until(deadline, now, t), n=payload["n"])
+        return _("⚠️ {names} late with {what}: it was due {when} ({late}).").format(
+            names=", ".join(payload.get("late") or []), what=what,
+            when=format_when(deadline, tz, t), late=format_until(deadline, now, t))
+    due = datetime.fromisoformat(payload["due"])
+    duty = "{name} ({period})".format(
+        name=_cycle_name(flow, payload["cycle_id"]),
+        period=period_label(payload["period"], payload["index"], payload["year"], t))
+    how = _("When it is done, press the button or reply to this message with the evidence "
+            "document.")
+    if kind == "before":
+        return _("📅 {duty} is due {when}.").format(duty=duty, when=format_when(due, tz, t)) + \
+            "\n" + how
+    if kind == "due":
+        return _("📅 {duty} is due today ({when}).").format(
+            duty=duty, when=format_when(due, tz, t)) + "\n" + how
+    if kind == "overdue":
+        return _("⚠️ {duty} is late: it was due {when}. Reminder {n}.").format(
+            duty=duty, when=format_when(due, tz, t), n=payload["n"]) + "\n" + how
+    done = ", ".join(payload.get("done") or []) or "-"
+    not_done = ", ".join(payload.get("not_done") or []) or "-"
+    return "\n".join([
+        _("📋 Recap of {duty} (due {when}):").format(duty=duty, when=format_when(due, tz, t)),
+        _("Reported: {names}").format(names=done),
+        _("Not yet: {names}").format(names=not_done),
+    ])
+
+
+def cycle_keyboard(payload: dict[str, Any], t: Translator) -> InlineKeyboardMarkup | None:
+    """The "done" button of a recurring duty's reminder."""
+    if payload.get("type") != "cycle" or not payload.get("task_id"):
+        return None
+    return InlineKeyboardMarkup([[InlineKeyboardButton(
+        t.gettext("✔️ Selesai"), callback_data=cycle_button(payload["task_id"]))]])
+
+
+def upcoming_text(points: Sequence[Any], flows: dict[str, Flow], t: Translator,
+                  now: datetime) -> str:
+    """``/pengingat``: my next reminders and deadlines."""
+    _ = t.gettext
+    if not points:
+        return _("No reminders are planned for you.")
+    lines = [_("Your next reminders:")]
+    for p in points:
+        flow = flows[p.payload["flow_id"]]
+        tz = flow.unit.timezone
+        if p.payload["type"] == "step":
+            step = flow.step(p.payload["step_no"])
+            what = _("{flow}, step {n}: {title}").format(
+                flow=flow_label(flow, p.payload["year"], p.payload.get("subject"), t),
+                n=flow.position(step.no), title=step_title(step, t))
+            due = datetime.fromisoformat(p.payload["deadline"])
+        else:
+            what = "{name} ({period})".format(
+                name=_cycle_name(flow, p.payload["cycle_id"]),
+                period=period_label(p.payload["period"], p.payload["index"],
+                                    p.payload["year"], t))
+            due = datetime.fromisoformat(p.payload["due"])
+        lines.append("• " + _("{when}: {what} (due {due})").format(
+            when=format_short(p.at, tz, t), what=what, due=format_short(due, tz, t)))
+    return "\n".join(lines)

@@ -35,6 +35,8 @@ from bot.tg.render import (
     ack_text,
     cancelled_text,
     completed_text,
+    cycle_keyboard,
+    reminder_text,
     settled_text,
     split_message,
     step_instruction,
@@ -217,6 +219,9 @@ class OutboxSender:
             text = completed_text(flow, p, t)
         elif item.kind == "cancelled":
             text = cancelled_text(flow, p, t)
+        elif item.kind == "reminder":
+            text = reminder_text(p, flows, t, self.clock())
+            keyboard = cycle_keyboard(p, t)
         else:
             raise ValueError(f"outbox item {item.id} has unknown kind {item.kind!r}")
         sent: list[Message] = []
@@ -248,12 +253,17 @@ class OutboxSender:
             item.attempts += 1
             item.message_ids = message_ids
             repo.save_outbox(item)
+            p: dict[str, Any] = item.payload
             if item.kind == "step" and message_ids:
-                p: dict[str, Any] = item.payload
                 repo.add_step_message(StepMessage(
                     chat_id=item.chat_id, message_id=message_ids[-1], member_id=item.member_id,
                     instance_id=p["instance_id"], step_no=p["step_no"], round=p["round"],
                     text=text))
+            elif item.kind == "reminder" and p.get("task_id") and message_ids:
+                # Replying to it with the evidence marks the duty done.
+                repo.add_step_message(StepMessage(
+                    chat_id=item.chat_id, message_id=message_ids[-1], member_id=item.member_id,
+                    instance_id=p["task_id"], step_no=0, round=0, text="", kind="cycle"))
 
     def _failed(self, item: OutboxItem, error: str, *, final: bool,
                 maybe_delivered: bool = False) -> None:

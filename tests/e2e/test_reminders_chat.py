@@ -1,0 +1,217 @@
+"""Reminders in chat, on a controllable clock: step deadlines, escalation, the yearly cycles."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bot.fakeapi import FakeBotApi, FakeUser
+from tests.botharness import Clock, Harness, running_bot
+from tests.conftest import WIB
+from tests.e2e.chatdriver import is_step
+from tests.e2e.test_chat import kesbangpol
+
+SETTLE = 0.6  # seconds of real time for the scheduler's sync (every 0.2 s) to act
+
+
+def wib(*args: int) -> datetime:
+    return datetime(*args, tzinfo=WIB)
+
+
+def texts(api: FakeBotApi, user: FakeUser, marker: str) -> list[str]:
+    return [m["text"] for m in api.messages(user.id) if marker in (m.get("text") or "")]
+
+
+async def at(h: Harness, when: datetime) -> None:
+    """Move the office clock and let the scheduler catch up."""
+    h.clock.now = when
+    await asyncio.sleep(SETTLE)
+
+
+async def arrives_exactly_at(h: Harness, user: FakeUser, marker: str, when: datetime,
+                             *, count: int = 1) -> list[str]:
+    """Nothing with `marker` a minute before `when`; `count` new ones at `when`."""
+    before = len(texts(h.api, user, marker))
+    await at(h, when - timedelta(minutes=1))
+    assert len(texts(h.api, user, marker)) == before, f"{marker!r} came before {when}"
+    await at(h, when)
+    await h.api.await_for(lambda: len(texts(h.api, user, marker)) >= before + count,
+                          what=f"{count} × {marker!r} for {user.first_name} at {when}")
+    new = texts(h.api, user, marker)[before:]
+    assert len(new) == count, new
+    return new
+
+
+async def test_step_reminders_escalation_and_a_decided_step(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as h:
+        o = await kesbangpol(h)
+        await h.say(o["kepala"], "mulai PK 2025", expect="Started")
+        m1 = await o["kepala"].await_message(is_step(1, 1))
+        await h.press(o["kepala"], m1, "✔️ Selesai")
+        await o["kasubbag"].await_message(is_step(2, 1))
+        # Step 2, "2 Jam", started Monday 5 January 2026 08:00 WIB: due 10:00.
+        (before,) = await arrives_exactly_at(h, o["kasubbag"], "⏰ Reminder",
+                                             wib(2026, 1, 5, 9, 30))
+        assert "step 2 of 13" in before and "Monday, 5 January 2026 at 10:00 WIB" in before
+        assert "30 minutes left" in before
+        await arrives_exactly_at(h, o["kasubbag"], "⏰ Due now", wib(2026, 1, 5, 10, 0))
+        # late: once each working day at the office opening, not at night
+        await at(h, wib(2026, 1, 5, 22, 0))
+        assert texts(h.api, o["kasubbag"], "⚠️ Late") == []
+        (late,) = await arrives_exactly_at(h, o["kasubbag"], "⚠️ Late", wib(2026, 1, 6, 7, 30))
+        assert "Reminder 1." in late
+        assert texts(h.api, o["kepala"], "late with") == []
+        # the second overdue reminder also tells the atasan (here: who started the flow)
+        await arrives_exactly_at(h, o["kasubbag"], "⚠️ Late", wib(2026, 1, 7, 7, 30))
+        (escalated,) = texts(h.api, o["kepala"], "late with")
+        assert escalated.startswith("⚠️ Sri late with step 2 of 13")
+        # decided: no more reminders
+        m2 = next(m for m in h.api.messages(o["kasubbag"].id) if is_step(2, 1)(m))
+        await h.press(o["kasubbag"], m2, "✔️ Selesai")
+        await at(h, wib(2026, 1, 8, 7, 30))
+        await at(h, wib(2026, 1, 9, 7, 30))
+        assert len(texts(h.api, o["kasubbag"], "⚠️ Late")) == 2
+        assert len([t for t in texts(h.api, o["kepala"], "late with")
+                    if "step 2 of 13" in t]) == 1  # (step 3 has its own reminders by now)
+        # /pengingat lists what is coming for me
+        await o["pelaksana"].await_message(is_step(3, 1))
+        upcoming = await h.say(o["pelaksana"], "/pengingat", expect="Your next reminders")
+        assert "step 3: Sends the data-collection form" in upcoming["text"]
+
+
+async def test_a_multi_day_step_across_idul_fitri(tmp_path: Path) -> None:
+    """Step 7 (4 Hari) from Tue 17 March 2026 15:00: due Mon 30 March; the day-before
+    reminder is Friday 27 March — Nyepi, Idul Fitri and their cuti bersama skipped."""
+    clock = Clock(wib(2026, 3, 17, 15, 0))
+    async with running_bot(tmp_path, clock=clock) as h:
+        o = await kesbangpol(h)
+        await h.say(o["kepala"], "mulai PK 2025", expect="Started")
+        for no, who in ((1, "kepala"), (2, "kasubbag"), (3, "pelaksana"), (4, "pelaksana"),
+                        (5, "pelaksana"), (6, "pelaksana")):
+            m = await o[who].await_message(is_step(no, 1))
+            await h.press(o[who], m, "✔️ Selesai")
+        step7 = await o["pelaksana"].await_message(is_step(7, 1))
+        assert "Monday, 30 March 2026 at 15:00 WIB" in step7["text"]
+        base = len(texts(h.api, o["pelaksana"], "⏰ Reminder"))
+        await at(h, wib(2026, 3, 26, 15, 0))
+        assert len(texts(h.api, o["pelaksana"], "⏰ Reminder")) == base
+        (before,) = await arrives_exactly_at(h, o["pelaksana"], "⏰ Reminder",
+                                             wib(2026, 3, 27, 15, 0))
+        assert "step 7 of 13" in before
+
+
+async def test_restart_neither_loses_nor_repeats_a_reminder(tmp_path: Path) -> None:
+    clock = Clock()
+    data = tmp_path / "data"
+    async with running_bot(tmp_path, clock=clock, data_dir=data) as h:
+        o = await kesbangpol(h)
+        await h.say(o["kepala"], "mulai PK 2025", expect="Started")
+        m1 = await o["kepala"].await_message(is_step(1, 1))
+        await h.press(o["kepala"], m1, "✔️ Selesai")
+        await o["kasubbag"].await_message(is_step(2, 1))
+        await arrives_exactly_at(h, o["kasubbag"], "⏰ Reminder", wib(2026, 1, 5, 9, 30))
+        sri = o["kasubbag"].id
+    # The bot is down from Monday 09:31 until Wednesday 09:00: the due reminder and two
+    # overdue reminders fell due meanwhile.
+    clock.now = wib(2026, 1, 7, 9, 0)
+    async with running_bot(tmp_path, clock=clock, data_dir=data) as h:
+        sri_user = h.api.user(sri, "Sri", language_code="en")
+        kepala = h.api.user(1001, "Haerudin", language_code="en")
+        await h.api.await_for(lambda: texts(h.api, sri_user, "⚠️ Late"),
+                              what="the missed reminder")
+        await asyncio.sleep(SETTLE)
+        late = texts(h.api, sri_user, "⚠️ Late")
+        assert len(late) == 1 and "Reminder 2." in late[0]  # once: the newest of the series
+        assert texts(h.api, sri_user, "⏰") == []  # the older ones are not sent late
+        assert len(texts(h.api, kepala, "late with")) == 1  # the escalation, once
+    async with running_bot(tmp_path, clock=clock, data_dir=data) as h:
+        sri_user = h.api.user(sri, "Sri", language_code="en")
+        await asyncio.sleep(SETTLE * 2)
+        assert texts(h.api, sri_user, "⚠️ Late") == []  # not repeated after another restart
+
+
+DPRD = "setwan-nganjuk"
+
+#: Every cycle due date the officials of Sekretariat DPRD Nganjuk see in 2026: the day of
+#: the "before" reminder (5 working days ahead) and of the "due" reminder, both at the
+#: 07:30 office opening, with the duties due then (10 working days after the period ends).
+YEAR_2026: list[tuple[datetime, datetime, list[str]]] = [
+    (wib(2026, 1, 8, 7, 30), wib(2026, 1, 15, 7, 30),
+     ["Triwulan IV 2025", "Semester II 2025", "Tahun 2025"]),
+    # Q1 ends Tue 31 March; Good Friday 3 April is skipped
+    (wib(2026, 4, 8, 7, 30), wib(2026, 4, 15, 7, 30), ["Triwulan I 2026"]),
+    (wib(2026, 7, 7, 7, 30), wib(2026, 7, 14, 7, 30), ["Triwulan II 2026", "Semester I 2026"]),
+    (wib(2026, 10, 7, 7, 30), wib(2026, 10, 14, 7, 30), ["Triwulan III 2026"]),
+    # Q4: New Year's Day 2027 and 5 January are skipped
+    (wib(2027, 1, 11, 7, 30), wib(2027, 1, 18, 7, 30),
+     ["Triwulan IV 2026", "Semester II 2026", "Tahun 2026"]),
+]
+
+
+async def test_a_year_of_triwulan_and_semester_duties(tmp_path: Path) -> None:
+    clock = Clock(wib(2026, 1, 5, 8, 0))
+    async with running_bot(tmp_path, clock=clock) as h:
+        people: dict[str, Any] = {}
+        for role in ("sekwan", "kabag", "kasubag", "staf", "kasubag_tu"):
+            people[role] = await h.join(role.title(), DPRD, role, language="id")
+        officials = ("kabag", "kasubag", "staf")
+        atasan = {"kabag": "sekwan", "kasubag": "kabag", "staf": "kasubag"}
+        for before, due, duties in YEAR_2026:
+            triwulan_or_semester = [d for d in duties if not d.startswith("Tahun")]
+            for when, marker in ((before, "jatuh tempo"), (due, "jatuh tempo hari ini")):
+                counts = {r: len(texts(h.api, people[r], "📅")) for r in people}
+                recaps = {r: len(texts(h.api, people[r], "📋 Rekap")) for r in people}
+                await at(h, when - timedelta(minutes=1))
+                assert {r: len(texts(h.api, people[r], "📅")) for r in people} == counts
+                await at(h, when)
+                for role in officials:
+                    user = people[role]
+                    expected = counts[role] + len(triwulan_or_semester)
+                    await h.api.await_for(
+                        lambda u=user, n=expected: len(texts(h.api, u, "📅")) >= n,
+                        what=f"{role}'s reminders at {when}")
+                    new = texts(h.api, user, "📅")[counts[role]:]
+                    assert sorted(d for d in triwulan_or_semester
+                                  if any(f"({d})" in t for t in new)) == \
+                        sorted(triwulan_or_semester), new
+                    assert all(marker in t for t in new)
+                    # the atasan gets a recap of who has and has not reported
+                    boss, seen = people[atasan[role]], recaps[atasan[role]]
+                    await h.api.await_for(
+                        lambda b=boss, n=seen: len(texts(h.api, b, "📋 Rekap")) > n,
+                        what=f"recap for {atasan[role]}")
+                if any(d.startswith("Tahun") for d in duties):
+                    tu = people["kasubag_tu"]
+                    await h.api.await_for(lambda u=tu, c=counts["kasubag_tu"]:
+                                          len(texts(h.api, u, "📅")) > c,
+                                          what="the yearly document reminder")
+            # at the due reminder every official reports done: button, evidence, text
+            await mark_everything_done(h, people, officials)
+            await asyncio.sleep(SETTLE)
+        # done duties are never reminded again, and no overdue reminder went out all year
+        for role in people:
+            assert texts(h.api, people[role], "terlambat") == []
+
+
+async def mark_everything_done(h: Harness, people: dict[str, Any],
+                               officials: tuple[str, ...]) -> None:
+    for role in (*officials, "kasubag_tu"):
+        user = people[role]
+        for message in h.api.messages(user.id):
+            buttons = [d for _t, d in FakeBotApi.buttons(message) if d and d.startswith("k:")]
+            if not buttons:
+                continue
+            if role == "kabag":  # the evidence document as a reply
+                user.send_document("pengukuran.pdf", b"%PDF-1.4 bukti", reply_to=message,
+                                   mime_type="application/pdf")
+            elif role == "staf":
+                user.send_text("selesai", reply_to=message)
+            else:
+                user.press(message, buttons[0])
+            await h.seen(user, "Tercatat")
+        await h.idle()
+    repo = h.services.store.read()
+    evidence = [d for d in repo.db.table("cycle_tasks").all() if d.get("evidence")]
+    assert evidence  # kabag's evidence is stored
