@@ -77,7 +77,11 @@ class ReminderScheduler:
 
     def _schedule(self, point: Planned, now: datetime) -> None:
         # The plan speaks in office time (the clock); jobs run on the machine's time.
-        delay = max(timedelta(0), point.at - now)
+        at = point.at
+        if at <= now:  # missed while the bot was down: now, unless the office is closed
+            flow = self.reminders.services.flows.get(point.payload.get("flow_id", ""))
+            at = flow.unit.calendar().next_opening(now) if flow else now
+        delay = max(timedelta(0), at - now)
         run_at = datetime.now(UTC) + delay
         job_queue = self.app.job_queue
         assert job_queue is not None

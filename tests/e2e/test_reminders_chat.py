@@ -130,6 +130,17 @@ async def test_restart_neither_loses_nor_repeats_a_reminder(tmp_path: Path) -> N
         sri_user = h.api.user(sri, "Sri", language_code="en")
         await asyncio.sleep(SETTLE * 2)
         assert texts(h.api, sri_user, "⚠️ Late") == []  # not repeated after another restart
+    # Down again until Thursday 22:00, after office hours: the missed reminder waits for
+    # Friday's opening rather than waking anyone at night.
+    clock.now = wib(2026, 1, 8, 22, 0)
+    async with running_bot(tmp_path, clock=clock, data_dir=data) as h:
+        sri_user = h.api.user(sri, "Sri", language_code="en")
+        await asyncio.sleep(SETTLE * 2)
+        assert texts(h.api, sri_user, "⚠️ Late") == []
+        await at(h, wib(2026, 1, 9, 7, 30))
+        await h.api.await_for(lambda: texts(h.api, sri_user, "⚠️ Late"),
+                              what="the missed reminder at the office opening")
+        assert "Reminder 4." in texts(h.api, sri_user, "⚠️ Late")[0]
 
 
 DPRD = "setwan-nganjuk"
