@@ -349,3 +349,31 @@ async def test_fan_out_parts_keep_their_own_decision_line(tmp_path: Path) -> Non
         kasi_copy = h.api.message(o["kasi"].id, m_kasi["message_id"])["text"]
         assert "Done by Lurah" in lurah_copy and "Kasi" not in lurah_copy.split("\n")[-1]
         assert "Done by Kasi" in kasi_copy
+
+
+async def test_language_choice_with_bahasa(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as h:
+        # Telegram says Indonesian: the bot speaks Indonesian until the official chooses
+        sri = await h.join("Sri", UNIT, "kasubbag_program", language="id")
+        kepala = await h.join("Haerudin", UNIT, "kepala")  # Telegram in English
+        menu = await h.say(sri, "/bahasa", expect="Pilih bahasa")
+        assert [b for b, _ in h.api.buttons(menu)] == ["🇮🇩 Bahasa Indonesia", "🇬🇧 English"]
+        answer = await h.press(sri, menu, "🇬🇧 English")
+        assert answer["text"] == "Language set."
+        edited = await h.api.await_for(
+            lambda: (m := h.api.message(sri.id, menu["message_id"]))["text"] != menu["text"]
+            and m)
+        assert edited["text"] == "Language: English" and not h.api.buttons(edited)
+        # messages sent without an update from her (a notification) use her choice
+        await h.say(kepala, "mulai PK 2025", expect="Started")
+        m1 = await kepala.await_message(is_step(1, 1))
+        await h.press(kepala, m1, "✔️ Selesai")
+        step2 = await sri.await_message(is_step(2, 1))
+        # (the button words are the contract's, in every language)
+        assert "Step 2 of 13" in step2["text"] and [b for b, _ in h.api.buttons(step2)] == [
+            "✔️ Selesai"]
+        # and back to Indonesian
+        menu = await h.say(sri, "/bahasa", expect="Choose your language")
+        await h.press(sri, menu, "🇮🇩 Bahasa Indonesia")
+        status = await h.say(sri, "status PK 2025", expect="📊")
+        assert "Progres: 1 dari 13 langkah selesai." in status["text"]
