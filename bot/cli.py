@@ -114,13 +114,17 @@ def cmd_flows_show(args: argparse.Namespace, t: Translator) -> int:
     return 0
 
 
-def _setup_logging() -> None:
+def setup_logging() -> None:
+    """Operator logs on stderr; libraries that would print secrets kept quiet."""
     logging.basicConfig(
         level=os.environ.get("SOPBOT_LOG_LEVEL", "INFO").upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    # httpx logs every request URL, and URLs carry the bot token: keep it quiet.
+    # httpx logs every request URL, and URLs carry the bot token: keep it quiet. So is
+    # python-telegram-bot's debug output (tokens, webhook secrets, invitation codes).
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    level = logging.getLogger().getEffectiveLevel()
+    logging.getLogger("telegram").setLevel(max(level, logging.INFO))
 
 
 def cmd_run(args: argparse.Namespace, t: Translator) -> int:
@@ -146,7 +150,7 @@ def cmd_run(args: argparse.Namespace, t: Translator) -> int:
     except StoreError as exc:
         print(str(exc), file=sys.stderr)
         return 1
-    _setup_logging()
+    setup_logging()
     log = logging.getLogger("sopbot")
     if os.environ.get("DYNO"):
         log.warning("this looks like a Heroku dyno: its filesystem is ephemeral and %s will "
@@ -294,7 +298,7 @@ def build_parser(t: Translator) -> argparse.ArgumentParser:
     show.add_argument("--dir", default=flows_dir_default(), help=_("directory of flow files"))
     show.set_defaults(func=cmd_flows_show)
     # Commands that live in their own modules register themselves here.
-    for module in ("bot.cli_calendar", "bot.cli_demo"):
+    for module in ("bot.cli_calendar", "bot.cli_demo", "bot.cli_web"):
         importlib.import_module(module).register(sub, t)
 
     run = sub.add_parser("run", help=_("run the bot (long polling)"))

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 from collections.abc import Sequence
 
 from telegram import Update
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
-from telegram.ext import Application
+from telegram.ext import Application, ContextTypes
 
 from bot.services import Services
 from bot.storage.store import CURRENT_UPDATE
@@ -27,6 +28,26 @@ from bot.tg.sender import retry_seconds
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = 30.0
+
+
+#: Errors python-telegram-bot reported to the error handlers while the current update was
+#: handled: PTB gives a handler's exception to the error handlers instead of raising it.
+_FAILURES: contextvars.ContextVar[list[BaseException] | None] = contextvars.ContextVar(
+    "sopbot_update_failures", default=None)
+
+#: How often polling tries an update whose handling fails before giving up on it.
+MAX_ATTEMPTS = 3
+
+
+class UpdateFailed(Exception):
+    """A handler of the update failed: its effects were not stored; deliver it again."""
+
+
+async def record_failure(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """PTB error handler: note that the update being handled failed."""
+    failures = _FAILURES.get()
+    if failures is not None and context.error is not None:
+        failures.append(context.error)
 
 
 class DurablePoller:
@@ -40,6 +61,8 @@ class DurablePoller:
         self.allowed_updates = list(allowed_updates) if allowed_updates else None
         self.offset: int | None = None
         self._task: asyncio.Task[None] | None = None
+        self._handling = asyncio.Lock()  # one update at a time, whichever way it came
+        app.add_error_handler(record_failure)
 
     async def start(self) -> None:
         await self.app.bot.delete_webhook(drop_pending_updates=False)
@@ -79,18 +102,37 @@ class DurablePoller:
                 continue
             backoff = 0.0
             for update in updates:
-                await self.handle(update)
+                for attempt in range(1, MAX_ATTEMPTS + 1):
+                    try:
+                        await self.handle(update)
+                        break
+                    except UpdateFailed as exc:
+                        if attempt == MAX_ATTEMPTS:
+                            log.error("update %s failed %d times (%s); giving up on it",
+                                      update.update_id, attempt, exc)
+                        else:
+                            await asyncio.sleep(attempt)
                 self.offset = update.update_id + 1
 
     async def handle(self, update: Update) -> None:
-        """Handle one update unless its effects are already stored."""
-        if await asyncio.to_thread(self.services.update_seen, update.update_id):
-            log.info("update %s was already handled before a restart; skipped",
-                     update.update_id)
-            return
-        token = CURRENT_UPDATE.set(update.update_id)
-        try:
-            await self.app.process_update(update)
-        finally:
-            CURRENT_UPDATE.reset(token)
+        """Handle one update unless its effects are already stored.
+
+        Raises :class:`UpdateFailed` when a handler failed, so that the update is not
+        confirmed (polling retries it; a webhook answers 500 and Telegram redelivers).
+        """
+        async with self._handling:
+            if await asyncio.to_thread(self.services.update_seen, update.update_id):
+                log.info("update %s was already handled before a restart; skipped",
+                         update.update_id)
+                return
+            failures: list[BaseException] = []
+            token = CURRENT_UPDATE.set(update.update_id)
+            failed = _FAILURES.set(failures)
+            try:
+                await self.app.process_update(update)
+            finally:
+                CURRENT_UPDATE.reset(token)
+                _FAILURES.reset(failed)
+            if failures:
+                raise UpdateFailed(f"{type(failures[0]).__name__}: {failures[0]}")
 

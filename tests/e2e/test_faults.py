@@ -91,3 +91,23 @@ async def test_get_updates_failures_do_not_lose_updates(tmp_path: Path) -> None:
         await o["kepala"].await_message(is_step(1, 1), timeout=20)
         repo = h.services.store.read()
         assert len(repo.instances(unit=UNIT)) == 1
+
+
+async def test_a_failed_handler_is_retried_not_confirmed(tmp_path: Path) -> None:
+    """The disk is full for a moment: the update is not confirmed, and handled again."""
+    async with running_bot(tmp_path) as h:
+        real = h.services.start
+        calls = []
+
+        def flaky(*args, **kwargs):
+            calls.append(1)
+            if len(calls) == 1:
+                raise OSError(28, "No space left on device")
+            return real(*args, **kwargs)
+
+        o = await kesbangpol(h)
+        h.services.start = flaky  # type: ignore[method-assign]
+        o["kepala"].send_text("mulai PK 2025")
+        await o["kepala"].await_message(is_step(1, 1), timeout=15)
+        assert len(calls) == 2
+        assert len(h.services.store.read().instances(unit=UNIT)) == 1

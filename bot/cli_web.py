@@ -1,0 +1,119 @@
+"""``sopbot web``: the bot in webhook mode, an HTTP server on ``$PORT`` (see :mod:`bot.tg.webhook`).
+
+For platforms that route HTTPS to a process's ``$PORT`` (a Procfile ``web`` process) and for a
+VPS behind a reverse proxy. ``sopbot run`` (long polling) needs no public URL; run one of the
+two, never both on the same token or data directory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import re
+import sys
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from bot.cli import load_or_report, setup_logging
+from bot.i18n import Translator
+from bot.tg.webhook import WEBHOOK_PATH, WebhookConfig
+
+SECRET_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+DEFAULT_HOST = "0.0.0.0"
+
+
+def register(sub: Any, t: Translator) -> None:
+    """Add the ``web`` subcommand to the ``sopbot`` command line."""
+    _ = t.gettext
+    web = sub.add_parser(
+        "web",
+        help=_("run the bot in webhook mode: an HTTP server on $PORT"),
+        description=_("Serves Telegram's webhook on $PORT (POST /telegram, checked against "
+                      "SOPBOT_WEBHOOK_SECRET) and a health check (GET /health), and registers "
+                      "SOPBOT_WEBHOOK_URL/telegram with Telegram. Run either this or "
+                      "\"sopbot run\", never both."))
+    web.set_defaults(func=cmd_web)
+
+
+def webhook_config_from_env(env: Mapping[str, str], t: Translator,
+                            problems: list[str]) -> WebhookConfig:
+    """``PORT``, ``SOPBOT_WEBHOOK_URL``, ``SOPBOT_WEBHOOK_SECRET``, ``SOPBOT_WEBHOOK_HOST``.
+
+    Every problem is appended to `problems` (the returned config is then meaningless).
+    """
+    _ = t.gettext
+    port_text = env.get("PORT", "").strip()
+    port = 0
+    if not port_text:
+        problems.append(_("PORT is not set: the TCP port to serve the webhook on (a platform "
+                          "sets it; on a VPS choose one, e.g. 8080)"))
+    elif not (port_text.isascii() and port_text.isdigit()) or not 1 <= int(port_text) <= 65535:
+        problems.append(_("PORT: {value!r} is not a TCP port (1-65535)").format(value=port_text))
+    else:
+        port = int(port_text)
+    url = env.get("SOPBOT_WEBHOOK_URL", "").strip().rstrip("/")
+    parts = urlsplit(url)
+    if not url:
+        problems.append(_("SOPBOT_WEBHOOK_URL is not set: the public https address of this "
+                          "server, e.g. https://bot.example.go.id (sopbot adds {path})"
+                          ).format(path=WEBHOOK_PATH))
+    elif parts.scheme != "https" or not parts.hostname or parts.query or parts.fragment:
+        problems.append(_("SOPBOT_WEBHOOK_URL: {value!r} is not a public https URL such as "
+                          "https://bot.example.go.id (Telegram only calls https)"
+                          ).format(value=url))
+    secret = env.get("SOPBOT_WEBHOOK_SECRET", "").strip()
+    if not secret:
+        problems.append(_("SOPBOT_WEBHOOK_SECRET is not set: choose a random string of 1-256 "
+                          "letters, digits, _ and - (e.g. from: openssl rand -hex 32)"))
+    elif not SECRET_PATTERN.match(secret):
+        problems.append(_("SOPBOT_WEBHOOK_SECRET: use only 1-256 letters, digits, _ and -"))
+    host = env.get("SOPBOT_WEBHOOK_HOST", "").strip() or DEFAULT_HOST
+    return WebhookConfig(base_url=url, secret=secret, host=host, port=port)
+
+
+def cmd_web(args: argparse.Namespace, t: Translator) -> int:
+    """Run the bot in webhook mode until SIGTERM/SIGINT; 0, or 1/2 when it cannot start."""
+    from bot.config import ConfigError, settings_from_env
+    from bot.services import Services
+    from bot.storage import Store, StoreError
+    from bot.tg.app import build_application
+    from bot.tg.webhook import serve_webhook
+
+    problems: list[str] = []
+    settings = None
+    try:
+        settings = settings_from_env(os.environ)
+    except ConfigError as exc:
+        problems.extend(exc.problems)
+    config = webhook_config_from_env(os.environ, t, problems)
+    if problems or settings is None:
+        print(t.gettext("sopbot cannot start; fix these settings:"), file=sys.stderr)
+        for problem in problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return 2
+    flows = load_or_report(t, str(settings.flows_dir))
+    if flows is None:
+        return 1
+    try:
+        store = Store(settings.data_dir)
+        store.claim_running()
+    except StoreError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    setup_logging()
+    log = logging.getLogger("sopbot")
+    if os.environ.get("DYNO"):
+        log.warning("this looks like a Heroku dyno: its filesystem is ephemeral and %s will "
+                    "be lost at the next restart; mount a persistent volume or run on a VPS "
+                    "(see docs/deployment.md)", settings.data_dir)
+    services = Services(store, flows, invite_ttl=settings.invite_ttl)
+    log.info("starting in webhook mode: %d flows, data in %s, API %s", len(flows),
+             settings.data_dir, settings.api_url)
+    app = build_application(settings, services)
+    try:
+        return asyncio.run(serve_webhook(app, config))
+    finally:
+        store.release_running()
