@@ -11,11 +11,17 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.engine.loader import FlowError, load_flows
 from bot.engine.model import Flow
 from bot.flow_views import flow_to_json, render_flow_text
 from bot.i18n import Translator, translator
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from bot.services import Services
+    from bot.storage import Store
 
 DEFAULT_FLOWS_DIR = "flows"
 
@@ -49,7 +55,7 @@ def print_problems(t: Translator, exc: FlowError) -> None:
     print(t.ngettext("{n} problem found:", "{n} problems found:", n).format(n=n),
           file=sys.stderr)
     for problem in exc.problems:
-        print(f"  {problem}", file=sys.stderr)
+        print(f"  {problem.render(t.gettext)}", file=sys.stderr)
 
 
 def load_or_report(t: Translator, directory: str) -> list[Flow] | None:
@@ -127,20 +133,22 @@ def setup_logging() -> None:
     logging.getLogger("telegram").setLevel(max(level, logging.INFO))
 
 
-def cmd_run(args: argparse.Namespace, t: Translator) -> int:
-    """Start the bot (long polling)."""
-    from bot.config import ConfigError, settings_from_env
+def report_settings(t: Translator, problems: Sequence[str]) -> int:
+    """Print every settings problem; the exit status for them (2)."""
+    print(t.gettext("sopbot cannot start; fix these settings:"), file=sys.stderr)
+    for problem in problems:
+        print(f"  - {problem}", file=sys.stderr)
+    return 2
+
+
+def prepare_bot(t: Translator, settings: Settings, mode: str) -> tuple[Services, Store] | int:
+    """What `run` and `web` share: flows, the data directory (claimed), logs, services.
+
+    Returns the services and the store, or the exit status when something is wrong.
+    """
     from bot.services import Services
     from bot.storage import Store, StoreError
-    from bot.tg.app import build_application, run_until_stopped
 
-    try:
-        settings = settings_from_env(os.environ)
-    except ConfigError as exc:
-        print(t.gettext("sopbot cannot start; fix these settings:"), file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  - {problem}", file=sys.stderr)
-        return 2
     flows = load_or_report(t, str(settings.flows_dir))
     if flows is None:
         return 1
@@ -155,14 +163,28 @@ def cmd_run(args: argparse.Namespace, t: Translator) -> int:
     if os.environ.get("DYNO"):
         log.warning("this looks like a Heroku dyno: its filesystem is ephemeral and %s will "
                     "be lost at the next restart; mount a persistent volume or run on a VPS "
-                    "(see README, Deployment)", settings.data_dir)
-    services = Services(store, flows, invite_ttl=settings.invite_ttl)
+                    "(see docs/deployment.md)", settings.data_dir)
     units = sorted({f.unit.id for f in flows})
-    with store.transaction() as repo:
+    with store.transaction(record_update=False) as repo:
         members = len(repo.members())
-    log.info("starting: %d flows, %d units (%s), %d members, data in %s, API %s",
-             len(flows), len(units), ", ".join(units), members, settings.data_dir,
-             settings.api_url)
+    log.info("starting (%s): flows=%d units=%s members=%d data=%s api=%s", mode, len(flows),
+             ",".join(units), members, settings.data_dir, settings.api_url)
+    return Services(store, flows, invite_ttl=settings.invite_ttl), store
+
+
+def cmd_run(args: argparse.Namespace, t: Translator) -> int:
+    """Start the bot (long polling)."""
+    from bot.config import ConfigError, settings_from_env
+    from bot.tg.app import build_application, run_until_stopped
+
+    try:
+        settings = settings_from_env(os.environ)
+    except ConfigError as exc:
+        return report_settings(t, exc.render(t.gettext))
+    prepared = prepare_bot(t, settings, "polling")
+    if isinstance(prepared, int):
+        return prepared
+    services, _store = prepared
     app = build_application(settings, services)
     asyncio.run(run_until_stopped(app))
     return 0
@@ -235,7 +257,7 @@ def cmd_invite(args: argparse.Namespace, t: Translator) -> int:
     """Print a single-use invitation code and its deep link."""
     from datetime import UTC, datetime
 
-    from bot.config import ConfigError, data_dir_from, invite_ttl_from
+    from bot.config import ConfigError, data_dir_from, invite_ttl_from, render_problems
     from bot.services import Services, UnknownUnitOrRole
     from bot.storage import Store, StoreError
 
@@ -245,7 +267,7 @@ def cmd_invite(args: argparse.Namespace, t: Translator) -> int:
     problems: list[str] = []
     ttl = invite_ttl_from(os.environ, problems)
     if problems:
-        print("\n".join(problems), file=sys.stderr)
+        print("\n".join(render_problems(problems, t.gettext)), file=sys.stderr)
         return 2
     try:
         store = Store(data_dir_from(os.environ))
@@ -257,7 +279,7 @@ def cmd_invite(args: argparse.Namespace, t: Translator) -> int:
         invite = services.create_invite(unit=args.unit, role=args.role, name=args.name,
                                         atasan=args.atasan, now=datetime.now(UTC))
     except UnknownUnitOrRole as exc:
-        print(str(exc), file=sys.stderr)
+        print(exc.render(t.gettext), file=sys.stderr)
         return 2
     username = _bot_username(t)
     print(t.gettext("Invitation for {role} in {unit} (valid until {until}, single use):").format(

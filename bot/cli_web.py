@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import re
-import sys
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from bot.cli import load_or_report, setup_logging
+from bot.cli import prepare_bot, report_settings
 from bot.i18n import Translator
 from bot.tg.webhook import WEBHOOK_PATH, WebhookConfig
 
@@ -77,8 +75,6 @@ def webhook_config_from_env(env: Mapping[str, str], t: Translator,
 def cmd_web(args: argparse.Namespace, t: Translator) -> int:
     """Run the bot in webhook mode until SIGTERM/SIGINT; 0, or 1/2 when it cannot start."""
     from bot.config import ConfigError, settings_from_env
-    from bot.services import Services
-    from bot.storage import Store, StoreError
     from bot.tg.app import build_application
     from bot.tg.webhook import serve_webhook
 
@@ -87,31 +83,14 @@ def cmd_web(args: argparse.Namespace, t: Translator) -> int:
     try:
         settings = settings_from_env(os.environ)
     except ConfigError as exc:
-        problems.extend(exc.problems)
+        problems.extend(exc.render(t.gettext))
     config = webhook_config_from_env(os.environ, t, problems)
     if problems or settings is None:
-        print(t.gettext("sopbot cannot start; fix these settings:"), file=sys.stderr)
-        for problem in problems:
-            print(f"  - {problem}", file=sys.stderr)
-        return 2
-    flows = load_or_report(t, str(settings.flows_dir))
-    if flows is None:
-        return 1
-    try:
-        store = Store(settings.data_dir)
-        store.claim_running()
-    except StoreError as exc:
-        print(str(exc), file=sys.stderr)
-        return 1
-    setup_logging()
-    log = logging.getLogger("sopbot")
-    if os.environ.get("DYNO"):
-        log.warning("this looks like a Heroku dyno: its filesystem is ephemeral and %s will "
-                    "be lost at the next restart; mount a persistent volume or run on a VPS "
-                    "(see docs/deployment.md)", settings.data_dir)
-    services = Services(store, flows, invite_ttl=settings.invite_ttl)
-    log.info("starting in webhook mode: %d flows, data in %s, API %s", len(flows),
-             settings.data_dir, settings.api_url)
+        return report_settings(t, problems)
+    prepared = prepare_bot(t, settings, "webhook")
+    if isinstance(prepared, int):
+        return prepared
+    services, store = prepared
     app = build_application(settings, services)
     try:
         return asyncio.run(serve_webhook(app, config))

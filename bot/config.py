@@ -3,24 +3,68 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
-from bot.i18n import LANGUAGES
+from bot.i18n import LANGUAGES, N_
 
 DEFAULT_API_URL = "https://api.telegram.org"
 TOKEN_PATTERN = re.compile(r"^\d+:[A-Za-z0-9_-]{1,}$")
 
 
-class ConfigError(Exception):
-    """The environment does not describe a usable bot; `problems` lists each issue."""
+Gettext = Callable[[str], str]
 
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("\n".join(problems))
+
+class ConfigProblem(str):
+    """One configuration problem: its English text (it *is* that ``str``), plus the
+    ``N_()``-marked `template` and the `params` that fill it, for :meth:`render`."""
+
+    template: str
+    params: dict[str, str | int]
+
+    def __new__(cls, template: str, /, **params: str | int) -> ConfigProblem:
+        problem = super().__new__(cls, template.format(**params))
+        problem.template = template
+        problem.params = params
+        return problem
+
+    def render(self, gettext: Gettext) -> str:
+        """The problem in the language of `gettext`: translate the template, then fill it."""
+        return gettext(self.template).format(**self.params)
+
+
+def problem_item(problem: str) -> tuple[str, dict[str, str | int]]:
+    """``(template, params)`` of a problem; plain text passes through as ``{error}``."""
+    if isinstance(problem, ConfigProblem):
+        return problem.template, dict(problem.params)
+    return N_("{error}"), {"error": str(problem)}
+
+
+def render_problems(problems: Iterable[str], gettext: Gettext) -> list[str]:
+    """Each problem (from :func:`invite_ttl_from` and the like) in the language of `gettext`."""
+    return [gettext(template).format(**params)
+            for template, params in map(problem_item, problems)]
+
+
+class ConfigError(Exception):
+    """The environment does not describe a usable bot; `problems` lists each issue.
+
+    `problems` holds the English texts; `items` the same problems as ``(template, params)``
+    pairs, which :meth:`render` shows in any language.
+    """
+
+    def __init__(self, problems: Iterable[str]) -> None:
+        problems = list(problems)
+        self.problems: list[str] = [str(p) for p in problems]
+        self.items: list[tuple[str, dict[str, str | int]]] = [problem_item(p) for p in problems]
+        super().__init__("\n".join(self.problems))
+
+    def render(self, gettext: Gettext) -> list[str]:
+        """Every problem in the language of `gettext`."""
+        return [gettext(template).format(**params) for template, params in self.items]
 
 
 @dataclass(frozen=True)
@@ -50,11 +94,14 @@ def _api_url(value: str, problems: list[str]) -> str:
     url = value.strip().rstrip("/")
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        problems.append(f"TELEGRAM_API_URL: {value!r} is not an http(s) URL such as "
-                        f"{DEFAULT_API_URL} (the Bot API server root, without /bot<token>)")
+        problems.append(ConfigProblem(
+            N_("TELEGRAM_API_URL: {value!r} is not an http(s) URL such as {example} (the Bot "
+               "API server root, without /bot<token>)"),
+            value=value, example=DEFAULT_API_URL))
     elif re.search(r"/bot[^/]*$", parsed.path):
-        problems.append("TELEGRAM_API_URL: give the server root only; sopbot adds "
-                        "/bot<token>/<method> itself")
+        problems.append(ConfigProblem(
+            N_("TELEGRAM_API_URL: give the server root only; sopbot adds /bot<token>/<method> "
+               "itself")))
     return url
 
 
@@ -76,7 +123,8 @@ def invite_ttl_from(env: Mapping[str, str], problems: list[str]) -> timedelta:
         if days <= 0:
             raise ValueError
     except ValueError:
-        problems.append(f"SOPBOT_INVITE_TTL_DAYS: {raw!r} is not a positive number of days")
+        problems.append(ConfigProblem(
+            N_("SOPBOT_INVITE_TTL_DAYS: {value!r} is not a positive number of days"), value=raw))
         return timedelta(days=7)
     return timedelta(days=days)
 
@@ -86,27 +134,35 @@ def settings_from_env(env: Mapping[str, str]) -> Settings:
     problems: list[str] = []
     token = env.get("TELEGRAM_BOT_TOKEN", "").strip()
     if not token:
-        problems.append("TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather and put "
-                        "its token in this variable")
+        problems.append(ConfigProblem(
+            N_("TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather and put its token "
+               "in this variable")))
     elif not TOKEN_PATTERN.match(token):
-        problems.append("TELEGRAM_BOT_TOKEN does not look like a bot token "
-                        "(<digits>:<letters>, as @BotFather gives it)")
+        problems.append(ConfigProblem(
+            N_("TELEGRAM_BOT_TOKEN does not look like a bot token (<digits>:<letters>, as "
+               "@BotFather gives it)")))
     api_url = _api_url(env.get("TELEGRAM_API_URL") or DEFAULT_API_URL, problems)
     data_dir = data_dir_from(env)
     if data_dir.exists() and not data_dir.is_dir():
-        problems.append(f"SOPBOT_DATA_DIR: {data_dir} exists and is not a directory")
+        problems.append(ConfigProblem(
+            N_("SOPBOT_DATA_DIR: {path} exists and is not a directory"), path=str(data_dir)))
     flows_dir = flows_dir_from(env)
     if not flows_dir.is_dir():
-        problems.append(f"SOPBOT_FLOWS_DIR: {flows_dir} is not a directory of flow files")
+        problems.append(ConfigProblem(
+            N_("SOPBOT_FLOWS_DIR: {path} is not a directory of flow files"),
+            path=str(flows_dir)))
     language = (env.get("SOPBOT_LANGUAGE") or "id").strip().lower()
     if language not in LANGUAGES:
-        problems.append(f"SOPBOT_LANGUAGE: {language!r} is not one of {', '.join(LANGUAGES)}")
+        problems.append(ConfigProblem(
+            N_("SOPBOT_LANGUAGE: {value!r} is not one of {languages}"),
+            value=language, languages=", ".join(LANGUAGES)))
     ttl = invite_ttl_from(env, problems)
     raw = env.get("SOPBOT_ESCALATE_AFTER", "2").strip()
     escalate = int(raw) if raw.isdigit() and int(raw) >= 1 else 0
     if not escalate:
-        problems.append(f"SOPBOT_ESCALATE_AFTER: {raw!r} is not a whole number of at least 1 "
-                        f"(overdue reminders before the atasan is told)")
+        problems.append(ConfigProblem(
+            N_("SOPBOT_ESCALATE_AFTER: {value!r} is not a whole number of at least 1 (overdue "
+               "reminders before the atasan is told)"), value=raw))
     if problems:
         raise ConfigError(problems)
     return Settings(token=token, api_url=api_url, data_dir=data_dir, flows_dir=flows_dir,

@@ -7,9 +7,10 @@ Results are plain data that the Telegram layer renders in the reader's language.
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -27,6 +28,7 @@ from bot.engine.instance import (
     Transition,
 )
 from bot.engine.model import Flow
+from bot.i18n import N_
 from bot.storage.records import (
     Invite,
     Member,
@@ -37,6 +39,7 @@ from bot.storage.records import (
 )
 from bot.storage.store import Repository, Store
 
+log = logging.getLogger(__name__)
 YEAR = re.compile(r"^(19|20|21)\d\d$")
 
 
@@ -57,7 +60,20 @@ class InviteProblem(ServiceError):
 
 
 class UnknownUnitOrRole(ServiceError):
-    """`sopbot invite` named a unit or role that no flow declares."""
+    """`sopbot invite` named a unit or role that no flow declares.
+
+    ``str()`` is the English text; `template` (marked with ``N_()``) and `params` let
+    :meth:`render` show it in the reader's language.
+    """
+
+    def __init__(self, template: str, /, **params: str) -> None:
+        self.template = template
+        self.params = params
+        super().__init__(template.format(**params))
+
+    def render(self, gettext: Callable[[str], str]) -> str:
+        """The message in the language of `gettext`: translate the template, then fill it."""
+        return gettext(self.template).format(**self.params)
 
 
 class NotAMember(ServiceError):
@@ -300,11 +316,12 @@ class Services:
         """A single-use invitation code for a role in a unit."""
         units = self.units()
         if unit not in units:
-            raise UnknownUnitOrRole(f"unknown unit {unit!r}; units: {', '.join(sorted(units))}")
+            raise UnknownUnitOrRole(N_("unknown unit {unit!r}; units: {units}"),
+                                    unit=unit, units=", ".join(sorted(units)))
         roles = self.roles_of_unit(unit)
         if role not in roles:
-            raise UnknownUnitOrRole(f"unknown role {role!r} in {unit}; roles: "
-                                    f"{', '.join(roles)}")
+            raise UnknownUnitOrRole(N_("unknown role {role!r} in {unit}; roles: {roles}"),
+                                    role=role, unit=unit, roles=", ".join(roles))
         invite = Invite(code=secrets.token_urlsafe(12), unit=unit, role=role, created_at=now,
                         expires_at=now + self.invite_ttl, name=name, atasan=atasan)
         with self.store.transaction() as repo:
@@ -634,6 +651,13 @@ class Services:
     # -- recording a transition and the messages it owes ------------------------------
 
     def _record(self, repo: Repository, flow: Flow, t: Transition, now: datetime) -> None:
+        if t.disposition is not None:  # one line per transition, for the operator
+            d = t.disposition
+            current = t.instance.current.no if t.instance.current else None
+            log.info("transition instance=%s flow=%s unit=%s year=%s step=%s round=%s "
+                     "action=%s member=%s role=%s status=%s now_at=%s", t.instance.id, flow.id,
+                     flow.unit.id, t.instance.year, d.step_no, d.round, d.action.value,
+                     d.member, d.role, t.instance.status.value, current)
         repo.save_instance(t.instance)
         if t.disposition is not None:
             repo.add_disposition(t.disposition)

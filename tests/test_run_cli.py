@@ -103,7 +103,9 @@ def test_the_main_job_runs_against_a_bot_api_server(tmp_path: Path, api: FakeBot
         bot.send_signal(signal.SIGTERM)
         output, _ = bot.communicate(timeout=30)
         assert bot.returncode == 0, output
-        assert "starting: 5 flows" in output
+        assert "starting (polling): flows=5 units=" in output
+        assert re.search(r"transition instance=\w+ flow=pk-kec-sooko unit=kec-sooko year=2025 "
+                         r"step=1 round=1 action=start member=8003 role=staf", output), output
         assert "filesystem is ephemeral" in output  # DYNO: a Heroku dyno
         assert api.token.split(":")[1] not in output  # no token in the logs
         assert all(code not in output for code in codes)  # nor invitation codes

@@ -8,8 +8,9 @@ editing the YAML can fix them all in one pass.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from dataclasses import field as dc_field
 from pathlib import Path
 from typing import Any
 
@@ -40,17 +41,79 @@ ROLE_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 ALIAS = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*$")
 
 
+def N_(message: str) -> str:
+    """Mark a message id for extraction (``pybabel extract -k N_``); it is translated later.
+
+    The engine does not translate: it records the English template and its parameters, and
+    the caller renders them in the reader's language (see :meth:`Problem.render`).
+    """
+    return message
+
+
+Gettext = Callable[[str], str]
+
+# Fields that are not paths in the YAML but stand for the whole file or directory.
+PSEUDO_FIELDS: tuple[str, ...] = (N_("(yaml)"), N_("(file)"), N_("(directory)"))
+
+
+def nested(message_id: str, **params: Any) -> dict[str, Any]:
+    """A message used as the parameter of another message (rendered in the same language)."""
+    return {"message_id": message_id, "params": params}
+
+
+def _is_nested(value: Any) -> bool:
+    # Exactly a dict (YAML mappings quoted in a message are _Map, a dict subclass).
+    return type(value) is dict and set(value) == {"message_id", "params"}
+
+
+def render_message(message_id: str, params: Mapping[str, Any], gettext: Gettext) -> str:
+    """Translate a template with `gettext`, then fill in its parameters (nested ones too)."""
+    values = {
+        key: render_message(value["message_id"], value["params"], gettext)
+        if _is_nested(value) else value
+        for key, value in params.items()
+    }
+    return gettext(message_id).format(**values)
+
+
+def _english(message: str) -> str:
+    return message
+
+
 @dataclass(frozen=True, order=True)
 class Problem:
-    """One thing wrong with a flow file."""
+    """One thing wrong with a flow file.
+
+    `message` is the English text; `message_id` is its template (marked with :func:`N_`) and
+    `params` the values that fill it, so that :meth:`render` can show it in any language.
+    """
 
     file: str
     line: int
     field: str
     message: str
+    message_id: str = dc_field(default="", compare=False)
+    params: dict[str, Any] = dc_field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.message_id:  # built from ready text: pass it through untranslated
+            object.__setattr__(self, "message_id", N_("{error}"))
+            object.__setattr__(self, "params", {"error": self.message})
+
+    @classmethod
+    def of(cls, file: str, line: int, field: str, message_id: str, /, **params: Any) -> Problem:
+        """A problem from a template and its parameters (the English text is derived)."""
+        return cls(file, line, field, render_message(message_id, params, _english),
+                   message_id, params)
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}: {self.field}: {self.message}"
+
+    def render(self, gettext: Gettext) -> str:
+        """``FILE:LINE: FIELD: message`` with the message (and a pseudo-field) translated."""
+        field = gettext(self.field) if self.field in PSEUDO_FIELDS else self.field
+        message = render_message(self.message_id, self.params, gettext)
+        return f"{self.file}:{self.line}: {field}: {message}"
 
 
 class FlowError(Exception):
@@ -59,6 +122,10 @@ class FlowError(Exception):
     def __init__(self, problems: Iterable[Problem]) -> None:
         self.problems = sorted(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
+
+    def render(self, gettext: Gettext) -> list[str]:
+        """Every problem as a line in the language of `gettext`."""
+        return [p.render(gettext) for p in self.problems]
 
 
 # --- YAML with line numbers ---------------------------------------------------------------
@@ -125,8 +192,9 @@ class _Checker:
         self.file = file
         self.problems: list[Problem] = []
 
-    def add(self, line: int, field: str, message: str) -> None:
-        self.problems.append(Problem(self.file, line, field, message))
+    def add(self, line: int, field: str, message_id: str, /, **params: Any) -> None:
+        """Record a problem: `message_id` is an ``N_()`` template, `params` fill it in."""
+        self.problems.append(Problem.of(self.file, line, field, message_id, **params))
 
     @staticmethod
     def line_of(node: Any, key: str | int | None = None, default: int = 1) -> int:
@@ -140,49 +208,53 @@ class _Checker:
         """A string field (numbers are accepted and turned into text)."""
         if key not in node:
             if required:
-                self.add(node.line, field, "required field is missing")
+                self.add(node.line, field, N_("required field is missing"))
             return None
         value = node[key]
         if value is None or (isinstance(value, str) and not value.strip()):
             if required:
-                self.add(self.line_of(node, key), field, "must not be empty")
+                self.add(self.line_of(node, key), field, N_("must not be empty"))
             return None
         if isinstance(value, bool) or not isinstance(value, str | int | float):
-            self.add(self.line_of(node, key), field, f"expected text, got {_kind(value)}")
+            self.add(self.line_of(node, key), field, N_("expected text, got {kind}"),
+                     kind=_kind(value))
             return None
         return str(value).strip()
 
     def mapping(self, node: Any, key: str, field: str, *, required: bool) -> _Map | None:
         if not isinstance(node, _Map) or key not in node:
             if required:
-                self.add(getattr(node, "line", 1), field, "required field is missing")
+                self.add(getattr(node, "line", 1), field, N_("required field is missing"))
             return None
         value = node[key]
         if not isinstance(value, _Map):
-            self.add(self.line_of(node, key), field, f"expected a mapping, got {_kind(value)}")
+            self.add(self.line_of(node, key), field, N_("expected a mapping, got {kind}"),
+                     kind=_kind(value))
             return None
         return value
 
     def sequence(self, node: _Map, key: str, field: str, *, required: bool) -> _Seq | None:
         if key not in node or node[key] is None:
             if required:
-                self.add(node.line, field, "required field is missing")
+                self.add(node.line, field, N_("required field is missing"))
             return None
         value = node[key]
         if not isinstance(value, _Seq):
-            self.add(self.line_of(node, key), field, f"expected a list, got {_kind(value)}")
+            self.add(self.line_of(node, key), field, N_("expected a list, got {kind}"),
+                     kind=_kind(value))
             return None
         return value
 
 
-def _kind(value: Any) -> str:
+def _kind(value: Any) -> dict[str, Any]:
+    """What a YAML value is, as a nested message ("a list", "int 5", ...)."""
     if isinstance(value, Mapping):
-        return "a mapping"
+        return nested(N_("a mapping"))
     if isinstance(value, list):
-        return "a list"
+        return nested(N_("a list"))
     if value is None:
-        return "nothing"
-    return f"{type(value).__name__} {value!r}"
+        return nested(N_("nothing"))
+    return nested(N_("{type} {value!r}"), type=type(value).__name__, value=value)
 
 
 def parse_flow(text: str, file: str = "<flow>") -> Flow:
@@ -192,11 +264,13 @@ def parse_flow(text: str, file: str = "<flow>") -> Flow:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
-        raise FlowError([Problem(file, line, "(yaml)", str(exc.problem or exc))]) from exc
+        raise FlowError([Problem.of(file, line, "(yaml)", N_("{error}"),
+                                    error=str(exc.problem or exc))]) from exc
     except yaml.YAMLError as exc:
-        raise FlowError([Problem(file, 1, "(yaml)", str(exc))]) from exc
+        raise FlowError([Problem.of(file, 1, "(yaml)", N_("{error}"), error=str(exc))]) from exc
     if not isinstance(doc, _Map):
-        raise FlowError([Problem(file, 1, "(file)", "a flow file must be a YAML mapping")])
+        raise FlowError([Problem.of(file, 1, "(file)",
+                                    N_("a flow file must be a YAML mapping"))])
     return _build_flow(doc, file)
 
 
@@ -206,7 +280,8 @@ def load_flow(path: str | Path) -> Flow:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise FlowError([Problem(str(path), 1, "(file)", f"cannot read: {exc}")]) from exc
+        raise FlowError([Problem.of(str(path), 1, "(file)", N_("cannot read: {error}"),
+                                    error=str(exc))]) from exc
     return parse_flow(text, str(path))
 
 
@@ -218,15 +293,16 @@ def _build_flow(doc: _Map, file: str) -> Flow:
     }  # fmt: skip
     for key in doc:
         if key not in known:
-            c.add(c.line_of(doc, key), str(key),
-                  f"unknown field (known: {', '.join(sorted(known))})")
+            c.add(c.line_of(doc, key), str(key), N_("unknown field (known: {known})"),
+                  known=", ".join(sorted(known)))
 
     flow_id = c.text(doc, "id", "id", required=True)
     if flow_id and not FLOW_ID.match(flow_id):
-        c.add(c.line_of(doc, "id"), "id", "use lowercase letters, digits and '-'")
+        c.add(c.line_of(doc, "id"), "id", N_("use lowercase letters, digits and '-'"))
     alias = c.text(doc, "alias", "alias", required=True)
     if alias and not ALIAS.match(alias):
-        c.add(c.line_of(doc, "alias"), "alias", "one word of letters, digits and '-' (e.g. PK)")
+        c.add(c.line_of(doc, "alias"), "alias",
+              N_("one word of letters, digits and '-' (e.g. PK)"))
     name = c.text(doc, "name", "name", required=True)
     name_en = c.text(doc, "name_en", "name_en", required=False)
 
@@ -270,23 +346,26 @@ def _build_unit(c: _Checker, doc: _Map) -> Unit | None:
     problems_before = len(c.problems)
     unit_id = c.text(node, "id", "unit.id", required=True)
     if unit_id and not FLOW_ID.match(unit_id):
-        c.add(c.line_of(node, "id"), "unit.id", "use lowercase letters, digits and '-'")
+        c.add(c.line_of(node, "id"), "unit.id", N_("use lowercase letters, digits and '-'"))
     name = c.text(node, "name", "unit.name", required=True)
     tz = c.text(node, "timezone", "unit.timezone", required=False) or "Asia/Jakarta"
     try:
         tz = resolve_timezone(tz).key
     except CalendarError as exc:
-        c.add(c.line_of(node, "timezone"), "unit.timezone", str(exc))
+        c.add(c.line_of(node, "timezone"), "unit.timezone", N_("{error}"), error=str(exc))
     hours = OfficeHours.default()
     if "office_hours" in node:
         raw = node["office_hours"]
-        try:
-            if not isinstance(raw, Mapping):
-                raise CalendarError(f"expected a mapping such as {{mon-thu: '07:30-16:00'}}, "
-                                    f"got {_kind(raw)}")
-            hours = OfficeHours.parse({str(k): v for k, v in raw.items()})
-        except CalendarError as exc:
-            c.add(c.line_of(node, "office_hours"), "unit.office_hours", str(exc))
+        if not isinstance(raw, Mapping):
+            c.add(c.line_of(node, "office_hours"), "unit.office_hours",
+                  N_("expected a mapping such as {{mon-thu: '07:30-16:00'}}, got {kind}"),
+                  kind=_kind(raw))
+        else:
+            try:
+                hours = OfficeHours.parse({str(k): v for k, v in raw.items()})
+            except CalendarError as exc:
+                c.add(c.line_of(node, "office_hours"), "unit.office_hours", N_("{error}"),
+                      error=str(exc))
     if len(c.problems) > problems_before or not unit_id or not name:
         return None
     return Unit(
@@ -309,14 +388,15 @@ def _build_header(c: _Checker, doc: _Map) -> Header | None:
         field = f"header.{key}"
         if key not in node:
             c.add(c.line_of(doc, "header"), field,
-                  "required header field is missing (write null if the SOP leaves it blank)")
+                  N_("required header field is missing (write null if the SOP leaves it blank)"))
             continue
         raw = node[key]
         if key in HEADER_LIST_KEYS and isinstance(raw, list):
             items = []
             for i, item in enumerate(raw):
                 if not isinstance(item, str | int | float) or isinstance(item, bool):
-                    c.add(c.line_of(raw, i), f"{field}[{i}]", f"expected text, got {_kind(item)}")
+                    c.add(c.line_of(raw, i), f"{field}[{i}]", N_("expected text, got {kind}"),
+                          kind=_kind(item))
                 else:
                     items.append(str(item).strip())
             values.append((key, tuple(items)))
@@ -329,10 +409,11 @@ def _build_header(c: _Checker, doc: _Map) -> Header | None:
         try:
             jumlah = parse_total(str(node["jumlah_waktu"]))
         except WaktuError as exc:
-            c.add(c.line_of(node, "jumlah_waktu"), "header.jumlah_waktu", str(exc))
+            c.add(c.line_of(node, "jumlah_waktu"), "header.jumlah_waktu", N_("{error}"),
+                  error=str(exc))
     for key in node:
         if key not in HEADER_KEYS and key != "jumlah_waktu":
-            c.add(c.line_of(node, key), f"header.{key}", "unknown header field")
+            c.add(c.line_of(node, key), f"header.{key}", N_("unknown header field"))
     return Header(values=tuple(values), jumlah_waktu=jumlah)
 
 
@@ -344,7 +425,8 @@ def _build_roles(c: _Checker, doc: _Map) -> list[Role]:
         field = f"roles[{i}]"
         line = c.line_of(seq, i)
         if not isinstance(node, _Map):
-            c.add(line, field, f"expected a mapping with id and title, got {_kind(node)}")
+            c.add(line, field, N_("expected a mapping with id and title, got {kind}"),
+                  kind=_kind(node))
             continue
         role_id = c.text(node, "id", f"{field}.id", required=True)
         title = c.text(node, "title", f"{field}.title", required=True)
@@ -354,27 +436,31 @@ def _build_roles(c: _Checker, doc: _Map) -> list[Role]:
                 relation = Relation(str(node["relation"]))
             except ValueError:
                 c.add(c.line_of(node, "relation"), f"{field}.relation",
-                      f"must be one of {', '.join(r.value for r in Relation)}")
+                      N_("must be one of {values}"),
+                      values=", ".join(r.value for r in Relation))
         if role_id is None or title is None:
             continue
         if not ROLE_ID.match(role_id):
-            c.add(c.line_of(node, "id"), f"{field}.id", "use lowercase letters, digits and '_'")
+            c.add(c.line_of(node, "id"), f"{field}.id",
+                  N_("use lowercase letters, digits and '_'"))
         if role_id in seen:
             c.add(c.line_of(node, "id"), f"{field}.id",
-                  f"duplicate role id {role_id!r} (first at line {seen[role_id]})")
+                  N_("duplicate role id {role!r} (first at line {first})"),
+                  role=role_id, first=seen[role_id])
             continue
         seen[role_id] = c.line_of(node, "id")
         roles.append(Role(role_id, title, c.text(node, "title_en", f"{field}.title_en",
                                                  required=False), relation))
     if seq is not None and not roles and not c.problems:
-        c.add(seq.line, "roles", "a flow needs at least one role")
+        c.add(seq.line, "roles", N_("a flow needs at least one role"))
     return roles
 
 
 def _int_field(c: _Checker, node: _Map, key: str, field: str) -> int | None:
     value = node.get(key)
     if isinstance(value, bool) or not isinstance(value, int):
-        c.add(c.line_of(node, key), field, f"expected a whole number, got {_kind(value)}")
+        c.add(c.line_of(node, key), field, N_("expected a whole number, got {kind}"),
+              kind=_kind(value))
         return None
     return value
 
@@ -390,52 +476,63 @@ def _build_steps(c: _Checker, doc: _Map, role_ids: set[str]) -> list[Step]:
     for i, node in enumerate(seq or []):
         field = f"steps[{i}]"
         if not isinstance(node, _Map):
-            c.add(c.line_of(seq, i), field, f"expected a mapping, got {_kind(node)}")
+            c.add(c.line_of(seq, i), field, N_("expected a mapping, got {kind}"),
+                  kind=_kind(node))
             continue
         for key in node:
             if key not in known:
-                c.add(c.line_of(node, key), f"{field}.{key}", "unknown step field")
+                c.add(c.line_of(node, key), f"{field}.{key}", N_("unknown step field"))
         before = len(c.problems)
         no = _int_field(c, node, "no", f"{field}.no") if "no" in node else None
         if "no" not in node:
-            c.add(node.line, f"{field}.no", "required field is missing")
+            c.add(node.line, f"{field}.no", N_("required field is missing"))
         if no is not None:
             field = f"steps[{i}] (no {no})"
             if no < 1:
-                c.add(c.line_of(node, "no"), f"{field}.no", "step numbers start at 1")
+                c.add(c.line_of(node, "no"), f"{field}.no", N_("step numbers start at 1"))
             elif no in seen:
                 c.add(c.line_of(node, "no"), f"{field}.no",
-                      f"duplicate step number {no} (first at line {seen[no]})")
+                      N_("duplicate step number {no} (first at line {first})"),
+                      no=no, first=seen[no])
             else:
                 seen[no] = c.line_of(node, "no")
         title = c.text(node, "title", f"{field}.title", required=True)
         actor = c.text(node, "actor", f"{field}.actor", required=True)
         if actor is not None and actor not in role_ids:
-            c.add(c.line_of(node, "actor"), f"{field}.actor",
-                  f"unknown actor {actor!r} (roles: {', '.join(sorted(role_ids)) or 'none'})")
+            if role_ids:
+                c.add(c.line_of(node, "actor"), f"{field}.actor",
+                      N_("unknown actor {actor!r} (roles: {roles})"),
+                      actor=actor, roles=", ".join(sorted(role_ids)))
+            else:
+                c.add(c.line_of(node, "actor"), f"{field}.actor",
+                      N_("unknown actor {actor!r} (roles: none)"), actor=actor)
         kind = StepKind.TASK
         if node.get("kind") is not None:
             try:
                 kind = StepKind(str(node["kind"]))
             except ValueError:
-                c.add(c.line_of(node, "kind"), f"{field}.kind", "must be 'task' or 'decision'")
+                c.add(c.line_of(node, "kind"), f"{field}.kind",
+                      N_("must be 'task' or 'decision'"))
         waktu: Waktu | None = None
         if "waktu" not in node:
-            c.add(node.line, f"{field}.waktu", "required field is missing (write '-' for none)")
+            c.add(node.line, f"{field}.waktu",
+                  N_("required field is missing (write '-' for none)"))
         else:
             try:
                 waktu = parse_waktu(None if node["waktu"] is None else str(node["waktu"]))
             except WaktuError as exc:
-                c.add(c.line_of(node, "waktu"), f"{field}.waktu", str(exc))
+                c.add(c.line_of(node, "waktu"), f"{field}.waktu", N_("{error}"),
+                      error=str(exc))
         on_revise = None
         if node.get("on_revise") is not None:
             on_revise = _int_field(c, node, "on_revise", f"{field}.on_revise")
         if kind is StepKind.DECISION and "on_revise" not in node:
             c.add(node.line, f"{field}.on_revise",
-                  "a decision step needs on_revise: the earlier step a revision goes back to")
+                  N_("a decision step needs on_revise: the earlier step a revision goes back "
+                     "to"))
         if kind is StepKind.TASK and on_revise is not None:
             c.add(c.line_of(node, "on_revise"), f"{field}.on_revise",
-                  "only decision steps can send work back (set kind: decision)")
+                  N_("only decision steps can send work back (set kind: decision)"))
         nxt = None
         if node.get("next") == "end":
             nxt = END
@@ -443,21 +540,21 @@ def _build_steps(c: _Checker, doc: _Map, role_ids: set[str]) -> list[Step]:
             nxt = _int_field(c, node, "next", f"{field}.next")
         fan_out = node.get("fan_out", False)
         if not isinstance(fan_out, bool):
-            c.add(c.line_of(node, "fan_out"), f"{field}.fan_out", "must be true or false")
+            c.add(c.line_of(node, "fan_out"), f"{field}.fan_out", N_("must be true or false"))
             fan_out = False
         if fan_out and kind is StepKind.DECISION:
             c.add(c.line_of(node, "fan_out"), f"{field}.fan_out",
-                  "a decision is taken by one official; only task steps can fan out")
+                  N_("a decision is taken by one official; only task steps can fan out"))
         trigger = Trigger.SEQUENCE
         if node.get("trigger") is not None:
             try:
                 trigger = Trigger(str(node["trigger"]))
             except ValueError:
                 c.add(c.line_of(node, "trigger"), f"{field}.trigger",
-                      "must be 'sequence' (default) or 'event'")
+                      N_("must be 'sequence' (default) or 'event'"))
         if trigger is Trigger.EVENT and kind is StepKind.DECISION:
             c.add(c.line_of(node, "trigger"), f"{field}.trigger",
-                  "an event-triggered step must be a task")
+                  N_("an event-triggered step must be a task"))
         if len(c.problems) > before or no is None or not title or not actor or waktu is None:
             continue
         steps.append(
@@ -480,7 +577,7 @@ def _build_steps(c: _Checker, doc: _Map, role_ids: set[str]) -> list[Step]:
             )
         )
     if seq is not None and not any(s.trigger is Trigger.SEQUENCE for s in steps) and not c.problems:
-        c.add(seq.line, "steps", "a flow needs at least one step in its normal sequence")
+        c.add(seq.line, "steps", N_("a flow needs at least one step in its normal sequence"))
     return steps
 
 
@@ -495,7 +592,7 @@ def _build_starters(
     starters = []
     for i, item in enumerate(seq):
         if item not in role_ids:
-            c.add(c.line_of(seq, i), f"starters[{i}]", f"unknown role {item!r}")
+            c.add(c.line_of(seq, i), f"starters[{i}]", N_("unknown role {role!r}"), role=item)
         else:
             starters.append(str(item))
     return tuple(starters)
@@ -510,24 +607,25 @@ def _build_per_official(
     for i, node in enumerate(seq or []):
         field = f"reporting_lines[{i}]"
         if not isinstance(node, _Map):
-            c.add(c.line_of(seq, i), field, "expected {role: ..., atasan: ...}")
+            c.add(c.line_of(seq, i), field, N_("expected {{role: ..., atasan: ...}}"))
             continue
         role = c.text(node, "role", f"{field}.role", required=True)
         atasan = c.text(node, "atasan", f"{field}.atasan", required=True)
         for key, value in (("role", role), ("atasan", atasan)):
             if value is not None and value not in role_ids:
-                c.add(c.line_of(node, key), f"{field}.{key}", f"unknown role {value!r}")
+                c.add(c.line_of(node, key), f"{field}.{key}", N_("unknown role {role!r}"),
+                      role=value)
         if role and atasan:
             if any(line.role == role for line in lines):
                 c.add(c.line_of(node, "role"), f"{field}.role",
-                      f"{role!r} already has an atasan")
+                      N_("{role!r} already has an atasan"), role=role)
             lines.append(ReportingLine(role, atasan))
     node = c.mapping(doc, "per_official", "per_official", required=False)
     if node is None:
         for r in roles:
             if r.relation is not None:
                 c.add(doc.key_lines.get("roles", 1), f"roles ({r.id}).relation",
-                      "relation is only meaningful in a per_official flow")
+                      N_("relation is only meaningful in a per_official flow"))
         return None, tuple(lines)
     subject = c.text(node, "subject", "per_official.subject", required=True)
     atasan = c.text(node, "atasan", "per_official.atasan", required=True)
@@ -537,19 +635,21 @@ def _build_per_official(
         if value is None:
             continue
         if value not in by_id:
-            c.add(c.line_of(node, key), f"per_official.{key}", f"unknown role {value!r}")
+            c.add(c.line_of(node, key), f"per_official.{key}", N_("unknown role {role!r}"),
+                  role=value)
         elif by_id[value].relation is not relation:
             c.add(c.line_of(node, key), f"per_official.{key}",
-                  f"role {value!r} must be declared with relation: {relation.value}")
+                  N_("role {role!r} must be declared with relation: {relation}"),
+                  role=value, relation=relation.value)
     levels_seq = c.sequence(node, "levels", "per_official.levels", required=True)
     levels: list[str] = []
     for i, item in enumerate(levels_seq or []):
         field = f"per_official.levels[{i}]"
         if item not in role_ids:
-            c.add(c.line_of(levels_seq, i), field, f"unknown role {item!r}")
+            c.add(c.line_of(levels_seq, i), field, N_("unknown role {role!r}"), role=item)
         elif not any(line.role == item for line in lines):
             c.add(c.line_of(levels_seq, i), field,
-                  f"no reporting line says who the atasan of {item!r} is")
+                  N_("no reporting line says who the atasan of {role!r} is"), role=item)
         else:
             levels.append(str(item))
     if subject is None or atasan is None or not levels:
@@ -566,7 +666,8 @@ def _build_cycles(
     for i, node in enumerate(seq or []):
         field = f"cycles[{i}]"
         if not isinstance(node, _Map):
-            c.add(c.line_of(seq, i), field, f"expected a mapping, got {_kind(node)}")
+            c.add(c.line_of(seq, i), field, N_("expected a mapping, got {kind}"),
+                  kind=_kind(node))
             continue
         before = len(c.problems)
         cycle_id = c.text(node, "id", f"{field}.id", required=True)
@@ -575,13 +676,14 @@ def _build_cycles(
         try:
             period = Period(str(node.get("period")))
         except ValueError:
-            c.add(c.line_of(node, "period"), f"{field}.period",
-                  f"must be one of {', '.join(p.value for p in Period)}")
+            c.add(c.line_of(node, "period"), f"{field}.period", N_("must be one of {values}"),
+                  values=", ".join(p.value for p in Period))
         steps_seq = c.sequence(node, "steps", f"{field}.steps", required=True)
         nos = []
         for j, no in enumerate(steps_seq or []):
             if no not in step_nos:
-                c.add(c.line_of(steps_seq, j), f"{field}.steps[{j}]", f"no step {no!r}")
+                c.add(c.line_of(steps_seq, j), f"{field}.steps[{j}]", N_("no step {no!r}"),
+                      no=no)
             else:
                 nos.append(int(no))
         due = c.mapping(node, "due", f"{field}.due", required=True)
@@ -589,20 +691,21 @@ def _build_cycles(
         if due is not None:
             if "working_days_after_period_end" not in due:
                 c.add(due.line, f"{field}.due.working_days_after_period_end",
-                      "required field is missing")
+                      N_("required field is missing"))
             else:
                 days = _int_field(c, due, "working_days_after_period_end",
                                   f"{field}.due.working_days_after_period_end")
                 if days is not None and days < 0:
                     c.add(c.line_of(due, "working_days_after_period_end"),
-                          f"{field}.due.working_days_after_period_end", "must be 0 or more")
+                          f"{field}.due.working_days_after_period_end",
+                          N_("must be 0 or more"))
         applies = c.text(node, "applies_to", f"{field}.applies_to", required=True)
         if applies == "subject" and per_official is None:
             c.add(c.line_of(node, "applies_to"), f"{field}.applies_to",
-                  "'subject' needs a per_official flow")
+                  N_("'subject' needs a per_official flow"))
         elif applies is not None and applies != "subject" and applies not in role_ids:
             c.add(c.line_of(node, "applies_to"), f"{field}.applies_to",
-                  f"unknown role {applies!r} (or 'subject')")
+                  N_("unknown role {role!r} (or 'subject')"), role=applies)
         if len(c.problems) > before or not (cycle_id and name and period and applies):
             continue
         if days is None:
@@ -628,22 +731,24 @@ def _check_graph(c: _Checker, doc: _Map, flow: Flow) -> None:
         if step.on_revise is not None:
             line, field = where(step.no, "on_revise")
             if not flow.has_step(step.on_revise):
-                c.add(line, field, f"revise target {step.on_revise} does not exist")
+                c.add(line, field, N_("revise target {target} does not exist"),
+                      target=step.on_revise)
             elif step.on_revise >= step.no:
-                c.add(line, field, f"revise target {step.on_revise} must be an earlier step "
-                                   f"than {step.no}")
+                c.add(line, field, N_("revise target {target} must be an earlier step than {no}"),
+                      target=step.on_revise, no=step.no)
             elif flow.step(step.on_revise).trigger is Trigger.EVENT:
-                c.add(line, field, f"revise target {step.on_revise} is an event-triggered step")
+                c.add(line, field, N_("revise target {target} is an event-triggered step"),
+                      target=step.on_revise)
         if step.next not in (None, END):
             line, field = where(step.no, "next")
             if not flow.has_step(step.next):
-                c.add(line, field, f"next step {step.next} does not exist")
+                c.add(line, field, N_("next step {next} does not exist"), next=step.next)
             elif step.next <= step.no:
-                c.add(line, field, "next must be a later step (use a decision's on_revise "
-                                   "to go back)")
+                c.add(line, field, N_("next must be a later step (use a decision's on_revise "
+                                      "to go back)"))
         if step.trigger is Trigger.EVENT and step.next is not None:
             line, field = where(step.no, "next")
-            c.add(line, field, "an event-triggered step does not continue the sequence")
+            c.add(line, field, N_("an event-triggered step does not continue the sequence"))
     if c.problems:
         return
     reachable: set[int] = set()
@@ -661,13 +766,13 @@ def _check_graph(c: _Checker, doc: _Map, flow: Flow) -> None:
     for step in flow.sequence:
         if step.no not in reachable:
             line, field = where(step.no, "no")
-            c.add(line, field, f"step {step.no} can never be reached from step "
-                               f"{flow.first_step.no}")
+            c.add(line, field, N_("step {no} can never be reached from step {first}"),
+                  no=step.no, first=flow.first_step.no)
     if flow.header.jumlah_waktu is not None and flow.header.jumlah_waktu != flow.total_waktu:
         node = doc["header"]
         c.add(c.line_of(node, "jumlah_waktu"), "header.jumlah_waktu",
-              f"the SOP prints {flow.header.jumlah_waktu} but the steps add up to "
-              f"{flow.total_waktu}")
+              N_("the SOP prints {printed} but the steps add up to {total}"),
+              printed=str(flow.header.jumlah_waktu), total=str(flow.total_waktu))
 
 
 # --- a directory of flows ---------------------------------------------------------------
@@ -683,12 +788,13 @@ def load_flows(directory: str | Path) -> list[Flow]:
     """Load every flow file in `directory`; problems in any file are all raised together."""
     directory = Path(directory)
     if not directory.is_dir():
-        raise FlowError([Problem(str(directory), 1, "(directory)", "no such directory")])
+        raise FlowError([Problem.of(str(directory), 1, "(directory)", N_("no such directory"))])
     problems: list[Problem] = []
     flows: list[Flow] = []
     files = flow_files(directory)
     if not files:
-        problems.append(Problem(str(directory), 1, "(directory)", "no flow files (*.yaml) here"))
+        problems.append(Problem.of(str(directory), 1, "(directory)",
+                                   N_("no flow files (*.yaml) here")))
     for path in files:
         try:
             flows.append(load_flow(path))
@@ -708,18 +814,21 @@ def _cross_file_problems(flows: list[Flow]) -> list[Problem]:
     units: dict[str, Flow] = {}
     for flow in flows:
         if flow.id in by_id:
-            problems.append(Problem(flow.source, 1, "id",
-                                    f"flow id {flow.id!r} is also used by {by_id[flow.id].source}"))
+            problems.append(Problem.of(flow.source, 1, "id",
+                                       N_("flow id {id!r} is also used by {other}"),
+                                       id=flow.id, other=by_id[flow.id].source))
         by_id.setdefault(flow.id, flow)
         key = (flow.unit.id, flow.alias.casefold())
         if key in by_alias:
-            problems.append(Problem(flow.source, 1, "alias",
-                                    f"alias {flow.alias!r} is already used in unit "
-                                    f"{flow.unit.id!r} by {by_alias[key].source}"))
+            problems.append(Problem.of(flow.source, 1, "alias",
+                                       N_("alias {alias!r} is already used in unit {unit!r} by "
+                                          "{other}"),
+                                       alias=flow.alias, unit=flow.unit.id,
+                                       other=by_alias[key].source))
         by_alias.setdefault(key, flow)
         other = units.setdefault(flow.unit.id, flow)
         if other is not flow and other.unit != flow.unit:
-            problems.append(Problem(flow.source, 1, "unit",
-                                    f"unit {flow.unit.id!r} is described differently in "
-                                    f"{other.source}"))
+            problems.append(Problem.of(flow.source, 1, "unit",
+                                       N_("unit {unit!r} is described differently in {other}"),
+                                       unit=flow.unit.id, other=other.source))
     return problems
