@@ -30,7 +30,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.engine.calendar import WorkCalendar
-from bot.engine.model import Flow, Relation, Step, Trigger
+from bot.engine.model import Flow, Step, Trigger
 from bot.engine.waktu import WaktuTotal
 
 #: Version of the stored form of an instance (see :meth:`Instance.to_dict`).
@@ -744,9 +744,3 @@ def _acting_role(candidates: Sequence[str], by: Actor) -> str:
 def _aware(now: datetime) -> None:
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("`now` must be a timezone-aware datetime")
-
-
-def relation_member(flow: Flow, inst: Instance, relation: Relation) -> str | None:
-    """The member bound to the subject or atasan role of a per-official instance."""
-    role = flow.relation_role(relation)
-    return inst.bindings.get(role) if role else None

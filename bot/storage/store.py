@@ -378,17 +378,6 @@ class Repository:
                 self.db.table(table).remove(doc_ids=[d.doc_id for d in docs])
         self._instances.remove(q.id == inst.id)
 
-    def unarchive_instance(self, inst: Instance) -> None:
-        """Bring a finished instance back into the working set (an event step reopened it)."""
-        arch = self.archive(inst.year)
-        for table in ("dispositions", "step_messages"):
-            docs = arch.table(table).search(q.instance_id == inst.id)
-            if docs:
-                self.db.table(table).insert_multiple(dict(d) for d in docs)
-                arch.table(table).remove(doc_ids=[d.doc_id for d in docs])
-        arch.table("instances").remove(q.id == inst.id)
-        self.save_instance(inst)
-
     def settle_archives(self) -> int:
         """Finish moves that a crash interrupted: finished instances still in the working set."""
         moved = 0
