@@ -185,7 +185,7 @@ def test_web_reports_every_missing_or_invalid_setting_at_once(tmp_path: Path) ->
                                      SOPBOT_WEBHOOK_SECRET="no spaces!", SOPBOT_LANGUAGE="fr"))
     assert bad.returncode == 2, bad.stderr
     for problem in ("SOPBOT_LANGUAGE", "PORT: 'http'", "SOPBOT_WEBHOOK_URL: 'http://",
-                    "SOPBOT_WEBHOOK_SECRET: use only"):
+                    "SOPBOT_WEBHOOK_SECRET: gunakan hanya"):  # (the default language: id)
         assert problem in bad.stderr, bad.stderr
     assert not any(tmp_path.iterdir())  # nothing started
 
