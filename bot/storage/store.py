@@ -334,9 +334,6 @@ class Repository:
     def members(self) -> list[Member]:
         return [Member.from_doc(dict(d)) for d in self._members.all()]
 
-    def members_of(self, unit: str) -> list[Member]:
-        return [m for m in self.members() if unit in m.units]
-
     def holders(self, unit: str) -> dict[str, list[str]]:
         """Who holds each role in a unit: role -> member ids (in the order they joined)."""
         result: dict[str, list[str]] = {}
