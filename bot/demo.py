@@ -1,6 +1,6 @@
 """``sopbot demo``: the real bot at work, offline, within a minute of cloning.
 
-The project's fake Telegram Bot API server (:mod:`bot.fakeapi`) listens on 127.0.0.1 and the
+The project's fake Telegram Bot API server (:mod:`fakeapi`) listens on 127.0.0.1 and the
 REAL bot (``build_application`` + ``running``: python-telegram-bot and its HTTP stack, the
 services, TinyDB in a temporary directory) talks to it. Simulated officials join with real
 invitation codes (``/start CODE``) and play a complete run of a flow in chat: every step decided
@@ -36,12 +36,12 @@ from babel.dates import format_datetime
 from bot.config import Settings
 from bot.engine.calendar import resolve_timezone
 from bot.engine.model import Flow, Step
-from bot.fakeapi import FakeBotApi, FakeUser
 from bot.formatting import format_when
 from bot.i18n import LANGUAGES, Translator
 from bot.services import Services
 from bot.storage import Store
 from bot.tg.app import build_application, running
+from fakeapi import FakeBotApi, FakeUser
 
 JSON = dict[str, Any]
 Emit = Callable[[str], None]
@@ -301,7 +301,7 @@ class ChatLog:
 
     def poll(self, *, show: bool = True) -> None:
         """Print every bot message (or edit) not printed yet."""
-        for msg in self.api.messages(None, include_deleted=True):
+        for msg in self.api.messages(None):
             chat = msg["chat"]["id"]
             official = self.officials.get(chat)
             if official is None:
@@ -572,7 +572,7 @@ class DemoSession:
             return None
 
     def _bot_count(self, official: Official) -> int:
-        return len(self.api.messages(official.chat, include_deleted=True))
+        return len(self.api.messages(official.chat))
 
     # -- what officials do --------------------------------------------------------------------
 

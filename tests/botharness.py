@@ -16,10 +16,10 @@ from typing import Any
 
 from bot.config import Settings
 from bot.engine.loader import load_flows
-from bot.fakeapi import FakeBotApi, FakeUser
 from bot.services import Services
 from bot.storage import Store
 from bot.tg.app import build_application, running
+from fakeapi import FakeBotApi, FakeUser
 from tests.conftest import FLOWS_DIR, WIB
 
 JSON = dict[str, Any]

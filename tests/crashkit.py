@@ -22,9 +22,9 @@ from typing import Any
 
 from bot.engine.instance import Action, Actor, Engine, Instance, StepActivated
 from bot.engine.loader import load_flows
-from bot.fakeapi import FakeBotApi, FakeUser
 from bot.services import Services
 from bot.storage import Store
+from fakeapi import FakeBotApi, FakeUser
 from tests.conftest import FLOWS_DIR, ROOT
 
 UNIT = "kesbangpol-jateng"

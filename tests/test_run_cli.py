@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.fakeapi import FakeBotApi
+from fakeapi import FakeBotApi
 from tests.conftest import FLOWS_DIR, ROOT
 
 MINI = (Path(__file__).parent / "data" / "mini.yaml").read_text(encoding="utf-8")

@@ -24,11 +24,11 @@ import pytest
 
 from bot.config import Settings
 from bot.engine.loader import load_flows
-from bot.fakeapi import FakeBotApi, FakeUser
 from bot.services import Services
 from bot.storage import Store
 from bot.tg.app import build_application, running
 from bot.tg.webhook import WebhookConfig, WebhookServer
+from fakeapi import FakeBotApi, FakeUser
 from tests.conftest import FLOWS_DIR, ROOT
 
 SOPBOT = [sys.executable, "-m", "bot"]

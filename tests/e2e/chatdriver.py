@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.engine.model import Flow
-from bot.fakeapi import TINY_PNG, FakeBotApi, FakeUser
+from fakeapi import TINY_PNG, FakeBotApi, FakeUser
 from tests.botharness import Harness
 
 JSON = dict[str, Any]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.engine.model import Flow
-from bot.fakeapi import FakeUser
+from fakeapi import FakeUser
 from tests.botharness import running_bot
 from tests.e2e.chatdriver import play
 from tests.test_flows import GOLDEN

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.fakeapi import FakeBotApi, FakeUser
+from fakeapi import FakeBotApi, FakeUser
 from tests.botharness import Clock, Harness, running_bot
 from tests.conftest import WIB
 from tests.e2e.chatdriver import is_step

@@ -34,8 +34,8 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from ._errors import ApiError, default_description
-from ._formatting import auto_entities, u16len
 from ._http import FakeHTTPServer, _Handler, normalize_params, parse_body
+from ._limits import LIMITED_METHODS, FloodControl, TelegramLimits
 from ._media import image_size
 from ._state import (
     JSON,
@@ -43,13 +43,15 @@ from ._state import (
     CallbackQueryState,
     Fault,
     StoredMessage,
+    command_entities,
     scope_key,
+    u16len,
 )
 from ._users import FakeUser, MessagePredicate, MessageRef, message_id_of
 
 __all__ = ["ApiCall", "FakeBotApi", "FakeUser"]
 
-_LOG = logging.getLogger("bot.fakeapi")
+_LOG = logging.getLogger("fakeapi")
 T = TypeVar("T")
 ChatRef = int | FakeUser
 
@@ -112,6 +114,9 @@ class FakeBotApi(ApiState):
         bot_name: ``first_name`` returned by ``getMe``.
         port: TCP port on 127.0.0.1; 0 picks a free ephemeral port.
         clock: Source of unix time for ``date`` fields (override to simulate time).
+        limits: Enforce Telegram's flood limits (``True`` for the documented ones, or a
+            :class:`TelegramLimits`): messages over them get ``429`` with ``retry_after``.
+        limits_clock: Monotonic seconds for the flood limits (real time by default).
     """
 
     def __init__(
@@ -122,8 +127,13 @@ class FakeBotApi(ApiState):
         bot_name: str = "SOP Bot",
         port: int = 0,
         clock: Callable[[], float] = time.time,
+        limits: bool | TelegramLimits = False,
+        limits_clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__(token, bot_username, bot_name, clock)
+        if limits is True:
+            limits = TelegramLimits()
+        self._flood = FloodControl(limits, limits_clock) if limits else None
         self._requested_port = port
         self._httpd: FakeHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -288,7 +298,7 @@ class FakeBotApi(ApiState):
             reply: JSON | None = None
             if reply_to is not None:
                 stored = self._messages.get((chat_id, message_id_of(reply_to)))
-                if stored is None or stored.deleted:
+                if stored is None:
                     raise ValueError(f"chat {chat_id} has no message {message_id_of(reply_to)}")
                 reply = copy.deepcopy(stored.data)
                 reply.pop("reply_to_message", None)
@@ -312,7 +322,7 @@ class FakeBotApi(ApiState):
         if u16len(text) > 4096:
             raise ValueError("Telegram clients split texts longer than 4096 characters")
         content: JSON = {"text": text}
-        entities = auto_entities(text)
+        entities = command_entities(text)
         if entities:
             content["entities"] = entities
         return self._user_message(user, content, reply_to)
@@ -338,25 +348,7 @@ class FakeBotApi(ApiState):
                 content = {"document": record.as_document()}
             if caption:
                 content["caption"] = caption
-                entities = auto_entities(caption)
-                if entities:
-                    content["caption_entities"] = entities
             return self._user_message(user, content, reply_to)
-
-    def _user_edit(self, user: FakeUser, message_id: int, text: str) -> JSON:
-        with self._cond:
-            stored = self._messages.get((user.id, message_id))
-            if stored is None or stored.deleted or stored.from_bot or "text" not in stored.data:
-                raise ValueError(f"user {user.id} has no text message {message_id}")
-            self._user_activity(user)
-            stored.data["text"] = text
-            stored.data.pop("entities", None)
-            entities = auto_entities(text)
-            if entities:
-                stored.data["entities"] = entities
-            stored.data["edit_date"] = self._now()
-            self._push_update("edited_message", copy.deepcopy(stored.data))
-            return copy.deepcopy(stored.data)
 
     def _user_press(
         self,
@@ -369,7 +361,7 @@ class FakeBotApi(ApiState):
     ) -> str:
         with self._cond:
             stored = self._messages.get((user.id, message_id))
-            if stored is None or stored.deleted or not stored.from_bot:
+            if stored is None or not stored.from_bot:
                 raise ValueError(f"chat {user.id} has no bot message {message_id}")
             buttons = self.buttons(stored.data)
             if crafted:  # a modified client: any data, on any bot message of the chat
@@ -428,34 +420,31 @@ class FakeBotApi(ApiState):
 
     # ---------------------------------------------------------------- inspection
 
-    def messages(
-        self, chat_id: ChatRef | None = None, *, include_deleted: bool = False
-    ) -> list[JSON]:
-        """Messages the bot sent (to one chat or all chats), in send order, current state.
+    def messages(self, chat_id: ChatRef | None = None) -> list[JSON]:
+        """Messages the bot delivered (to one chat or all chats), in send order, current state.
 
-        Each is the Telegram ``Message`` JSON plus two fake-server keys: ``raw_text`` (the
-        text/caption as the bot sent it, before parse_mode processing) and ``parse_mode``;
-        deleted messages (only with ``include_deleted``) also carry ``"deleted": True``.
+        With flood limits on, a message answered with 429 was not delivered and is not here:
+        this is the per-chat order a user would see.
         """
         with self._cond:
             wanted = None if chat_id is None else _chat_id(chat_id)
-            found: list[JSON] = []
-            for cid, mid in self._bot_order:
-                if wanted is not None and cid != wanted:
-                    continue
-                stored = self._messages[(cid, mid)]
-                if include_deleted or not stored.deleted:
-                    found.append(stored.public())
-            return found
+            return [
+                copy.deepcopy(self._messages[(cid, mid)].data)
+                for cid, mid in self._bot_order
+                if wanted is None or cid == wanted
+            ]
 
     def history(self, chat_id: ChatRef) -> list[JSON]:
-        """Every message of a chat (user's and bot's, including deleted ones), in order."""
+        """Every message of a chat (user's and bot's), in order."""
         with self._cond:
             cid = _chat_id(chat_id)
-            return [self._messages[(cid, mid)].public() for mid in self._chat_order.get(cid, [])]
+            return [
+                copy.deepcopy(self._messages[(cid, mid)].data)
+                for mid in self._chat_order.get(cid, [])
+            ]
 
     def last_message(self, chat_id: ChatRef) -> JSON | None:
-        """The newest (not deleted) bot message in a chat, current state, or None."""
+        """The newest bot message in a chat, current state, or None."""
         found = self.messages(chat_id)
         return found[-1] if found else None
 
@@ -463,7 +452,7 @@ class FakeBotApi(ApiState):
         """One message of a chat in its current state, or None."""
         with self._cond:
             stored = self._messages.get((_chat_id(chat_id), message_id))
-            return stored.public() if stored else None
+            return copy.deepcopy(stored.data) if stored else None
 
     @staticmethod
     def buttons(message: Mapping[str, Any] | None) -> list[tuple[str, str | None]]:
@@ -480,15 +469,10 @@ class FakeBotApi(ApiState):
             for button in row
         ]
 
-    def reply_keyboard(self, chat_id: ChatRef) -> JSON | None:
-        """The custom reply keyboard currently shown in a chat (ReplyKeyboardMarkup JSON)."""
-        with self._cond:
-            return copy.deepcopy(self._reply_keyboards.get(_chat_id(chat_id)))
-
     @property
     def callback_answers(self) -> list[JSON]:
-        """``answerCallbackQuery`` calls: callback_query_id, text, show_alert, url,
-        cache_time, user_id, chat_id, message_id, data (pressed), time."""
+        """``answerCallbackQuery`` calls: callback_query_id, text, show_alert, user_id,
+        chat_id, message_id, data (pressed), time."""
         with self._cond:
             return copy.deepcopy(self._callback_answers)
 
@@ -509,12 +493,6 @@ class FakeBotApi(ApiState):
         with self._cond:
             return copy.deepcopy(self._commands.get(scope_key(scope, language_code), []))
 
-    @property
-    def chat_actions(self) -> list[JSON]:
-        """``sendChatAction`` calls as ``{"chat_id", "action", "time"}``."""
-        with self._cond:
-            return copy.deepcopy(self._chat_actions)
-
     def pending_updates(self) -> list[JSON]:
         """Updates not yet confirmed by a getUpdates ``offset`` (delivered or not)."""
         with self._cond:
@@ -528,18 +506,19 @@ class FakeBotApi(ApiState):
 
     @property
     def webhook_info(self) -> JSON:
-        """What getWebhookInfo would return."""
+        """The webhook set with setWebhook: ``{"url": ...}`` (empty url when none)."""
         with self._cond:
-            return self._get_webhook_info({})
+            return {"url": "", **self._webhook}
 
     @property
-    def sent_log(self) -> list[ApiCall]:
-        """Every HTTP call the bot made (including getUpdates and failed calls), oldest first."""
+    def flood_rejections(self) -> int:
+        """How many calls the flood limits answered with 429 (0 when limits are off)."""
         with self._cond:
-            return list(self._log)
+            return self._flood.rejected if self._flood else 0
 
     def calls(self, method: str | None = None, *, ok: bool | None = None) -> list[ApiCall]:
-        """:attr:`sent_log` filtered by method name (case-insensitive) and/or success."""
+        """Every HTTP call the bot made (getUpdates and failed calls too), oldest first,
+        filtered by method name (case-insensitive) and/or success."""
         with self._cond:
             return [
                 call
@@ -548,13 +527,6 @@ class FakeBotApi(ApiState):
                 and (ok is None or call.ok == ok)
             ]
 
-    def file_content(self, file_id: str) -> bytes:
-        """Bytes of a file known to the server (sent by the bot or a user)."""
-        with self._cond:
-            record = self._files.get(file_id)
-            if record is None:
-                raise KeyError(file_id)
-            return record.content
 
     def dump(self, chat_id: ChatRef | None = None, *, limit: int = 40) -> str:
         """Readable summary of recent traffic and chat contents, for failure messages."""
@@ -613,8 +585,6 @@ class FakeBotApi(ApiState):
             )
         if "edit_date" in data:
             flags.append("edited")
-        if stored.deleted:
-            flags.append("deleted")
         suffix = f"  [{'; '.join(flags)}]" if flags else ""
         return f"#{data['message_id']} {who}: {body}{suffix}"
 
@@ -850,6 +820,7 @@ class FakeBotApi(ApiState):
                 assert fault.status is not None
                 raise self._fault_error(fault)
             with self._cond:
+                self._check_flood(name, params)
                 result = implementation(params)
             if fault is not None and fault.delay:
                 self._stopping.wait(fault.delay)
@@ -871,6 +842,19 @@ class FakeBotApi(ApiState):
                     self._in_flight -= 1
                     self._last_activity = time.monotonic()
                     self._touch()
+
+    def _check_flood(self, method: str, params: dict[str, Any]) -> None:
+        """With flood limits on, a message over them is refused like Telegram does."""
+        if self._flood is None or method.lower() not in LIMITED_METHODS:
+            return
+        chat = self._chats.get(params.get("chat_id"))  # type: ignore[arg-type]
+        if chat is None:
+            return  # the method itself answers "chat not found"
+        wait = self._flood.admit(chat["id"], private=chat["type"] == "private")
+        if wait is not None:
+            raise ApiError(
+                429, default_description(429, wait), {"retry_after": wait}
+            )
 
     @staticmethod
     def _fault_error(fault: Fault) -> ApiError:

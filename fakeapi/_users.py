@@ -114,10 +114,6 @@ class FakeUser:
         """Send a photo (``message.photo`` holds one PhotoSize)."""
         return self.api._user_file(self, "photo", content, None, None, caption, reply_to)
 
-    def edit_text(self, message: MessageRef, text: str) -> JSON:
-        """Edit one of the user's own text messages (queues an ``edited_message`` update)."""
-        return self.api._user_edit(self, message_id_of(message), text)
-
     def press(self, message: MessageRef, callback_data: str, *, crafted: bool = False) -> str:
         """Press the inline button with ``callback_data`` on a bot message.
 

@@ -19,7 +19,7 @@ from ._errors import ApiError, bad_request
 if TYPE_CHECKING:
     from .server import FakeBotApi
 
-_LOG = logging.getLogger("bot.fakeapi")
+_LOG = logging.getLogger("fakeapi")
 
 MAX_BODY = 64 * 1024 * 1024  # a bit above Telegram's 50 MB upload limit
 
