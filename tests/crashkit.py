@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bot.demo.harness import step_buttons
 from bot.engine.instance import Action, Actor, Engine, Instance, StepActivated
 from bot.engine.loader import load_flows
 from bot.services import Services
@@ -34,10 +35,9 @@ REVISE_AT = 9
 
 
 def step_data(message: dict[str, Any]) -> str | None:
-    for _text, data in FakeBotApi.buttons(message):
-        if data and data.startswith("s:"):
-            return data
-    return None
+    """Callback data of the first step button of a message, if it has one."""
+    buttons = step_buttons(message)
+    return buttons[0].encode() if buttons else None
 
 
 @dataclass

@@ -12,8 +12,7 @@ from pathlib import Path
 
 from bot.storage import Store
 from bot.storage.migrations import upgrade
-from tests.botharness import running_bot
-from tests.conftest import ROOT
+from tests.conftest import ROOT, running_bot
 from tests.e2e.chatdriver import is_step
 from tests.e2e.test_chat import UNIT, kesbangpol
 from tests.test_run_cli import env_for

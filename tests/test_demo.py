@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-import bot.demo
+import bot.demo.harness
+import bot.demo.session
 from bot.cli import main
 from bot.demo import official_names, play_demo, revision_reason, short_title, tiny_pdf
 from bot.engine.loader import load_flows
@@ -230,8 +231,8 @@ def test_a_bot_that_does_not_answer_fails_with_the_servers_dump(
     async def deaf(app, **_kwargs):  # the bot never polls: nobody answers /start
         yield app
 
-    monkeypatch.setattr(bot.demo, "running", deaf)
-    monkeypatch.setattr(bot.demo, "REACTION_TIMEOUT", 1.0)
+    monkeypatch.setattr(bot.demo.harness, "running", deaf)
+    monkeypatch.setattr(bot.demo.session, "REACTION_TIMEOUT", 1.0)
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     monkeypatch.setenv("SOPBOT_LANGUAGE", "en")
     assert main(["demo", "--dir", str(FLOWS_DIR)]) == 1

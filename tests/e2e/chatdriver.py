@@ -6,26 +6,23 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.demo.harness import Harness, step_buttons
 from bot.engine.model import Flow
-from fakeapi import TINY_PNG, FakeBotApi, FakeUser
-from tests.botharness import Harness
+from fakeapi import TINY_PNG, FakeUser
 
 JSON = dict[str, Any]
 
 
 def step_button_data(message: JSON) -> list[str]:
-    return [d for _t, d in FakeBotApi.buttons(message) if d and d.startswith("s:")]
+    """Callback data of the step buttons of a message."""
+    return [button.encode() for button in step_buttons(message)]
 
 
 def is_step(no: int, round_no: int) -> Any:
     """Predicate: a step notification for step `no`, activation `round_no`."""
 
     def match(message: JSON) -> bool:
-        for data in step_button_data(message):
-            _s, _inst, step, rnd, _a = data.split(":")
-            if int(step) == no and int(rnd) == round_no:
-                return True
-        return False
+        return any(b.step_no == no and b.round == round_no for b in step_buttons(message))
 
     return match
 
@@ -43,9 +40,7 @@ class ChatRun:
 
 
 async def _answer(h: Harness, query_id: str) -> str:
-    answer = await h.api.await_for(lambda: h.api.callback_answer(query_id),
-                                   what="callback answer")
-    return answer["text"] or ""
+    return (await h.answer(query_id))["text"] or ""
 
 
 async def play(

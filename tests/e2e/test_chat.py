@@ -6,8 +6,9 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
+from bot.demo.harness import Harness
 from bot.engine.instance import Action
-from tests.botharness import Harness, running_bot
+from tests.conftest import running_bot
 from tests.e2e.chatdriver import is_step, step_button_data
 
 UNIT = "kesbangpol-jateng"

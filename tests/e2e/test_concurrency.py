@@ -9,8 +9,7 @@ import sys
 from pathlib import Path
 
 from bot.engine.instance import Action
-from tests.botharness import running_bot
-from tests.conftest import FLOWS_DIR, ROOT
+from tests.conftest import FLOWS_DIR, ROOT, running_bot
 from tests.e2e.chatdriver import is_step
 from tests.e2e.test_chat import UNIT, kesbangpol
 from tests.test_run_cli import env_for

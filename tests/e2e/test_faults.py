@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.botharness import Harness, running_bot
+from bot.demo.harness import Harness
+from tests.conftest import running_bot
 from tests.e2e.chatdriver import is_step, step_button_data
 from tests.e2e.test_chat import UNIT, kesbangpol
 

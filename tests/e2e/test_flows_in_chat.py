@@ -8,7 +8,7 @@ import pytest
 
 from bot.engine.model import Flow
 from fakeapi import FakeUser
-from tests.botharness import running_bot
+from tests.conftest import running_bot
 from tests.e2e.chatdriver import play
 from tests.test_flows import GOLDEN
 

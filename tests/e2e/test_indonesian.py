@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from tests.botharness import running_bot
+from tests.conftest import running_bot
 from tests.e2e.chatdriver import is_step
 
 UNIT = "kec-neglasari"

@@ -6,7 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot.engine.model import Flow
-from tests.botharness import running_bot
+from tests.conftest import running_bot
 from tests.e2e.chatdriver import is_step, play
 
 UNIT = "setwan-nganjuk"

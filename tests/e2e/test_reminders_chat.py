@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bot.demo.harness import Clock, Harness
 from fakeapi import FakeBotApi, FakeUser
-from tests.botharness import Clock, Harness, running_bot
-from tests.conftest import WIB
+from tests.conftest import WIB, running_bot
 from tests.e2e.chatdriver import is_step
 from tests.e2e.test_chat import kesbangpol
 
