@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from ._limits import FloodControl
-from ._state import JSON, ApiState, StoredMessage, scope_key
+from ._records import JSON, StoredMessage, scope_key
+from ._state import ApiState
 from ._users import FakeUser, MessagePredicate
 
 T = TypeVar("T")

@@ -8,7 +8,7 @@ import time
 
 from ._inspect import Inspection
 from ._media import image_size
-from ._state import JSON, CallbackQueryState, StoredMessage, command_entities, u16len
+from ._records import JSON, CallbackQueryState, StoredMessage, command_entities, u16len
 from ._users import FakeUser, MessageRef, message_id_of
 
 

@@ -33,8 +33,8 @@ from ._errors import ApiError, default_description
 from ._http import FakeHTTPServer, _Handler, normalize_params, parse_body
 from ._inspect import ApiCall
 from ._limits import LIMITED_METHODS, FloodControl, TelegramLimits
+from ._records import JSON, Fault
 from ._simulation import Simulation
-from ._state import JSON, Fault
 from ._users import FakeUser
 
 __all__ = ["ApiCall", "FakeBotApi", "FakeUser"]

@@ -240,12 +240,14 @@ def _closing(summary: DemoSummary, flow: Flow, t: Translator, emit: Emit) -> Non
 
 async def play_demo(flows: Sequence[Flow], flow: Flow, *, year: int = DEFAULT_YEAR,
                     t: Translator | None = None, language: str = "id",
-                    emit: Emit | None = None, data_dir: Path | None = None) -> DemoResult:
+                    emit: Emit | None = None, data_dir: Path | None = None,
+                    limits: bool = False) -> DemoResult:
     """Play a complete run of `flow` with the real bot against the fake Bot API.
 
-    Returns the transcript lines (also passed to `emit` as they come) and a summary.
-    Raises :class:`DemoFailure` (with the fake server's dump) when something goes wrong;
-    the bot, the server and the temporary directory are gone either way.
+    Returns the transcript lines (also passed to `emit` as they come) and a summary. With
+    `limits` the fake server enforces Telegram's flood limits. Raises :class:`DemoFailure`
+    (with the fake server's dump) when something goes wrong; the bot, the server and the
+    temporary directory are gone either way.
     """
     t = t or Translator("en")
     _ = t.gettext
@@ -256,7 +258,8 @@ async def play_demo(flows: Sequence[Flow], flow: Flow, *, year: int = DEFAULT_YE
         if emit is not None:
             emit(line)
 
-    session = DemoSession(flows, flow, t=t, language=language, emit=out, data_dir=data_dir)
+    session = DemoSession(flows, flow, t=t, language=language, emit=out, data_dir=data_dir,
+                          limits=limits)
     name = flow.name_en if t.language == "en" and flow.name_en else flow.name
     out(_("sopbot demo — {name} ({alias} {year}), {unit}").format(
         name=name, alias=flow.alias, year=year, unit=flow.unit.name))

@@ -50,12 +50,14 @@ class DemoSession:
 
     Use as ``async with DemoSession(...) as s``: on exit the bot and the server are stopped
     and the temporary data directory is removed (a `data_dir` given by the caller is kept).
+    With `limits` the fake server enforces Telegram's flood limits (429 with retry_after).
     """
 
     def __init__(self, flows: Sequence[Flow], flow: Flow, *, t: Translator,
                  language: str = "id", emit: Emit = print,
-                 data_dir: Path | None = None) -> None:
+                 data_dir: Path | None = None, limits: bool = False) -> None:
         self.flows = list(flows)
+        self.limits = limits
         self.flow = flow
         self.t = t
         self.language = language
@@ -79,7 +81,7 @@ class DemoSession:
             self.bot = await self._stack.enter_async_context(live_bot(
                 self.flows, self.data_dir, flows_dir=flows_dir, clock=self.clock,
                 language=self.language, bot_username="sopbot_demo_bot",
-                bot_name="SOP Bot (demo)", dates_from_clock=True))
+                bot_name="SOP Bot (demo)", dates_from_clock=True, limits=self.limits))
             self.log = ChatLog(self.bot.api, self.t, self.emit)
         except BaseException:
             await self._stack.aclose()
