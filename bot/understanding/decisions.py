@@ -13,13 +13,16 @@ from bot.understanding.lexicon import (
     CANCEL_PHRASES,
     COMPLETE,
     CONDITION,
+    CONTRAST,
     COURTESY,
     DEFERRAL,
     NEGATION,
     NO_OBJECTION,
+    POSITIVE,
     RECEIPT,
     REVISE_EVALUATIVE,
     REVISE_EXPLICIT,
+    REVISED_MARKS,
     UNCERTAIN,
     WITHDRAW,
 )
@@ -30,12 +33,21 @@ from bot.understanding.words import Token, find_phrase
 _REVISE_LEAD = frozenset({"pak", "bapak", "bu", "mas", "mohon", "tolong", "maaf", "harap",
                           "agar", "supaya", "segera", "nggih", "ya", "ini", "itu", "saya",
                           "kami", "dan", "konsep", "draft", "drafnya", "konsepnya", "dokumen",
-                          "sudah", "sudah_", "silakan", "terimakasih", "ok", "baik", "siap"})
+                          "sudah", "silakan", "terimakasih", "ok", "baik", "siap"})
+_REVISION_WORDS = frozenset(p[0] for p in REVISE_EXPLICIT if len(p) == 1)
+# Address and politeness before the official's own words ("Pak, ini belum lengkap").
+_ADDRESS = frozenset({"pak", "bapak", "bu", "mas", "maaf", "mohon", "tolong", "nggih", "ya",
+                      "ini", "itu"})
 # May follow a revision word before its reason starts: "direvisi dulu ya pak: …".
 _AFTER_REVISE = frozenset({"dulu", "lagi", "kembali", "untuk", "utk", "for", "ya", "pak", "bu",
                            "mas", "nggih", "mohon", "dan", "sesuai", "catatan", "berikut",
-                           "sebagai", "berikut_", "please", "with", "dengan", "the", "this",
-                           "it", "ini", "nya", "isi", "note", "notes", "reason", "alasan"})
+                           "sebagai", "please", "with", "dengan", "ini", "nya", "isi", "note",
+                           "notes", "reason", "alasan"})
+# Hedges that stop any act; a contrast ("tapi") or a negation inside a revision reason does not.
+STOPPERS = frozenset({"deferral", "uncertain", "condition"})
+# At the start of what would be the reason, these put the revision itself off.
+_PUT_OFF = frozenset({"nanti", "besok", "sebentar", "tunggu", "later", "tomorrow", "wait", "lusa",
+                      "ditunda", "tunda", "jangan", "not", "no", "dont"})
 _CONNECTIVES = frozenset({"perlu", "usah", "need", "to", "ada", "harus", "must", "bisa"})
 
 
@@ -62,7 +74,8 @@ def _flags(norms: list[str], used: set[int]) -> set[str]:
         if i in used:
             continue
         for name, words in (("negation", NEGATION), ("deferral", DEFERRAL),
-                            ("condition", CONDITION), ("uncertain", UNCERTAIN)):
+                            ("condition", CONDITION), ("contrast", CONTRAST),
+                            ("uncertain", UNCERTAIN)):
             if w in words:
                 flags.add(name)
     return flags
@@ -79,7 +92,8 @@ def _reason_from(text: str, words: list[Token], at: int) -> str | None:
 def revise(text: str, words: list[Token], question: bool) -> Understanding | None:
     """A revision, with its reason; None when the message does not ask for one."""
     norms = [w.norm for w in words]
-    explicit = _positions(norms, REVISE_EXPLICIT)
+    explicit = [(s, e) for s, e in _positions(norms, REVISE_EXPLICIT)
+                if not _revised_already(norms, s)]
     evaluative = _positions(norms, REVISE_EVALUATIVE)
     if not explicit and not evaluative:
         return None
@@ -91,9 +105,8 @@ def revise(text: str, words: list[Token], question: bool) -> Understanding | Non
         return None
     used = {i for s, e in explicit + evaluative for i in range(s, e)}
     flags_before = _flags(before, set())
-    if flags_before & {"deferral", "uncertain"} or (explicit and "negation" in flags_before
-                                                     and not evaluative):
-        return UNCLEAR
+    if flags_before & STOPPERS or (explicit and not evaluative and "negation" in flags_before):
+        return UNCLEAR  # "nanti saya revisi", "kalau perlu diperbaiki", "tidak, revisi …"
     evaluative_before = {i for s, e in evaluative if e <= first[0] for i in range(s, e)}
     direct = explicit and all(w in _REVISE_LEAD or i in evaluative_before
                               for i, w in enumerate(before))
@@ -102,20 +115,25 @@ def revise(text: str, words: list[Token], question: bool) -> Understanding | Non
         while at < len(words) and (norms[at] in _AFTER_REVISE or at in used):
             at += 1
         reason = _reason_from(text, words, at)
-        opening = set(norms[at:at + 2])
-        if opening & (DEFERRAL | NEGATION) - {"belum", "tidak"} or opening & {"nanti", "besok"}:
-            return UNCLEAR  # "Revisi nanti saja", "revisi besok ya"
+        if set(norms[at:at + 2]) & _PUT_OFF:
+            return UNCLEAR  # "Revisi nanti saja", "revisi besok ya", "revisi jangan dulu"
         if question:
             short = reason is None or len(norms) - at < 3 or "atau" in norms[at:]
             return UNCLEAR if short else Understanding(Intent.REVISE, Certainty.ASK, reason)
         return Understanding(Intent.REVISE, Certainty.DECIDE, reason)
     # Said in other words, or after other content: ask, showing the whole message as reason.
-    if question or _flags(norms, used) & {"deferral", "uncertain"}:
+    if question or _flags(norms, used) & STOPPERS:
         return UNCLEAR
     start = 0
-    while start < len(words) - 1 and norms[start] in _REVISE_LEAD:
+    while start < len(words) - 1 and norms[start] in _ADDRESS:
         start += 1
     return Understanding(Intent.REVISE, Certainty.ASK, _reason_from(text, words, start))
+
+
+def _revised_already(norms: list[str], at: int) -> bool:
+    """"sudah (saya) diperbaiki", "hasil revisi", "file revisinya": the revision is done."""
+    before = [w for w in norms[max(0, at - 3):at] if w not in ("saya", "kami", "pak", "bu")]
+    return bool(before) and before[-1] in REVISED_MARKS
 
 
 def _only(norms: list[str], phrase_sets: tuple[tuple[str, ...], ...]) -> tuple[bool, bool]:
@@ -151,17 +169,24 @@ def advance(words: list[Token], question: bool, emoji: set[str]) -> Understandin
     acknowledged = [w for w in norms if w in ACKNOWLEDGE] + sorted(emoji & ACKNOWLEDGE)
     if not strong and not spared and not (deciding or acknowledged):
         return None
-    only_sudah = not strong and not spared and set(deciding) <= {"sudah"} and not acknowledged
-    if only_sudah and any(w in RECEIPT for w in norms):
-        return UNCLEAR  # "sudah saya terima": received, not decided
+    if not strong and not spared and any(w in RECEIPT for w in norms):
+        return UNCLEAR  # "sudah saya terima", "siap, saya periksa": received, not decided
     flags = _flags(norms, used)
-    if question or flags & {"negation", "deferral", "uncertain"}:
+    if question or flags & (STOPPERS | {"negation"}):
         return UNCLEAR
-    intent = (Intent.APPROVE if {"setuju", "lanjut", "sah"} & set(deciding) or not deciding
-              else Intent.COMPLETE if {"selesai", "sudah"} & set(deciding) else Intent.APPROVE)
+    intent = _advance_kind(set(deciding), set(norms))
     content = [w for i, w in enumerate(norms) if i not in used
                and w not in COURTESY and w not in APPROVE and w not in COMPLETE]
     if flags or content or spared or not deciding or any(w.fuzzy and len(w.low) < 6
                                                          for w in words):
         return Understanding(intent, Certainty.ASK)
     return Understanding(intent, Certainty.DECIDE)
+
+
+def _advance_kind(said: set[str], norms: set[str]) -> Intent:
+    """APPROVE for "setuju/lanjut/acc" and for a judgement ("sudah sesuai"); COMPLETE for
+    "selesai/sudah" ("sudah saya perbaiki sesuai catatan" is a task done, not a judgement)."""
+    if said & {"setuju", "lanjut", "sah"} or not said & {"selesai", "sudah"}:
+        return Intent.APPROVE
+    judged = norms & (POSITIVE | {"ok"}) and not norms & _REVISION_WORDS and "selesai" not in said
+    return Intent.APPROVE if judged else Intent.COMPLETE

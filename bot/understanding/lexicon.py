@@ -35,7 +35,8 @@ ABBREVIATIONS: dict[str, str] = {
     # approval / completion
     "stj": "setuju", "stju": "setuju", "acc": "setuju", "acce": "setuju", "diacc": "setuju",
     "approve": "setuju", "approved": "setuju", "agreed": "setuju", "agree": "setuju",
-    "lgtm": "setuju", "proceed": "lanjut", "sls": "selesai", "slsai": "selesai",
+    "lgtm": "setuju", "ahead": "lanjut", "paraf": "setuju", "proceed": "lanjut",
+    "sls": "selesai", "slsai": "selesai",
     "rengse": "selesai", "rampung": "selesai", "beres": "selesai", "kelar": "selesai",
     "tuntas": "selesai", "done": "selesai", "finished": "selesai", "completed": "selesai",
     "complete": "selesai", "finish": "selesai",
@@ -66,13 +67,13 @@ ABBREVIATIONS: dict[str, str] = {
 # Words that carry no decision: greetings, address, thanks, particles, politeness.
 COURTESY = frozenset({
     "pak", "bapak", "bu", "mas", "ya", "yaa", "nggih", "mangga", "muhun", "terimakasih",
-    "terima_kasih", "matur", "nuwun", "hatur", "mohon", "tolong", "silakan", "saya", "kami",
+    "kasih", "matur", "nuwun", "hatur", "mohon", "tolong", "silakan", "saya", "kami",
     "aku", "kula", "abdi", "dan", "and", "sudah", "saja", "aja", "mawon", "wae", "deh", "dong",
-    "lah", "kok_", "yo", "ok", "siap", "baik", "i", "it", "is", "this", "ini", "itu", "nya",
+    "lah", "yo", "ok", "siap", "baik", "i", "it", "is", "this", "ini", "itu", "nya",
     "maaf", "assalamualaikum", "salam", "selamat", "pagi", "siang", "sore", "malam",
-    "semua", "all", "the", "so", "we", "good", "bagus", "mantap", "mantab", "sae", "leres",
-    "benar", "betul", "sesuai", "sudah_sesuai", "beliau", "juga", "also", "dipun", "kemawon",
-    "langsung", "segera", "now", "go", "ahead", "looks", "fine", "great", "sekarang",
+    "semua", "all", "the", "so", "we", "good", "bagus", "mantap", "mantab", "sae", "leres", "tadi",
+    "benar", "betul", "sesuai", "beliau", "juga", "also", "dipun", "kemawon",
+    "langsung", "segera", "now", "go", "you", "looks", "fine", "great", "sekarang",
 })
 
 # The decision vocabulary (canonical words).
@@ -80,23 +81,26 @@ APPROVE = frozenset({"setuju", "lanjut", "mangga", "muhun", "nggih", "ok", "ya",
 COMPLETE = frozenset({"selesai", "sudah"})
 # Words that say "received / seen", never "decided".
 RECEIPT = frozenset({"terima", "baca", "lihat", "cek", "noted", "received", "seen", "read",
-                     "pelajari", "periksa", "tampi", "tingali"})
+                     "pelajari", "periksa", "tampi", "tingali", "masuk", "review"})
 # Alone, these only acknowledge; they lead to a question, never a decision.
-ACKNOWLEDGE = frozenset({"siap", "baik", "noted", "copy", "roger", "👍", "👌", "✅"})
+ACKNOWLEDGE = frozenset({"siap", "baik", "copy", "roger", "👍", "👌", "✅"})
 
 NEGATION = frozenset({"belum", "tidak", "jangan", "bukan", "not", "no", "dont", "don't",
                       "haven't", "havent", "never", "nope", "isn't", "hasn't", "notyet"})
 DEFERRAL = frozenset({"nanti", "besok", "dulu", "sebentar", "tunggu", "nunggu", "later",
                       "tomorrow", "wait", "hold", "pending", "lusa", "akan", "mau", "will",
-                      "coba", "soon", "first", "bsk", "ditunda", "tunda", "mohon_waktu",
-                      "minggu_depan", "next"})
-CONDITION = frozenset({"tapi", "kalau", "asal", "asalkan", "selama", "seandainya",
-                       "misal", "misalnya", "but", "if", "unless", "however", "though",
-                       "except", "kecuali", "cuma", "hanya"})
+                      "coba", "soon", "first", "bsk", "ditunda", "tunda", "waktu",
+                      "depan", "next", "hampir", "almost", "nearly", "sedang",
+                      "masih", "still", "otw", "proses", "dikerjakan", "dikerjain", "sek",
+                      "insyaallah", "insya", "diusahakan", "usahakan"})
+# "tapi …" may still be clearly positive (then the chat asks); "kalau …" never is.
+CONTRAST = frozenset({"tapi", "but", "however", "though", "cuma", "hanya", "only"})
+CONDITION = frozenset({"kalau", "asal", "asalkan", "selama", "seandainya", "misal",
+                       "misalnya", "if", "unless", "except", "kecuali", "provided"})
 UNCERTAIN = frozenset({"mungkin", "kayaknya", "sepertinya", "kira", "kiranya", "rasanya",
                        "maybe", "perhaps", "probably", "think", "sih", "kok", "apa", "apakah",
-                       "bagaimana", "gimana", "kenapa", "mengapa", "kapan", "siapa", "perlu",
-                       "should", "kah", "atau", "or", "bisa", "boleh", "can", "could"})
+                       "bagaimana", "gimana", "kenapa", "mengapa", "kapan", "siapa",
+                       "should", "kah", "atau", "or", "bisa", "boleh", "can", "could", "hmm", "hm"})
 
 # Revision triggers, as sequences of canonical words.
 REVISE_EXPLICIT: tuple[tuple[str, ...], ...] = (
@@ -109,6 +113,12 @@ REVISE_EVALUATIVE: tuple[tuple[str, ...], ...] = (
     ("ada", "yang", "salah"), ("ada", "kesalahan"), ("kurang", "tepat"), ("tidak", "tepat"),
     ("not", "right"), ("not", "correct"), ("salah", "ketik"), ("masih", "keliru"),
 )
+# A revision word after these says the revision is done ("sudah diperbaiki"), not asked for.
+REVISED_MARKS = frozenset({"sudah", "telah", "hasil", "file", "berkas", "revised"})
+# Positive judgements: with "sudah" they approve ("sudah sesuai") rather than complete.
+POSITIVE = frozenset({"sesuai", "bagus", "benar", "betul", "leres", "sae", "mantap", "good",
+                      "fine", "great"})
+
 # Phrases that negate a revision and so read as approval ("tidak ada catatan").
 NO_OBJECTION: tuple[tuple[str, ...], ...] = (
     ("tidak", "ada", "revisi"), ("tidak", "perlu", "revisi"), ("tidak", "ada", "catatan"),
@@ -128,7 +138,8 @@ CANCEL_PHRASES: tuple[tuple[str, ...], ...] = (
 
 # Commands and queries.
 STATUS_WORDS = frozenset({"status", "posisi", "sampai", "mana", "dimana", "gimana",
-                          "bagaimana", "cek", "lihat", "kabar", "sejauh", "progres"})
+                          "bagaimana", "cek", "lihat", "kabar", "sejauh", "progres",
+                          "siapa"})
 STATUS_LEAD = frozenset({"status", "posisi", "cek", "lihat"})
 START_WORDS = frozenset({"mulai", "buat", "jalankan", "luncurkan", "buka", "begin"})
 TASK_WORDS = frozenset({"tugas"})
@@ -137,7 +148,7 @@ QUERY_FILLER = frozenset({"apa", "ada", "saya", "my", "daftar", "list", "yang", 
                           "show", "me", "hari", "ini", "today", "untuk", "punya", "dong",
                           "what", "are", "of", "the", "flow", "alur", "proses", "sop",
                           "sudah", "di", "sekarang", "tahun", "is", "a", "for", "minta",
-                          "lihat", "berapa", "pending_"})
+                          "lihat", "berapa"})
 
 SLASH_COMMANDS: dict[str, str] = {
     "mulai": "start", "status": "status", "tugas": "tasks",
@@ -152,7 +163,7 @@ AFFIXED_STEMS: dict[str, str] = {
     "ganti": "ganti", "tuju": "setuju", "selesai": "selesai", "lanjut": "lanjut",
     "terus": "lanjut", "sah": "sah", "mulai": "mulai", "terima": "terima", "baca": "baca",
     "periksa": "periksa", "ajar": "pelajari", "cek": "cek", "status": "status",
-    "posisi": "posisi", "tugas": "tugas", "batal": "batal", "proses": "lanjut",
+    "posisi": "posisi", "tugas": "tugas", "batal": "batal",
     "tunda": "ditunda", "paraf": "setuju", "lihat": "lihat",
 }
 

@@ -23,7 +23,7 @@ from bot.understanding.words import Token, tokens
 Flows = Sequence[tuple[str, str]]  # (alias, name) of the flows the official can reach
 LEAD = frozenset({"mohon", "tolong", "pak", "bu", "mas", "saya", "minta", "coba", "ok",
                   "siap", "maaf", "ya", "nggih", "bapak", "kami", "ingin", "mau", "want",
-                  "to", "i", "terimakasih", "dong", "deh", "the", "cek_"})
+                  "to", "i", "terimakasih", "dong", "deh", "the", "info", "informasi"})
 _SKIP_BEFORE_FLOW = frozenset({"tahun", "untuk", "alur", "proses", "sop", "flow", "dari", "of",
                                "the", "for", "dokumen"})
 _KIND = {"start": Intent.START, "status": Intent.STATUS, "tasks": Intent.TASKS,

@@ -61,7 +61,7 @@ def stem(word: str) -> str:
     -ken, -keun and -in that the stemmer does not know ("dilanjutken", "diperbaikin")."""
     root = _stemmer().stem(word)
     if root == word:
-        for suffix in ("keun", "ken", "in"):
+        for suffix in ("keun", "aken", "ken", "in"):
             if word.endswith(suffix) and len(word) > len(suffix) + 3:
                 shorter = _stemmer().stem(word[: -len(suffix)])
                 if shorter != word[: -len(suffix)] or shorter in AFFIXED_STEMS:
@@ -103,10 +103,13 @@ _KNOWN = frozenset({"selasa", "sesuai", "setiap", "setelah", "status", "statis",
 
 def tokens(text: str) -> list[Token]:
     """The words of `text` in order, each with its span and canonical meaning."""
-    result = []
+    result: list[Token] = []
     for match in WORD.finditer(text):
         low = fold(match.group())
         norm, fuzzy = canonical(low)
+        if low == "kasih" and result and result[-1].norm == "terima":  # thanks, not received
+            result[-1] = Token(result[-1].start, result[-1].end, result[-1].low, "terimakasih")
+            norm = "terimakasih"
         result.append(Token(match.start(), match.end(), low, norm, fuzzy))
     return result
 
