@@ -6,6 +6,17 @@
 `understand(text, flows)` returns an `Understanding`: the intent (approve, complete, revise,
 withdraw, cancel, status, start, tasks, help, command, unclear), a certainty (decide, ask,
 none) and what the intent carries (the revision reason; flow alias, year and unit words).
+
+What the chat does with it:
+- DECIDE on APPROVE/COMPLETE (both mean the step's advance button: Setujui on a decision step,
+  Selesai on a task): act, as if the button were pressed. REVISE with a reason: send back
+  with that reason; REVISE with reason None: prompt for the reason (ForceReply).
+- ASK: do nothing yet; ask "Apakah Bapak/Ibu menyetujui langkah N «…»?" with [Ya, …] [Tidak]
+  buttons, showing `reason` for a revision. Also ask when the word does not fit the step
+  (COMPLETE on a decision step, APPROVE on a task).
+- NONE (intent UNCLEAR): never act; on a reply to a step, point to the buttons.
+- `is_command` (STATUS, START, TASKS, HELP, CANCEL, WITHDRAW, COMMAND): run it as that command
+  even while a revision reason is awaited, then remind that the reason is still awaited.
 """
 
 from __future__ import annotations
