@@ -92,7 +92,8 @@ DEFERRAL = frozenset({"nanti", "besok", "dulu", "sebentar", "tunggu", "nunggu", 
                       "coba", "soon", "first", "bsk", "ditunda", "tunda", "waktu",
                       "depan", "next", "hampir", "almost", "nearly", "sedang",
                       "masih", "still", "otw", "proses", "dikerjakan", "dikerjain", "sek",
-                      "insyaallah", "insya", "diusahakan", "usahakan"})
+                      "insyaallah", "insya", "diusahakan", "usahakan", "setelah", "sesudah",
+                      "abis", "habis", "after", "once", "selepas", "sakbare", "saatos"})
 # "tapi …" may still be clearly positive (then the chat asks); "kalau …" never is.
 CONTRAST = frozenset({"tapi", "but", "however", "though", "cuma", "hanya", "only"})
 CONDITION = frozenset({"kalau", "asal", "asalkan", "selama", "seandainya", "misal",
