@@ -137,7 +137,7 @@ def _revised_already(norms: list[str], at: int) -> bool:
 
 
 def _only(norms: list[str], phrase_sets: tuple[tuple[str, ...], ...]) -> tuple[bool, bool]:
-    """(found, nothing else but courtesies) for the first of `phrase_sets` in `norms`."""
+    """(any of `phrase_sets` found in `norms`, nothing else there but courtesies)."""
     spots = _positions(norms, phrase_sets)
     if not spots:
         return False, False
