@@ -357,7 +357,7 @@ async def test_language_choice_with_bahasa(tmp_path: Path) -> None:
         # Telegram says Indonesian: the bot speaks Indonesian until the official chooses
         sri = await h.join("Sri", UNIT, "kasubbag_program", language="id")
         kepala = await h.join("Haerudin", UNIT, "kepala")  # Telegram in English
-        menu = await h.say(sri, "/bahasa", expect="Pilih bahasa")
+        menu = await h.say(sri, "/bahasa", expect="pilih bahasa")
         assert [b for b, _ in h.api.buttons(menu)] == ["🇮🇩 Bahasa Indonesia", "🇬🇧 English"]
         answer = await h.press(sri, menu, "🇬🇧 English")
         assert answer["text"] == "Language set."

@@ -17,7 +17,7 @@ async def test_an_indonesian_office_in_its_own_language(tmp_path: Path) -> None:
         perenkeu = await h.join("Rina", UNIT, "kasubag_perenkeu", language="id")
         sekcam = await h.join("Sekcam", UNIT, "sekcam", language="id")
         welcome = h.api.messages(camat.id)[0]["text"]
-        assert welcome.startswith("Selamat datang, Andhika! Anda kini terdaftar sebagai Camat "
+        assert welcome.startswith("Selamat datang, Andhika. Bapak/Ibu kini terdaftar sebagai Camat "
                                   "di Kecamatan Neglasari.")
         answer = await h.say(camat, "mulai PK 2025", expect="Penyusunan Perjanjian Kinerja")
         step1 = await camat.await_message(is_step(1, 1))
@@ -29,7 +29,7 @@ async def test_an_indonesian_office_in_its_own_language(tmp_path: Path) -> None:
         await h.press(camat, step1, "✔️ Selesai")
         step2 = await perenkeu.await_message(is_step(2, 1))
         perenkeu.send_text("selesai", reply_to=step2)
-        await h.seen(perenkeu, "Ditandai selesai: Membuat format")
+        await h.seen(perenkeu, "Terima kasih. Langkah «Membuat format")
         step3 = await perenkeu.await_message(is_step(3, 1))
         await h.press(perenkeu, step3, "✔️ Selesai")
         step4 = await camat.await_message(is_step(4, 1))

@@ -171,7 +171,7 @@ async def test_a_year_of_triwulan_and_semester_duties(tmp_path: Path) -> None:
         atasan = {"kabag": "sekwan", "kasubag": "kabag", "staf": "kasubag"}
         for before, due, duties in YEAR_2026:
             triwulan_or_semester = [d for d in duties if not d.startswith("Tahun")]
-            for when, marker in ((before, "jatuh tempo"), (due, "jatuh tempo hari ini")):
+            for when, marker in ((before, "Batas waktu"), (due, "adalah hari ini")):
                 counts = {r: len(texts(h.api, people[r], "📅")) for r in people}
                 recaps = {r: len(texts(h.api, people[r], "📋 Rekap")) for r in people}
                 await at(h, when - timedelta(minutes=1))
