@@ -17,6 +17,7 @@ from bot.engine.instance import (
     FanOutProgress,
     FlowCancelled,
     FlowCompleted,
+    INSTANCE_SCHEMA,
     Instance,
     NotAllowed,
     ReasonRequired,
@@ -343,7 +344,7 @@ def test_instance_round_trips_through_its_stored_form(engine: Engine) -> None:
                            attachments=["doc"]).instance
     inst = engine.trigger(inst, 6, by=STAF, now=at(21), holders=HOLDERS, reason="x").instance
     data = inst.to_dict()
-    assert data["schema"] == 1
+    assert data["schema"] == INSTANCE_SCHEMA
     assert Instance.from_dict(data) == inst
 
 
