@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.engine.instance import (
+    INSTANCE_SCHEMA,
     Action,
     Actor,
     AlreadyDone,
@@ -17,7 +18,6 @@ from bot.engine.instance import (
     FanOutProgress,
     FlowCancelled,
     FlowCompleted,
-    INSTANCE_SCHEMA,
     Instance,
     NotAllowed,
     ReasonRequired,
