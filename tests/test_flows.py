@@ -56,7 +56,7 @@ GOLDEN = {
     ),
     "pengumpulan-data-kinerja-dprd-nganjuk": (
         [2], {},
-        [1, 2, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14],
+        [1, 2, 1, 2, 3, 4, 5, 6, 7],  # 8-14 are the recurring duties (cycles) only
     ),
     "pk-kec-sooko": (
         [7], {},
@@ -124,9 +124,16 @@ def test_dprd_declares_reporting_lines_and_cycles(all_flows: dict[str, Flow]) ->
         "kasubag", "kabag", "sekwan", None]
     cycles = {c.id: c for c in flow.cycles}
     assert set(cycles) == {"triwulan", "semester", "tahunan"}
-    assert cycles["triwulan"].period.value == "quarter" and cycles["triwulan"].steps == (13,)
+    assert cycles["triwulan"].period.value == "quarter"
+    assert cycles["triwulan"].steps == (8, 13)
     assert cycles["semester"].period.value == "semester"
+    assert cycles["semester"].steps == (9, 10, 11, 12)
     assert cycles["tahunan"].steps == (14,)
+    # each official owes every duty; the Kasubag TU collects the triwulan and yearly ones
+    assert {c.id: (c.applies_to, c.collector) for c in flow.cycles} == {
+        "triwulan": ("subject", "kasubag_tu"), "semester": ("subject", None),
+        "tahunan": ("subject", "kasubag_tu")}
+    assert [s.no for s in flow.sequence] == [1, 2, 3, 4, 5, 6, 7]
 
 
 def test_deadlines_follow_the_unit_calendar(all_flows: dict[str, Flow]) -> None:
