@@ -6,7 +6,16 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from bot.engine.instance import Actor, Engine, FlowCompleted, RevisionRequested, Status
+from bot.engine.instance import (
+    Actor,
+    Engine,
+    ExternalReturned,
+    ExternalWaitStarted,
+    FlowCompleted,
+    RevisionRequested,
+    SequenceResumed,
+    Status,
+)
 from bot.engine.loader import flow_files
 from bot.engine.model import HEADER_KEYS, Flow, Trigger
 from tests.conftest import FLOWS_DIR, WIB
@@ -94,8 +103,10 @@ def test_neglasari_total_matches_the_sop(all_flows: dict[str, Flow]) -> None:
 
 def test_fan_out_steps(all_flows: dict[str, Flow]) -> None:
     fan = {(f.id, s.no, s.actor) for f in all_flows.values() for s in f.steps if s.fan_out}
+    # the Inspektorat's meeting (step 7) is one step with the notulen, not a press per attendee;
+    # Kesbangpol's forms go to, and come back from, each bidang (steps 3 and 6)
     assert fan == {("pk-kec-neglasari", 7, "pejabat_unit_kerja"),
-                   ("pk-inspektorat-nganjuk", 7, "pejabat_eselon")}
+                   ("pk-kesbangpol-jateng", 3, "bidang"), ("pk-kesbangpol-jateng", 6, "bidang")}
 
 
 def test_inspektorat_revision_after_mutasi_is_event_triggered(
@@ -113,7 +124,33 @@ def test_inspektorat_revision_after_mutasi_is_event_triggered(
     assert [s.no for s in t.instance.side] == [16]
     done = engine.complete(t.instance, by=Actor.of("f1", "fungsional"),
                            now=later + timedelta(minutes=30), holders={})
-    assert done.instance.side == [] and done.instance.status is Status.COMPLETED
+    # the revised PK is checked, signed, forwarded and sent to the Bupati again (9-15)
+    assert done.instance.side == [] and done.instance.status is Status.ACTIVE
+    resumed = [e for e in done.events if isinstance(e, SequenceResumed)]
+    assert [(e.resume_at, e.reopened) for e in resumed] == [(9, True)]
+    assert done.instance.current is not None and done.instance.current.no == 9
+
+
+def test_inspektorat_waits_on_the_bupati_between_13_and_14(
+    all_flows: dict[str, Flow], monday_morning
+) -> None:
+    flow = all_flows["pk-inspektorat-nganjuk"]
+    assert flow.is_external("bupati") and flow.is_external("bagian_organisasi")
+    wait = flow.step(13).wait
+    assert wait is not None and wait.waits_for == ("bagian_organisasi", "bupati")
+    assert wait.recorded_by == "fungsional" and wait.waktu.unit is None
+    _, _, log = run_golden_path(flow, monday_morning, per_role={"pejabat_eselon": 2})
+    out = [e for t in log for e in t.events if isinstance(e, ExternalWaitStarted)]
+    assert [(e.step_no, e.expected_by) for e in out] == [(13, None)]
+    back = [e for t in log for e in t.events if isinstance(e, ExternalReturned)]
+    assert [e.step_no for e in back] == [13]
+
+
+def test_viewpoint_titles(all_flows: dict[str, Flow]) -> None:
+    step = all_flows["pk-inspektorat-nganjuk"].step(3)
+    assert step.title.startswith("Menugaskan Pejabat Fungsional")
+    assert step.prompt().startswith("Mengonsep nota dinas")
+    assert step.prompt("en").startswith("Draft the memo")
 
 
 def test_dprd_declares_reporting_lines_and_cycles(all_flows: dict[str, Flow]) -> None:
