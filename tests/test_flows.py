@@ -52,7 +52,7 @@ def test_header_is_complete_and_every_step_is_described(
 # (flow, decisions to send back once, holders per role, expected order of active steps)
 GOLDEN = {
     "pk-kesbangpol-jateng": (
-        [9], {},
+        [9], {"bidang": 3},
         [1, 2, 3, 4, 5, 6, 7, 8, 9, 8, 9, 10, 11, 12, 13],
     ),
     "pk-kec-neglasari": (
