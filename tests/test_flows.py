@@ -180,3 +180,29 @@ def test_deadlines_follow_the_unit_calendar(all_flows: dict[str, Flow]) -> None:
     start = datetime(2026, 3, 16, 9, 0, tzinfo=WIB)  # Monday before Nyepi and Lebaran
     assert engine.calendar.due(start, flow.step(7).waktu) == datetime(2026, 3, 27, 9, 0,
                                                                        tzinfo=WIB)
+
+
+def test_notes_for_the_printout(all_flows: dict[str, Flow]) -> None:
+    from bot.engine.describe import role_notes, step_notes
+    from bot.engine.loader import render_message
+
+    def texts(notes) -> list[str]:
+        return [render_message(n.message_id, n.params, lambda m: m) for n in notes]
+
+    insp = all_flows["pk-inspektorat-nganjuk"]
+    assert texts(step_notes(insp, insp.step(13))) == [
+        "then outside the office with Bagian Organisasi Setda, Bupati until Pejabat "
+        "Fungsional/Pejabat Pelaksana records its return"]
+    assert texts(step_notes(insp, insp.step(16))) == [
+        "afterwards the flow runs again from step 9"]
+    assert texts(role_notes(insp, insp.role("bupati"))) == [
+        "outside the office: not invited, never acts here"]
+    assert texts(role_notes(insp, insp.role("sekretaris"))) == [
+        "the unit's secretary: may cancel", "may start the flow"]
+    neg = all_flows["pk-kec-neglasari"]
+    assert texts(step_notes(neg, neg.step(7))) == ["every holder does their own part"]
+    assert texts(step_notes(neg, neg.step(8))) == [
+        "a revision may name only some parts of step 7"]
+    dprd = all_flows["pengumpulan-data-kinerja-dprd-nganjuk"]
+    assert texts(step_notes(dprd, dprd.step(11))) == [
+        "only in the recurring duty: Pengukuran Kinerja Semesteran"]
