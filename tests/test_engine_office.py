@@ -143,6 +143,24 @@ def test_the_office_role_records_the_return_and_the_flow_goes_on(engine: Engine)
     assert exc.value.code == "not_waiting"
 
 
+def test_what_it_waits_on(engine: Engine) -> None:
+    assert engine.wait_of(started(engine)) is None
+    wait = engine.wait_of(waiting(engine))
+    assert wait is not None and wait.waits_for == ("setda", "bupati")
+
+
+def test_a_stored_v1_instance_is_upgraded_by_the_storage_layer(engine: Engine) -> None:
+    from bot.storage.migrations import upgrade
+
+    data = started(engine).to_dict()
+    for key in ("waiting", "parts", "undo", "cancelled_by", "cancel_reason"):
+        del data[key]
+    data["schema"] = 1
+    new = upgrade("instances", data)
+    assert new["schema"] == 2 and new["waiting"] is None and new["parts"] == {}
+    assert Instance.from_dict(new).current is not None
+
+
 def test_no_reminder_plan_while_outside(engine: Engine, flow: Flow) -> None:
     inst = waiting(engine)
     plans = [step_reminders(a.started_at, a.deadline, flow.step(a.no).waktu, engine.calendar)

@@ -466,6 +466,16 @@ class Engine:
         ]
         return Transition(inst, tuple(events), disp)
 
+    def wait_of(self, inst: Instance) -> ExternalWait | None:
+        """What the instance waits on outside the office (None when it does not wait).
+
+        With ``inst.waiting.since`` (and ``expected_by``) this is "menunggu Bupati sejak …".
+        """
+        if not inst.is_waiting:
+            return None
+        assert inst.waiting is not None
+        return self.flow.step(inst.waiting.after_step).wait
+
     def may_cancel(self, inst: Instance, by: Actor, *, admin: bool = False) -> bool:
         """Whether `by` may cancel: the member who started it, a holder of a starter role or
         of the unit's secretary role, or an admin of the unit (``admin=True``)."""
