@@ -30,7 +30,7 @@ from tests.conftest import FLOWS_DIR, ROOT
 
 UNIT = "kesbangpol-jateng"
 FLOW = "pk-kesbangpol-jateng"
-ROLES = ("kepala", "sekretaris", "kasubbag_program", "pelaksana", "pelaksana")
+ROLES = ("kepala", "sekretaris", "kasubbag_program", "pelaksana", "pelaksana", "bidang")
 REVISE_AT = 9
 
 

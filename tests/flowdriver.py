@@ -59,6 +59,16 @@ def run_golden_path(
         guard += 1
         assert guard < 500, "flow does not terminate"
         now += step_time
+        if inst.is_waiting:  # outside the office: its office role records the return
+            assert inst.waiting is not None
+            wait = flow.step(inst.waiting.after_step).wait
+            assert wait is not None
+            t = engine.returned(inst, by=office.anyone_in(wait.recorded_by), now=now,
+                                holders=office.holders)
+            log.append(t)
+            inst = t.instance
+            order.extend(e.step_no for e in t.events if isinstance(e, StepActivated))
+            continue
         active = inst.current
         assert active is not None
         step = flow.step(active.no)

@@ -46,7 +46,7 @@ async def test_backup_while_running_and_restore_after(tmp_path: Path) -> None:
     repo = Store(data_dir).read()
     (inst,) = repo.instances(unit=UNIT)
     assert inst.current.no == 2  # as it was when the backup was taken
-    assert len(repo.members()) == 5
+    assert len(repo.members()) == 6  # the Kesbangpol office of tests/e2e/test_chat.py
     mode = stat.S_IMODE(os.stat(data_dir / "sopbot.json").st_mode)
     assert mode == 0o600  # readable by the bot's user only
 

@@ -159,7 +159,7 @@ def test_plan_human_form() -> None:
     assert year[1:4] == [
         "  Period: 1 January 2026 – 31 December 2026",
         "  Due: Monday, 18 January 2027 at 16:00 WIB",
-        "  For: Head of Administration and Personnel Sub-division",
+        "  For: each official of the per-official procedure, for himself",
     ]
     assert result.stdout.count("  Due: ") == 7
 

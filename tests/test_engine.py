@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.engine.instance import (
+    INSTANCE_SCHEMA,
     Action,
     Actor,
     AlreadyDone,
@@ -343,7 +344,7 @@ def test_instance_round_trips_through_its_stored_form(engine: Engine) -> None:
                            attachments=["doc"]).instance
     inst = engine.trigger(inst, 6, by=STAF, now=at(21), holders=HOLDERS, reason="x").instance
     data = inst.to_dict()
-    assert data["schema"] == 1
+    assert data["schema"] == INSTANCE_SCHEMA
     assert Instance.from_dict(data) == inst
 
 

@@ -6,7 +6,16 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from bot.engine.instance import Actor, Engine, FlowCompleted, RevisionRequested, Status
+from bot.engine.instance import (
+    Actor,
+    Engine,
+    ExternalReturned,
+    ExternalWaitStarted,
+    FlowCompleted,
+    RevisionRequested,
+    SequenceResumed,
+    Status,
+)
 from bot.engine.loader import flow_files
 from bot.engine.model import HEADER_KEYS, Flow, Trigger
 from tests.conftest import FLOWS_DIR, WIB
@@ -43,7 +52,7 @@ def test_header_is_complete_and_every_step_is_described(
 # (flow, decisions to send back once, holders per role, expected order of active steps)
 GOLDEN = {
     "pk-kesbangpol-jateng": (
-        [9], {},
+        [9], {"bidang": 3},
         [1, 2, 3, 4, 5, 6, 7, 8, 9, 8, 9, 10, 11, 12, 13],
     ),
     "pk-kec-neglasari": (
@@ -56,7 +65,7 @@ GOLDEN = {
     ),
     "pengumpulan-data-kinerja-dprd-nganjuk": (
         [2], {},
-        [1, 2, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14],
+        [1, 2, 1, 2, 3, 4, 5, 6, 7],  # 8-14 are the recurring duties (cycles) only
     ),
     "pk-kec-sooko": (
         [7], {},
@@ -94,8 +103,10 @@ def test_neglasari_total_matches_the_sop(all_flows: dict[str, Flow]) -> None:
 
 def test_fan_out_steps(all_flows: dict[str, Flow]) -> None:
     fan = {(f.id, s.no, s.actor) for f in all_flows.values() for s in f.steps if s.fan_out}
+    # the Inspektorat's meeting (step 7) is one step with the notulen, not a press per attendee;
+    # Kesbangpol's forms go to, and come back from, each bidang (steps 3 and 6)
     assert fan == {("pk-kec-neglasari", 7, "pejabat_unit_kerja"),
-                   ("pk-inspektorat-nganjuk", 7, "pejabat_eselon")}
+                   ("pk-kesbangpol-jateng", 3, "bidang"), ("pk-kesbangpol-jateng", 6, "bidang")}
 
 
 def test_inspektorat_revision_after_mutasi_is_event_triggered(
@@ -113,7 +124,33 @@ def test_inspektorat_revision_after_mutasi_is_event_triggered(
     assert [s.no for s in t.instance.side] == [16]
     done = engine.complete(t.instance, by=Actor.of("f1", "fungsional"),
                            now=later + timedelta(minutes=30), holders={})
-    assert done.instance.side == [] and done.instance.status is Status.COMPLETED
+    # the revised PK is checked, signed, forwarded and sent to the Bupati again (9-15)
+    assert done.instance.side == [] and done.instance.status is Status.ACTIVE
+    resumed = [e for e in done.events if isinstance(e, SequenceResumed)]
+    assert [(e.resume_at, e.reopened) for e in resumed] == [(9, True)]
+    assert done.instance.current is not None and done.instance.current.no == 9
+
+
+def test_inspektorat_waits_on_the_bupati_between_13_and_14(
+    all_flows: dict[str, Flow], monday_morning
+) -> None:
+    flow = all_flows["pk-inspektorat-nganjuk"]
+    assert flow.is_external("bupati") and flow.is_external("bagian_organisasi")
+    wait = flow.step(13).wait
+    assert wait is not None and wait.waits_for == ("bagian_organisasi", "bupati")
+    assert wait.recorded_by == "fungsional" and wait.waktu.unit is None
+    _, _, log = run_golden_path(flow, monday_morning, per_role={"pejabat_eselon": 2})
+    out = [e for t in log for e in t.events if isinstance(e, ExternalWaitStarted)]
+    assert [(e.step_no, e.expected_by) for e in out] == [(13, None)]
+    back = [e for t in log for e in t.events if isinstance(e, ExternalReturned)]
+    assert [e.step_no for e in back] == [13]
+
+
+def test_viewpoint_titles(all_flows: dict[str, Flow]) -> None:
+    step = all_flows["pk-inspektorat-nganjuk"].step(3)
+    assert step.title.startswith("Menugaskan Pejabat Fungsional")
+    assert step.prompt().startswith("Mengonsep nota dinas")
+    assert step.prompt("en").startswith("Draft the memo")
 
 
 def test_dprd_declares_reporting_lines_and_cycles(all_flows: dict[str, Flow]) -> None:
@@ -124,9 +161,16 @@ def test_dprd_declares_reporting_lines_and_cycles(all_flows: dict[str, Flow]) ->
         "kasubag", "kabag", "sekwan", None]
     cycles = {c.id: c for c in flow.cycles}
     assert set(cycles) == {"triwulan", "semester", "tahunan"}
-    assert cycles["triwulan"].period.value == "quarter" and cycles["triwulan"].steps == (13,)
+    assert cycles["triwulan"].period.value == "quarter"
+    assert cycles["triwulan"].steps == (8, 13)
     assert cycles["semester"].period.value == "semester"
+    assert cycles["semester"].steps == (9, 10, 11, 12)
     assert cycles["tahunan"].steps == (14,)
+    # each official owes every duty; the Kasubag TU collects the triwulan and yearly ones
+    assert {c.id: (c.applies_to, c.collector) for c in flow.cycles} == {
+        "triwulan": ("subject", "kasubag_tu"), "semester": ("subject", None),
+        "tahunan": ("subject", "kasubag_tu")}
+    assert [s.no for s in flow.sequence] == [1, 2, 3, 4, 5, 6, 7]
 
 
 def test_deadlines_follow_the_unit_calendar(all_flows: dict[str, Flow]) -> None:
@@ -136,3 +180,29 @@ def test_deadlines_follow_the_unit_calendar(all_flows: dict[str, Flow]) -> None:
     start = datetime(2026, 3, 16, 9, 0, tzinfo=WIB)  # Monday before Nyepi and Lebaran
     assert engine.calendar.due(start, flow.step(7).waktu) == datetime(2026, 3, 27, 9, 0,
                                                                        tzinfo=WIB)
+
+
+def test_notes_for_the_printout(all_flows: dict[str, Flow]) -> None:
+    from bot.engine.describe import role_notes, step_notes
+    from bot.engine.loader import render_message
+
+    def texts(notes) -> list[str]:
+        return [render_message(n.message_id, n.params, lambda m: m) for n in notes]
+
+    insp = all_flows["pk-inspektorat-nganjuk"]
+    assert texts(step_notes(insp, insp.step(13))) == [
+        "then outside the office with Bagian Organisasi Setda, Bupati until Pejabat "
+        "Fungsional/Pejabat Pelaksana records its return"]
+    assert texts(step_notes(insp, insp.step(16))) == [
+        "afterwards the flow runs again from step 9"]
+    assert texts(role_notes(insp, insp.role("bupati"))) == [
+        "outside the office: not invited, never acts here"]
+    assert texts(role_notes(insp, insp.role("sekretaris"))) == [
+        "the unit's secretary: may cancel", "may start the flow"]
+    neg = all_flows["pk-kec-neglasari"]
+    assert texts(step_notes(neg, neg.step(7))) == ["every holder does their own part"]
+    assert texts(step_notes(neg, neg.step(8))) == [
+        "a revision may name only some parts of step 7"]
+    dprd = all_flows["pengumpulan-data-kinerja-dprd-nganjuk"]
+    assert texts(step_notes(dprd, dprd.step(11))) == [
+        "only in the recurring duty: Pengukuran Kinerja Semesteran"]

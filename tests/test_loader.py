@@ -140,3 +140,99 @@ def test_load_flows_reports_cross_file_problems(tmp_path: Path) -> None:
 def test_load_flow_of_missing_file(tmp_path: Path) -> None:
     with pytest.raises(FlowError, match="cannot read"):
         load_flow(tmp_path / "nope.yaml")
+
+
+# --- office-grade fields: external roles, waits, continue_at, cycle steps, collector ------
+
+OFFICE = (Path(__file__).parent / "data" / "office.yaml").read_text(encoding="utf-8")
+
+
+def test_the_office_flow_is_valid() -> None:
+    flow = parse_flow(OFFICE, "office.yaml")
+    assert flow.step(7).continue_at == 3
+    assert flow.step(4).holder_title == "Mengirim ke Bagian Organisasi"
+
+
+def test_an_external_role_cannot_act_start_or_record_a_return() -> None:
+    text = OFFICE.replace("starters: [kasubag, kepala]", "starters: [kasubag, bupati]")
+    assert problems(text, "office.yaml") == [
+        ("office.yaml", line_of(text, "starters:"), "starters[1]",
+         "'bupati' is external: only officials of the office can start a flow")]
+    text = (OFFICE.replace("{no: 5, title: Menerima kembali, actor: staf",
+                           "{no: 5, title: Menerima kembali, actor: bupati")
+            .replace("recorded_by: staf", "recorded_by: setda"))
+    found = problems(text, "office.yaml")
+    assert ("office.yaml", line_of(text, "actor: bupati"), "steps[4] (no 5).actor",
+            "'bupati' is external and cannot act in the office; put a wait on the step that "
+            "sends the document out") in found
+    assert ("office.yaml", line_of(text, "wait:"), "steps[3] (no 4).wait.recorded_by",
+            "'setda' is external; the return is recorded by an office role") in found
+
+
+def test_a_wait_is_for_external_roles_and_needs_a_following_step() -> None:
+    text = OFFICE.replace("for: [setda, bupati]", "for: [setda, kepala, raja]")
+    found = problems(text, "office.yaml")
+    assert ("office.yaml", line_of(text, "for: [setda"), "steps[3] (no 4).wait.for",
+            "unknown role 'raja'") in found
+    text = OFFICE.replace("for: [setda, bupati]", "for: [setda, kepala]")
+    found = problems(text, "office.yaml")
+    assert ("office.yaml", line_of(text, "wait:"), "steps[3] (no 4).wait.for",
+            "'kepala' is an office role; a wait is for someone outside the office (mark the "
+            "role external: true)") in found
+    text = OFFICE.replace("waktu: 10 Hari", "waktu: sebentar").replace(
+        "      recorded_by: staf\n", "")
+    found = problems(text, "office.yaml")
+    assert ("office.yaml", line_of(text, "wait:") + 1, "steps[3] (no 4).wait.recorded_by",
+            "required field is missing") in found
+    assert any(p[2] == "steps[3] (no 4).wait.waktu" and "sebentar" in p[3] for p in found)
+
+
+def test_continue_at_only_on_event_steps_and_to_a_sequence_step() -> None:
+    text = OFFICE.replace(
+        "{no: 6, title: Mengarsipkan, actor: kasubag, waktu: 15 Menit, next: end}",
+        "{no: 6, title: Mengarsipkan, actor: kasubag, waktu: 15 Menit, next: end, "
+        "continue_at: 2}")
+    assert problems(text, "office.yaml") == [
+        ("office.yaml", line_of(text, "no: 6,"), "steps[5] (no 6).continue_at",
+         "only an event-triggered step (trigger: event) says where the flow continues")]
+    text = OFFICE.replace("continue_at: 3}", "continue_at: 9}")
+    assert problems(text, "office.yaml") == [
+        ("office.yaml", line_of(text, "continue_at: 9"), "steps[6] (no 7).continue_at",
+         "next step 9 does not exist")]
+
+
+def test_role_flags_must_be_booleans() -> None:
+    text = OFFICE.replace("external: true}", "external: ya}", 1)
+    assert ("office.yaml", line_of(text, "external: ya"), "roles[5].external",
+            "must be true or false") in problems(text, "office.yaml")
+
+
+CYCLE_STEPS = """
+  - {no: 7, title: Lapor triwulan, actor: staf, waktu: 3 Bulan, trigger: cycle}
+  - {no: 8, title: Menghimpun, actor: sekretaris, waktu: 30 Menit, trigger: cycle}
+cycles:
+  - id: triwulan
+    name: Triwulan
+    period: quarter
+    steps: [7]
+    due: {working_days_after_period_end: 10}
+    applies_to: staf
+    collector: raja
+"""
+
+
+def test_a_cycle_step_must_be_in_a_cycle_and_the_collector_a_role() -> None:
+    text = MINI + CYCLE_STEPS
+    found = problems(text, "mini.yaml")
+    assert ("mini.yaml", line_of(text, "no: 8,"), "steps[7] (no 8).trigger",
+            "no cycle lists step 8; a cycle step runs only in a recurring duty") not in found
+    assert ("mini.yaml", line_of(text, "collector:"), "cycles[0].collector",
+            "unknown role 'raja'") in found
+    text = text.replace("collector: raja", "collector: sekretaris")
+    assert problems(text, "mini.yaml") == [
+        ("mini.yaml", line_of(text, "no: 8,"), "steps[7] (no 8).trigger",
+         "no cycle lists step 8; a cycle step runs only in a recurring duty")]
+    flow = parse_flow(text.replace("steps: [7]", "steps: [7, 8]"), "mini.yaml")
+    assert [s.no for s in flow.sequence] == [1, 2, 3, 4, 5]  # cycle steps are not in it
+    assert flow.cycles[0].collector == "sekretaris"
+    assert [s.no for s in flow.cycle_steps("triwulan")] == [7, 8]

@@ -22,6 +22,7 @@ from bot.engine.model import (
     HEADER_KEYS,
     HEADER_LIST_KEYS,
     Cycle,
+    ExternalWait,
     Flow,
     Header,
     Period,
@@ -311,7 +312,8 @@ def _build_flow(doc: _Map, file: str) -> Flow:
     roles = _build_roles(c, doc)
     role_ids = {r.id for r in roles}
     steps = _build_steps(c, doc, role_ids)
-    starters = _build_starters(c, doc, role_ids, steps)
+    external = {r.id for r in roles if r.external}
+    starters = _build_starters(c, doc, role_ids, steps, external)
     per_official, lines = _build_per_official(c, doc, roles)
     cycles = _build_cycles(c, doc, role_ids, {s.no for s in steps}, per_official)
 
@@ -438,6 +440,15 @@ def _build_roles(c: _Checker, doc: _Map) -> list[Role]:
                 c.add(c.line_of(node, "relation"), f"{field}.relation",
                       N_("must be one of {values}"),
                       values=", ".join(r.value for r in Relation))
+        flags = {key: _bool_field(c, node, key, f"{field}.{key}")
+                 for key in ("external", "secretary")}
+        if flags["external"] and flags["secretary"]:
+            c.add(c.line_of(node, "secretary"), f"{field}.secretary",
+                  N_("an external role cannot be the unit's secretary"))
+        if flags["external"] and relation is not None:
+            c.add(c.line_of(node, "external"), f"{field}.external",
+                  N_("a per-official relation role is held in the office; it cannot be "
+                     "external"))
         if role_id is None or title is None:
             continue
         if not ROLE_ID.match(role_id):
@@ -450,10 +461,21 @@ def _build_roles(c: _Checker, doc: _Map) -> list[Role]:
             continue
         seen[role_id] = c.line_of(node, "id")
         roles.append(Role(role_id, title, c.text(node, "title_en", f"{field}.title_en",
-                                                 required=False), relation))
+                                                 required=False), relation,
+                          flags["external"], flags["secretary"]))
     if seq is not None and not roles and not c.problems:
         c.add(seq.line, "roles", N_("a flow needs at least one role"))
     return roles
+
+
+def _bool_field(c: _Checker, node: _Map, key: str, field: str) -> bool:
+    value = node.get(key, False)
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        c.add(c.line_of(node, key), field, N_("must be true or false"))
+        return False
+    return value
 
 
 def _int_field(c: _Checker, node: _Map, key: str, field: str) -> int | None:
@@ -472,6 +494,7 @@ def _build_steps(c: _Checker, doc: _Map, role_ids: set[str]) -> list[Step]:
     known = {
         "no", "title", "title_en", "actor", "kind", "on_revise", "next", "fan_out",
         "kelengkapan", "waktu", "output", "output_en", "keterangan", "trigger", "when",
+        "holder_title", "holder_title_en", "wait", "continue_at",
     }  # fmt: skip
     for i, node in enumerate(seq or []):
         field = f"steps[{i}]"
@@ -551,10 +574,18 @@ def _build_steps(c: _Checker, doc: _Map, role_ids: set[str]) -> list[Step]:
                 trigger = Trigger(str(node["trigger"]))
             except ValueError:
                 c.add(c.line_of(node, "trigger"), f"{field}.trigger",
-                      N_("must be 'sequence' (default) or 'event'"))
+                      N_("must be 'sequence' (default), 'event' or 'cycle'"))
         if trigger is Trigger.EVENT and kind is StepKind.DECISION:
             c.add(c.line_of(node, "trigger"), f"{field}.trigger",
                   N_("an event-triggered step must be a task"))
+        continue_at = None
+        if node.get("continue_at") is not None:
+            continue_at = _int_field(c, node, "continue_at", f"{field}.continue_at")
+            if trigger is not Trigger.EVENT:
+                c.add(c.line_of(node, "continue_at"), f"{field}.continue_at",
+                      N_("only an event-triggered step (trigger: event) says where the flow "
+                         "continues"))
+        wait = _build_wait(c, node, field, role_ids)
         if len(c.problems) > before or no is None or not title or not actor or waktu is None:
             continue
         steps.append(
@@ -574,6 +605,12 @@ def _build_steps(c: _Checker, doc: _Map, role_ids: set[str]) -> list[Step]:
                 when=c.text(node, "when", f"{field}.when", required=False),
                 title_en=c.text(node, "title_en", f"{field}.title_en", required=False),
                 output_en=c.text(node, "output_en", f"{field}.output_en", required=False),
+                holder_title=c.text(node, "holder_title", f"{field}.holder_title",
+                                    required=False),
+                holder_title_en=c.text(node, "holder_title_en", f"{field}.holder_title_en",
+                                       required=False),
+                wait=wait,
+                continue_at=continue_at,
             )
         )
     if seq is not None and not any(s.trigger is Trigger.SEQUENCE for s in steps) and not c.problems:
@@ -581,8 +618,51 @@ def _build_steps(c: _Checker, doc: _Map, role_ids: set[str]) -> list[Step]:
     return steps
 
 
+def _build_wait(
+    c: _Checker, step: _Map, field: str, role_ids: set[str]
+) -> ExternalWait | None:
+    """``wait:``: after the step the document is outside the office until it comes back."""
+    node = c.mapping(step, "wait", f"{field}.wait", required=False)
+    if node is None:
+        return None
+    field = f"{field}.wait"
+    before = len(c.problems)
+    for key in node:
+        if key not in ("for", "recorded_by", "waktu", "label", "label_en"):
+            c.add(c.line_of(node, key), f"{field}.{key}", N_("unknown field (known: {known})"),
+                  known="for, label, label_en, recorded_by, waktu")
+    raw = node.get("for")
+    waits_for: list[str] = []
+    if raw is None:
+        c.add(node.line, f"{field}.for",
+              N_("required field is missing (the external role(s) the document goes to)"))
+    else:
+        items = raw if isinstance(raw, list) else [raw]
+        for item in items:
+            if not isinstance(item, str) or item not in role_ids:
+                c.add(c.line_of(node, "for"), f"{field}.for", N_("unknown role {role!r}"),
+                      role=item)
+            else:
+                waits_for.append(item)
+    recorded_by = c.text(node, "recorded_by", f"{field}.recorded_by", required=True)
+    if recorded_by is not None and recorded_by not in role_ids:
+        c.add(c.line_of(node, "recorded_by"), f"{field}.recorded_by",
+              N_("unknown role {role!r}"), role=recorded_by)
+    waktu = parse_waktu(None)
+    if node.get("waktu") is not None:
+        try:
+            waktu = parse_waktu(str(node["waktu"]))
+        except WaktuError as exc:
+            c.add(c.line_of(node, "waktu"), f"{field}.waktu", N_("{error}"), error=str(exc))
+    if len(c.problems) > before or recorded_by is None or not waits_for:
+        return None
+    return ExternalWait(tuple(waits_for), recorded_by, waktu,
+                        c.text(node, "label", f"{field}.label", required=False),
+                        c.text(node, "label_en", f"{field}.label_en", required=False))
+
+
 def _build_starters(
-    c: _Checker, doc: _Map, role_ids: set[str], steps: list[Step]
+    c: _Checker, doc: _Map, role_ids: set[str], steps: list[Step], external: set[str]
 ) -> tuple[str, ...]:
     seq = c.sequence(doc, "starters", "starters", required=False)
     if seq is None:
@@ -593,6 +673,10 @@ def _build_starters(
     for i, item in enumerate(seq):
         if item not in role_ids:
             c.add(c.line_of(seq, i), f"starters[{i}]", N_("unknown role {role!r}"), role=item)
+        elif item in external:
+            c.add(c.line_of(seq, i), f"starters[{i}]",
+                  N_("{role!r} is external: only officials of the office can start a flow"),
+                  role=item)
         else:
             starters.append(str(item))
     return tuple(starters)
@@ -706,12 +790,17 @@ def _build_cycles(
         elif applies is not None and applies != "subject" and applies not in role_ids:
             c.add(c.line_of(node, "applies_to"), f"{field}.applies_to",
                   N_("unknown role {role!r} (or 'subject')"), role=applies)
+        collector = c.text(node, "collector", f"{field}.collector", required=False)
+        if collector is not None and collector not in role_ids:
+            c.add(c.line_of(node, "collector"), f"{field}.collector",
+                  N_("unknown role {role!r}"), role=collector)
         if len(c.problems) > before or not (cycle_id and name and period and applies):
             continue
         if days is None:
             continue
         cycles.append(Cycle(cycle_id, name, period, tuple(nos), days, applies,
-                            c.text(node, "done_when", f"{field}.done_when", required=False)))
+                            c.text(node, "done_when", f"{field}.done_when", required=False),
+                            collector))
     return tuple(cycles)
 
 
@@ -746,9 +835,11 @@ def _check_graph(c: _Checker, doc: _Map, flow: Flow) -> None:
             elif step.next <= step.no:
                 c.add(line, field, N_("next must be a later step (use a decision's on_revise "
                                       "to go back)"))
-        if step.trigger is Trigger.EVENT and step.next is not None:
+        if step.trigger is not Trigger.SEQUENCE and step.next is not None:
             line, field = where(step.no, "next")
             c.add(line, field, N_("an event-triggered step does not continue the sequence"))
+        _check_step_roles(c, flow, step, where)
+    _check_cycle_steps(c, doc, flow, where)
     if c.problems:
         return
     reachable: set[int] = set()
@@ -773,6 +864,51 @@ def _check_graph(c: _Checker, doc: _Map, flow: Flow) -> None:
         c.add(c.line_of(node, "jumlah_waktu"), "header.jumlah_waktu",
               N_("the SOP prints {printed} but the steps add up to {total}"),
               printed=str(flow.header.jumlah_waktu), total=str(flow.total_waktu))
+
+
+def _check_step_roles(c: _Checker, flow: Flow, step: Step, where: Callable) -> None:
+    """External roles never act; waits go outside and come back through an office role;
+    an event step resumes the sequence at one of its steps."""
+    if flow.is_external(step.actor):
+        line, field = where(step.no, "actor")
+        c.add(line, field, N_("{role!r} is external and cannot act in the office; put a wait "
+                              "on the step that sends the document out"), role=step.actor)
+    if step.wait is not None:
+        line, field = where(step.no, "wait")
+        for role in step.wait.waits_for:
+            if not flow.is_external(role):
+                c.add(line, f"{field}.for",
+                      N_("{role!r} is an office role; a wait is for someone outside the office "
+                         "(mark the role external: true)"), role=role)
+        if flow.is_external(step.wait.recorded_by):
+            c.add(line, f"{field}.recorded_by",
+                  N_("{role!r} is external; the return is recorded by an office role"),
+                  role=step.wait.recorded_by)
+        if step.trigger is not Trigger.SEQUENCE or flow.successor(step.no) is None:
+            c.add(line, field, N_("a wait needs a later step of the sequence to continue with"))
+    if step.continue_at is not None:
+        line, field = where(step.no, "continue_at")
+        if not flow.has_step(step.continue_at):
+            c.add(line, field, N_("next step {next} does not exist"), next=step.continue_at)
+        elif flow.step(step.continue_at).trigger is not Trigger.SEQUENCE:
+            c.add(line, field, N_("step {no} is not in the normal sequence"),
+                  no=step.continue_at)
+
+
+def _check_cycle_steps(c: _Checker, doc: _Map, flow: Flow, where: Callable) -> None:
+    """A `trigger: cycle` step lives only in a recurring duty: some cycle must list it."""
+    listed = {no for cycle in flow.cycles for no in cycle.steps}
+    for step in flow.steps:
+        if step.trigger is Trigger.CYCLE and step.no not in listed:
+            line, field = where(step.no, "trigger")
+            c.add(line, field, N_("no cycle lists step {no}; a cycle step runs only in a "
+                                  "recurring duty"), no=step.no)
+    for i, cycle in enumerate(flow.cycles):
+        if cycle.collector is not None and flow.is_external(cycle.collector):
+            node = doc["cycles"][i]
+            c.add(c.line_of(node, "collector"), f"cycles[{i}].collector",
+                  N_("{role!r} is external; the return is recorded by an office role"),
+                  role=cycle.collector)
 
 
 # --- a directory of flows ---------------------------------------------------------------

@@ -55,6 +55,7 @@ class Trigger(enum.StrEnum):
 
     SEQUENCE = "sequence"
     EVENT = "event"
+    CYCLE = "cycle"  # run only inside a recurring duty (siklus), never in the sequence
 
 
 class Relation(enum.StrEnum):
@@ -84,6 +85,24 @@ class Role:
     title: str
     title_en: str | None = None
     relation: Relation | None = None
+    external: bool = False  # outside the office (Bupati, Bagian Organisasi): never invited
+    secretary: bool = False  # the unit's Sekretaris/Sekcam: may cancel any instance
+
+
+@dataclass(frozen=True)
+class ExternalWait:
+    """After a step, the document is with someone outside the office until it comes back.
+
+    No one in the office is late while it is outside: the wait has no deadline, only an
+    optional expected duration (``waktu``) from the SOP. A holder of ``recorded_by`` records
+    that it came back ("Sudah kembali"); the flow then continues with the next step.
+    """
+
+    waits_for: tuple[str, ...]  # external role ids, e.g. ("bagian_organisasi", "bupati")
+    recorded_by: str  # office role that records the return
+    waktu: Waktu  # expected duration; Waktu with unit None when the SOP gives none
+    label: str | None = None  # what happens outside, as the SOP says it
+    label_en: str | None = None
 
 
 @dataclass(frozen=True)
@@ -105,11 +124,24 @@ class Step:
     when: str | None = None
     title_en: str | None = None
     output_en: str | None = None
+    # What the holder is asked to do, from the holder's own viewpoint, where the SOP's uraian
+    # is written from someone else's ("Menugaskan Pejabat Fungsional ..." shown to the
+    # Fungsional). None: the uraian itself.
+    holder_title: str | None = None
+    holder_title_en: str | None = None
+    wait: ExternalWait | None = None  # after this step the document is outside the office
+    continue_at: int | None = None  # event step: where the sequence resumes once it is done
 
     @property
     def is_decision(self) -> bool:
         """Whether this is a ◇ step (approve / revise)."""
         return self.kind is StepKind.DECISION
+
+    def prompt(self, lang: str = "id") -> str:
+        """The line shown to the step's holder: their own viewpoint when the flow gives one."""
+        if lang == "en":
+            return self.holder_title_en or self.title_en or self.holder_title or self.title
+        return self.holder_title or self.title
 
 
 @dataclass(frozen=True)
@@ -175,6 +207,7 @@ class Cycle:
     due_working_days_after_period_end: int
     applies_to: str
     done_when: str | None = None
+    collector: str | None = None  # role that collects the duty: gets the recap too
 
 
 @dataclass(frozen=True)
@@ -218,6 +251,35 @@ class Flow:
     def has_role(self, role_id: str) -> bool:
         """Whether the flow declares that role."""
         return role_id in self._roles_by_id
+
+    def is_external(self, role_id: str) -> bool:
+        """Whether the role is outside the office (it can never be invited as staff)."""
+        return role_id in self._roles_by_id and self._roles_by_id[role_id].external
+
+    @property
+    def office_roles(self) -> tuple[Role, ...]:
+        """The roles officials of the unit can be invited to (external ones left out)."""
+        return tuple(r for r in self.roles if not r.external)
+
+    @property
+    def secretary_roles(self) -> tuple[str, ...]:
+        """The unit's Sekretaris role(s): they may cancel any instance of the flow."""
+        return tuple(r.id for r in self.roles if r.secretary)
+
+    def event_steps(self) -> tuple[Step, ...]:
+        """The event-triggered steps (e.g. a PK revision after a mutasi)."""
+        return tuple(s for s in self.steps if s.trigger is Trigger.EVENT)
+
+    def cycle_steps(self, cycle_id: str) -> tuple[Step, ...]:
+        """The steps a recurring duty repeats, in the cycle's order."""
+        cycle = next(c for c in self.cycles if c.id == cycle_id)
+        return tuple(self.step(no) for no in cycle.steps)
+
+    def revises_fan_out(self, no: int) -> bool:
+        """Whether decision `no` sends work back to a fan-out step (it may name parts)."""
+        step = self.step(no)
+        return (step.on_revise is not None and self.has_step(step.on_revise)
+                and self.step(step.on_revise).fan_out)
 
     @cached_property
     def sequence(self) -> tuple[Step, ...]:

@@ -22,6 +22,7 @@ async def kesbangpol(h: Harness) -> dict:
         "kasubbag": await h.join("Sri", UNIT, "kasubbag_program"),
         "pelaksana": await h.join("Putu", UNIT, "pelaksana"),
         "pelaksana2": await h.join("Pandu", UNIT, "pelaksana"),
+        "bidang": await h.join("Bima", UNIT, "bidang"),
     }
 
 
@@ -86,7 +87,8 @@ async def test_starting_rules(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as h:
         o = await kesbangpol(h)
         answer = await h.say(o["pelaksana"], "mulai PK 2025")
-        assert answer["text"] == "Sorry, only Kepala Badan may start this flow."
+        assert answer["text"] == ("Sorry, only Kepala Badan, Sekretaris, Kasubbag Program may "
+                                  "start this flow.")
         answer = await h.say(o["kepala"], "mulai PK")
         assert "mulai PK 2025" in answer["text"]
         answer = await h.say(o["kepala"], "mulai RENSTRA 2025")
@@ -108,8 +110,8 @@ async def test_text_replies_revision_reason_asked_and_batal(tmp_path: Path) -> N
         note = next(d for d in dispositions(h) if d.step_no == 2)
         assert note.note == "format sudah dibagikan"
         # steps 3..8 by button
-        for no, who in ((3, "pelaksana"), (4, "pelaksana"), (5, "pelaksana"),
-                        (6, "pelaksana"), (7, "pelaksana"), (8, "kasubbag")):
+        for no, who in ((3, "bidang"), (4, "pelaksana"), (5, "pelaksana"),
+                        (6, "bidang"), (7, "pelaksana"), (8, "kasubbag")):
             msg = await o[who].await_message(is_step(no, 1))
             await h.press(o[who], msg, "✔️ Selesai")
         msg = await o["sekretaris"].await_message(is_step(9, 1))
@@ -148,25 +150,25 @@ async def test_unauthorised_double_and_simultaneous_presses(tmp_path: Path) -> N
         a2 = await h.api.await_for(lambda: h.api.callback_answer(q2))
         assert "Marked done" in a1["text"] and "Already decided by Haerudin" in a2["text"]
         assert [d.step_no for d in dispositions(h)].count(1) == 2  # start + one completion
-        for no, who in ((2, "kasubbag"),):
+        for no, who in ((2, "kasubbag"), (3, "bidang")):
             m = await o[who].await_message(is_step(no, 1))
             await h.press(o[who], m, "✔️ Selesai")
-        # step 3 goes to both Pelaksana; both press at once: exactly one transition
-        m1 = await o["pelaksana"].await_message(is_step(3, 1))
-        m2 = await o["pelaksana2"].await_message(is_step(3, 1))
+        # step 4 goes to both Pelaksana; both press at once: exactly one transition
+        m1 = await o["pelaksana"].await_message(is_step(4, 1))
+        m2 = await o["pelaksana2"].await_message(is_step(4, 1))
         q1 = o["pelaksana"].press_button(m1, "✔️ Selesai")
         q2 = o["pelaksana2"].press_button(m2, "✔️ Selesai")
         answers = [await h.api.await_for(lambda q=q: h.api.callback_answer(q))
                    for q in (q1, q2)]
         texts = sorted(a["text"] for a in answers)
         assert texts[0].startswith("Already decided by Putu") and texts[1].startswith("Marked")
-        assert [d.step_no for d in dispositions(h)].count(3) == 1
-        # someone else replying "setuju" to a copy of step 4 forwarded to them changes nothing
-        m4 = await o["pelaksana"].await_message(is_step(4, 1))
+        assert [d.step_no for d in dispositions(h)].count(4) == 1
+        # someone else replying "setuju" to a copy of step 5 forwarded to them changes nothing
+        m5 = await o["pelaksana"].await_message(is_step(5, 1))
         answer = await h.say(o["kepala"], "setuju", reply_to=2)
         assert "not a step" in answer["text"]
-        assert h.services.store.read().instances(unit=UNIT)[0].current.no == 4
-        await h.press(o["pelaksana"], m4, "✔️ Selesai")
+        assert h.services.store.read().instances(unit=UNIT)[0].current.no == 5
+        await h.press(o["pelaksana"], m5, "✔️ Selesai")
 
 
 async def test_status_in_every_form_and_only_for_members(tmp_path: Path) -> None:
@@ -231,8 +233,8 @@ async def test_long_revision_reason_is_split_across_messages(tmp_path: Path) -> 
     async with running_bot(tmp_path) as h:
         o = await kesbangpol(h)
         await h.say(o["kepala"], "mulai PK 2025", expect="Started")
-        for no, who in ((1, "kepala"), (2, "kasubbag"), (3, "pelaksana"), (4, "pelaksana"),
-                        (5, "pelaksana"), (6, "pelaksana"), (7, "pelaksana"), (8, "kasubbag")):
+        for no, who in ((1, "kepala"), (2, "kasubbag"), (3, "bidang"), (4, "pelaksana"),
+                        (5, "pelaksana"), (6, "bidang"), (7, "pelaksana"), (8, "kasubbag")):
             m = await o[who].await_message(is_step(no, 1))
             await h.press(o[who], m, "✔️ Selesai")
         m = await o["sekretaris"].await_message(is_step(9, 1))
@@ -251,9 +253,10 @@ async def test_completion_tells_participants_elapsed_and_standard(tmp_path: Path
         o = {"camat": await h.join("Camat", "kec-sooko", "camat"),
              "sekcam": await h.join("Sekcam", "kec-sooko", "sekcam"),
              "kasubag": await h.join("Kasubag", "kec-sooko", "kasubag_program"),
-             "staf": await h.join("Staf", "kec-sooko", "staf")}
+             "staf": await h.join("Staf", "kec-sooko", "staf"),
+             "tim": await h.join("Tim", "kec-sooko", "tim")}
         await h.say(o["staf"], "mulai PK 2025", expect="Started")
-        plan = ((1, "staf"), (2, "sekcam"), (3, "sekcam"), (4, "kasubag"), (5, "kasubag"),
+        plan = ((1, "staf"), (2, "camat"), (3, "sekcam"), (4, "kasubag"), (5, "tim"),
                 (6, "kasubag"), (7, "camat"), (8, "staf"))
         for no, who in plan:
             m = await o[who].await_message(is_step(no, 1))
@@ -299,10 +302,11 @@ async def test_old_round_button_after_a_revision_is_stale(tmp_path: Path) -> Non
         o = {"camat": await h.join("Camat", "kec-sooko", "camat"),
              "sekcam": await h.join("Sekcam", "kec-sooko", "sekcam"),
              "kasubag": await h.join("Kasubag", "kec-sooko", "kasubag_program"),
-             "staf": await h.join("Staf", "kec-sooko", "staf")}
+             "staf": await h.join("Staf", "kec-sooko", "staf"),
+             "tim": await h.join("Tim", "kec-sooko", "tim")}
         await h.say(o["staf"], "mulai PK 2025", expect="Started")
-        for no, who in ((1, "staf"), (2, "sekcam"), (3, "sekcam"), (4, "kasubag"),
-                        (5, "kasubag")):
+        for no, who in ((1, "staf"), (2, "camat"), (3, "sekcam"), (4, "kasubag"),
+                        (5, "tim")):
             m = await o[who].await_message(is_step(no, 1))
             await h.press(o[who], m, "✔️ Selesai")
         m6 = await o["kasubag"].await_message(is_step(6, 1))

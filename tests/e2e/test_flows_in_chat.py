@@ -21,6 +21,11 @@ async def test_flow_end_to_end_in_chat(tmp_path: Path, all_flows: dict[str, Flow
     flow = all_flows[flow_id]
     revise_at, per_role, expected = GOLDEN[flow_id]
     (revise_at,) = revise_at
+    # A flow that sends the document outside the office (the Inspektorat's PK to the Bupati
+    # after step 13) is played up to there; recording its return in chat is not wired yet.
+    sends_out = next((no for no in expected if flow.step(no).wait is not None), None)
+    if sends_out is not None:
+        expected = expected[:expected.index(sends_out) + 1]
     attach_at = next(s.no for s in flow.sequence[1:] if not s.is_decision and not s.fan_out)
     async with running_bot(tmp_path) as h:
         people: dict[str, list[FakeUser]] = {}
@@ -43,6 +48,11 @@ async def test_flow_end_to_end_in_chat(tmp_path: Path, all_flows: dict[str, Flow
         # an outsider's forged press, a double press and a stale button: all refused
         refusals = sorted(r.split(" ")[0].rstrip(",") for r in run.refused)
         assert refusals == ["Already", "Already", "Sorry"]
+        if sends_out is not None:
+            (inst,) = h.services.store.read().instances(unit=flow.unit.id, year=2025)
+            assert inst.is_waiting and inst.waiting is not None
+            assert inst.waiting.after_step == sends_out
+            return
         done = await starter.await_message("complete", timeout=10)
         assert str(flow.total_waktu) in done["text"]
         status = await h.say(starter, f"status {flow.alias} 2025")

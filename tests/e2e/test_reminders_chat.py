@@ -76,8 +76,8 @@ async def test_step_reminders_escalation_and_a_decided_step(tmp_path: Path) -> N
         assert len([t for t in texts(h.api, o["kepala"], "late with")
                     if "step 2 of 13" in t]) == 1  # (step 3 has its own reminders by now)
         # /pengingat lists what is coming for me
-        await o["pelaksana"].await_message(is_step(3, 1))
-        upcoming = await h.say(o["pelaksana"], "/pengingat", expect="Your next reminders")
+        await o["bidang"].await_message(is_step(3, 1))
+        upcoming = await h.say(o["bidang"], "/pengingat", expect="Your next reminders")
         assert "step 3: Sends the data-collection form" in upcoming["text"]
 
 
@@ -88,8 +88,8 @@ async def test_a_multi_day_step_across_idul_fitri(tmp_path: Path) -> None:
     async with running_bot(tmp_path, clock=clock) as h:
         o = await kesbangpol(h)
         await h.say(o["kepala"], "mulai PK 2025", expect="Started")
-        for no, who in ((1, "kepala"), (2, "kasubbag"), (3, "pelaksana"), (4, "pelaksana"),
-                        (5, "pelaksana"), (6, "pelaksana")):
+        for no, who in ((1, "kepala"), (2, "kasubbag"), (3, "bidang"), (4, "pelaksana"),
+                        (5, "pelaksana"), (6, "bidang")):
             m = await o[who].await_message(is_step(no, 1))
             await h.press(o[who], m, "✔️ Selesai")
         step7 = await o["pelaksana"].await_message(is_step(7, 1))
@@ -170,7 +170,8 @@ async def test_a_year_of_triwulan_and_semester_duties(tmp_path: Path) -> None:
         officials = ("kabag", "kasubag", "staf")
         atasan = {"kabag": "sekwan", "kasubag": "kabag", "staf": "kasubag"}
         for before, due, duties in YEAR_2026:
-            triwulan_or_semester = [d for d in duties if not d.startswith("Tahun")]
+            # every official owes the yearly document too (collected by the Kasubag TU)
+            triwulan_or_semester = list(duties)
             for when, marker in ((before, "Batas waktu"), (due, "adalah hari ini")):
                 counts = {r: len(texts(h.api, people[r], "📅")) for r in people}
                 recaps = {r: len(texts(h.api, people[r], "📋 Rekap")) for r in people}
@@ -193,11 +194,6 @@ async def test_a_year_of_triwulan_and_semester_duties(tmp_path: Path) -> None:
                     await h.api.await_for(
                         lambda b=boss, n=seen: len(texts(h.api, b, "📋 Rekap")) > n,
                         what=f"recap for {atasan[role]}")
-                if any(d.startswith("Tahun") for d in duties):
-                    tu = people["kasubag_tu"]
-                    await h.api.await_for(lambda u=tu, c=counts["kasubag_tu"]:
-                                          len(texts(h.api, u, "📅")) > c,
-                                          what="the yearly document reminder")
             # at the due reminder every official reports done: button, evidence, text
             await mark_everything_done(h, people, officials)
             await asyncio.sleep(SETTLE)

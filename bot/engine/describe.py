@@ -1,0 +1,67 @@
+"""What a flow's newer fields mean, as notes a printout can show beside a step or role.
+
+``sopbot flows show`` lists the step table as the SOP prints it; the notes here add what the
+bot does beyond the table (the document waits outside the office, an event step resumes the
+sequence, a step lives only in a recurring duty …). Each note is a message template marked
+with ``N_`` and its parameters, so the caller renders it in the reader's language with
+:func:`bot.engine.loader.render_message`. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.engine.loader import N_
+from bot.engine.model import Flow, Role, Step, Trigger
+
+__all__ = ["Note", "role_notes", "step_notes"]
+
+
+@dataclass(frozen=True)
+class Note:
+    """A message template and its parameters (see :func:`render_message`)."""
+
+    message_id: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+def _titles(flow: Flow, role_ids: tuple[str, ...]) -> str:
+    return ", ".join(flow.role(r).title for r in role_ids)
+
+
+def step_notes(flow: Flow, step: Step) -> tuple[Note, ...]:
+    """The notes of one step, in the order a reader needs them."""
+    notes: list[Note] = []
+    if step.fan_out:
+        notes.append(Note(N_("every holder does their own part")))
+    if step.is_decision and flow.revises_fan_out(step.no):
+        notes.append(Note(N_("a revision may name only some parts of step {no}"),
+                          {"no": step.on_revise}))
+    if step.wait is not None:
+        notes.append(Note(N_("then outside the office with {who} until {role} records its "
+                             "return"),
+                          {"who": _titles(flow, step.wait.waits_for),
+                           "role": flow.role(step.wait.recorded_by).title}))
+        if step.wait.waktu.unit is not None:
+            notes.append(Note(N_("expected back within {waktu}"), {"waktu": str(step.wait.waktu)}))
+    if step.continue_at is not None:
+        notes.append(Note(N_("afterwards the flow runs again from step {no}"),
+                          {"no": step.continue_at}))
+    if step.trigger is Trigger.CYCLE:
+        cycles = [c.name for c in flow.cycles if step.no in c.steps]
+        notes.append(Note(N_("only in the recurring duty: {cycles}"),
+                          {"cycles": ", ".join(cycles)}))
+    return tuple(notes)
+
+
+def role_notes(flow: Flow, role: Role) -> tuple[Note, ...]:
+    """The notes of one role (outside the office; the unit's secretary)."""
+    notes: list[Note] = []
+    if role.external:
+        notes.append(Note(N_("outside the office: not invited, never acts here")))
+    if role.secretary:
+        notes.append(Note(N_("the unit's secretary: may cancel")))
+    if role.id in flow.starters:
+        notes.append(Note(N_("may start the flow")))
+    return tuple(notes)
