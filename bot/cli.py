@@ -19,9 +19,8 @@ from bot.flow_views import flow_to_json, render_flow_text
 from bot.i18n import Translator, translator
 
 if TYPE_CHECKING:
+    from bot.bootstrap import Bot
     from bot.config import Settings
-    from bot.services import Services
-    from bot.storage import Store
 
 DEFAULT_FLOWS_DIR = "flows"
 
@@ -141,19 +140,20 @@ def report_settings(t: Translator, problems: Sequence[str]) -> int:
     return 2
 
 
-def prepare_bot(t: Translator, settings: Settings, mode: str) -> tuple[Services, Store] | int:
-    """What `run` and `web` share: flows, the data directory (claimed), logs, services.
+def prepare_bot(t: Translator, settings: Settings, mode: str) -> Bot | int:
+    """What `run` and `web` share: flows, the data directory (claimed), logs, the bot.
 
-    Returns the services and the store, or the exit status when something is wrong.
+    Returns the built bot (see :mod:`bot.bootstrap`), or the exit status when something is
+    wrong.
     """
-    from bot.services import Services
-    from bot.storage import Store, StoreError
+    from bot.bootstrap import build_bot, open_store
+    from bot.storage import StoreError
 
     flows = load_or_report(t, str(settings.flows_dir))
     if flows is None:
         return 1
     try:
-        store = Store(settings.data_dir)
+        store = open_store(settings.data_dir)
         store.claim_running()
     except StoreError as exc:
         print(str(exc), file=sys.stderr)
@@ -164,29 +164,38 @@ def prepare_bot(t: Translator, settings: Settings, mode: str) -> tuple[Services,
         log.warning("this looks like a Heroku dyno: its filesystem is ephemeral and %s will "
                     "be lost at the next restart; mount a persistent volume or run on a VPS "
                     "(see docs/deployment.md)", settings.data_dir)
+    bot = build_bot(settings, flows, store=store)
     units = sorted({f.unit.id for f in flows})
-    with store.transaction(record_update=False) as repo:
-        members = len(repo.members())
     log.info("starting (%s): flows=%d units=%s members=%d data=%s api=%s", mode, len(flows),
-             ",".join(units), members, settings.data_dir, settings.api_url)
-    return Services(store, flows, invite_ttl=settings.invite_ttl), store
+             ",".join(units), bot.services.member_count(), settings.data_dir,
+             settings.api_url)
+    return bot
+
+
+async def serve_polling(bot: Bot) -> None:
+    """``sopbot run``: poll for updates until SIGINT or SIGTERM."""
+    from bot.bootstrap import running
+    from bot.tg.app import wait_for_stop_signal
+
+    log = logging.getLogger("sopbot")
+    async with running(bot):
+        log.info("polling for updates")
+        await wait_for_stop_signal()
+    log.info("stopped")
 
 
 def cmd_run(args: argparse.Namespace, t: Translator) -> int:
     """Start the bot (long polling)."""
     from bot.config import ConfigError, settings_from_env
-    from bot.tg.app import build_application, run_until_stopped
 
     try:
         settings = settings_from_env(os.environ)
     except ConfigError as exc:
         return report_settings(t, exc.render(t.gettext))
-    prepared = prepare_bot(t, settings, "polling")
-    if isinstance(prepared, int):
-        return prepared
-    services, _store = prepared
-    app = build_application(settings, services)
-    asyncio.run(run_until_stopped(app))
+    bot = prepare_bot(t, settings, "polling")
+    if isinstance(bot, int):
+        return bot
+    asyncio.run(serve_polling(bot))
     return 0
 
 
@@ -255,11 +264,10 @@ def _bot_username(t: Translator) -> str | None:
 
 def cmd_invite(args: argparse.Namespace, t: Translator) -> int:
     """Print a single-use invitation code and its deep link."""
-    from datetime import UTC, datetime
-
+    from bot.bootstrap import build_services, open_store, utc_now
     from bot.config import ConfigError, data_dir_from, invite_ttl_from, render_problems
-    from bot.services import Services, UnknownUnitOrRole
-    from bot.storage import Store, StoreError
+    from bot.services import UnknownUnitOrRole
+    from bot.storage import StoreError
 
     flows = load_or_report(t, args.dir)
     if flows is None:
@@ -270,14 +278,14 @@ def cmd_invite(args: argparse.Namespace, t: Translator) -> int:
         print("\n".join(render_problems(problems, t.gettext)), file=sys.stderr)
         return 2
     try:
-        store = Store(data_dir_from(os.environ))
+        store = open_store(data_dir_from(os.environ))
     except (StoreError, ConfigError) as exc:
         print(str(exc), file=sys.stderr)
         return 1
-    services = Services(store, flows, invite_ttl=ttl)
+    services = build_services(flows, store, invite_ttl=ttl)
     try:
         invite = services.create_invite(unit=args.unit, role=args.role, name=args.name,
-                                        atasan=args.atasan, now=datetime.now(UTC))
+                                        atasan=args.atasan, now=utc_now())
     except UnknownUnitOrRole as exc:
         print(exc.render(t.gettext), file=sys.stderr)
         return 2

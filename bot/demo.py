@@ -33,6 +33,7 @@ from typing import Any
 
 from babel.dates import format_datetime
 
+from bot.bootstrap import build_bot, running
 from bot.config import Settings
 from bot.engine.calendar import resolve_timezone
 from bot.engine.model import Flow, Step
@@ -41,7 +42,6 @@ from bot.formatting import format_when
 from bot.i18n import LANGUAGES, Translator
 from bot.services import Services
 from bot.storage import Store
-from bot.tg.app import build_application, running
 
 JSON = dict[str, Any]
 Emit = Callable[[str], None]
@@ -471,15 +471,14 @@ class DemoSession:
             self.api.start()
             self._stack.push_async_callback(asyncio.to_thread, self.api.stop)
             self.log = ChatLog(self.api, self.t, self.emit)
-            self.store = Store(self.data_dir)
-            self.services = Services(self.store, self.flows)
             flows_dir = Path(self.flow.source).parent if self.flow.source else Path("flows")
             settings = Settings(token=self.api.token, api_url=self.api.api_root,
                                 data_dir=self.data_dir, flows_dir=flows_dir,
                                 language=self.language)
-            app = build_application(settings, self.services, clock=self.clock,
-                                    rate_limit=False, sender_poll_interval=0.2)
-            await self._stack.enter_async_context(running(app, poll_timeout=1))
+            bot = build_bot(settings, self.flows, clock=self.clock, rate_limit=False,
+                            sender_poll_interval=0.2)
+            self.store, self.services = bot.store, bot.services
+            await self._stack.enter_async_context(running(bot, poll_timeout=1))
         except BaseException:
             await self._stack.aclose()
             raise

@@ -283,6 +283,11 @@ class Services:
         with self.store.transaction() as repo:
             return repo.update_seen(update_id)
 
+    def member_count(self) -> int:
+        """How many officials have joined (for the start-up log line)."""
+        with self.store.transaction(record_update=False) as repo:
+            return len(repo.members())
+
     def settle_archives(self) -> int:
         """Finish archive moves a crash interrupted (at start-up)."""
         with self.store.transaction(record_update=False) as repo:

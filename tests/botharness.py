@@ -14,12 +14,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bot.bootstrap import build_bot, running
 from bot.config import Settings
 from bot.engine.loader import load_flows
 from bot.fakeapi import FakeBotApi, FakeUser
 from bot.services import Services
-from bot.storage import Store
-from bot.tg.app import build_application, running
 from tests.conftest import FLOWS_DIR, WIB
 
 JSON = dict[str, Any]
@@ -97,12 +96,9 @@ async def running_bot(tmp_path: Path, *, clock: Clock | None = None,
     clock = clock or Clock()
     data_dir = data_dir or tmp_path / "data"
     with FakeBotApi() as api:
-        store = Store(data_dir)
-        services = Services(store, load_flows(FLOWS_DIR))
         settings = Settings(token=api.token, api_url=api.api_root, data_dir=data_dir,
                             flows_dir=FLOWS_DIR)
-        app = build_application(settings, services, clock=clock, rate_limit=False,
-                                sender_poll_interval=0.2, http_timeout=2.0,
-                                reminder_sync_interval=0.2)
-        async with running(app, poll_timeout=1):
-            yield Harness(api, services, clock, app, data_dir)
+        bot = build_bot(settings, load_flows(FLOWS_DIR), clock=clock, rate_limit=False,
+                        sender_poll_interval=0.2, http_timeout=2.0, reminder_sync_interval=0.2)
+        async with running(bot, poll_timeout=1):
+            yield Harness(api, bot.services, clock, bot.app, data_dir)

@@ -20,10 +20,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bot.bootstrap import build_services, open_store
 from bot.engine.instance import Action, Actor, Engine, Instance, StepActivated
 from bot.engine.loader import load_flows
 from bot.fakeapi import FakeBotApi, FakeUser
-from bot.services import Services
 from bot.storage import Store
 from tests.conftest import FLOWS_DIR, ROOT
 
@@ -127,7 +127,7 @@ class CrashRun:
     def run(self, *, time_limit: float = 240.0) -> CrashReport:
         began = time.monotonic()
         flows = load_flows(FLOWS_DIR)
-        services = Services(Store(self.data_dir), flows)
+        services = build_services(flows, open_store(self.data_dir))
         now = datetime.now(UTC)
         codes = [services.create_invite(unit=UNIT, role=r, now=now, name=f"{r} {i}").code
                  for i, r in enumerate(ROLES)]

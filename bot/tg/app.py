@@ -7,7 +7,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from telegram import BotCommand, BotCommandScopeDefault, Update
 from telegram.ext import (
@@ -44,15 +44,11 @@ COMMANDS: tuple[tuple[str, str], ...] = (
 )
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 def build_application(
     settings: Settings,
     services: Services,
     *,
-    clock: Callable[[], datetime] = utc_now,
+    clock: Callable[[], datetime],
     rate_limit: bool = True,
     sender_poll_interval: float = 5.0,
     http_timeout: float | None = None,
@@ -140,16 +136,13 @@ async def running(app: Application, *, poll_timeout: int = 30,
                   poll: bool = True) -> AsyncIterator[Application]:
     """Run the bot: initialize, start, register commands, poll; undo it all on exit.
 
-    ``sopbot run``, the tests and the demo all run the bot through this one door. Polling is
+    :func:`bot.bootstrap.running` (which also claims the data directory) is the one door
+    ``sopbot run``, the tests and the demo use. Polling is
     the project's :class:`~bot.tg.poller.DurablePoller`, not PTB's Updater: an update is
     confirmed to Telegram only after its effects are stored. With ``poll=False`` (webhook
     mode) updates come in through :func:`handle_update` instead.
     """
     rt: h.Runtime = app.bot_data["runtime"]
-    store = rt.services.store
-    claimed = store.running_claimed
-    if not claimed:
-        store.claim_running()  # `sopbot restore` refuses while this is held
     poller = DurablePoller(app, rt.services, timeout=poll_timeout,
                            allowed_updates=ALLOWED_UPDATES)
     app.bot_data["poller"] = poller  # handle_update() goes through it in webhook mode
@@ -165,8 +158,6 @@ async def running(app: Application, *, poll_timeout: int = 30,
         await app.stop()
         await shutdown(app)
         await app.shutdown()
-        if not claimed:
-            store.release_running()
 
 
 async def handle_update(app: Application, data: dict) -> None:
@@ -178,13 +169,10 @@ async def handle_update(app: Application, data: dict) -> None:
     await poller.handle(Update.de_json(data, app.bot))
 
 
-async def run_until_stopped(app: Application) -> None:
-    """``sopbot run``: serve until SIGINT or SIGTERM."""
+async def wait_for_stop_signal() -> None:
+    """Return at SIGINT or SIGTERM (``sopbot run`` serves until then)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with running(app):
-        log.info("polling for updates")
-        await stop.wait()
-    log.info("stopped")
+    await stop.wait()
