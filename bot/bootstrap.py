@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from bot.engine.model import Flow
 from bot.services import Services
 from bot.storage import Store
+from bot.storage.protocol import Storage
 
 if TYPE_CHECKING:
     from telegram.ext import Application
@@ -41,7 +42,7 @@ def open_store(data_dir: str | Path) -> Store:
     return Store(data_dir)
 
 
-def build_services(flows: Iterable[Flow], store: Store, *,
+def build_services(flows: Iterable[Flow], store: Storage, *,
                    invite_ttl: timedelta = timedelta(days=7)) -> Services:
     """The use cases over `store` and the loaded `flows`."""
     return Services(store, flows, invite_ttl=invite_ttl)
@@ -52,7 +53,7 @@ class Bot:
     """A built bot: what it runs on and the Telegram application around it."""
 
     settings: Settings
-    store: Store
+    store: Storage
     services: Services
     app: Application
     clock: Clock
@@ -62,7 +63,7 @@ def build_bot(
     settings: Settings,
     flows: Iterable[Flow],
     *,
-    store: Store | None = None,
+    store: Storage | None = None,
     clock: Clock = utc_now,
     rate_limit: bool = True,
     sender_poll_interval: float = 5.0,

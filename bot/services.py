@@ -29,6 +29,7 @@ from bot.engine.instance import (
 )
 from bot.engine.model import Flow
 from bot.i18n import N_
+from bot.storage.protocol import Repository, Storage
 from bot.storage.records import (
     Invite,
     Member,
@@ -37,7 +38,6 @@ from bot.storage.records import (
     PendingReason,
     StepMessage,
 )
-from bot.storage.store import Repository, Store
 
 log = logging.getLogger(__name__)
 YEAR = re.compile(r"^(19|20|21)\d\d$")
@@ -271,7 +271,7 @@ class TelegramUser:
 class Services:
     """Every use case of the bot, over one store and the loaded flows."""
 
-    def __init__(self, store: Store, flows: Iterable[Flow], *,
+    def __init__(self, store: Storage, flows: Iterable[Flow], *,
                  invite_ttl: timedelta = timedelta(days=7)) -> None:
         self.store = store
         self.flows = {f.id: f for f in flows}

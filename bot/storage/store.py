@@ -10,7 +10,6 @@ directory). A crash therefore leaves either the old or the new file, never a tor
 from __future__ import annotations
 
 import contextlib
-import contextvars
 import fcntl
 import json
 import os
@@ -26,6 +25,7 @@ from tinydb.storages import MemoryStorage
 
 from bot.engine.instance import Disposition, Instance, Status
 from bot.storage.migrations import SchemaError, upgrade_file
+from bot.storage.protocol import CURRENT_UPDATE
 from bot.storage.records import (
     CycleTask,
     Invite,
@@ -46,11 +46,7 @@ TMP_PREFIX = ".tmp-"
 KEEP_UPDATES = 2000
 KEEP_SENT = 500
 
-#: The Telegram update being handled (set by the poller): a transaction that changes
-#: anything records it as processed in the same atomic write, so that a redelivered update
-#: is recognised and never applied twice.
-CURRENT_UPDATE: contextvars.ContextVar[int | None] = contextvars.ContextVar(
-    "sopbot_current_update", default=None)
+# CURRENT_UPDATE (the update being handled) is the protocol's: every backend records it.
 
 
 class StoreError(Exception):
@@ -305,7 +301,7 @@ q = Query()
 
 
 class Repository:
-    """The bot's records, inside one transaction."""
+    """The bot's records, inside one transaction (TinyDB; see :mod:`bot.storage.protocol`)."""
 
     def __init__(self, db: TinyDB, store: Store | None) -> None:
         self.db = db
