@@ -22,8 +22,8 @@ from telegram.ext import (
 
 from bot.config import Settings
 from bot.i18n import LANGUAGES, N_, Translator
-from bot.reminders import Reminders
 from bot.services import Services
+from bot.services.reminders import Reminders
 from bot.tg import handlers as h
 from bot.tg.callbacks import CYCLE_PATTERN, LANGUAGE_PATTERN, STEP_PATTERN
 from bot.tg.poller import DurablePoller

@@ -20,7 +20,6 @@ from telegram.ext import ContextTypes
 
 from bot.formatting import format_short
 from bot.i18n import LANGUAGES, N_, Translator, normalize_language
-from bot.reminders import Reminders
 from bot.services import (
     AlreadyRunning,
     AmbiguousFlow,
@@ -29,16 +28,18 @@ from bot.services import (
     FlowNotFound,
     InstanceStatus,
     InviteProblem,
+    Member,
     NotStarted,
     PerOfficialStatus,
     Refused,
     ServiceError,
     Services,
     StaleStep,
+    StepMessage,
     TelegramUser,
     UnknownInstance,
 )
-from bot.storage.records import Member, StepMessage
+from bot.services.reminders import Reminders
 from bot.tg import render
 from bot.tg.callbacks import (
     ADVANCE,
@@ -361,9 +362,7 @@ async def _edit(message: Any, text: str, markup: InlineKeyboardMarkup | None) ->
 
 
 def _name(rt: Runtime, member_id: str) -> str:
-    with rt.services.store.transaction() as repo:
-        m = repo.member(member_id)
-        return m.name if m else member_id
+    return rt.services.member_name(member_id)
 
 
 def _stale_text(exc: StaleStep, rt: Runtime, t: Translator, name: str | None) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.reminders import Reminders
+from bot.services.reminders import Reminders
 from tests.service.conftest import World
 
 
