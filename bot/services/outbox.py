@@ -19,6 +19,15 @@ from bot.storage.records import Member, OutboxItem, StepMessage
 log = logging.getLogger(__name__)
 
 
+def needs_inflight_mark(item: OutboxItem) -> bool:
+    """Whether a crash while sending `item` must make its resend "uncertain".
+
+    Editing a step message to show the decision is idempotent (a second edit changes
+    nothing), so a settle item needs no mark; every new message does.
+    """
+    return item.kind != "settle"
+
+
 def new_item(member_id: str, chat_id: int, kind: str, payload: dict[str, Any],
              now: datetime) -> OutboxItem:
     """A pending outbox item (a fresh id; the payload copied)."""
@@ -52,10 +61,10 @@ class OutboxService(ServiceBase):
             return {"pending": len(repo.outbox("pending")),
                     "undeliverable": len(repo.outbox("undeliverable"))}
 
-    def recipient(self, member_id: str) -> Member | None:
-        """The official an item goes to (for their language)."""
+    def outbox_due(self) -> list[tuple[OutboxItem, Member | None]]:
+        """What is owed, in order, each with its recipient (for their language)."""
         with self.store.transaction(record_update=False) as repo:
-            return repo.member(member_id)
+            return [(item, repo.member(item.member_id)) for item in repo.outbox("pending")]
 
     def outbox_inflight(self, item: OutboxItem, now: datetime) -> None:
         """The sender is about to send `item` (a crash now makes its resend uncertain)."""
@@ -64,10 +73,17 @@ class OutboxService(ServiceBase):
             repo.save_outbox(item)
 
     def outbox_sent(self, item: OutboxItem, message_ids: list[int], now: datetime, *,
-                    text: str = "") -> None:
+                    text: str = "", next_item: OutboxItem | None = None) -> None:
         """`item` went out as `message_ids`; a step message is remembered (with the `text`
-        its edit keeps) so that buttons and replies on it find their step."""
+        its edit keeps) so that buttons and replies on it find their step.
+
+        `next_item`, the one the sender sends next, is marked in flight in the same write
+        (one file rewrite per message instead of two).
+        """
         with self.store.transaction(record_update=False) as repo:
+            if next_item is not None and needs_inflight_mark(next_item):
+                next_item.inflight_at = now
+                repo.save_outbox(next_item)
             item.status = "sent"
             item.inflight_at = None
             item.sent_at = now

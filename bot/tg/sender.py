@@ -28,6 +28,7 @@ from telegram.error import (
 from bot.engine.model import Flow
 from bot.i18n import Translator, normalize_language
 from bot.services import Member, OutboxItem, Services
+from bot.services.outbox import needs_inflight_mark
 from bot.tg.render import (
     ack_text,
     cancelled_text,
@@ -108,10 +109,11 @@ class OutboxSender:
 
     async def drain(self) -> int:
         """Deliver pending items in order until one must wait; returns how many were sent."""
-        items = await asyncio.to_thread(self.services.outbox_pending)
+        due = await asyncio.to_thread(self.services.outbox_due)
         sent = 0
-        for item in items:
-            outcome = await self._deliver(item)
+        for n, (item, member) in enumerate(due):
+            following = due[n + 1][0] if n + 1 < len(due) else None
+            outcome = await self._deliver(item, member, following)
             if outcome == "sent":
                 sent += 1
             elif outcome == "wait":  # keep the order: nothing overtakes a message that waits
@@ -122,13 +124,17 @@ class OutboxSender:
         """At start-up: items the last process died while sending are marked uncertain."""
         return self.services.outbox_recover()
 
-    async def _deliver(self, item: OutboxItem) -> str:
-        """Send one item: "sent", "done" (it will never be sent) or "wait" (try again later)."""
+    async def _deliver(self, item: OutboxItem, member: Member | None,
+                       following: OutboxItem | None) -> str:
+        """Send one item: "sent", "done" (it will never be sent) or "wait" (try again later).
+
+        `following` is marked in flight together with this one's result.
+        """
         outbox = self.services
-        member = await asyncio.to_thread(outbox.recipient, item.member_id)
         t = member_translator(member, self.default_language)
         flow = self.services.flows.get(item.payload.get("flow_id", ""))
-        await asyncio.to_thread(outbox.outbox_inflight, item, self.clock())
+        if needs_inflight_mark(item) and item.inflight_at is None:
+            await asyncio.to_thread(outbox.outbox_inflight, item, self.clock())
         while True:
             try:
                 message_ids, kept_text = await self._send(item, flow, t)
@@ -165,7 +171,7 @@ class OutboxSender:
                 return "wait"
         self._backoff = 0.0
         await asyncio.to_thread(outbox.outbox_sent, item, message_ids, self.clock(),
-                                text=kept_text)
+                                text=kept_text, next_item=following)
         return "sent"
 
     async def _undeliverable(self, item: OutboxItem, error: str) -> None:
