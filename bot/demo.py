@@ -41,7 +41,7 @@ from bot.fakeapi import FakeBotApi, FakeUser
 from bot.formatting import format_when
 from bot.i18n import LANGUAGES, Translator
 from bot.services import Services
-from bot.storage import Store
+from bot.storage import Storage
 
 JSON = dict[str, Any]
 Emit = Callable[[str], None]
@@ -455,7 +455,7 @@ class DemoSession:
         self.officials: list[Official] = []
         self._stack = contextlib.AsyncExitStack()
         self.api: FakeBotApi
-        self.store: Store
+        self.store: Storage
         self.services: Services
         self.log: ChatLog
 

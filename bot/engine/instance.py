@@ -666,8 +666,9 @@ class Engine:
         role = self._check_may_act(inst, target, step, by)
         note = (note or "").strip() or None
         inst = copy.deepcopy(inst)
-        target = inst.active(target.no)  # the copy's
-        assert target is not None
+        copied = inst.active(target.no)  # the copy's
+        assert copied is not None
+        target = copied
         disp = Disposition(inst.id, step.no, action, by.member, role, now, note,
                            tuple(attachments), target.round)
         target.attachments.extend(attachments)

@@ -131,14 +131,14 @@ class FlowError(Exception):
 # --- YAML with line numbers ---------------------------------------------------------------
 
 
-class _Map(dict):
+class _Map(dict[str, Any]):
     """A mapping that remembers the line of each key (1-based)."""
 
     line: int = 0
     key_lines: dict[str, int]
 
 
-class _Seq(list):
+class _Seq(list[Any]):
     """A sequence that remembers the line of each item (1-based)."""
 
     line: int = 0
@@ -761,8 +761,9 @@ def _check_graph(c: _Checker, doc: _Map, flow: Flow) -> None:
         nxt = flow.successor(no)
         if nxt is not None:
             todo.append(nxt.no)
-        if flow.step(no).on_revise is not None:
-            todo.append(flow.step(no).on_revise)
+        back = flow.step(no).on_revise
+        if back is not None:
+            todo.append(back)
     for step in flow.sequence:
         if step.no not in reachable:
             line, field = where(step.no, "no")

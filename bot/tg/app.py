@@ -65,7 +65,8 @@ def build_application(
         .post_shutdown(shutdown)
     )
     if rate_limit:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+        # PTB types the builder by its rate limiter's argument type, which starts as None.
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
     if http_timeout is not None:  # tests: a stuck call fails fast
         builder = (builder.read_timeout(http_timeout).write_timeout(http_timeout)
                    .connect_timeout(http_timeout))

@@ -608,7 +608,7 @@ async def cycle_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     problem = (await _cycle_done(update, context, member, t, task) if task
                else t.gettext("This button is no longer valid."))
     await query.answer(problem or t.gettext("Recorded."), show_alert=bool(problem))
-    if problem is None and query.message is not None:
+    if problem is None and isinstance(query.message, Message):
         await _edit(query.message, (query.message.text or "") + "\n\n✔️", None)
 
 
