@@ -25,6 +25,7 @@ from bot.engine.instance import Action, Actor, Engine, Instance, StepActivated
 from bot.engine.loader import load_flows
 from bot.fakeapi import FakeBotApi, FakeUser
 from bot.storage import Store
+from bot.tg.callbacks import StepButton
 from tests.conftest import FLOWS_DIR, ROOT
 
 UNIT = "kesbangpol-jateng"
@@ -35,7 +36,7 @@ REVISE_AT = 9
 
 def step_data(message: dict[str, Any]) -> str | None:
     for _text, data in FakeBotApi.buttons(message):
-        if data and data.startswith("s:"):
+        if data and StepButton.decode(data) is not None:
             return data
     return None
 
@@ -106,10 +107,12 @@ class CrashRun:
                 if data is None or key in self.pressed:
                     continue
                 self.pressed.add(key)
-                _s, inst, step, rnd, _a = data.split(":")
-                if int(step) == REVISE_AT and int(rnd) == 1:
+                button = StepButton.decode(data)
+                assert button is not None
+                if button.step_no == REVISE_AT and button.round == 1:
                     sent = user.send_text("revisi: sasaran belum terukur", reply_to=message)
-                    self.revised[(user.id, sent["message_id"])] = (inst, int(step), int(rnd))
+                    self.revised[(user.id, sent["message_id"])] = (
+                        button.instance_id, button.step_no, button.round)
                 else:
                     user.press(message, data)
                 self.report.presses += 1
@@ -177,10 +180,12 @@ class CrashRun:
         for answer in api.callback_answers:
             text = answer.get("text") or ""
             if text.startswith(("Marked done", "Approved")):
-                _s, inst, step, rnd, _a = answer["data"].split(":")
+                pressed = StepButton.decode(answer["data"])
+                assert pressed is not None
+                inst, step, rnd = pressed.instance_id, pressed.step_no, pressed.round
                 action = "approve" if text.startswith("Approved") else "complete"
-                self.report.confirmed.append((inst, int(step), int(rnd), action))
-                if not any(d.step_no == int(step) and d.round == int(rnd)
+                self.report.confirmed.append((inst, step, rnd, action))
+                if not any(d.step_no == step and d.round == rnd
                            and d.action.value == action for d in disps.get(inst, [])):
                     problems.append(f"confirmed {action} of {inst} step {step} round {rnd} lost")
         for user in users:

@@ -19,7 +19,7 @@ from bot.engine.cycles import Occurrence, occurrences_between
 from bot.engine.instance import Status
 from bot.engine.model import Flow
 from bot.engine.reminders import ReminderKind, ReminderPoint, cycle_reminders, step_reminders
-from bot.services.assignment import who_must_act
+from bot.services.assignment import atasan_of, who_must_act
 from bot.services.errors import UnknownInstance
 from bot.storage.protocol import Repository
 from bot.storage.records import CycleTask, Member, OutboxItem
@@ -68,19 +68,8 @@ class Reminders:
         member = repo.member(member_id)
         if member is None:
             return None
-        for ms in member.roles:
-            if ms.unit == unit and ms.atasan:
-                return ms.atasan
-        holders = repo.holders(unit)
-        for flow in self.services.flows.values():
-            if flow.unit.id != unit:
-                continue
-            for role in member.roles_in(unit):
-                above = flow.atasan_role_of(role)
-                candidates = [h for h in holders.get(above or "", []) if h != member_id]
-                if candidates:
-                    return candidates[0]
-        return None
+        return atasan_of(member, member_id, unit, repo.holders(unit),
+                         self.services.flows.values())
 
     # -- the plan ----------------------------------------------------------------------
 

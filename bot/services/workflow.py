@@ -20,6 +20,7 @@ from bot.engine.instance import (
     Transition,
 )
 from bot.engine.model import Flow
+from bot.services.assignment import atasan_of
 from bot.services.base import ServiceBase
 from bot.services.errors import (
     AlreadyRunning,
@@ -100,14 +101,9 @@ class WorkflowService(MembershipService, ServiceBase):
         pairs: list[tuple[str | None, str | None]] = []
         skipped: list[str] = []
         for level in flow.per_official.levels:
-            atasan_role = flow.atasan_role_of(level)
             for member_id in holders.get(level, []):
                 member = repo.member(member_id)
-                explicit = next((m.atasan for m in member.roles
-                                 if m.unit == flow.unit.id and m.role == level and m.atasan),
-                                None) if member else None
-                candidates = [h for h in holders.get(atasan_role or "", []) if h != member_id]
-                atasan = explicit or (candidates[0] if candidates else None)
+                atasan = atasan_of(member, member_id, flow.unit.id, holders, [flow], role=level)
                 if atasan is None:
                     skipped.append(member.name if member else member_id)
                 else:
