@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Sequence
 from datetime import datetime
 
 from bot.engine.model import Flow
@@ -22,6 +23,20 @@ from bot.services.results import Joined, TelegramUser
 from bot.storage.records import Invite, Member, Membership
 
 YEAR = re.compile(r"^(19|20|21)\d\d$")
+
+
+def match_flows(flows: Sequence[Flow], key: str, *, by_name: bool = False) -> list[Flow]:
+    """The flows `key` names: by id, else by alias (any case), else — `by_name` — by words
+    of their name ("perjanjian kinerja"). The one lookup rule of the chat and the CLI."""
+    key_n = " ".join(key.casefold().split())
+    by_id = [f for f in flows if f.id in (key, key_n)]
+    if by_id:
+        return by_id
+    exact = [f for f in flows if key_n == f.alias.casefold()]
+    if exact or not by_name:
+        return exact
+    return [f for f in flows if key_n and (key_n in f.name.casefold()
+                                           or f.name.casefold() in key_n)]
 
 
 class MembershipService(ServiceBase):
@@ -150,12 +165,8 @@ class MembershipService(ServiceBase):
         words of its name) picks one; for starting, units where the official may start the
         flow are preferred.
         """
-        key_n = " ".join(key.casefold().split())
         mine = self._flows_of(member)
-        exact = [f for f in mine if key_n in (f.alias.casefold(), f.id)]
-        named = [f for f in mine if key_n and (key_n in f.name.casefold()
-                                               or f.name.casefold() in key_n)]
-        found = exact or named
+        found = match_flows(mine, key, by_name=True)
         if not found:
             raise FlowNotFound(key, mine)
         hint = " ".join(unit_hint.casefold().split())

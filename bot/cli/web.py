@@ -15,7 +15,8 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from bot.cli import prepare_bot, report_settings
+from bot.cli.common import report_settings
+from bot.cli.run import prepare_bot
 from bot.i18n import Translator
 from bot.tg.webhook import WEBHOOK_PATH, WebhookConfig
 
