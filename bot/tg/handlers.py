@@ -7,12 +7,13 @@ Workflow rules never live here. Service calls touch files, so they run in a work
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
@@ -137,6 +138,36 @@ async def ensure_member(update: Update, context: ContextTypes.DEFAULT_TYPE,
     return rt, member, t
 
 
+Context = ContextTypes.DEFAULT_TYPE
+
+
+class Caller(NamedTuple):
+    """Who sent the update, as a :func:`member_only` handler receives it."""
+
+    rt: Runtime
+    member: Member
+    t: Translator
+
+
+def member_only(
+    handler: Callable[..., Coroutine[Any, Any, None]],
+) -> Callable[..., Coroutine[Any, Any, None]]:
+    """The member check every official's handler starts with, once.
+
+    The wrapped handler runs only for a registered official, who is passed as `caller` after
+    `update` and `context`; anyone else gets the join hint (as an alert for a button).
+    """
+
+    @functools.wraps(handler)
+    async def check(update: Update, context: ContextTypes.DEFAULT_TYPE, *args: Any,
+                    **kwargs: Any) -> None:
+        found = await ensure_member(update, context)
+        if found is not None:
+            await handler(update, context, Caller(*found), *args, **kwargs)
+
+    return check
+
+
 # --- /start and invitations ------------------------------------------------------------------
 
 
@@ -226,13 +257,11 @@ def refusal_text(exc: Refused, t: Translator) -> str:
     return t.gettext(template).format(**err.params)
 
 
-async def mulai(update: Update, context: ContextTypes.DEFAULT_TYPE, words: str | None = None,
-                ) -> None:
+@member_only
+async def mulai(update: Update, context: Context, caller: Caller,
+                words: str | None = None) -> None:
     """``mulai PK 2025``."""
-    found = await ensure_member(update, context)
-    if not found:
-        return
-    rt, member, t = found
+    rt, member, t = caller
     _ = t.gettext
     words = " ".join(context.args or []) if words is None else words
     now = rt.clock()
@@ -260,13 +289,11 @@ def _status_text(st: Any, t: Translator, now: datetime) -> str:
     return render.overview_text(st, t, now)
 
 
-async def status(update: Update, context: ContextTypes.DEFAULT_TYPE, words: str | None = None,
-                 ) -> None:
+@member_only
+async def status(update: Update, context: Context, caller: Caller,
+                 words: str | None = None) -> None:
     """``status PK 2025`` / ``status``."""
-    found = await ensure_member(update, context)
-    if not found:
-        return
-    rt, member, t = found
+    rt, member, t = caller
     words = " ".join(context.args or []) if words is None else words
     now = rt.clock()
     try:
@@ -277,12 +304,10 @@ async def status(update: Update, context: ContextTypes.DEFAULT_TYPE, words: str 
     await reply(update, _status_text(st, t, now))
 
 
-async def tugas(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@member_only
+async def tugas(update: Update, context: Context, caller: Caller) -> None:
     """``/tugas``: steps waiting for me."""
-    found = await ensure_member(update, context)
-    if not found:
-        return
-    rt, member, t = found
+    rt, member, t = caller
     now = rt.clock()
     tasks = await run(rt.services.tasks, member, now)
     await reply(update, render.tasks_text(tasks, t, now))
@@ -306,24 +331,20 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     await reply(update, t.gettext("I do not know that command.") + "\n\n" + render.help_text(t))
 
 
-async def batal(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@member_only
+async def batal(update: Update, context: Context, caller: Caller) -> None:
     """``/batal``: stop waiting for a revision reason."""
-    found = await ensure_member(update, context)
-    if not found:
-        return
-    rt, member, t = found
+    rt, member, t = caller
     if await run(rt.services.drop_pending_reason, member, rt.clock(), _message_id(update)):
         rt.changed()
     else:
         await reply(update, t.gettext("There was nothing to cancel."))
 
 
-async def bahasa(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@member_only
+async def bahasa(update: Update, context: Context, caller: Caller) -> None:
     """``/bahasa``: choose the language, with buttons."""
-    found = await ensure_member(update, context)
-    if not found:
-        return
-    _rt, _member, t = found
+    _rt, _member, t = caller
     names = {"id": "🇮🇩 Bahasa Indonesia", "en": "🇬🇧 English"}
     keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(names[lang],
                                                            callback_data=language_button(lang))
@@ -331,13 +352,11 @@ async def bahasa(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply(update, t.gettext("Choose your language:"), reply_markup=keyboard)
 
 
-async def language_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@member_only
+async def language_chosen(update: Update, context: Context, caller: Caller) -> None:
     query = update.callback_query
     assert query is not None
-    found = await ensure_member(update, context)
-    if not found:
-        return
-    rt, member, _t = found
+    rt, member, _t = caller
     lang = decode_language(query.data or "")
     if lang not in LANGUAGES:
         await query.answer()
@@ -416,14 +435,12 @@ async def decide(context: ContextTypes.DEFAULT_TYPE, member: Member, t: Translat
                               attachments=attachments, origin=origin, ack_to=ack_to)
 
 
-async def button_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@member_only
+async def button_pressed(update: Update, context: Context, caller: Caller) -> None:
     """Selesai / Setujui / Revisi."""
     query = update.callback_query
     assert query is not None
-    found = await ensure_member(update, context)
-    if not found:
-        return
-    rt, member, t = found
+    rt, member, t = caller
     button = StepButton.decode(query.data or "")
     if button is None:
         await query.answer(t.gettext("This button is no longer valid."))
@@ -466,12 +483,10 @@ async def _reply_target(rt: Runtime, update: Update) -> StepMessage | None:
                      message.reply_to_message.message_id)
 
 
-async def text_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@member_only
+async def text_message(update: Update, context: Context, caller: Caller) -> None:
     """Free text: a revision reason, a reply to a step, or a typed command."""
-    found = await ensure_member(update, context)
-    if not found:
-        return
-    rt, member, t = found
+    rt, member, t = caller
     _ = t.gettext
     message = update.effective_message
     assert message is not None
@@ -531,12 +546,10 @@ async def text_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         await reply(update, render.help_text(t))
 
 
-async def file_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@member_only
+async def file_message(update: Update, context: Context, caller: Caller) -> None:
     """A document or photo sent as a reply to a step message is attached to that step."""
-    found = await ensure_member(update, context)
-    if not found:
-        return
-    rt, member, t = found
+    rt, member, t = caller
     _ = t.gettext
     message = update.effective_message
     assert message is not None
@@ -573,12 +586,10 @@ async def file_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         await reply(update, problem)
 
 
-async def pengingat(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@member_only
+async def pengingat(update: Update, context: Context, caller: Caller) -> None:
     """``/pengingat``: my upcoming reminders and deadlines."""
-    found = await ensure_member(update, context)
-    if not found:
-        return
-    rt, member, t = found
+    rt, member, t = caller
     assert rt.reminders is not None
     now = rt.clock()
     points = await run(rt.reminders.upcoming, member, now)
@@ -596,14 +607,12 @@ async def _cycle_done(update: Update, context: ContextTypes.DEFAULT_TYPE, member
     return problem
 
 
-async def cycle_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@member_only
+async def cycle_pressed(update: Update, context: Context, caller: Caller) -> None:
     """The Selesai button of a triwulan/semester reminder."""
     query = update.callback_query
     assert query is not None
-    found = await ensure_member(update, context)
-    if not found:
-        return
-    _rt, member, t = found
+    _rt, member, t = caller
     task = decode_cycle(query.data or "")
     problem = (await _cycle_done(update, context, member, t, task) if task
                else t.gettext("This button is no longer valid."))
