@@ -8,9 +8,8 @@ transaction as the transition.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 from bot.engine.instance import (
     Action,
@@ -21,6 +20,12 @@ from bot.engine.instance import (
     Transition,
 )
 from bot.engine.model import Flow
+from bot.services.notices import (
+    CancelledNotice,
+    CompletedNotice,
+    Notice,
+    StepNotice,
+)
 from bot.storage.records import Member
 
 
@@ -38,51 +43,48 @@ class UnitSnapshot:
 
 
 @dataclass(frozen=True)
-class Notice:
-    """One message owed to one official (it goes into the outbox as it is)."""
+class Owed:
+    """One notice owed to one official (it goes into the outbox as it is)."""
 
     member_id: str
     chat_id: int
-    kind: str
-    payload: dict[str, Any] = field(default_factory=dict)
+    notice: Notice
 
 
-def notices(flow: Flow, t: Transition, unit: UnitSnapshot) -> list[Notice]:
+def notices(flow: Flow, t: Transition, unit: UnitSnapshot) -> list[Owed]:
     """The messages the events of `t` owe: the next holders, and everyone at the end."""
     inst = t.instance
     subject = unit.people.get(inst.subject) if inst.subject else None
     subject_name = subject.name if subject else None
-    owed: list[Notice] = []
+    owed: list[Owed] = []
     for event in t.events:
+        notice: Notice
         if isinstance(event, StepActivated):
             recipients = list(event.members) or unit.holders.get(event.role, [])
             active = inst.active(event.step_no)
-            payload = {
-                "instance_id": inst.id,
-                "flow_id": flow.id,
-                "year": inst.year,
-                "step_no": event.step_no,
-                "round": active.round if active else 1,
-                "deadline": event.deadline.isoformat() if event.deadline else None,
-                "note": event.note,
-                "attachments": list(event.attachments),
-                "by_event": event.by_event,
-                "subject": subject_name,
-                "revision": bool(t.disposition and t.disposition.action is Action.REVISE),
-                "from_name": unit.name(t.disposition.member) if t.disposition else None,
-            }
-            owed.extend(_to(unit, recipients, "step", payload))
+            notice = StepNotice(
+                instance_id=inst.id, flow_id=flow.id, year=inst.year, step_no=event.step_no,
+                round=active.round if active else 1,
+                deadline=event.deadline.isoformat() if event.deadline else None,
+                note=event.note, attachments=tuple(event.attachments),
+                by_event=event.by_event, subject=subject_name,
+                revision=bool(t.disposition and t.disposition.action is Action.REVISE),
+                from_name=unit.name(t.disposition.member) if t.disposition else None)
         elif isinstance(event, FlowCompleted):
-            payload = {"instance_id": inst.id, "flow_id": flow.id, "year": inst.year,
-                       "elapsed_seconds": int(event.elapsed.total_seconds()),
-                       "standard": str(event.standard), "subject": subject_name}
-            owed.extend(_to(unit, participants(inst, t, unit), "completed", payload))
+            recipients = participants(inst, t, unit)
+            notice = CompletedNotice(
+                instance_id=inst.id, flow_id=flow.id, year=inst.year,
+                elapsed_seconds=int(event.elapsed.total_seconds()),
+                standard=str(event.standard), subject=subject_name)
         elif isinstance(event, FlowCancelled):
-            payload = {"instance_id": inst.id, "flow_id": flow.id, "year": inst.year,
-                       "reason": event.reason, "by": unit.name(event.by),
-                       "subject": subject_name}
             recipients = [m for m in participants(inst, t, unit) if m != event.by]
-            owed.extend(_to(unit, recipients, "cancelled", payload))
+            notice = CancelledNotice(
+                instance_id=inst.id, flow_id=flow.id, year=inst.year, reason=event.reason,
+                by=unit.name(event.by), subject=subject_name)
+        else:
+            continue
+        owed.extend(Owed(m.id, m.chat_id, notice) for m in
+                    (unit.people.get(i) for i in dict.fromkeys(recipients)) if m is not None)
     return owed
 
 
@@ -93,9 +95,3 @@ def participants(inst: Instance, t: Transition, unit: UnitSnapshot) -> list[str]
         people.append(t.disposition.member)
     people.extend(inst.bindings.values())
     return list(dict.fromkeys(people))
-
-
-def _to(unit: UnitSnapshot, member_ids: Iterable[str], kind: str,
-        payload: dict[str, Any]) -> list[Notice]:
-    return [Notice(m.id, m.chat_id, kind, dict(payload))
-            for m in (unit.people.get(i) for i in dict.fromkeys(member_ids)) if m is not None]

@@ -29,6 +29,7 @@ from bot.services.errors import (
     UnknownInstance,
 )
 from bot.services.membership import MembershipService
+from bot.services.notices import SettleNotice, encode
 from bot.services.notifications import UnitSnapshot, notices
 from bot.services.outbox import new_item
 from bot.services.results import Decided, ReasonAsked, Started
@@ -191,9 +192,10 @@ class WorkflowService(MembershipService, ServiceBase):
                 copies.append(origin)
             for msg in copies:
                 repo.settle_step_message(msg.chat_id, msg.message_id)
-                repo.enqueue(new_item(msg.member_id, msg.chat_id, "settle", {
-                    "flow_id": flow.id, "message_id": msg.message_id, "text": msg.text,
-                    "disposition": t.disposition.to_dict(), "name": member.name}, now))
+                kind, payload = encode(SettleNotice(
+                    flow_id=flow.id, message_id=msg.message_id, text=msg.text,
+                    disposition=t.disposition.to_dict(), name=member.name))
+                repo.enqueue(new_item(msg.member_id, msg.chat_id, kind, payload, now))
             if ack_to is not None:
                 repo.enqueue(new_item(member.id, member.chat_id, "ack", {
                     "ack": "decided", "reply_to": ack_to, "flow_id": flow.id,
@@ -281,9 +283,9 @@ class WorkflowService(MembershipService, ServiceBase):
         history = tuple(d.member for d in repo.dispositions(t.instance.id, t.instance.year))
         snapshot = UnitSnapshot(repo.holders(t.instance.unit_id),
                                 {m.id: m for m in repo.members()}, history)
-        for notice in notices(flow, t, snapshot):
-            repo.enqueue(new_item(notice.member_id, notice.chat_id, notice.kind,
-                                  notice.payload, now))
+        for owed in notices(flow, t, snapshot):
+            kind, payload = encode(owed.notice)
+            repo.enqueue(new_item(owed.member_id, owed.chat_id, kind, payload, now))
         if not t.instance.active_steps():
             # Finished: out of the working set, into its year's archive.
             repo.archive_instance(t.instance)

@@ -28,6 +28,7 @@ from telegram.error import (
 from bot.engine.model import Flow
 from bot.i18n import Translator, normalize_language
 from bot.services import Member, OutboxItem, Services
+from bot.services.notices import decode, is_typed
 from bot.services.outbox import needs_inflight_mark
 from bot.tg.render import (
     ack_text,
@@ -189,6 +190,8 @@ class OutboxSender:
         (the step without how to answer it).
         """
         p = item.payload
+        if is_typed(item.kind):
+            decode(item.kind, p)  # an unreadable payload raises ValueError: not retried
         flows = self.services.flows
         if item.kind == "settle":
             try:
