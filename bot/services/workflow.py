@@ -22,6 +22,7 @@ from bot.engine.instance import (
 from bot.engine.model import Flow
 from bot.services.assignment import atasan_of
 from bot.services.base import ServiceBase
+from bot.services.commands import Decide, Decision
 from bot.services.errors import (
     AlreadyRunning,
     Refused,
@@ -143,26 +144,17 @@ class WorkflowService(MembershipService, ServiceBase):
                                 if d.action is Action.CANCEL), None)
             raise StaleStep(inst, step_no, decided)
 
-    def decide(
-        self,
-        member: Member,
-        instance_id: str,
-        step_no: int,
-        round_no: int | None,
-        action: str,
-        now: datetime,
-        *,
-        note: str | None = None,
-        attachments: Sequence[str] = (),
-        origin: StepMessage | None = None,
-        ack_to: int | None = None,
-    ) -> Decided:
-        """Approve/complete (``advance``) or ``revise`` a step; the reason is the note.
+    def decide(self, cmd: Decide) -> Decided:
+        """Approve/complete or revise a step (see :class:`~bot.services.commands.Decide`).
 
         In the same write: the disposition, the edits that settle the step's messages
         (`origin` is the message whose button was pressed, in case it is not recorded yet),
         a reply to the official's message `ack_to` when given, and the notifications.
         """
+        member, instance_id, step_no, round_no = (cmd.member, cmd.instance_id, cmd.step_no,
+                                                  cmd.round)
+        now, note, attachments, origin, ack_to = (cmd.now, cmd.note, cmd.attachments,
+                                                  cmd.origin, cmd.ack_to)
         with self.store.transaction() as repo:
             flow, inst = self._load(repo, member, instance_id)
             self._check_fresh(repo, inst, step_no, round_no)
@@ -170,7 +162,7 @@ class WorkflowService(MembershipService, ServiceBase):
             actor = Actor(member.id, member.roles_in(inst.unit_id))
             round_now = inst.active(step_no).round  # type: ignore[union-attr]
             try:
-                if action == "revise":
+                if cmd.decision is Decision.REVISE:
                     t = engine.revise(inst, by=actor, now=now, holders=repo.holders(inst.unit_id),
                                       reason=note or "", step_no=step_no,
                                       attachments=attachments)

@@ -40,6 +40,7 @@ from bot.services import (
     TelegramUser,
     UnknownInstance,
 )
+from bot.services.commands import Decide, Decision
 from bot.services.reminders import Reminders
 from bot.tg import render
 from bot.tg.callbacks import (
@@ -429,10 +430,10 @@ async def decide(context: ContextTypes.DEFAULT_TYPE, member: Member, t: Translat
                  ack_to: int | None = None) -> tuple[Decided | None, str | None]:
     """Take the decision: (what was decided, None) or (None, why not)."""
     rt = runtime(context)
-    action = "revise" if button.action == REVISE else "advance"
-    return await service_call(rt, t, rt.services.decide, member, button.instance_id,
-                              button.step_no, button.round, action, rt.clock(), note=note,
-                              attachments=attachments, origin=origin, ack_to=ack_to)
+    decision = Decision.REVISE if button.action == REVISE else Decision.ADVANCE
+    return await service_call(rt, t, rt.services.decide, Decide(
+        member, button.instance_id, button.step_no, button.round, decision, rt.clock(),
+        note=note, attachments=attachments, origin=origin, ack_to=ack_to))
 
 
 @member_only

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bot.services.commands import Decide, Decision
 from bot.services.reminders import Reminders
 from tests.service.conftest import World
 
@@ -30,7 +31,8 @@ def test_a_decided_step_is_no_longer_reminded(world: World) -> None:
     world.join("Pak Camat", "camat")
     world.join("Bu Perenkeu", "kasubag_perenkeu")
     inst = world.services.start(world.member("Pak Camat"), "PK 2026", world.now).instances[0]
-    world.services.decide(world.member("Pak Camat"), inst.id, 1, None, "advance", world.now)
+    world.services.decide(Decide(world.member("Pak Camat"), inst.id, 1, None,
+                                 Decision.ADVANCE, world.now))
     reminders = Reminders(world.services)
     steps = {p.payload["step_no"] for p in reminders.plan(world.now)
              if p.payload.get("instance_id") == inst.id}

@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 
 from bot.services import AlreadyRunning, BadQuery, FlowNotFound, Refused, StaleStep
+from bot.services.commands import Decide, Decision
 from tests.service.conftest import World
 
 
@@ -23,8 +24,8 @@ def neglasari(world: World) -> None:
 
 
 def advance(world: World, name: str, instance_id: str, step_no: int) -> None:
-    world.services.decide(world.member(name), instance_id, step_no, None, "advance",
-                          world.later(timedelta(minutes=5)))
+    world.services.decide(Decide(world.member(name), instance_id, step_no, None,
+                                 Decision.ADVANCE, world.later(timedelta(minutes=5))))
 
 
 def test_start_notifies_the_first_step_and_acknowledges(world: World) -> None:
@@ -42,8 +43,8 @@ def test_start_notifies_the_first_step_and_acknowledges(world: World) -> None:
 def test_decide_moves_on_and_tells_the_next_holder(world: World) -> None:
     neglasari(world)
     inst = world.services.start(world.member("Pak Camat"), "PK 2026", world.now).instances[0]
-    decided = world.services.decide(world.member("Pak Camat"), inst.id, 1, 1, "advance",
-                                    world.later(timedelta(minutes=5)))
+    decided = world.services.decide(Decide(world.member("Pak Camat"), inst.id, 1, 1,
+                                           Decision.ADVANCE, world.later(timedelta(minutes=5))))
     assert decided.disposition.action.value == "complete"
     assert decided.instance.current is not None and decided.instance.current.no == 2
     [note] = world.outbox("Bu Perenkeu", "step")
@@ -56,9 +57,9 @@ def test_revise_goes_back_with_the_reason(world: World) -> None:
     advance(world, "Pak Camat", inst.id, 1)
     advance(world, "Bu Perenkeu", inst.id, 2)
     advance(world, "Bu Perenkeu", inst.id, 3)
-    decided = world.services.decide(world.member("Pak Camat"), inst.id, 4, None, "revise",
-                                    world.later(timedelta(minutes=5)),
-                                    note="sasaran belum terukur")
+    decided = world.services.decide(Decide(world.member("Pak Camat"), inst.id, 4, None,
+                                           Decision.REVISE, world.later(timedelta(minutes=5)),
+                                           note="sasaran belum terukur"))
     assert decided.instance.current is not None and decided.instance.current.no == 3
     back = world.outbox("Bu Perenkeu", "step")[-1]
     assert back.payload["step_no"] == 3 and back.payload["revision"] is True
@@ -73,8 +74,8 @@ def test_a_fan_out_step_waits_for_every_holder(world: World) -> None:
         advance(world, name, inst.id, no)
     assert [i.payload["step_no"] for i in world.outbox("Kasi A", "step")] == [7]
     assert [i.payload["step_no"] for i in world.outbox("Kasi B", "step")] == [7]
-    part = world.services.decide(world.member("Kasi A"), inst.id, 7, None, "advance",
-                                 world.later(timedelta(minutes=5)))
+    part = world.services.decide(Decide(world.member("Kasi A"), inst.id, 7, None,
+                                        Decision.ADVANCE, world.later(timedelta(minutes=5))))
     assert part.instance.current is not None and part.instance.current.no == 7
     assert not world.outbox("Pak Sekcam", "step")
     with pytest.raises(Refused):  # Kasi A has done their part already
@@ -114,7 +115,7 @@ def test_refusals(world: World) -> None:
         advance(world, "Pak Umpeg", inst.id, 1)
     advance(world, "Pak Camat", inst.id, 1)
     with pytest.raises(StaleStep) as stale:  # the same button pressed again
-        world.services.decide(camat, inst.id, 1, 1, "advance", world.now)
+        world.services.decide(Decide(camat, inst.id, 1, 1, Decision.ADVANCE, world.now))
     assert stale.value.decided is not None and stale.value.decided.member == camat.id
 
 
