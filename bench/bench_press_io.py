@@ -16,23 +16,29 @@ import contextlib
 import sys
 import tempfile
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.config import Settings  # noqa: E402
 from bot.engine.loader import load_flows  # noqa: E402
-from bot.fakeapi import FakeBotApi  # noqa: E402
 from bot.storage import store as store_module  # noqa: E402
-from tests.botharness import Clock, Harness  # noqa: E402
-from tests.conftest import FLOWS_DIR  # noqa: E402
 
-#: The harness's fast polling, but no periodic reminder sync inside the measurement.
+try:  # the fake Bot API left the product package (issue 11); before that it was inside
+    from fakeapi import FakeBotApi, FakeUser
+except ImportError:
+    from bot.fakeapi import FakeBotApi, FakeUser
+
+FLOWS_DIR = ROOT / "flows"
+UNIT = "kec-neglasari"
+START = datetime(2026, 1, 5, 8, 0, tzinfo=ZoneInfo("Asia/Jakarta"))  # a Monday morning
+#: Fast polling as in the tests, but no periodic reminder sync inside the measurement.
 TUNING: dict[str, Any] = dict(rate_limit=False, sender_poll_interval=0.2, http_timeout=2.0,
                               reminder_sync_interval=3600.0)
-
 COUNTS = {"transactions": 0, "rewrites": 0}
 
 
@@ -56,45 +62,56 @@ def instrument() -> None:
 
 
 @contextlib.asynccontextmanager
-async def running_bot(data_dir: Path) -> Any:
-    """The bot as `sopbot run` builds it (on a checkout from before bot.bootstrap, the old
-    wiring: the bench must measure both)."""
-    clock = Clock()
-    with FakeBotApi() as api:
-        settings = Settings(token=api.token, api_url=api.api_root, data_dir=data_dir,
-                            flows_dir=FLOWS_DIR)
-        try:
-            from bot.bootstrap import build_bot, running
-        except ImportError:
-            from bot.services import Services
-            from bot.tg.app import build_application
-            from bot.tg.app import running as run_app
+async def running_bot(api: FakeBotApi, data_dir: Path) -> Any:
+    """The bot as `sopbot run` builds it; the services (on a checkout from before
+    bot.bootstrap, the old wiring: the bench measures both)."""
+    settings = Settings(token=api.token, api_url=api.api_root, data_dir=data_dir,
+                        flows_dir=FLOWS_DIR)
+    clock = lambda: START  # noqa: E731 - time stands still: no reminder falls due
+    try:
+        from bot.bootstrap import build_bot, running
+    except ImportError:
+        from bot.services import Services
+        from bot.tg.app import build_application
+        from bot.tg.app import running as run_app
 
-            services = Services(store_module.Store(data_dir), load_flows(FLOWS_DIR))
-            app = build_application(settings, services, clock=clock, **TUNING)
-            async with run_app(app, poll_timeout=1):
-                yield Harness(api, services, clock, app, data_dir)
-            return
-        bot = build_bot(settings, load_flows(FLOWS_DIR), clock=clock, **TUNING)
-        async with running(bot, poll_timeout=1):
-            yield Harness(api, bot.services, clock, bot.app, data_dir)
+        services = Services(store_module.Store(data_dir), load_flows(FLOWS_DIR))
+        app = build_application(settings, services, clock=clock, **TUNING)
+        async with run_app(app, poll_timeout=1):
+            yield services
+        return
+    bot = build_bot(settings, load_flows(FLOWS_DIR), clock=clock, **TUNING)
+    async with running(bot, poll_timeout=1):
+        yield bot.services
+
+
+async def join(api: FakeBotApi, services: Any, user_id: int, name: str,
+               role: str) -> FakeUser:
+    invite = services.create_invite(unit=UNIT, role=role, now=START, name=name)
+    user = api.user(user_id, name, language_code="en")
+    user.send_text(f"/start {invite.code}")
+    await user.await_message("Welcome")
+    return user
 
 
 async def measure() -> list[tuple[str, int, int]]:
     rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        async with running_bot(Path(tmp) / "data") as h:
-            camat = await h.join("Pak Camat", "kec-neglasari", "camat")
-            perenkeu = await h.join("Bu Perenkeu", "kec-neglasari", "kasubag_perenkeu")
-            await h.say(camat, "mulai PK 2026", expect="Started")
-            plan = [(camat, "✔️ Selesai"), (perenkeu, "✔️ Selesai"), (perenkeu, "✔️ Selesai"),
-                    (camat, "✅ Setujui")]
+    with tempfile.TemporaryDirectory() as tmp, FakeBotApi() as api:
+        async with running_bot(api, Path(tmp) / "data") as services:
+            camat = await join(api, services, 1001, "Pak Camat", "camat")
+            perenkeu = await join(api, services, 1002, "Bu Perenkeu", "kasubag_perenkeu")
+            camat.send_text("mulai PK 2026")
+            await camat.await_message("Started")
+            plan = [(camat, "✔️ Selesai"), (perenkeu, "✔️ Selesai"),
+                    (perenkeu, "✔️ Selesai"), (camat, "✅ Setujui")]
             for no, (user, label) in enumerate(plan, start=1):
-                message = await h.step_message(user, f"Step {no} of")
-                await h.idle()
+                message = await user.await_message(f"Step {no} of", timeout=10)
+                await api.await_idle(idle=0.3, timeout=10)
                 before = dict(COUNTS)
-                await h.press(user, message, label)
-                await h.idle()
+                query_id = user.press_button(message, label)
+                await api.await_for(lambda q=query_id: api.callback_answer(q),
+                                    what=f"answer to {label!r}")
+                await api.await_idle(idle=0.3, timeout=10)
                 rows.append((f"step {no}: {label}", COUNTS["transactions"]
                              - before["transactions"], COUNTS["rewrites"] - before["rewrites"]))
     return rows
