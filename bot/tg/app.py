@@ -25,6 +25,7 @@ from bot.i18n import LANGUAGES, N_, Translator
 from bot.services import Services
 from bot.services.reminders import Reminders
 from bot.tg import handlers as h
+from bot.tg import steps
 from bot.tg.callbacks import CYCLE_PATTERN, LANGUAGE_PATTERN, STEP_PATTERN
 from bot.tg.poller import DurablePoller
 from bot.tg.reminder_jobs import ReminderScheduler
@@ -90,13 +91,13 @@ def build_application(
     app.add_handler(CommandHandler(["pengingat", "reminders"], h.pengingat))
     app.add_handler(MessageHandler(filters.COMMAND, h.unknown_command))
     # Buttons: step decisions and the language choice, routed by their prefix.
-    app.add_handler(CallbackQueryHandler(h.button_pressed, pattern=STEP_PATTERN))
+    app.add_handler(CallbackQueryHandler(steps.button_pressed, pattern=STEP_PATTERN))
     app.add_handler(CallbackQueryHandler(h.language_chosen, pattern=LANGUAGE_PATTERN))
-    app.add_handler(CallbackQueryHandler(h.cycle_pressed, pattern=CYCLE_PATTERN))
-    app.add_handler(CallbackQueryHandler(h.button_pressed))  # stale/crafted data: answered
+    app.add_handler(CallbackQueryHandler(steps.cycle_pressed, pattern=CYCLE_PATTERN))
+    app.add_handler(CallbackQueryHandler(steps.button_pressed))  # stale/crafted data: answered
     # Free text (replies, typed commands, revision reasons) and files sent as replies.
-    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, h.text_message))
-    app.add_handler(MessageHandler(filters.Document.ALL | filters.PHOTO, h.file_message))
+    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, steps.text_message))
+    app.add_handler(MessageHandler(filters.Document.ALL | filters.PHOTO, steps.file_message))
     app.add_error_handler(h.error_handler)
     return app
 
