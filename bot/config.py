@@ -9,7 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
-from bot.i18n import LANGUAGES, N_
+from bot.i18n import LANGUAGES, N_, Message
 
 DEFAULT_API_URL = "https://api.telegram.org"
 TOKEN_PATTERN = re.compile(r"^\d+:[A-Za-z0-9_-]{1,}$")
@@ -31,9 +31,14 @@ class ConfigProblem(str):
         problem.params = params
         return problem
 
+    @property
+    def message(self) -> Message:
+        """The problem as the project's one translatable message type."""
+        return Message(self.template, **self.params)
+
     def render(self, gettext: Gettext) -> str:
         """The problem in the language of `gettext`: translate the template, then fill it."""
-        return gettext(self.template).format(**self.params)
+        return self.message.render(gettext)
 
 
 def problem_item(problem: str) -> tuple[str, dict[str, str | int]]:

@@ -6,6 +6,7 @@ The JSON form is a contract (documented in the README): fields are only ever add
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Sequence
 from typing import Any
 
 from bot.engine.model import END, Flow, Step
@@ -143,7 +144,8 @@ def _describe(step: Step, t: Translator) -> str:
     return step.title + (f" [{'; '.join(marks)}]" if marks else "")
 
 
-def _table(headers: tuple[str, ...], rows: list[tuple[str, ...]], width: int) -> list[str]:
+def _table(headers: tuple[str, ...], rows: Sequence[tuple[str, ...]],
+           width: int) -> list[str]:
     """A plain-text table whose long cells wrap inside their column."""
     fixed = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
     # The Uraian and Output columns share what is left of the width.

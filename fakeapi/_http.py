@@ -127,17 +127,17 @@ def _parse_multipart(body: bytes, boundary: str) -> dict[str, Any]:
             name, _, val = line.partition(":")
             headers[name.strip().lower()] = val.strip()
         _disp, disp_params = _header_params(headers.get("content-disposition", ""))
-        name = disp_params.get("name")
-        if name is None:
+        field_name = disp_params.get("name")
+        if field_name is None:
             continue
         if "filename" in disp_params:
-            fields[name] = UploadedFile(
+            fields[field_name] = UploadedFile(
                 filename=disp_params["filename"],
                 content=data,
                 content_type=headers.get("content-type"),
             )
         else:
-            fields[name] = data.decode("utf-8", "replace")
+            fields[field_name] = data.decode("utf-8", "replace")
     return fields
 
 

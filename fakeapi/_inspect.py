@@ -277,7 +277,7 @@ class Inspection(ApiState):
         )
 
     def wait_for(
-        self, predicate: Callable[[], T], timeout: float = 5.0, *, what: str = "condition"
+        self, predicate: Callable[[], T | None], timeout: float = 5.0, *, what: str = "condition"
     ) -> T:
         """Block until ``predicate()`` returns something truthy and return it.
 
@@ -306,7 +306,7 @@ class Inspection(ApiState):
                 self._cond.wait(min(remaining, 0.05))
 
     async def await_for(
-        self, predicate: Callable[[], T], timeout: float = 5.0, *, what: str = "condition"
+        self, predicate: Callable[[], T | None], timeout: float = 5.0, *, what: str = "condition"
     ) -> T:
         """Async :meth:`wait_for`: lets the event loop (and the bot in it) run meanwhile."""
         loop = asyncio.get_running_loop()

@@ -5,11 +5,15 @@ from __future__ import annotations
 import copy
 import mimetypes
 import time
+from typing import TYPE_CHECKING, cast
 
 from ._inspect import Inspection
 from ._media import image_size
 from ._records import JSON, CallbackQueryState, StoredMessage, command_entities, u16len
 from ._users import FakeUser, MessageRef, message_id_of
+
+if TYPE_CHECKING:
+    from .server import FakeBotApi
 
 
 class Simulation(Inspection):
@@ -38,7 +42,7 @@ class Simulation(Inspection):
             if existing is not None:
                 return existing
             user = FakeUser(
-                self,
+                cast("FakeBotApi", self),
                 user_id,
                 first_name,
                 last_name=last_name,

@@ -20,11 +20,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bot.bootstrap import build_services, open_store
 from bot.demo.harness import step_buttons
 from bot.engine.instance import Action, Actor, Engine, Instance, StepActivated
 from bot.engine.loader import load_flows
-from bot.services import Services
 from bot.storage import Store
+from bot.tg.callbacks import StepButton
 from fakeapi import FakeBotApi, FakeUser
 from tests.conftest import FLOWS_DIR, ROOT
 
@@ -106,10 +107,12 @@ class CrashRun:
                 if data is None or key in self.pressed:
                     continue
                 self.pressed.add(key)
-                _s, inst, step, rnd, _a = data.split(":")
-                if int(step) == REVISE_AT and int(rnd) == 1:
+                button = StepButton.decode(data)
+                assert button is not None
+                if button.step_no == REVISE_AT and button.round == 1:
                     sent = user.send_text("revisi: sasaran belum terukur", reply_to=message)
-                    self.revised[(user.id, sent["message_id"])] = (inst, int(step), int(rnd))
+                    self.revised[(user.id, sent["message_id"])] = (
+                        button.instance_id, button.step_no, button.round)
                 else:
                     user.press(message, data)
                 self.report.presses += 1
@@ -127,7 +130,7 @@ class CrashRun:
     def run(self, *, time_limit: float = 240.0) -> CrashReport:
         began = time.monotonic()
         flows = load_flows(FLOWS_DIR)
-        services = Services(Store(self.data_dir), flows)
+        services = build_services(flows, open_store(self.data_dir))
         now = datetime.now(UTC)
         codes = [services.create_invite(unit=UNIT, role=r, now=now, name=f"{r} {i}").code
                  for i, r in enumerate(ROLES)]
@@ -177,10 +180,12 @@ class CrashRun:
         for answer in api.callback_answers:
             text = answer.get("text") or ""
             if text.startswith(("Marked done", "Approved")):
-                _s, inst, step, rnd, _a = answer["data"].split(":")
+                pressed = StepButton.decode(answer["data"])
+                assert pressed is not None
+                inst, step, rnd = pressed.instance_id, pressed.step_no, pressed.round
                 action = "approve" if text.startswith("Approved") else "complete"
-                self.report.confirmed.append((inst, int(step), int(rnd), action))
-                if not any(d.step_no == int(step) and d.round == int(rnd)
+                self.report.confirmed.append((inst, step, rnd, action))
+                if not any(d.step_no == step and d.round == rnd
                            and d.action.value == action for d in disps.get(inst, [])):
                     problems.append(f"confirmed {action} of {inst} step {step} round {rnd} lost")
         for user in users:

@@ -242,7 +242,7 @@ def _name(call: ast.Call) -> str:
 TEMPLATE_ARGUMENT: dict[str, dict[str, int]] = {
     "bot/engine/loader.py": {"c.add": 2, "self.add": 2, "Problem.of": 3, "nested": 0},
     "bot/config.py": {"ConfigProblem": 0},
-    "bot/services.py": {"UnknownUnitOrRole": 0},
+    "bot/services/membership.py": {"UnknownUnitOrRole": 0},
 }
 
 

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 from bot.config import ConfigError, settings_from_env
 from bot.tg.callbacks import MAX_BYTES, StepButton, decode_language, language_button
-from bot.tg.handlers import parse_decision
 from bot.tg.render import split_message
+from bot.tg.steps import parse_decision
 from tests.conftest import FLOWS_DIR
 
 

@@ -22,11 +22,11 @@ from typing import Any, TypeVar
 
 import pytest
 
+from bot.bootstrap import build_bot, build_services, open_store, running
 from bot.config import Settings
 from bot.engine.loader import load_flows
 from bot.services import Services
 from bot.storage import Store
-from bot.tg.app import build_application, running
 from bot.tg.webhook import WebhookConfig, WebhookServer
 from fakeapi import FakeBotApi, FakeUser
 from tests.conftest import FLOWS_DIR, ROOT
@@ -123,7 +123,7 @@ def test_web_serves_the_webhook(tmp_path: Path, api: FakeBotApi) -> None:
         assert state["status"] == "ok" and state["bot"] == "sopbot_test_bot"
         assert state["flows"] == 5 and state["outbox"] == {"pending": 0, "undeliverable": 0}
 
-        services = Services(Store(data_dir), load_flows(FLOWS_DIR))
+        services = build_services(load_flows(FLOWS_DIR), open_store(data_dir))
         now = datetime.now(UTC)
         code = services.create_invite(unit="kec-sooko", role="camat", name="Pak Camat",
                                       now=now).code
@@ -195,15 +195,15 @@ async def test_a_failed_update_answers_500_and_its_redelivery_is_applied(
     """A handler that fails (here: the disk) is not confirmed: Telegram retries, and it works."""
     async with FakeBotApi() as fake:
         data_dir = tmp_path / "data"
-        services = Services(Store(data_dir), load_flows(FLOWS_DIR))
         settings = Settings(token=fake.token, api_url=fake.api_root, data_dir=data_dir,
                             flows_dir=FLOWS_DIR)
-        app = build_application(settings, services, rate_limit=False,
-                                sender_poll_interval=0.2, http_timeout=2.0)
+        bot = build_bot(settings, load_flows(FLOWS_DIR), rate_limit=False,
+                        sender_poll_interval=0.2, http_timeout=2.0)
+        services, app = bot.services, bot.app
         server = WebhookServer(app, WebhookConfig(PUBLIC_URL, SECRET, "127.0.0.1", 0))
         await server.start()
         try:
-            async with running(app, poll=False):
+            async with running(bot, poll=False):
                 server.ready = True
                 code = services.create_invite(unit="kec-sooko", role="camat",
                                               now=datetime.now(UTC)).code

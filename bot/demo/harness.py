@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -23,11 +24,11 @@ from zoneinfo import ZoneInfo
 
 from telegram.ext import Application
 
+from bot.bootstrap import Bot, build_bot, running
 from bot.config import Settings
 from bot.engine.model import Flow
 from bot.services import Services
-from bot.storage import Store
-from bot.tg.app import build_application, running
+from bot.storage.protocol import Storage
 from bot.tg.callbacks import StepButton
 from fakeapi import FakeBotApi, FakeUser, TelegramLimits
 
@@ -81,7 +82,7 @@ class Harness:
 
     api: FakeBotApi
     services: Services
-    store: Store
+    store: Storage
     clock: Clock
     app: Application
     data_dir: Path
@@ -207,15 +208,11 @@ class Harness:
 
 def assemble_bot(settings: Settings, flows: Sequence[Flow], clock: Clock, *,
                  reminder_sync_interval: float, http_timeout: float | None,
-                 ) -> tuple[Services, Store, Application]:
-    """The bot, assembled as ``sopbot run`` assembles it (without the client-side rate
-    limiter, and with a fast outbox so that a chat reads like a chat)."""
-    store = Store(settings.data_dir)
-    services = Services(store, list(flows))
-    app = build_application(settings, services, clock=clock, rate_limit=False,
-                            sender_poll_interval=0.2, http_timeout=http_timeout,
-                            reminder_sync_interval=reminder_sync_interval)
-    return services, store, app
+                 ) -> Bot:
+    """The bot, built by the one wiring (bot.bootstrap) as ``sopbot run`` builds it, without
+    the client-side rate limiter and with a fast outbox so that a chat reads like a chat."""
+    return build_bot(settings, flows, clock=clock, rate_limit=False, sender_poll_interval=0.2,
+                     http_timeout=http_timeout, reminder_sync_interval=reminder_sync_interval)
 
 
 @contextlib.asynccontextmanager
@@ -232,15 +229,14 @@ async def live_bot(flows: Sequence[Flow], data_dir: Path, *, flows_dir: Path,
     """
     clock = clock or Clock()
     api = FakeBotApi(bot_username=bot_username, bot_name=bot_name, limits=limits,
-                     **({"clock": lambda: clock().timestamp()} if dates_from_clock else {}))
+                     clock=(lambda: clock().timestamp()) if dates_from_clock else time.time)
     api.start()
     try:
         settings = Settings(token=api.token, api_url=api.api_root, data_dir=data_dir,
                             flows_dir=flows_dir, language=language)
-        services, store, app = assemble_bot(settings, flows, clock,
-                                            reminder_sync_interval=reminder_sync_interval,
-                                            http_timeout=http_timeout)
-        async with running(app, poll_timeout=1):
-            yield Harness(api, services, store, clock, app, data_dir)
+        bot = assemble_bot(settings, flows, clock, reminder_sync_interval=reminder_sync_interval,
+                           http_timeout=http_timeout)
+        async with running(bot, poll_timeout=1):
+            yield Harness(api, bot.services, bot.store, clock, bot.app, data_dir)
     finally:
         await asyncio.to_thread(api.stop)

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from bot.demo.officials import holders_per_role, revision_reason, tiny_pdf
 from bot.demo.session import REACTION_TIMEOUT, DemoFailure, DemoSession
@@ -145,12 +146,13 @@ class DemoPlayer:
             return any(body_of(m).startswith("🏁") and f"{flow.alias} {self.year}" in body_of(m)
                        for o in s.officials for m in s.bot.api.messages(o.chat))
 
+        def progressed() -> Any:
+            return s.open_steps(instance, chats) or finished()
+
         for _turn in range(300):
             # The next step's notification, or the news that the flow is complete.
             what = _("the next step, or the end of the flow")
-            await s.react(s.bot.api.await_for(
-                lambda i=instance, c=chats: s.open_steps(i, c) or finished(),
-                REACTION_TIMEOUT, what=what), what)
+            await s.react(s.bot.api.await_for(progressed, REACTION_TIMEOUT, what=what), what)
             open_steps = s.open_steps(instance, chats)
             if not open_steps:
                 break

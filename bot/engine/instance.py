@@ -41,7 +41,7 @@ from typing import Any
 
 from bot.engine.calendar import WorkCalendar
 from bot.engine.events import (  # re-exported: callers import them from here
-    ACTING_KINDS,  # noqa: F401
+    ACTING_KINDS,
     Action,
     Actor,
     AlreadyDone,
@@ -66,6 +66,15 @@ from bot.engine.events import (  # re-exported: callers import them from here
     _disposition,
 )
 from bot.engine.model import ExternalWait, Flow, Step, Trigger
+
+__all__ = [  # the engine's vocabulary (bot.engine.events) is re-exported from here
+    "ACTING_KINDS", "INSTANCE_SCHEMA", "Action", "ActiveStep", "Actor", "AlreadyDone",
+    "DecisionWithdrawn", "Disposition", "DomainError", "Engine", "Event", "ExternalReturned",
+    "ExternalWaitStarted", "FanOutProgress", "FlowCancelled", "FlowCompleted", "Holders",
+    "Instance", "NotAllowed", "ReasonRequired", "RevisionRequested", "SequenceResumed",
+    "Status", "StepActivated", "StepDone", "Transition", "WaitState", "WrongState",
+    "migrate_instance",
+]
 
 #: Version of the stored form of an instance (see :meth:`Instance.to_dict`).
 INSTANCE_SCHEMA = 2
@@ -733,8 +742,9 @@ class Engine:
         note = (note or "").strip() or None
         before = inst
         inst = _fresh_copy(inst)
-        target = inst.active(target.no)  # the copy's
-        assert target is not None
+        copied = inst.active(target.no)  # the copy's
+        assert copied is not None
+        target = copied
         disp = _disposition(inst.id, step.no, action, by, role, now, note, attachments,
                             target.round)
         target.attachments.extend(attachments)

@@ -132,14 +132,14 @@ class FlowError(Exception):
 # --- YAML with line numbers ---------------------------------------------------------------
 
 
-class _Map(dict):
+class _Map(dict[str, Any]):
     """A mapping that remembers the line of each key (1-based)."""
 
     line: int = 0
     key_lines: dict[str, int]
 
 
-class _Seq(list):
+class _Seq(list[Any]):
     """A sequence that remembers the line of each item (1-based)."""
 
     line: int = 0
@@ -852,8 +852,9 @@ def _check_graph(c: _Checker, doc: _Map, flow: Flow) -> None:
         nxt = flow.successor(no)
         if nxt is not None:
             todo.append(nxt.no)
-        if flow.step(no).on_revise is not None:
-            todo.append(flow.step(no).on_revise)
+        back = flow.step(no).on_revise
+        if back is not None:
+            todo.append(back)
     for step in flow.sequence:
         if step.no not in reachable:
             line, field = where(step.no, "no")
@@ -866,7 +867,11 @@ def _check_graph(c: _Checker, doc: _Map, flow: Flow) -> None:
               printed=str(flow.header.jumlah_waktu), total=str(flow.total_waktu))
 
 
-def _check_step_roles(c: _Checker, flow: Flow, step: Step, where: Callable) -> None:
+#: Where a step's field is in the file: (step no, field) -> (line, field).
+_Where = Callable[[int, str], tuple[int, str]]
+
+
+def _check_step_roles(c: _Checker, flow: Flow, step: Step, where: _Where) -> None:
     """External roles never act; waits go outside and come back through an office role;
     an event step resumes the sequence at one of its steps."""
     if flow.is_external(step.actor):
@@ -895,7 +900,7 @@ def _check_step_roles(c: _Checker, flow: Flow, step: Step, where: Callable) -> N
                   no=step.continue_at)
 
 
-def _check_cycle_steps(c: _Checker, doc: _Map, flow: Flow, where: Callable) -> None:
+def _check_cycle_steps(c: _Checker, doc: _Map, flow: Flow, where: _Where) -> None:
     """A `trigger: cycle` step lives only in a recurring duty: some cycle must list it."""
     listed = {no for cycle in flow.cycles for no in cycle.steps}
     for step in flow.steps:

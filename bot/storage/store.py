@@ -10,7 +10,6 @@ directory). A crash therefore leaves either the old or the new file, never a tor
 from __future__ import annotations
 
 import contextlib
-import contextvars
 import fcntl
 import json
 import os
@@ -26,6 +25,7 @@ from tinydb.storages import MemoryStorage
 
 from bot.engine.instance import Disposition, Instance, Status
 from bot.storage.migrations import SchemaError, upgrade_file
+from bot.storage.protocol import CURRENT_UPDATE
 from bot.storage.records import (
     CycleTask,
     Invite,
@@ -46,11 +46,7 @@ TMP_PREFIX = ".tmp-"
 KEEP_UPDATES = 2000
 KEEP_SENT = 500
 
-#: The Telegram update being handled (set by the poller): a transaction that changes
-#: anything records it as processed in the same atomic write, so that a redelivered update
-#: is recognised and never applied twice.
-CURRENT_UPDATE: contextvars.ContextVar[int | None] = contextvars.ContextVar(
-    "sopbot_current_update", default=None)
+# CURRENT_UPDATE (the update being handled) is the protocol's: every backend records it.
 
 
 class StoreError(Exception):
@@ -75,7 +71,8 @@ class _CountingMemory(MemoryStorage):
 
 def _memory_db(data: dict[str, Any]) -> tuple[TinyDB, _CountingMemory]:
     db = TinyDB(storage=_CountingMemory)
-    storage: _CountingMemory = db.storage  # type: ignore[assignment]
+    storage = db.storage
+    assert isinstance(storage, _CountingMemory)
     storage.memory = data
     return db, storage
 
@@ -192,9 +189,9 @@ class Store:
                 repo.mark_update(update_id)
             for year, (_adb, astorage) in repo.archives.items():
                 if astorage.writes:
-                    atomic_write(self.archive_path(year), _dump(astorage.memory))
+                    atomic_write(self.archive_path(year), _dump(astorage.memory or {}))
             if storage.writes:
-                atomic_write(self.path, _dump(storage.memory))
+                atomic_write(self.path, _dump(storage.memory or {}))
 
     def read(self) -> Repository:
         """A snapshot to read from (changes to it are never written)."""
@@ -305,7 +302,7 @@ q = Query()
 
 
 class Repository:
-    """The bot's records, inside one transaction."""
+    """The bot's records, inside one transaction (TinyDB; see :mod:`bot.storage.protocol`)."""
 
     def __init__(self, db: TinyDB, store: Store | None) -> None:
         self.db = db
@@ -326,7 +323,7 @@ class Repository:
 
     def member(self, member_id: str) -> Member | None:
         doc = self._members.get(q.id == member_id)
-        return Member.from_doc(dict(doc)) if doc else None  # type: ignore[arg-type]
+        return Member.from_doc(dict(doc)) if doc else None
 
     def save_member(self, member: Member) -> None:
         self._members.upsert(member.to_doc(), q.id == member.id)
@@ -350,7 +347,7 @@ class Repository:
 
     def invite(self, code: str) -> Invite | None:
         doc = self._invites.get(q.code == code)
-        return Invite.from_doc(dict(doc)) if doc else None  # type: ignore[arg-type]
+        return Invite.from_doc(dict(doc)) if doc else None
 
     def save_invite(self, invite: Invite) -> None:
         self._invites.upsert(invite.to_doc(), q.code == invite.code)
@@ -396,7 +393,7 @@ class Repository:
                 doc = self.archive(y).table("instances").get(q.id == instance_id)
                 if doc is not None:
                     break
-        return Instance.from_dict(dict(doc)) if doc else None  # type: ignore[arg-type]
+        return Instance.from_dict(dict(doc)) if doc else None
 
     def save_instance(self, inst: Instance) -> None:
         self._instances.upsert(inst.to_dict(), q.id == inst.id)
@@ -443,7 +440,7 @@ class Repository:
 
     def step_message(self, chat_id: int, message_id: int) -> StepMessage | None:
         doc = self._messages.get((q.chat_id == chat_id) & (q.message_id == message_id))
-        return StepMessage.from_doc(dict(doc)) if doc else None  # type: ignore[arg-type]
+        return StepMessage.from_doc(dict(doc)) if doc else None
 
     def step_messages(self, instance_id: str, step_no: int, round_no: int) -> list[StepMessage]:
         docs = self._messages.search((q.instance_id == instance_id) & (q.step_no == step_no)
@@ -458,7 +455,7 @@ class Repository:
 
     def pending_reason(self, member_id: str) -> PendingReason | None:
         doc = self._pending.get(q.member_id == member_id)
-        return PendingReason.from_doc(dict(doc)) if doc else None  # type: ignore[arg-type]
+        return PendingReason.from_doc(dict(doc)) if doc else None
 
     def set_pending_reason(self, pending: PendingReason) -> None:
         self._pending.upsert(pending.to_doc(), q.member_id == pending.member_id)
@@ -511,7 +508,7 @@ class Repository:
 
     def cycle_task(self, task_id: str) -> CycleTask | None:
         doc = self._cycle_tasks.get(q.id == task_id)
-        return CycleTask.from_doc(dict(doc)) if doc else None  # type: ignore[arg-type]
+        return CycleTask.from_doc(dict(doc)) if doc else None
 
     def cycle_tasks_done(self) -> set[str]:
         return {d["id"] for d in self._cycle_tasks.all()}

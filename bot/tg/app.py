@@ -7,7 +7,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from telegram import BotCommand, BotCommandScopeDefault, Update
 from telegram.ext import (
@@ -22,9 +22,10 @@ from telegram.ext import (
 
 from bot.config import Settings
 from bot.i18n import LANGUAGES, N_, Translator
-from bot.reminders import Reminders
 from bot.services import Services
+from bot.services.reminders import Reminders
 from bot.tg import handlers as h
+from bot.tg import steps
 from bot.tg.callbacks import CYCLE_PATTERN, LANGUAGE_PATTERN, STEP_PATTERN
 from bot.tg.poller import DurablePoller
 from bot.tg.reminder_jobs import ReminderScheduler
@@ -44,15 +45,11 @@ COMMANDS: tuple[tuple[str, str], ...] = (
 )
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 def build_application(
     settings: Settings,
     services: Services,
     *,
-    clock: Callable[[], datetime] = utc_now,
+    clock: Callable[[], datetime],
     rate_limit: bool = True,
     sender_poll_interval: float = 5.0,
     http_timeout: float | None = None,
@@ -69,7 +66,8 @@ def build_application(
         .post_shutdown(shutdown)
     )
     if rate_limit:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+        # PTB types the builder by its rate limiter's argument type, which starts as None.
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
     if http_timeout is not None:  # tests: a stuck call fails fast
         builder = (builder.read_timeout(http_timeout).write_timeout(http_timeout)
                    .connect_timeout(http_timeout))
@@ -93,13 +91,13 @@ def build_application(
     app.add_handler(CommandHandler(["pengingat", "reminders"], h.pengingat))
     app.add_handler(MessageHandler(filters.COMMAND, h.unknown_command))
     # Buttons: step decisions and the language choice, routed by their prefix.
-    app.add_handler(CallbackQueryHandler(h.button_pressed, pattern=STEP_PATTERN))
+    app.add_handler(CallbackQueryHandler(steps.button_pressed, pattern=STEP_PATTERN))
     app.add_handler(CallbackQueryHandler(h.language_chosen, pattern=LANGUAGE_PATTERN))
-    app.add_handler(CallbackQueryHandler(h.cycle_pressed, pattern=CYCLE_PATTERN))
-    app.add_handler(CallbackQueryHandler(h.button_pressed))  # stale/crafted data: answered
+    app.add_handler(CallbackQueryHandler(steps.cycle_pressed, pattern=CYCLE_PATTERN))
+    app.add_handler(CallbackQueryHandler(steps.button_pressed))  # stale/crafted data: answered
     # Free text (replies, typed commands, revision reasons) and files sent as replies.
-    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, h.text_message))
-    app.add_handler(MessageHandler(filters.Document.ALL | filters.PHOTO, h.file_message))
+    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, steps.text_message))
+    app.add_handler(MessageHandler(filters.Document.ALL | filters.PHOTO, steps.file_message))
     app.add_error_handler(h.error_handler)
     return app
 
@@ -140,16 +138,13 @@ async def running(app: Application, *, poll_timeout: int = 30,
                   poll: bool = True) -> AsyncIterator[Application]:
     """Run the bot: initialize, start, register commands, poll; undo it all on exit.
 
-    ``sopbot run``, the tests and the demo all run the bot through this one door. Polling is
+    :func:`bot.bootstrap.running` (which also claims the data directory) is the one door
+    ``sopbot run``, the tests and the demo use. Polling is
     the project's :class:`~bot.tg.poller.DurablePoller`, not PTB's Updater: an update is
     confirmed to Telegram only after its effects are stored. With ``poll=False`` (webhook
     mode) updates come in through :func:`handle_update` instead.
     """
     rt: h.Runtime = app.bot_data["runtime"]
-    store = rt.services.store
-    claimed = store.running_claimed
-    if not claimed:
-        store.claim_running()  # `sopbot restore` refuses while this is held
     poller = DurablePoller(app, rt.services, timeout=poll_timeout,
                            allowed_updates=ALLOWED_UPDATES)
     app.bot_data["poller"] = poller  # handle_update() goes through it in webhook mode
@@ -165,8 +160,6 @@ async def running(app: Application, *, poll_timeout: int = 30,
         await app.stop()
         await shutdown(app)
         await app.shutdown()
-        if not claimed:
-            store.release_running()
 
 
 async def handle_update(app: Application, data: dict) -> None:
@@ -178,13 +171,10 @@ async def handle_update(app: Application, data: dict) -> None:
     await poller.handle(Update.de_json(data, app.bot))
 
 
-async def run_until_stopped(app: Application) -> None:
-    """``sopbot run``: serve until SIGINT or SIGTERM."""
+async def wait_for_stop_signal() -> None:
+    """Return at SIGINT or SIGTERM (``sopbot run`` serves until then)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with running(app):
-        log.info("polling for updates")
-        await stop.wait()
-    log.info("stopped")
+    await stop.wait()

@@ -7,12 +7,12 @@ Workflow rules never live here. Service calls touch files, so they run in a work
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
-import re
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
@@ -20,15 +20,14 @@ from telegram.ext import ContextTypes
 
 from bot.formatting import format_short
 from bot.i18n import LANGUAGES, N_, Translator, normalize_language
-from bot.reminders import Reminders
 from bot.services import (
     AlreadyRunning,
     AmbiguousFlow,
     BadQuery,
-    Decided,
     FlowNotFound,
     InstanceStatus,
     InviteProblem,
+    Member,
     NotStarted,
     PerOfficialStatus,
     Refused,
@@ -38,13 +37,9 @@ from bot.services import (
     TelegramUser,
     UnknownInstance,
 )
-from bot.storage.records import Member, StepMessage
+from bot.services.reminders import Reminders
 from bot.tg import render
 from bot.tg.callbacks import (
-    ADVANCE,
-    REVISE,
-    StepButton,
-    decode_cycle,
     decode_language,
     language_button,
 )
@@ -53,12 +48,6 @@ from bot.tg.sender import OutboxSender, member_translator
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-ADVANCE_WORDS = {"selesai", "done", "setuju", "acc", "ok", "oke", "okay", "lanjut", "lanjutkan",
-                 "disetujui", "approve", "approved", "sudah"}
-REVISE_WORD = re.compile(r"^\s*revisi\b\s*[:,\-–]?\s*(?P<reason>.*)$", re.IGNORECASE | re.DOTALL)
-FIRST_WORD = re.compile(r"^\s*([^\s:,.!]+)[\s:,.!]*(?P<rest>.*)$", re.DOTALL)
-COMMAND_WORDS = ("mulai", "status", "tugas", "bantuan", "help", "bahasa", "batal")
 
 
 @dataclass
@@ -134,6 +123,36 @@ async def ensure_member(update: Update, context: ContextTypes.DEFAULT_TYPE,
             await reply(update, render.not_registered_text(t))
         return None
     return rt, member, t
+
+
+Context = ContextTypes.DEFAULT_TYPE
+
+
+class Caller(NamedTuple):
+    """Who sent the update, as a :func:`member_only` handler receives it."""
+
+    rt: Runtime
+    member: Member
+    t: Translator
+
+
+def member_only(
+    handler: Callable[..., Coroutine[Any, Any, None]],
+) -> Callable[..., Coroutine[Any, Any, None]]:
+    """The member check every official's handler starts with, once.
+
+    The wrapped handler runs only for a registered official, who is passed as `caller` after
+    `update` and `context`; anyone else gets the join hint (as an alert for a button).
+    """
+
+    @functools.wraps(handler)
+    async def check(update: Update, context: ContextTypes.DEFAULT_TYPE, *args: Any,
+                    **kwargs: Any) -> None:
+        found = await ensure_member(update, context)
+        if found is not None:
+            await handler(update, context, Caller(*found), *args, **kwargs)
+
+    return check
 
 
 # --- /start and invitations ------------------------------------------------------------------
@@ -225,13 +244,11 @@ def refusal_text(exc: Refused, t: Translator) -> str:
     return t.gettext(template).format(**err.params)
 
 
-async def mulai(update: Update, context: ContextTypes.DEFAULT_TYPE, words: str | None = None,
-                ) -> None:
+@member_only
+async def mulai(update: Update, context: Context, caller: Caller,
+                words: str | None = None) -> None:
     """``mulai PK 2025``."""
-    found = await ensure_member(update, context)
-    if not found:
-        return
-    rt, member, t = found
+    rt, member, t = caller
     _ = t.gettext
     words = " ".join(context.args or []) if words is None else words
     now = rt.clock()
@@ -259,13 +276,11 @@ def _status_text(st: Any, t: Translator, now: datetime) -> str:
     return render.overview_text(st, t, now)
 
 
-async def status(update: Update, context: ContextTypes.DEFAULT_TYPE, words: str | None = None,
-                 ) -> None:
+@member_only
+async def status(update: Update, context: Context, caller: Caller,
+                 words: str | None = None) -> None:
     """``status PK 2025`` / ``status``."""
-    found = await ensure_member(update, context)
-    if not found:
-        return
-    rt, member, t = found
+    rt, member, t = caller
     words = " ".join(context.args or []) if words is None else words
     now = rt.clock()
     try:
@@ -276,12 +291,10 @@ async def status(update: Update, context: ContextTypes.DEFAULT_TYPE, words: str 
     await reply(update, _status_text(st, t, now))
 
 
-async def tugas(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@member_only
+async def tugas(update: Update, context: Context, caller: Caller) -> None:
     """``/tugas``: steps waiting for me."""
-    found = await ensure_member(update, context)
-    if not found:
-        return
-    rt, member, t = found
+    rt, member, t = caller
     now = rt.clock()
     tasks = await run(rt.services.tasks, member, now)
     await reply(update, render.tasks_text(tasks, t, now))
@@ -305,24 +318,20 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     await reply(update, t.gettext("I do not know that command.") + "\n\n" + render.help_text(t))
 
 
-async def batal(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@member_only
+async def batal(update: Update, context: Context, caller: Caller) -> None:
     """``/batal``: stop waiting for a revision reason."""
-    found = await ensure_member(update, context)
-    if not found:
-        return
-    rt, member, t = found
+    rt, member, t = caller
     if await run(rt.services.drop_pending_reason, member, rt.clock(), _message_id(update)):
         rt.changed()
     else:
         await reply(update, t.gettext("There was nothing to cancel."))
 
 
-async def bahasa(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@member_only
+async def bahasa(update: Update, context: Context, caller: Caller) -> None:
     """``/bahasa``: choose the language, with buttons."""
-    found = await ensure_member(update, context)
-    if not found:
-        return
-    _rt, _member, t = found
+    _rt, _member, t = caller
     names = {"id": "🇮🇩 Bahasa Indonesia", "en": "🇬🇧 English"}
     keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(names[lang],
                                                            callback_data=language_button(lang))
@@ -330,13 +339,11 @@ async def bahasa(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply(update, t.gettext("Choose your language:"), reply_markup=keyboard)
 
 
-async def language_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@member_only
+async def language_chosen(update: Update, context: Context, caller: Caller) -> None:
     query = update.callback_query
     assert query is not None
-    found = await ensure_member(update, context)
-    if not found:
-        return
-    rt, member, _t = found
+    rt, member, _t = caller
     lang = decode_language(query.data or "")
     if lang not in LANGUAGES:
         await query.answer()
@@ -344,11 +351,11 @@ async def language_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     await run(rt.services.set_language, member.id, lang)
     t = Translator(lang)
     await query.answer(t.gettext("Language set."))
-    await _edit(query.message, t.gettext("Language: {language}").format(
+    await edit_message(query.message, t.gettext("Language: {language}").format(
         language={"id": "Bahasa Indonesia", "en": "English"}[lang]), None)
 
 
-async def _edit(message: Any, text: str, markup: InlineKeyboardMarkup | None) -> None:
+async def edit_message(message: Any, text: str, markup: InlineKeyboardMarkup | None) -> None:
     if message is None:
         return
     try:
@@ -361,9 +368,7 @@ async def _edit(message: Any, text: str, markup: InlineKeyboardMarkup | None) ->
 
 
 def _name(rt: Runtime, member_id: str) -> str:
-    with rt.services.store.transaction() as repo:
-        m = repo.member(member_id)
-        return m.name if m else member_id
+    return rt.services.member_name(member_id)
 
 
 def _stale_text(exc: StaleStep, rt: Runtime, t: Translator, name: str | None) -> str:
@@ -378,15 +383,6 @@ def _stale_text(exc: StaleStep, rt: Runtime, t: Translator, name: str | None) ->
 
 def _message_id(update: Update) -> int | None:
     return update.effective_message.message_id if update.effective_message else None
-
-
-def _origin(message: Any, member: Member, button: StepButton) -> StepMessage | None:
-    """The pressed step message, as the services record it (its answer hint dropped)."""
-    if message is None or not getattr(message, "text", None):
-        return None
-    text = message.text.rsplit("\n\n", 1)[0]
-    return StepMessage(message.chat.id, message.message_id, member.id, button.instance_id,
-                       button.step_no, button.round, text)
 
 
 async def service_call(rt: Runtime, t: Translator, func: Callable[..., T], *args: Any,
@@ -405,212 +401,14 @@ async def service_call(rt: Runtime, t: Translator, func: Callable[..., T], *args
     return result, None
 
 
-async def decide(context: ContextTypes.DEFAULT_TYPE, member: Member, t: Translator,
-                 button: StepButton, *, note: str | None = None,
-                 attachments: tuple[str, ...] = (), origin: StepMessage | None = None,
-                 ack_to: int | None = None) -> tuple[Decided | None, str | None]:
-    """Take the decision: (what was decided, None) or (None, why not)."""
-    rt = runtime(context)
-    action = "revise" if button.action == REVISE else "advance"
-    return await service_call(rt, t, rt.services.decide, member, button.instance_id,
-                              button.step_no, button.round, action, rt.clock(), note=note,
-                              attachments=attachments, origin=origin, ack_to=ack_to)
-
-
-async def button_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Selesai / Setujui / Revisi."""
-    query = update.callback_query
-    assert query is not None
-    found = await ensure_member(update, context)
-    if not found:
-        return
-    rt, member, t = found
-    button = StepButton.decode(query.data or "")
-    if button is None:
-        await query.answer(t.gettext("This button is no longer valid."))
-        return
-    message = query.message
-    if button.action == REVISE:
-        _asked, problem = await service_call(
-            rt, t, rt.services.ask_reason, member, button.instance_id, button.step_no,
-            button.round, rt.clock(), chat_id=message.chat.id if message else None,
-            message_id=message.message_id if message else None)
-        await query.answer(problem or "", show_alert=bool(problem))
-        return
-    decided, problem = await decide(context, member, t, button,
-                                    origin=_origin(message, member, button))
-    if decided is None:
-        await query.answer(problem or "", show_alert=True)
-        return
-    payload = {"ack": "decided", "flow_id": decided.flow.id,
-               "step_no": decided.disposition.step_no,
-               "action": decided.disposition.action.value, "completed": decided.completed}
-    await query.answer(render.ack_text(payload, rt.services.flows, t)[:200])
-
-
-def parse_decision(text: str) -> tuple[str, str | None] | None:
-    """("advance", note) for "setuju ...", ("revise", reason-or-None) for "revisi ..."."""
-    match = REVISE_WORD.match(text)
-    if match:
-        return "revise", (match.group("reason").strip() or None)
-    match = FIRST_WORD.match(text)
-    if match and match.group(1).casefold() in ADVANCE_WORDS:
-        return "advance", (match.group("rest").strip() or None)
-    return None
-
-
-async def _reply_target(rt: Runtime, update: Update) -> StepMessage | None:
-    message = update.effective_message
-    if message is None or message.reply_to_message is None:
-        return None
-    return await run(rt.services.step_message, message.chat_id,
-                     message.reply_to_message.message_id)
-
-
-async def text_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Free text: a revision reason, a reply to a step, or a typed command."""
-    found = await ensure_member(update, context)
-    if not found:
-        return
-    rt, member, t = found
-    _ = t.gettext
-    message = update.effective_message
-    assert message is not None
-    text = message.text or ""
-    pending = await run(rt.services.pending_reason, member)
-    if pending is not None and not text.startswith("/"):
-        button = StepButton(pending.instance_id, pending.step_no, pending.round, REVISE)
-        _done, problem = await decide(context, member, t, button, note=text,
-                                      ack_to=message.message_id)
-        if problem:
-            await reply(update, problem)
-        return
-    if message.reply_to_message is not None:
-        target = await _reply_target(rt, update)
-        if target is None:
-            await reply(update, _("That message is not a step of a flow. Reply to a step "
-                                  "message, or write \"status\" or /tugas."))
-            return
-        if target.kind == "cycle":
-            if (parse_decision(text) or ("", None))[0] != "advance":
-                await reply(update, _("Reply \"selesai\" when it is done, or send the evidence "
-                                      "document as a reply."))
-                return
-            problem = await _cycle_done(update, context, member, t, target.instance_id,
-                                        ack_to=message.message_id)
-            if problem:
-                await reply(update, problem)
-            return
-        parsed = parse_decision(text)
-        if parsed is None:
-            await reply(update, _("Reply \"selesai\" or \"setuju\" to go on, or "
-                                  "\"revisi: <reason>\" to send it back."))
-            return
-        action, note = parsed
-        button = StepButton(target.instance_id, target.step_no, target.round,
-                            REVISE if action == "revise" else ADVANCE)
-        if action == "revise" and not note:
-            _asked, problem = await service_call(
-                rt, t, rt.services.ask_reason, member, target.instance_id, target.step_no,
-                target.round, rt.clock(), chat_id=target.chat_id, message_id=target.message_id,
-                ack_to=message.message_id)
-        else:
-            _done, problem = await decide(context, member, t, button, note=note,
-                                          ack_to=message.message_id)
-        if problem:
-            await reply(update, problem)
-        return
-    word, _sep, rest = text.strip().partition(" ")
-    word = word.casefold()
-    if word == "mulai":
-        await mulai(update, context, rest)
-    elif word == "status":
-        await status(update, context, rest)
-    elif word in ("tugas", "tugasku"):
-        await tugas(update, context)
-    else:
-        await reply(update, render.help_text(t))
-
-
-async def file_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A document or photo sent as a reply to a step message is attached to that step."""
-    found = await ensure_member(update, context)
-    if not found:
-        return
-    rt, member, t = found
-    _ = t.gettext
-    message = update.effective_message
-    assert message is not None
-    target = await _reply_target(rt, update)
-    if target is None:
-        await reply(update, _("To attach a file to a step, send it as a reply to that step's "
-                              "message."))
-        return
-    if message.document is not None:
-        attachment = f"doc:{message.document.file_id}"
-    elif message.photo:
-        attachment = f"photo:{message.photo[-1].file_id}"
-    else:
-        return
-    if target.kind == "cycle":  # the evidence of a recurring duty: stored, and it is done
-        problem = await _cycle_done(update, context, member, t, target.instance_id,
-                                    evidence=attachment, ack_to=message.message_id)
-        if problem:
-            await reply(update, problem)
-        return
-    caption = message.caption or ""
-    parsed = parse_decision(caption) if caption else None
-    if parsed is not None and (parsed[0] == "advance" or parsed[1]):
-        action, note = parsed
-        button = StepButton(target.instance_id, target.step_no, target.round,
-                            REVISE if action == "revise" else ADVANCE)
-        _done, problem = await decide(context, member, t, button, note=note,
-                                      attachments=(attachment,), ack_to=message.message_id)
-    else:
-        _flow, problem = await service_call(
-            rt, t, rt.services.attach, member, target.instance_id, target.step_no, target.round,
-            (attachment,), rt.clock(), caption or None, ack_to=message.message_id)
-    if problem:
-        await reply(update, problem)
-
-
-async def pengingat(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@member_only
+async def pengingat(update: Update, context: Context, caller: Caller) -> None:
     """``/pengingat``: my upcoming reminders and deadlines."""
-    found = await ensure_member(update, context)
-    if not found:
-        return
-    rt, member, t = found
+    rt, member, t = caller
     assert rt.reminders is not None
     now = rt.clock()
     points = await run(rt.reminders.upcoming, member, now)
     await reply(update, render.upcoming_text(points, rt.services.flows, t, now))
-
-
-async def _cycle_done(update: Update, context: ContextTypes.DEFAULT_TYPE, member: Member,
-                      t: Translator, task: str, *, evidence: str | None = None,
-                      ack_to: int | None = None) -> str | None:
-    """Record a recurring duty as done; None, or why not."""
-    rt = runtime(context)
-    assert rt.reminders is not None
-    _task, problem = await service_call(rt, t, rt.reminders.mark_done, member, task,
-                                        rt.clock(), evidence=evidence, ack_to=ack_to)
-    return problem
-
-
-async def cycle_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The Selesai button of a triwulan/semester reminder."""
-    query = update.callback_query
-    assert query is not None
-    found = await ensure_member(update, context)
-    if not found:
-        return
-    _rt, member, t = found
-    task = decode_cycle(query.data or "")
-    problem = (await _cycle_done(update, context, member, t, task) if task
-               else t.gettext("This button is no longer valid."))
-    await query.answer(problem or t.gettext("Recorded."), show_alert=bool(problem))
-    if problem is None and query.message is not None:
-        await _edit(query.message, (query.message.text or "") + "\n\n✔️", None)
 
 
 async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

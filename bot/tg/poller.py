@@ -4,7 +4,7 @@ python-telegram-bot's own poller confirms a batch of updates to Telegram (the ge
 offset) as soon as it has fetched it, before the handlers have run: a crash then silently
 drops a button press. This poller asks for the next batch only after every update of the
 current one has been handled, so an update is confirmed only once its effects are stored.
-Handling an update sets :data:`~bot.storage.store.CURRENT_UPDATE`; the transaction that
+Handling an update runs in :func:`bot.services.handling_update`; the transaction that
 stores its effects records the update id in the same atomic write, so an update that
 Telegram delivers again after a crash is recognised and skipped.
 """
@@ -21,8 +21,7 @@ from telegram import Update
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes
 
-from bot.services import Services
-from bot.storage.store import CURRENT_UPDATE
+from bot.services import Services, handling_update
 from bot.tg.sender import retry_seconds
 
 log = logging.getLogger(__name__)
@@ -126,12 +125,11 @@ class DurablePoller:
                          update.update_id)
                 return
             failures: list[BaseException] = []
-            token = CURRENT_UPDATE.set(update.update_id)
             failed = _FAILURES.set(failures)
             try:
-                await self.app.process_update(update)
+                with handling_update(update.update_id):
+                    await self.app.process_update(update)
             finally:
-                CURRENT_UPDATE.reset(token)
                 _FAILURES.reset(failed)
             if failures:
                 raise UpdateFailed(f"{type(failures[0]).__name__}: {failures[0]}")

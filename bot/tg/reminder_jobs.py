@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 from telegram.ext import Application, ContextTypes
 
-from bot.reminders import Planned, Reminders
+from bot.services.reminders import Planned, Reminders
 from bot.tg.sender import OutboxSender
 
 log = logging.getLogger(__name__)

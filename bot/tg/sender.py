@@ -11,11 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import secrets
 import warnings
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 from telegram import Bot, Message, ReplyParameters
 from telegram.error import (
@@ -29,8 +27,9 @@ from telegram.error import (
 
 from bot.engine.model import Flow
 from bot.i18n import Translator, normalize_language
-from bot.services import Services
-from bot.storage.records import Member, OutboxItem, StepMessage
+from bot.services import Member, OutboxItem, Services
+from bot.services.notices import decode, is_typed
+from bot.services.outbox import needs_inflight_mark
 from bot.tg.render import (
     ack_text,
     cancelled_text,
@@ -111,10 +110,11 @@ class OutboxSender:
 
     async def drain(self) -> int:
         """Deliver pending items in order until one must wait; returns how many were sent."""
-        items = await asyncio.to_thread(self._pending)
+        due = await asyncio.to_thread(self.services.outbox_due)
         sent = 0
-        for item in items:
-            outcome = await self._deliver(item)
+        for n, (item, member) in enumerate(due):
+            following = due[n + 1][0] if n + 1 < len(due) else None
+            outcome = await self._deliver(item, member, following)
             if outcome == "sent":
                 sent += 1
             elif outcome == "wait":  # keep the order: nothing overtakes a message that waits
@@ -123,29 +123,22 @@ class OutboxSender:
 
     def recover(self) -> int:
         """At start-up: items the last process died while sending are marked uncertain."""
-        with self.services.store.transaction(record_update=False) as repo:
-            items = [i for i in repo.outbox("pending") if i.inflight_at is not None]
-            for item in items:
-                log.warning("message %s to chat %s may have been delivered before a crash; "
-                            "sending it again", item.id, item.chat_id)
-                item.inflight_at = None
-                item.uncertain = True
-                repo.save_outbox(item)
-        return len(items)
+        return self.services.outbox_recover()
 
-    def _pending(self) -> list[OutboxItem]:
-        with self.services.store.transaction() as repo:
-            return repo.outbox("pending")
+    async def _deliver(self, item: OutboxItem, member: Member | None,
+                       following: OutboxItem | None) -> str:
+        """Send one item: "sent", "done" (it will never be sent) or "wait" (try again later).
 
-    async def _deliver(self, item: OutboxItem) -> str:
-        """Send one item: "sent", "done" (it will never be sent) or "wait" (try again later)."""
-        member = await asyncio.to_thread(self._member, item.member_id)
+        `following` is marked in flight together with this one's result.
+        """
+        outbox = self.services
         t = member_translator(member, self.default_language)
         flow = self.services.flows.get(item.payload.get("flow_id", ""))
-        await asyncio.to_thread(self._inflight, item)
+        if needs_inflight_mark(item) and item.inflight_at is None:
+            await asyncio.to_thread(outbox.outbox_inflight, item, self.clock())
         while True:
             try:
-                message_ids = await self._send(item, flow, t)
+                message_ids, kept_text = await self._send(item, flow, t)
                 break
             except RetryAfter as exc:
                 seconds = retry_seconds(exc)
@@ -153,45 +146,52 @@ class OutboxSender:
                 await asyncio.sleep(seconds)  # then the same message again
             except (ValueError, KeyError) as exc:  # cannot be rendered: retrying will not help
                 log.error("outbox item %s cannot be sent: %s", item.id, exc)
-                await asyncio.to_thread(self._failed, item, str(exc), final=True)
+                await asyncio.to_thread(outbox.outbox_failed, item, str(exc), final=True)
                 return "done"
             except Forbidden as exc:
                 log.warning("chat %s blocked the bot (%s); message %s undeliverable",
                             item.chat_id, exc.message, item.id)
-                await asyncio.to_thread(self._undeliverable, item, str(exc.message))
+                await self._undeliverable(item, str(exc.message))
                 return "done"
             except BadRequest as exc:
                 if "chat not found" in exc.message.lower():
-                    await asyncio.to_thread(self._undeliverable, item, exc.message)
+                    await self._undeliverable(item, exc.message)
                 else:
                     log.error("message %s refused by Telegram: %s", item.id, exc.message)
-                    await asyncio.to_thread(self._failed, item, exc.message, final=True)
+                    await asyncio.to_thread(outbox.outbox_failed, item, exc.message,
+                                            final=True)
                 return "done"
             except (NetworkError, TelegramError) as exc:
                 self._backoff = min(MAX_BACKOFF, max(0.5, self._backoff * 2))
                 log.warning("delivery of %s failed (%s); retrying in %.1fs", item.id, exc,
                             self._backoff)
                 # A timeout may have delivered it after all: a resend is then uncertain.
-                await asyncio.to_thread(self._failed, item, str(exc), final=False,
+                await asyncio.to_thread(outbox.outbox_failed, item, str(exc), final=False,
                                         maybe_delivered=isinstance(exc, TimedOut))
                 self.wake()
                 return "wait"
         self._backoff = 0.0
-        await asyncio.to_thread(self._sent, item, message_ids)
+        await asyncio.to_thread(outbox.outbox_sent, item, message_ids, self.clock(),
+                                text=kept_text, next_item=following)
         return "sent"
 
-    def _inflight(self, item: OutboxItem) -> None:
-        with self.services.store.transaction(record_update=False) as repo:
-            item.inflight_at = self.clock()
-            repo.save_outbox(item)
+    async def _undeliverable(self, item: OutboxItem, error: str) -> None:
+        """The chat blocked the bot: the outbox flags it (and may tell the starter)."""
+        told = await asyncio.to_thread(self.services.outbox_undeliverable, item, error,
+                                       self.clock())
+        if told:
+            self.wake()
 
-    def _member(self, member_id: str) -> Member | None:
-        with self.services.store.transaction() as repo:
-            return repo.member(member_id)
+    async def _send(self, item: OutboxItem, flow: Flow | None,
+                    t: Translator) -> tuple[list[int], str]:
+        """Render the item in the recipient's language and send it.
 
-    async def _send(self, item: OutboxItem, flow: Flow | None, t: Translator) -> list[int]:
-        """Render the item in the recipient's language and send it; the message ids."""
+        Returns the message ids and, for a step, the text an edit after the decision keeps
+        (the step without how to answer it).
+        """
         p = item.payload
+        if is_typed(item.kind):
+            decode(item.kind, p)  # an unreadable payload raises ValueError: not retried
         flows = self.services.flows
         if item.kind == "settle":
             try:
@@ -202,7 +202,7 @@ class OutboxSender:
                 # decision stands regardless.
                 log.info("could not settle message %s/%s: %s", item.chat_id,
                          p["message_id"], exc.message)
-            return [p["message_id"]]
+            return [p["message_id"]], ""
         reply = keyboard = None
         instruction = ""
         if item.kind == "ack":
@@ -232,10 +232,8 @@ class OutboxSender:
                 reply_markup=keyboard if i == len(parts) - 1 else None))
         for attachment in p.get("attachments") or []:
             await self._send_attachment(item.chat_id, attachment, sent[-1].message_id)
-        if item.kind == "step":
-            # What an edit after the decision keeps: the step, without how to answer it.
-            item.payload["_text"] = parts[-1].removesuffix(instruction).rstrip()
-        return [m.message_id for m in sent]
+        kept = parts[-1].removesuffix(instruction).rstrip() if item.kind == "step" else ""
+        return [m.message_id for m in sent], kept
 
     async def _send_attachment(self, chat_id: int, attachment: str, reply_to: int) -> None:
         kind, _, file_id = attachment.partition(":")
@@ -243,60 +241,3 @@ class OutboxSender:
             await self.bot.send_photo(chat_id, file_id, reply_to_message_id=reply_to)
         else:
             await self.bot.send_document(chat_id, file_id or kind, reply_to_message_id=reply_to)
-
-    def _sent(self, item: OutboxItem, message_ids: list[int]) -> None:
-        text = item.payload.pop("_text", "")
-        with self.services.store.transaction(record_update=False) as repo:
-            item.status = "sent"
-            item.inflight_at = None
-            item.sent_at = self.clock()
-            item.attempts += 1
-            item.message_ids = message_ids
-            repo.save_outbox(item)
-            p: dict[str, Any] = item.payload
-            if item.kind == "step" and message_ids:
-                repo.add_step_message(StepMessage(
-                    chat_id=item.chat_id, message_id=message_ids[-1], member_id=item.member_id,
-                    instance_id=p["instance_id"], step_no=p["step_no"], round=p["round"],
-                    text=text))
-            elif item.kind == "reminder" and p.get("task_id") and message_ids:
-                # Replying to it with the evidence marks the duty done.
-                repo.add_step_message(StepMessage(
-                    chat_id=item.chat_id, message_id=message_ids[-1], member_id=item.member_id,
-                    instance_id=p["task_id"], step_no=0, round=0, text="", kind="cycle"))
-
-    def _failed(self, item: OutboxItem, error: str, *, final: bool,
-                maybe_delivered: bool = False) -> None:
-        with self.services.store.transaction(record_update=False) as repo:
-            item.attempts += 1
-            item.last_error = error
-            item.inflight_at = None
-            item.uncertain = item.uncertain or maybe_delivered
-            if final:
-                item.status = "failed"
-            repo.save_outbox(item)
-
-    def _undeliverable(self, item: OutboxItem, error: str) -> None:
-        """The chat blocked the bot: stop trying, flag the official, tell who started it."""
-        with self.services.store.transaction(record_update=False) as repo:
-            item.status = "undeliverable"
-            item.last_error = error
-            item.inflight_at = None
-            repo.save_outbox(item)
-            member = repo.member(item.member_id)
-            if member is None:
-                return
-            first_time = not member.undeliverable
-            member.undeliverable = True
-            repo.save_member(member)
-            inst_id = item.payload.get("instance_id")
-            inst = repo.instance(inst_id) if inst_id and item.kind == "step" else None
-            if inst is not None and first_time and inst.started_by != member.id:
-                starter = repo.member(inst.started_by)
-                if starter is not None and not starter.undeliverable:
-                    repo.enqueue(OutboxItem(
-                        id=secrets.token_hex(8), member_id=starter.id, chat_id=starter.chat_id,
-                        kind="ack", created_at=self.clock(), payload={
-                            "ack": "undeliverable", "name": member.name,
-                            "flow_id": inst.flow_id, "year": inst.year}))
-                    self.wake()

@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 from telegram.error import TelegramError
 from telegram.ext import Application
 
-from bot.storage import StoreError
+from bot.services import StoreError
 from bot.tg.app import ALLOWED_UPDATES, handle_update, running
 from bot.tg.poller import UpdateFailed
 
@@ -313,13 +313,8 @@ class WebhookServer:
             "units": len({f.unit.id for f in services.flows.values()}),
         }
 
-        def outbox() -> dict[str, int]:
-            with services.store.transaction(record_update=False) as repo:
-                return {"pending": len(repo.outbox("pending")),
-                        "undeliverable": len(repo.outbox("undeliverable"))}
-
         try:
-            state["outbox"] = await asyncio.to_thread(outbox)
+            state["outbox"] = await asyncio.to_thread(services.outbox_counts)
         except (StoreError, OSError, ValueError) as exc:
             log.error("health check: the data cannot be read (%s)", exc)
             state.update(status="error", error="the data cannot be read")

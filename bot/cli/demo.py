@@ -8,8 +8,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bot.cli import FlowNotFound, find_flow, flows_dir_default, load_or_report
+from bot.cli.common import find_flow, flows_dir_default, load_or_report, print_flow_not_found
 from bot.i18n import LANGUAGES, Translator
+from bot.services.errors import AmbiguousFlow, FlowNotFound
 
 
 def register(sub: Any, t: Translator) -> None:
@@ -58,18 +59,10 @@ def cmd_demo(args: argparse.Namespace, t: Translator) -> int:
         return 1
     try:
         flow = find_flow(flows, args.flow)
-    except FlowNotFound as exc:
-        _key, matches = exc.args
-        if matches:
-            print(_("{key!r} is the alias of a flow in several units; the demo plays one. "
-                    "Name it by id:").format(key=args.flow), file=sys.stderr)
-            for f in matches:
-                print(f"  sopbot demo --flow {f.id}    ({f.name}, {f.unit.name})",
-                      file=sys.stderr)
-        else:
-            print(_("No flow {key!r}. Known flows:").format(key=args.flow), file=sys.stderr)
-            for f in flows:
-                print(f"  {f.id}  ({f.alias}, {f.unit.id})", file=sys.stderr)
+    except (FlowNotFound, AmbiguousFlow) as exc:
+        print_flow_not_found(t, exc, ambiguous=_(
+            "{key!r} is the alias of a flow in several units; the demo plays one. "
+            "Name it by id:"), line="  sopbot demo --flow {id}    ({name}, {unit_name})")
         return 2
     if not 1900 <= args.year <= 2199:
         print(_("--year: {year} is not a year such as 2025.").format(year=args.year),

@@ -31,7 +31,7 @@ from typing import Any
 
 from babel.dates import format_date
 
-from bot.cli import flows_dir_default, load_or_report
+from bot.cli.common import flows_dir_default, load_or_report
 from bot.engine.calendar import CalendarError, WorkCalendar
 from bot.engine.cycles import Occurrence, occurrences
 from bot.engine.model import Cycle, Flow, Unit

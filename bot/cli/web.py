@@ -15,7 +15,8 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from bot.cli import prepare_bot, report_settings
+from bot.cli.common import report_settings
+from bot.cli.run import prepare_bot
 from bot.i18n import Translator
 from bot.tg.webhook import WEBHOOK_PATH, WebhookConfig
 
@@ -75,7 +76,6 @@ def webhook_config_from_env(env: Mapping[str, str], t: Translator,
 def cmd_web(args: argparse.Namespace, t: Translator) -> int:
     """Run the bot in webhook mode until SIGTERM/SIGINT; 0, or 1/2 when it cannot start."""
     from bot.config import ConfigError, settings_from_env
-    from bot.tg.app import build_application
     from bot.tg.webhook import serve_webhook
 
     problems: list[str] = []
@@ -87,12 +87,10 @@ def cmd_web(args: argparse.Namespace, t: Translator) -> int:
     config = webhook_config_from_env(os.environ, t, problems)
     if problems or settings is None:
         return report_settings(t, problems)
-    prepared = prepare_bot(t, settings, "webhook")
-    if isinstance(prepared, int):
-        return prepared
-    services, store = prepared
-    app = build_application(settings, services)
+    bot = prepare_bot(t, settings, "webhook")
+    if isinstance(bot, int):
+        return bot
     try:
-        return asyncio.run(serve_webhook(app, config))
+        return asyncio.run(serve_webhook(bot.app, config))
     finally:
-        store.release_running()
+        bot.store.release_running()

@@ -1,0 +1,82 @@
+"""``sopbot run`` (long polling); :func:`prepare_bot` is shared with ``sopbot web``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from typing import TYPE_CHECKING, Any
+
+from bot.cli.common import load_or_report, report_settings, setup_logging
+from bot.i18n import Translator
+
+if TYPE_CHECKING:
+    from bot.bootstrap import Bot
+    from bot.config import Settings
+
+
+def register(sub: Any, t: Translator) -> None:
+    """Add ``run`` to the ``sopbot`` command line."""
+    run = sub.add_parser("run", help=t.gettext("run the bot (long polling)"))
+    run.set_defaults(func=cmd_run)
+
+
+def prepare_bot(t: Translator, settings: Settings, mode: str) -> Bot | int:
+    """What `run` and `web` share: flows, the data directory (claimed), logs, the bot.
+
+    Returns the built bot (see :mod:`bot.bootstrap`), or the exit status when something is
+    wrong.
+    """
+    from bot.bootstrap import build_bot, open_store
+    from bot.storage import StoreError
+
+    flows = load_or_report(t, str(settings.flows_dir))
+    if flows is None:
+        return 1
+    try:
+        store = open_store(settings.data_dir)
+        store.claim_running()
+    except StoreError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    setup_logging()
+    log = logging.getLogger("sopbot")
+    if os.environ.get("DYNO"):
+        log.warning("this looks like a Heroku dyno: its filesystem is ephemeral and %s will "
+                    "be lost at the next restart; mount a persistent volume or run on a VPS "
+                    "(see docs/deployment.md)", settings.data_dir)
+    bot = build_bot(settings, flows, store=store)
+    units = sorted({f.unit.id for f in flows})
+    log.info("starting (%s): flows=%d units=%s members=%d data=%s api=%s", mode, len(flows),
+             ",".join(units), bot.services.member_count(), settings.data_dir,
+             settings.api_url)
+    return bot
+
+
+async def serve_polling(bot: Bot) -> None:
+    """``sopbot run``: poll for updates until SIGINT or SIGTERM."""
+    from bot.bootstrap import running
+    from bot.tg.app import wait_for_stop_signal
+
+    log = logging.getLogger("sopbot")
+    async with running(bot):
+        log.info("polling for updates")
+        await wait_for_stop_signal()
+    log.info("stopped")
+
+
+def cmd_run(args: argparse.Namespace, t: Translator) -> int:
+    """Start the bot (long polling)."""
+    from bot.config import ConfigError, settings_from_env
+
+    try:
+        settings = settings_from_env(os.environ)
+    except ConfigError as exc:
+        return report_settings(t, exc.render(t.gettext))
+    bot = prepare_bot(t, settings, "polling")
+    if isinstance(bot, int):
+        return bot
+    asyncio.run(serve_polling(bot))
+    return 0

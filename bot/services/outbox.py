@@ -1,0 +1,143 @@
+"""The outbox: messages owed to officials, and the bookkeeping of their delivery.
+
+Use cases queue items in the same transaction as the change that owes them. The Telegram
+sender only sends; it reports each result here — in flight, sent, failed, undeliverable —
+and this module keeps the records (and, when a chat blocked the bot, tells who started the
+instance).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import datetime
+from typing import Any
+
+from bot.services.base import ServiceBase
+from bot.storage.records import Member, OutboxItem, StepMessage
+
+log = logging.getLogger(__name__)
+
+
+def needs_inflight_mark(item: OutboxItem) -> bool:
+    """Whether a crash while sending `item` must make its resend "uncertain".
+
+    Editing a step message to show the decision is idempotent (a second edit changes
+    nothing), so a settle item needs no mark; every new message does.
+    """
+    return item.kind != "settle"
+
+
+def new_item(member_id: str, chat_id: int, kind: str, payload: dict[str, Any],
+             now: datetime) -> OutboxItem:
+    """A pending outbox item (a fresh id; the payload copied)."""
+    return OutboxItem(id=secrets.token_hex(8), member_id=member_id, chat_id=chat_id,
+                      kind=kind, payload=dict(payload), created_at=now)
+
+
+class OutboxService(ServiceBase):
+    """Delivery bookkeeping for the sender."""
+
+    def outbox_recover(self) -> int:
+        """At start-up: items the last process died while sending are marked uncertain."""
+        with self.store.transaction(record_update=False) as repo:
+            items = [i for i in repo.outbox("pending") if i.inflight_at is not None]
+            for item in items:
+                log.warning("message %s to chat %s may have been delivered before a crash; "
+                            "sending it again", item.id, item.chat_id)
+                item.inflight_at = None
+                item.uncertain = True
+                repo.save_outbox(item)
+        return len(items)
+
+    def outbox_pending(self) -> list[OutboxItem]:
+        """What is owed, in the order it was owed."""
+        with self.store.transaction(record_update=False) as repo:
+            return repo.outbox("pending")
+
+    def outbox_counts(self) -> dict[str, int]:
+        """How many items wait, and how many cannot be delivered (for the health check)."""
+        with self.store.transaction(record_update=False) as repo:
+            return {"pending": len(repo.outbox("pending")),
+                    "undeliverable": len(repo.outbox("undeliverable"))}
+
+    def outbox_due(self) -> list[tuple[OutboxItem, Member | None]]:
+        """What is owed, in order, each with its recipient (for their language)."""
+        with self.store.transaction(record_update=False) as repo:
+            return [(item, repo.member(item.member_id)) for item in repo.outbox("pending")]
+
+    def outbox_inflight(self, item: OutboxItem, now: datetime) -> None:
+        """The sender is about to send `item` (a crash now makes its resend uncertain)."""
+        with self.store.transaction(record_update=False) as repo:
+            item.inflight_at = now
+            repo.save_outbox(item)
+
+    def outbox_sent(self, item: OutboxItem, message_ids: list[int], now: datetime, *,
+                    text: str = "", next_item: OutboxItem | None = None) -> None:
+        """`item` went out as `message_ids`; a step message is remembered (with the `text`
+        its edit keeps) so that buttons and replies on it find their step.
+
+        `next_item`, the one the sender sends next, is marked in flight in the same write
+        (one file rewrite per message instead of two).
+        """
+        with self.store.transaction(record_update=False) as repo:
+            if next_item is not None and needs_inflight_mark(next_item):
+                next_item.inflight_at = now
+                repo.save_outbox(next_item)
+            item.status = "sent"
+            item.inflight_at = None
+            item.sent_at = now
+            item.attempts += 1
+            item.message_ids = message_ids
+            repo.save_outbox(item)
+            p = item.payload
+            if item.kind == "step" and message_ids:
+                repo.add_step_message(StepMessage(
+                    chat_id=item.chat_id, message_id=message_ids[-1], member_id=item.member_id,
+                    instance_id=p["instance_id"], step_no=p["step_no"], round=p["round"],
+                    text=text))
+            elif item.kind == "reminder" and p.get("task_id") and message_ids:
+                # Replying to it with the evidence marks the duty done.
+                repo.add_step_message(StepMessage(
+                    chat_id=item.chat_id, message_id=message_ids[-1], member_id=item.member_id,
+                    instance_id=p["task_id"], step_no=0, round=0, text="", kind="cycle"))
+
+    def outbox_failed(self, item: OutboxItem, error: str, *, final: bool,
+                      maybe_delivered: bool = False) -> None:
+        """A send failed: `final` gives up on it; otherwise it is tried again later."""
+        with self.store.transaction(record_update=False) as repo:
+            item.attempts += 1
+            item.last_error = error
+            item.inflight_at = None
+            item.uncertain = item.uncertain or maybe_delivered
+            if final:
+                item.status = "failed"
+            repo.save_outbox(item)
+
+    def outbox_undeliverable(self, item: OutboxItem, error: str, now: datetime) -> bool:
+        """The chat blocked the bot: stop trying, flag the official, tell who started it.
+
+        True when a message to the starter was queued (the sender should wake).
+        """
+        with self.store.transaction(record_update=False) as repo:
+            item.status = "undeliverable"
+            item.last_error = error
+            item.inflight_at = None
+            repo.save_outbox(item)
+            member = repo.member(item.member_id)
+            if member is None:
+                return False
+            first_time = not member.undeliverable
+            member.undeliverable = True
+            repo.save_member(member)
+            inst_id = item.payload.get("instance_id")
+            inst = repo.instance(inst_id) if inst_id and item.kind == "step" else None
+            if inst is None or not first_time or inst.started_by == member.id:
+                return False
+            starter = repo.member(inst.started_by)
+            if starter is None or starter.undeliverable:
+                return False
+            repo.enqueue(new_item(starter.id, starter.chat_id, "ack", {
+                "ack": "undeliverable", "name": member.name, "flow_id": inst.flow_id,
+                "year": inst.year}, now))
+            return True

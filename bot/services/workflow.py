@@ -1,0 +1,283 @@
+"""The workflow: start a flow, decide a step, ask for a revision reason, attach files.
+
+Each use case is one transaction: the engine's transition, its disposition, the messages it
+owes (the outbox) and the update's id are stored together or not at all.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Sequence
+from datetime import datetime
+
+from bot.engine.instance import (
+    Action,
+    Actor,
+    DomainError,
+    Instance,
+    Status,
+    Transition,
+)
+from bot.engine.model import Flow
+from bot.services.assignment import atasan_of
+from bot.services.base import ServiceBase
+from bot.services.commands import Decide, Decision
+from bot.services.errors import (
+    AlreadyRunning,
+    Refused,
+    StaleStep,
+    UnknownInstance,
+)
+from bot.services.membership import MembershipService
+from bot.services.notices import SettleNotice, encode
+from bot.services.notifications import UnitSnapshot, notices
+from bot.services.outbox import new_item
+from bot.services.results import Decided, ReasonAsked, Started
+from bot.storage.protocol import Repository
+from bot.storage.records import Member, PendingReason, StepMessage
+
+log = logging.getLogger(__name__)
+
+
+class WorkflowService(MembershipService, ServiceBase):
+    """Starting and deciding: everything that changes an instance."""
+
+    def update_seen(self, update_id: int) -> bool:
+        """Whether the effects of a Telegram update are already stored."""
+        with self.store.transaction() as repo:
+            return repo.update_seen(update_id)
+
+    def settle_archives(self) -> int:
+        """Finish archive moves a crash interrupted (at start-up)."""
+        with self.store.transaction(record_update=False) as repo:
+            return repo.settle_archives()
+
+    # -- starting --------------------------------------------------------------------
+
+    def start(self, member: Member, words: str, now: datetime,
+              ack_to: int | None = None) -> Started:
+        """``mulai PK 2025``: start the flow (per official: one instance per official)."""
+        key, year, unit_hint = self.parse_flow_and_year(words, "mulai")
+        flow = self.find_flow(member, key, unit_hint, prefer_starter=True)
+        engine = self.engines[flow.id]
+        actor = Actor(member.id, member.roles_in(flow.unit.id))
+        with self.store.transaction() as repo:
+            existing = [i for i in repo.instances(unit=flow.unit.id, flow_id=flow.id, year=year)
+                        if i.status is not Status.CANCELLED]
+            holders = repo.holders(flow.unit.id)
+            if flow.per_official is None:
+                if existing:
+                    raise AlreadyRunning(flow, existing)
+                pairs: list[tuple[str | None, str | None]] = [(None, None)]
+                skipped: list[str] = []
+            else:
+                pairs, skipped = self._officials_and_atasan(repo, flow, holders)
+                taken = {i.subject for i in existing}
+                pairs = [p for p in pairs if p[0] not in taken]
+                if not pairs and existing:
+                    raise AlreadyRunning(flow, existing)
+                if not pairs:
+                    raise Refused(DomainError(
+                        "no official is bound to the levels of this procedure yet",
+                        "no_officials"))
+            repo.enqueue(new_item(member.id, member.chat_id, "ack", {
+                "ack": "started", "reply_to": ack_to, "flow_id": flow.id, "year": year,
+                "count": len(pairs), "skipped": skipped}, now))
+            started = []
+            for subject, atasan in pairs:
+                try:
+                    t = engine.start(instance_id=self._new_id(repo), year=year, by=actor,
+                                     now=now, holders=holders, subject=subject, atasan=atasan)
+                except DomainError as exc:
+                    raise Refused(exc) from exc
+                self._record(repo, flow, t, now)
+                started.append(t.instance)
+        return Started(flow, year, started, skipped)
+
+    def _officials_and_atasan(
+        self, repo: Repository, flow: Flow, holders: dict[str, list[str]]
+    ) -> tuple[list[tuple[str | None, str | None]], list[str]]:
+        """Each official at the procedure's levels, paired with their direct superior."""
+        assert flow.per_official is not None
+        pairs: list[tuple[str | None, str | None]] = []
+        skipped: list[str] = []
+        for level in flow.per_official.levels:
+            for member_id in holders.get(level, []):
+                member = repo.member(member_id)
+                atasan = atasan_of(member, member_id, flow.unit.id, holders, [flow], role=level)
+                if atasan is None:
+                    skipped.append(member.name if member else member_id)
+                else:
+                    pairs.append((member_id, atasan))
+        return pairs, skipped
+
+    @staticmethod
+    def _new_id(repo: Repository) -> str:
+        while True:
+            candidate = secrets.token_hex(4)
+            if repo.instance(candidate) is None:
+                return candidate
+
+    # -- deciding --------------------------------------------------------------------
+
+    def _load(self, repo: Repository, member: Member, instance_id: str) -> tuple[Flow, Instance]:
+        inst = repo.instance(instance_id)
+        if inst is None or inst.flow_id not in self.flows:
+            raise UnknownInstance(instance_id)
+        if inst.unit_id not in member.units:
+            # Another unit's instance: say nothing about it.
+            raise UnknownInstance(instance_id)
+        return self.flows[inst.flow_id], inst
+
+    def _check_fresh(self, repo: Repository, inst: Instance, step_no: int,
+                     round_no: int | None) -> None:
+        active = inst.active(step_no)
+        if active is None or (round_no is not None and active.round != round_no):
+            decided = next((d for d in reversed(repo.dispositions(inst.id, inst.year))
+                            if d.step_no == step_no
+                            and (round_no is None or d.round == round_no)
+                            and d.action in (Action.COMPLETE, Action.APPROVE, Action.REVISE,
+                                             Action.CANCEL)), None)
+            if decided is None and inst.status is Status.CANCELLED:
+                decided = next((d for d in reversed(repo.dispositions(inst.id, inst.year))
+                                if d.action is Action.CANCEL), None)
+            raise StaleStep(inst, step_no, decided)
+
+    def decide(self, cmd: Decide) -> Decided:
+        """Approve/complete or revise a step (see :class:`~bot.services.commands.Decide`).
+
+        In the same write: the disposition, the edits that settle the step's messages
+        (`origin` is the message whose button was pressed, in case it is not recorded yet),
+        a reply to the official's message `ack_to` when given, and the notifications.
+        """
+        member, instance_id, step_no, round_no = (cmd.member, cmd.instance_id, cmd.step_no,
+                                                  cmd.round)
+        now, note, attachments, origin, ack_to = (cmd.now, cmd.note, cmd.attachments,
+                                                  cmd.origin, cmd.ack_to)
+        with self.store.transaction() as repo:
+            flow, inst = self._load(repo, member, instance_id)
+            self._check_fresh(repo, inst, step_no, round_no)
+            engine = self.engines[flow.id]
+            actor = Actor(member.id, member.roles_in(inst.unit_id))
+            round_now = inst.active(step_no).round  # type: ignore[union-attr]
+            try:
+                if cmd.decision is Decision.REVISE:
+                    t = engine.revise(inst, by=actor, now=now, holders=repo.holders(inst.unit_id),
+                                      reason=note or "", step_no=step_no,
+                                      attachments=attachments)
+                else:
+                    t = engine.advance(inst, by=actor, now=now,
+                                       holders=repo.holders(inst.unit_id), step_no=step_no,
+                                       note=note, attachments=attachments)
+            except DomainError as exc:
+                raise Refused(exc) from exc
+            assert t.disposition is not None
+            copies = [m for m in repo.step_messages(inst.id, step_no, round_now)
+                      if not m.settled]  # a fan-out part already settled keeps its line
+            still_open = t.instance.active(step_no)
+            if still_open is not None and still_open.round == round_now:
+                copies = [m for m in copies if m.member_id == member.id]  # a fan-out part
+            if origin is not None and not any(m.chat_id == origin.chat_id
+                                               and m.message_id == origin.message_id
+                                               for m in copies):
+                copies.append(origin)
+            for msg in copies:
+                repo.settle_step_message(msg.chat_id, msg.message_id)
+                kind, payload = encode(SettleNotice(
+                    flow_id=flow.id, message_id=msg.message_id, text=msg.text,
+                    disposition=t.disposition.to_dict(), name=member.name))
+                repo.enqueue(new_item(msg.member_id, msg.chat_id, kind, payload, now))
+            if ack_to is not None:
+                repo.enqueue(new_item(member.id, member.chat_id, "ack", {
+                    "ack": "decided", "reply_to": ack_to, "flow_id": flow.id,
+                    "step_no": step_no, "action": t.disposition.action.value,
+                    "completed": t.instance.status is Status.COMPLETED}, now))
+            repo.clear_pending_reason(member.id)
+            self._record(repo, flow, t, now)
+        return Decided(flow, t.instance, t.disposition, copies,
+                       completed=t.instance.status is Status.COMPLETED)
+
+    def ask_reason(self, member: Member, instance_id: str, step_no: int,
+                   round_no: int | None, now: datetime, *, chat_id: int | None = None,
+                   message_id: int | None = None, ack_to: int | None = None) -> ReasonAsked:
+        """The official pressed Revisi: check they may, then wait for their reason."""
+        with self.store.transaction() as repo:
+            flow, inst = self._load(repo, member, instance_id)
+            self._check_fresh(repo, inst, step_no, round_no)
+            engine = self.engines[flow.id]
+            step = flow.step(step_no)
+            if not step.is_decision:
+                raise Refused(DomainError(f"step {step_no} is a task, not a decision",
+                                          "task_not_decision", step=step_no))
+            try:
+                engine.authorize(inst, by=Actor(member.id, member.roles_in(inst.unit_id)),
+                                 step_no=step_no)
+            except DomainError as exc:
+                raise Refused(exc) from exc
+            active = inst.active(step_no)
+            assert active is not None
+            repo.set_pending_reason(PendingReason(member.id, inst.id, step_no, active.round,
+                                                  now, chat_id, message_id))
+            repo.enqueue(new_item(member.id, member.chat_id, "ack", {
+                "ack": "reason_asked", "reply_to": ack_to}, now))
+        return ReasonAsked(flow, inst, step_no)
+
+    def pending_reason(self, member: Member) -> PendingReason | None:
+        with self.store.transaction() as repo:
+            return repo.pending_reason(member.id)
+
+    def drop_pending_reason(self, member: Member, now: datetime,
+                            ack_to: int | None = None) -> bool:
+        """``/batal``: stop waiting for a revision reason (True if one was awaited)."""
+        with self.store.transaction() as repo:
+            dropped = repo.clear_pending_reason(member.id)
+            if dropped:
+                repo.enqueue(new_item(member.id, member.chat_id, "ack", {
+                    "ack": "pending_dropped", "reply_to": ack_to}, now))
+            return dropped
+
+    def attach(self, member: Member, instance_id: str, step_no: int, round_no: int | None,
+               attachments: Sequence[str], now: datetime, note: str | None = None,
+               ack_to: int | None = None) -> Flow:
+        """Attach documents to the step an official is working on."""
+        with self.store.transaction() as repo:
+            flow, inst = self._load(repo, member, instance_id)
+            self._check_fresh(repo, inst, step_no, round_no)
+            try:
+                t = self.engines[flow.id].attach(
+                    inst, by=Actor(member.id, member.roles_in(inst.unit_id)), now=now,
+                    attachments=attachments, step_no=step_no, note=note)
+            except DomainError as exc:
+                raise Refused(exc) from exc
+            repo.enqueue(new_item(member.id, member.chat_id, "ack", {
+                "ack": "attached", "reply_to": ack_to}, now))
+            self._record(repo, flow, t, now)
+        return flow
+
+    def step_message(self, chat_id: int, message_id: int) -> StepMessage | None:
+        with self.store.transaction() as repo:
+            return repo.step_message(chat_id, message_id)
+
+    # -- recording a transition and the messages it owes ------------------------------
+
+    def _record(self, repo: Repository, flow: Flow, t: Transition, now: datetime) -> None:
+        if t.disposition is not None:  # one line per transition, for the operator
+            d = t.disposition
+            current = t.instance.current.no if t.instance.current else None
+            log.info("transition instance=%s flow=%s unit=%s year=%s step=%s round=%s "
+                     "action=%s member=%s role=%s status=%s now_at=%s", t.instance.id, flow.id,
+                     flow.unit.id, t.instance.year, d.step_no, d.round, d.action.value,
+                     d.member, d.role, t.instance.status.value, current)
+        repo.save_instance(t.instance)
+        if t.disposition is not None:
+            repo.add_disposition(t.disposition)
+        history = tuple(d.member for d in repo.dispositions(t.instance.id, t.instance.year))
+        snapshot = UnitSnapshot(repo.holders(t.instance.unit_id),
+                                {m.id: m for m in repo.members()}, history)
+        for owed in notices(flow, t, snapshot):
+            kind, payload = encode(owed.notice)
+            repo.enqueue(new_item(owed.member_id, owed.chat_id, kind, payload, now))
+        if not t.instance.active_steps():
+            # Finished: out of the working set, into its year's archive.
+            repo.archive_instance(t.instance)

@@ -1,0 +1,130 @@
+"""The workflow use cases driven directly: start, decide, revise, fan-out, pairing, refusals.
+
+No Telegram: what an official would be sent is read from the outbox the services fill.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from bot.services import AlreadyRunning, BadQuery, FlowNotFound, Refused, StaleStep
+from bot.services.commands import Decide, Decision
+from tests.service.conftest import World
+
+
+def neglasari(world: World) -> None:
+    world.join("Pak Camat", "camat")
+    world.join("Bu Perenkeu", "kasubag_perenkeu")
+    world.join("Pak Umpeg", "kasubag_umpeg")
+    world.join("Pak Sekcam", "sekcam")
+    world.join("Kasi A", "pejabat_unit_kerja")
+    world.join("Kasi B", "pejabat_unit_kerja")
+
+
+def advance(world: World, name: str, instance_id: str, step_no: int) -> None:
+    world.services.decide(Decide(world.member(name), instance_id, step_no, None,
+                                 Decision.ADVANCE, world.later(timedelta(minutes=5))))
+
+
+def test_start_notifies_the_first_step_and_acknowledges(world: World) -> None:
+    neglasari(world)
+    started = world.services.start(world.member("Pak Camat"), "PK 2026", world.now, ack_to=7)
+    assert started.flow.alias == "PK" and started.year == 2026 and len(started.instances) == 1
+    inst = started.instances[0]
+    assert inst.current is not None and inst.current.no == 1
+    steps = world.outbox("Pak Camat", "step")
+    assert [i.payload["step_no"] for i in steps] == [1]
+    acks = world.outbox("Pak Camat", "ack")
+    assert acks[-1].payload["ack"] == "started" and acks[-1].payload["reply_to"] == 7
+
+
+def test_decide_moves_on_and_tells_the_next_holder(world: World) -> None:
+    neglasari(world)
+    inst = world.services.start(world.member("Pak Camat"), "PK 2026", world.now).instances[0]
+    decided = world.services.decide(Decide(world.member("Pak Camat"), inst.id, 1, 1,
+                                           Decision.ADVANCE, world.later(timedelta(minutes=5))))
+    assert decided.disposition.action.value == "complete"
+    assert decided.instance.current is not None and decided.instance.current.no == 2
+    [note] = world.outbox("Bu Perenkeu", "step")
+    assert note.payload["step_no"] == 2 and note.payload["from_name"] == "Pak Camat"
+
+
+def test_revise_goes_back_with_the_reason(world: World) -> None:
+    neglasari(world)
+    inst = world.services.start(world.member("Pak Camat"), "PK 2026", world.now).instances[0]
+    advance(world, "Pak Camat", inst.id, 1)
+    advance(world, "Bu Perenkeu", inst.id, 2)
+    advance(world, "Bu Perenkeu", inst.id, 3)
+    decided = world.services.decide(Decide(world.member("Pak Camat"), inst.id, 4, None,
+                                           Decision.REVISE, world.later(timedelta(minutes=5)),
+                                           note="sasaran belum terukur"))
+    assert decided.instance.current is not None and decided.instance.current.no == 3
+    back = world.outbox("Bu Perenkeu", "step")[-1]
+    assert back.payload["step_no"] == 3 and back.payload["revision"] is True
+    assert back.payload["note"] == "sasaran belum terukur" and back.payload["round"] == 2
+
+
+def test_a_fan_out_step_waits_for_every_holder(world: World) -> None:
+    neglasari(world)
+    inst = world.services.start(world.member("Pak Camat"), "PK 2026", world.now).instances[0]
+    for name, no in [("Pak Camat", 1), ("Bu Perenkeu", 2), ("Bu Perenkeu", 3),
+                     ("Pak Camat", 4), ("Pak Camat", 5), ("Pak Umpeg", 6)]:
+        advance(world, name, inst.id, no)
+    assert [i.payload["step_no"] for i in world.outbox("Kasi A", "step")] == [7]
+    assert [i.payload["step_no"] for i in world.outbox("Kasi B", "step")] == [7]
+    part = world.services.decide(Decide(world.member("Kasi A"), inst.id, 7, None,
+                                        Decision.ADVANCE, world.later(timedelta(minutes=5))))
+    assert part.instance.current is not None and part.instance.current.no == 7
+    assert not world.outbox("Pak Sekcam", "step")
+    with pytest.raises(Refused):  # Kasi A has done their part already
+        advance(world, "Kasi A", inst.id, 7)
+    advance(world, "Kasi B", inst.id, 7)
+    assert [i.payload["step_no"] for i in world.outbox("Pak Sekcam", "step")] == [8]
+
+
+def test_per_official_procedure_pairs_each_official_with_their_atasan(world: World) -> None:
+    unit = "setwan-nganjuk"
+    world.join("Pak Sekwan", "sekwan", unit)
+    world.join("Bu Kabag", "kabag", unit)
+    world.join("Pak Kasubag", "kasubag", unit)
+    world.join("Staf Satu", "staf", unit)
+    started = world.services.start(world.member("Pak Sekwan"), "PDK 2026", world.now)
+    pairs = {(i.subject, i.bindings.get("atasan")) for i in started.instances}
+    ids = {name: world.people[name].id for name in world.people}
+    assert pairs == {(ids["Bu Kabag"], ids["Pak Sekwan"]),
+                     (ids["Pak Kasubag"], ids["Bu Kabag"]),
+                     (ids["Staf Satu"], ids["Pak Kasubag"])}
+    assert started.skipped == []
+
+
+def test_refusals(world: World) -> None:
+    neglasari(world)
+    camat = world.member("Pak Camat")
+    with pytest.raises(BadQuery):
+        world.services.start(camat, "PK", world.now)
+    with pytest.raises(FlowNotFound):
+        world.services.start(camat, "XYZ 2026", world.now)
+    with pytest.raises(Refused):  # only the first step's actor may start PK
+        world.services.start(world.member("Pak Umpeg"), "PK 2026", world.now)
+    inst = world.services.start(camat, "PK 2026", world.now).instances[0]
+    with pytest.raises(AlreadyRunning):
+        world.services.start(camat, "PK 2026", world.now)
+    with pytest.raises(Refused):  # not the holder of step 1
+        advance(world, "Pak Umpeg", inst.id, 1)
+    advance(world, "Pak Camat", inst.id, 1)
+    with pytest.raises(StaleStep) as stale:  # the same button pressed again
+        world.services.decide(Decide(camat, inst.id, 1, 1, Decision.ADVANCE, world.now))
+    assert stale.value.decided is not None and stale.value.decided.member == camat.id
+
+
+def test_a_refused_decision_stores_nothing(world: World) -> None:
+    neglasari(world)
+    inst = world.services.start(world.member("Pak Camat"), "PK 2026", world.now).instances[0]
+    before = len(world.outbox("Pak Umpeg"))
+    with pytest.raises(Refused):
+        advance(world, "Pak Umpeg", inst.id, 1)
+    assert len(world.outbox("Pak Umpeg")) == before
+    status = world.services.status(world.member("Pak Camat"), "PK 2026", world.now)
+    assert [v.step_no for v in status.active] == [1]  # type: ignore[union-attr]
