@@ -278,6 +278,6 @@ class WorkflowService(MembershipService, ServiceBase):
         for owed in notices(flow, t, snapshot):
             kind, payload = encode(owed.notice)
             repo.enqueue(new_item(owed.member_id, owed.chat_id, kind, payload, now))
-        if not t.instance.active_steps():
+        if not t.instance.active_steps() and not t.instance.is_open:
             # Finished: out of the working set, into its year's archive.
             repo.archive_instance(t.instance)
