@@ -27,7 +27,9 @@ from tinydb import TinyDB
 
 from bot.engine.instance import Actor, Engine, Status
 from bot.engine.loader import load_flows
+from bot.bootstrap import build_services
 from bot.services import Services
+from bot.services.commands import Decide, Decision
 from bot.storage import Store
 from bot.storage.records import Member, Membership
 
@@ -50,7 +52,7 @@ def build(data_dir: Path, dispositions: int, instances: int) -> tuple[Services, 
     flows = load_flows(ROOT / "flows")
     flow = next(f for f in flows if f.id == FLOW)
     store = Store(data_dir)
-    services = Services(store, flows)
+    services = build_services(flows, store)
     per = max(1, dispositions // max(1, instances))
     years = list(range(2000, 2026))
     archives: dict[int, dict] = {y: {"instances": {}, "dispositions": {}} for y in years}
@@ -98,8 +100,8 @@ def time_decisions(services: Services, active: list[str], writes: int) -> list[f
         step = flow.step(inst.current.no)
         now += timedelta(minutes=1)
         began = time.perf_counter()
-        services.decide(by_role[step.actor], inst_id, step.no, inst.current.round,
-                        "advance", now)
+        services.decide(Decide(by_role[step.actor], inst_id, step.no, inst.current.round,
+                               Decision.ADVANCE, now))
         samples.append((time.perf_counter() - began) * 1000)
     return samples
 
