@@ -319,8 +319,9 @@ def build_parser(t: Translator) -> argparse.ArgumentParser:
     show.add_argument("--json", action="store_true", help=_("machine-readable output"))
     show.add_argument("--dir", default=flows_dir_default(), help=_("directory of flow files"))
     show.set_defaults(func=cmd_flows_show)
+    importlib.import_module("bot.cli_reports").register_flows(flows_sub, t)  # flows draw
     # Commands that live in their own modules register themselves here.
-    for module in ("bot.cli_calendar", "bot.cli_demo", "bot.cli_web"):
+    for module in ("bot.cli_calendar", "bot.cli_demo", "bot.cli_web", "bot.cli_reports"):
         importlib.import_module(module).register(sub, t)
 
     run = sub.add_parser("run", help=_("run the bot (long polling)"))
