@@ -41,4 +41,5 @@ def load_trails(store: Store, flows: Iterable[Flow], year: int, *,
             names=names,
             holders=holders_of[inst.unit_id],
         ))
-    return sorted(trails, key=lambda t: (t.flow.unit.id, t.flow.id, t.instance.created_at))
+    return sorted(trails, key=lambda t: (t.flow.unit.id, t.flow.id, t.instance.created_at,
+                                         t.instance.id))
