@@ -117,7 +117,7 @@ def _trails(flows: Sequence[Flow], year: int, unit: str | None, t: Translator) -
         raise _Stop(1) from exc
 
 
-def _write(t: Translator, writer: Any, *args: Any) -> Path:
+def _write(t: Translator, writer: Any, *args: Any) -> Any:
     try:
         return writer(*args)
     except OSError as exc:

@@ -10,6 +10,7 @@ import textwrap
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import BinaryIO
 
 from matplotlib import dates as mdates
 from matplotlib.figure import Figure
@@ -25,6 +26,7 @@ from bot.reports.worktime import mutu_baku_minutes, working_days_late, working_m
 __all__ = ["draw_swimlane", "draw_timeline"]
 
 DPI = 150
+Target = str | Path | BinaryIO
 _GREEN, _RED, _BLUE, _GREY = "#2e7d32", "#c62828", "#1565c0", "#9e9e9e"
 _ACTIVE = "#ffd54f"
 
@@ -115,11 +117,12 @@ def _row_note(flow: Flow, step: Step, runs: list[StepRun], now: datetime,
     return text, (_RED if late else "black")
 
 
-def draw_timeline(trail: Trail, now: datetime, t: Translator, path: str | Path) -> Path:
+def draw_timeline(target: Target, trail: Trail, now: datetime, t: Translator) -> Target:
     """One instance as a timeline: a bar per step from its start to its decision (green
     within mutu baku, red beyond the deadline tick, hatched while waiting), revisions as red
     arrows back, days off shaded, today as a dashed line; working time against mutu baku on
-    the right."""
+    the right. ``target`` is a file name or a binary file object (e.g. ``io.BytesIO`` for a
+    chat reply); the PNG is written there and ``target`` returned."""
     flow, inst = trail.flow, trail.instance
     runs = step_runs(trail)
     rows = _rows(flow, runs)
@@ -171,8 +174,8 @@ def draw_timeline(trail: Trail, now: datetime, t: Translator, path: str | Path) 
                         Patch(facecolor=_BLUE, hatch="//", label=t.gettext("waiting")),
                         Patch(color="#eeeeee", label=t.gettext("day off"))],
                loc="lower center", ncol=4, fontsize=9, frameon=False)
-    fig.savefig(path, format="png")
-    return Path(path)
+    fig.savefig(target, format="png")
+    return target
 
 
 def _timeline_title(trail: Trail, now: datetime, t: Translator) -> str:
@@ -253,11 +256,12 @@ def _arrow(ax, points: list[tuple[float, float]], colour: str = "black",
                             "linestyle": style, "shrinkA": 0, "shrinkB": 0}, zorder=2)
 
 
-def draw_swimlane(flow: Flow, t: Translator, path: str | Path,
-                  active: Iterable[int] = ()) -> Path:
+def draw_swimlane(target: Target, flow: Flow, t: Translator,
+                  active: Iterable[int] = ()) -> Target:
     """The SOP as on paper: uraian on the left, one lane per pelaksana, ▭ tasks, ◇
     decisions (Ya down, Tidak back as red dashed arrows), capsules where it starts and ends,
-    event steps dashed; the steps in ``active`` highlighted."""
+    event steps dashed; the steps in ``active`` highlighted. ``target``: a file name or a
+    binary file object; returned."""
     active = set(active)
     lanes = _lanes(flow)
     steps, rows, wrapped = _layout(flow, t)
@@ -294,8 +298,8 @@ def draw_swimlane(flow: Flow, t: Translator, path: str | Path,
     _legend(fig, t, bool(active), any(s.trigger is Trigger.EVENT for s in steps))
     fig.text(0.01, 1 - 0.12 / (total_h + 1.7), _short(f"{flow.name} — {flow.unit.name}", 90),
              fontsize=13, weight="bold", va="top")
-    fig.savefig(path, format="png")
-    return Path(path)
+    fig.savefig(target, format="png")
+    return target
 
 
 def _wrap_title(title: str) -> list[str]:

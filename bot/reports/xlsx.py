@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -19,6 +19,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from bot.engine.calendar import resolve_timezone, zone_abbreviation
 from bot.engine.model import Flow
+from bot.formatting import period_label
 from bot.i18n import Translator
 from bot.reports.monev import Monev, format_minutes, monev_notes, verdict_label
 from bot.reports.rekap import MergedUnit
@@ -27,6 +28,7 @@ from bot.reports.trail import DispositionRow, step_stats
 __all__ = ["action_label", "write_export", "write_merged_rekap", "write_monev"]
 
 DATE_FORMAT = "yyyy-mm-dd hh:mm"
+Target = str | Path | BinaryIO
 _BOLD = Font(bold=True)
 _HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
 _WRAP = Alignment(wrap_text=True, vertical="top")
@@ -134,8 +136,8 @@ def _stats_sheet(wb: Workbook, flow: Flow, rows: Sequence[DispositionRow],
     _table(ws, headings, table, first_row=3, wrap=(1,))
 
 
-def write_export(path: str | Path, rows: Sequence[DispositionRow], flows: Sequence[Flow],
-                 t: Translator) -> Path:
+def write_export(target: Target, rows: Sequence[DispositionRow], flows: Sequence[Flow],
+                 t: Translator) -> Target:
     """The trail workbook: one sheet of dispositions, then one sheet per flow's statistics.
 
     ``flows`` are the flows to give a statistics sheet (normally those in ``rows``).
@@ -146,7 +148,7 @@ def write_export(path: str | Path, rows: Sequence[DispositionRow], flows: Sequen
     _table(ws, _export_headings(t), (_export_row(r, t) for r in rows), wrap=(5, 10))
     for flow in flows:
         _stats_sheet(wb, flow, [r for r in rows if r.flow == flow.id], t)
-    return _save(wb, path)
+    return _save(wb, target)
 
 
 # --- the SOP monev ------------------------------------------------------------------------
@@ -154,11 +156,11 @@ def write_export(path: str | Path, rows: Sequence[DispositionRow], flows: Sequen
 
 def _period_label(form: Monev, t: Translator) -> str:
     if form.semester:
-        return t.gettext("Semester {n} {year}").format(n=form.semester, year=form.year)
-    return t.gettext("Year {year}").format(year=form.year)
+        return period_label("semester", form.semester, form.year, t)
+    return period_label("year", 1, form.year, t)
 
 
-def write_monev(path: str | Path, form: Monev, t: Translator) -> Path:
+def write_monev(target: Target, form: Monev, t: Translator) -> Target:
     """The PermenPAN-RB 35/2012 monitoring form of one SOP, filled from the trail."""
     _ = t.gettext
     flow = form.flow
@@ -189,14 +191,14 @@ def write_monev(path: str | Path, form: Monev, t: Translator) -> Path:
     first = len(header) + 3
     _table(ws, headings, table, first_row=first, wrap=(1, 9))
     ws.column_dimensions["K"].width = 30  # room for the evaluator's hand
-    return _save(wb, path)
+    return _save(wb, target)
 
 
 # --- the province-wide recap ----------------------------------------------------------------
 
 
-def write_merged_rekap(path: str | Path, merged: Sequence[MergedUnit],
-                       rows: Sequence[tuple[str, dict[str, Any]]], t: Translator) -> Path:
+def write_merged_rekap(target: Target, merged: Sequence[MergedUnit],
+                       rows: Sequence[tuple[str, dict[str, Any]]], t: Translator) -> Target:
     """The recap of several deployments' exports: one line per unit and flow, worst first,
     then every exported row with the file it came from."""
     _ = t.gettext
@@ -223,7 +225,7 @@ def write_merged_rekap(path: str | Path, merged: Sequence[MergedUnit],
              _yes_no(r["late"], t) if r["actual_working_minutes"] is not None else ""]
             for src, r in rows]
     _table(all_rows, heads, body, wrap=(5, 10))
-    return _save(wb, path)
+    return _save(wb, target)
 
 
 def _parse(text: str | None) -> datetime | None:
@@ -235,7 +237,6 @@ def _naive(dt: datetime | None) -> datetime | None:
     return dt.replace(tzinfo=None) if dt else None
 
 
-def _save(wb: Workbook, path: str | Path) -> Path:
-    path = Path(path)
-    wb.save(path)
-    return path
+def _save(wb: Workbook, target: Target) -> Target:
+    wb.save(target)  # a file name or a binary file object (io.BytesIO for a chat reply)
+    return target
