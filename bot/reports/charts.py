@@ -14,6 +14,7 @@ from typing import BinaryIO
 
 from matplotlib import dates as mdates
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.patches import FancyBboxPatch, Patch, Polygon, Rectangle
 
 from bot.engine.instance import Action
@@ -69,10 +70,11 @@ def _bar(ax, y: float, start: datetime, end: datetime, deadline: datetime | None
     hatch = "//" if waiting else None
     colour = _BLUE if waiting else _GREEN
     late = deadline is not None and end > deadline
-    style = {"height": 0.55, "hatch": hatch, "edgecolor": "white", "linewidth": 0}
+    style = {"height": 0.55, "hatch": hatch, "edgecolor": "white", "linewidth": 1.0}
     if split is None or not late or x1 - x0 < 3 * min_days:
-        # Too short to split on this scale: one colour says it all.
-        ax.barh(y, x1 - x0, left=x0, color=_RED if late else colour, **style)
+        # Too short to split on this scale: one colour says it all (and no white edge).
+        ax.barh(y, x1 - x0, left=x0, color=_RED if late else colour,
+                **{**style, "linewidth": 0 if x1 - x0 < 3 * min_days else 1.0})
     else:
         if split > x0:
             ax.barh(y, split - x0, left=x0, color=colour, **style)
@@ -87,15 +89,25 @@ def _row_label(step: Step, runs: Sequence[StepRun], t: Translator) -> str:
     return f"{step.no}. {_short(_step_title(step, t), 31)}{mark}"
 
 
-def _shade_days_off(ax, flow: Flow, first: datetime, last: datetime) -> None:
+def _shade_closed(ax, flow: Flow, first: datetime, last: datetime) -> None:
+    """Shade the time the office is closed: days off, and nights too on a short timeline."""
     calendar = flow.unit.calendar()
     tz = calendar.tz
+    nights = last - first < timedelta(days=8)
     day = first.astimezone(tz).date()
     while day <= last.astimezone(tz).date():
-        if not calendar.is_working_day(day):
-            start = datetime.combine(day, datetime.min.time(), tzinfo=tz)
-            ax.axvspan(mdates.date2num(start), mdates.date2num(start + timedelta(days=1)),
-                       color="#eeeeee", zorder=0, linewidth=0)
+        start = datetime.combine(day, datetime.min.time(), tzinfo=tz)
+        hours = calendar.hours_on(day)
+        if hours is None:
+            spans = [(start, start + timedelta(days=1))]
+        elif nights:
+            spans = [(start, datetime.combine(day, hours[0], tzinfo=tz)),
+                     (datetime.combine(day, hours[1], tzinfo=tz), start + timedelta(days=1))]
+        else:
+            spans = []
+        for a, b in spans:
+            ax.axvspan(mdates.date2num(a), mdates.date2num(b), color="#eeeeee", zorder=0,
+                       linewidth=0)
         day += timedelta(days=1)
 
 
@@ -133,8 +145,12 @@ def draw_timeline(target: Target, trail: Trail, now: datetime, t: Translator) ->
     first = min((r.started for r in runs), default=inst.created_at)
     ends = [_end_of(r, now)[0] for r in runs if r.decisions]
     last = max([now, *ends]) if inst.active_steps() else max(ends, default=now)
+    # Show the deadlines of finished steps too, unless one lies far beyond the rest.
+    reach = last + (last - first) / 2
+    last = max([last, *(r.deadline for r in runs if r.decisions and r.deadline
+                        and r.deadline <= reach)])
     span = max(mdates.date2num(last) - mdates.date2num(first), 1 / 24)
-    _shade_days_off(ax, flow, first, last)
+    _shade_closed(ax, flow, first, last)
     for run in runs:
         end, waiting = _end_of(run, now)
         waiting = waiting and inst.active(run.step_no) is not None
@@ -149,8 +165,8 @@ def draw_timeline(target: Target, trail: Trail, now: datetime, t: Translator) ->
                                         "connectionstyle": "arc3,rad=0.5"})
     if inst.active_steps():
         ax.axvline(mdates.date2num(now), color=_BLUE, linestyle="--", linewidth=1.4)
-        ax.text(mdates.date2num(now), -0.75, t.gettext("today"), color=_BLUE, fontsize=10,
-                ha="center", va="center",
+        ax.text(mdates.date2num(now), -0.75, t.gettext("today") + " ", color=_BLUE,
+                fontsize=10, ha="right", va="center",
                 bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})
     ax.set_ylim(len(rows) - 0.5, -1.0)
     ax.set_xlim(mdates.date2num(first) - span * 0.02, mdates.date2num(last) + span * 0.03)
@@ -172,7 +188,7 @@ def draw_timeline(target: Target, trail: Trail, now: datetime, t: Translator) ->
     fig.legend(handles=[Patch(color=_GREEN, label=t.gettext("within mutu baku")),
                         Patch(color=_RED, label=t.gettext("beyond the deadline")),
                         Patch(facecolor=_BLUE, hatch="//", label=t.gettext("waiting")),
-                        Patch(color="#eeeeee", label=t.gettext("day off"))],
+                        Patch(color="#eeeeee", label=t.gettext("office closed"))],
                loc="lower center", ncol=4, fontsize=9, frameon=False)
     fig.savefig(target, format="png")
     return target
@@ -216,7 +232,7 @@ def _lanes(flow: Flow) -> list[str]:
 def _layout(flow: Flow, t: Translator) -> tuple[list[Step], dict[int, tuple[float, float]],
                                                    list[list[str]]]:
     steps = list(flow.sequence) + [s for s in flow.steps if s.trigger is Trigger.EVENT]
-    wrapped = [textwrap.wrap(_step_title(s, t), 46) or [""] for s in steps]
+    wrapped = [textwrap.wrap(_step_title(s, t), 42) or [""] for s in steps]
     rows: dict[int, tuple[float, float]] = {}
     y = 0.0
     for step, lines in zip(steps, wrapped, strict=True):
@@ -304,7 +320,7 @@ def draw_swimlane(target: Target, flow: Flow, t: Translator,
 
 def _wrap_title(title: str) -> list[str]:
     # "Fungsional/Pejabat" may break after the slash, never inside a word.
-    lines = textwrap.wrap(title.replace("/", "/ "), 15, break_long_words=False)
+    lines = textwrap.wrap(title.replace("/", "/ "), 13, break_long_words=False)
     return [line.replace("/ ", "/") for line in lines]
 
 
@@ -321,7 +337,7 @@ def _grid(ax, flow: Flow, lanes: list[str], titles: list[list[str]], head: float
     labels += [(_NO_W + _TEXT_W + (i + 0.5) * _LANE_W, "\n".join(w))
                for i, w in enumerate(titles)]
     for x, text in labels:
-        ax.text(x, head / 2, text, ha="center", va="center", fontsize=9.5, weight="bold",
+        ax.text(x, head / 2, text, ha="center", va="center", fontsize=9, weight="bold",
                 linespacing=1.15)
 
 
@@ -350,20 +366,23 @@ def _connect(ax, flow: Flow, steps: list[Step], lane_x: dict[str, float], cy, t)
             revisions += 1
             _arrow(ax, [(x + _SHAPE_W / 2, y), (edge, y), (edge, by),
                         (bx + _SHAPE_W / 2, by)], _RED, "--")
-            ax.text(x + _SHAPE_W / 2 + 0.04, y - 0.04, t.pgettext("answer", "No"), fontsize=8.5,
-                    va="bottom", color=_RED)
+            # Above the diamond's right corner: the lane edge leaves no room beside it.
+            ax.text(x + _SHAPE_W * 0.42, y - 0.16, t.pgettext("answer", "No"), fontsize=8.5,
+                    ha="center", va="bottom", color=_RED)
 
 
 def _legend(fig: Figure, t: Translator, with_active: bool, with_event: bool) -> None:
-    handles = [Patch(facecolor="white", edgecolor="black", label=t.gettext("activity")),
-               Patch(facecolor="white", edgecolor="black", label="◇ " + t.gettext("decision")),
-               Patch(facecolor="white", edgecolor=_RED, linestyle="--",
-                     label=t.gettext("revision (No)"))]
+    def mark(marker: str, label: str, face: str = "white", style: str = "none",
+             colour: str = "black") -> Line2D:
+        return Line2D([], [], marker=marker, linestyle=style, color=colour, markersize=11,
+                      markerfacecolor=face, markeredgecolor="black", label=label)
+
+    handles = [mark("s", t.gettext("activity")), mark("D", t.gettext("decision")),
+               Line2D([], [], color=_RED, linestyle="--", label=t.gettext("revision (No)"))]
     if with_event:
         handles.append(Patch(facecolor="white", edgecolor="black", linestyle="--",
                              label=t.gettext("step triggered by an event")))
     if with_active:
-        handles.append(Patch(facecolor=_ACTIVE, edgecolor="black",
-                             label=t.gettext("active step")))
+        handles.append(mark("s", t.gettext("active step"), face=_ACTIVE))
     fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=9.5,
                frameon=False)
