@@ -5,15 +5,23 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from openpyxl import load_workbook
 
 from bot.cli import main
-from bot.engine.instance import Disposition
+from bot.engine.instance import Actor, Disposition, Engine
 from bot.i18n import Translator
-from bot.reports import Trail, disposition_rows, monev, monev_notes, row_to_json, step_stats
+from bot.reports import (
+    Trail,
+    disposition_rows,
+    monev,
+    monev_notes,
+    rekap,
+    row_to_json,
+    step_stats,
+)
 from tests.conftest import ROOT, WIB
 from tests.reportkit import play
 from tests.test_reports import NOW, START, sopbot, trail  # noqa: F401  (the fixture)
@@ -38,7 +46,7 @@ def monev_rows(path: Path) -> tuple[dict[str, object], dict[int, dict[str, objec
     ws = load_workbook(path).active
     header = {}
     for row in ws.iter_rows(min_row=2, max_row=8, values_only=True):
-        header[row[0]] = row[1]
+        header[row[1]] = row[2]
     head = [c.value for c in ws[10]]
     assert ws.freeze_panes == "A11"
     lines = {r[0]: dict(zip(head, r, strict=True))
@@ -268,3 +276,31 @@ def test_timeline_starts_come_from_the_sop_rules(all_flows) -> None:
     assert len(by_step[(7, 1)]) == 3
     assert by_step[(8, 1)][0].started == max(r.decided for r in by_step[(7, 1)])
     assert all(r.started == by_step[(7, 1)][0].started for r in by_step[(7, 1)])
+
+
+def test_rekap_order_late_due_soon_not_started_cancelled_done(all_flows) -> None:
+    pk = [f for f in all_flows.values() if f.alias == "PK"]
+    flows = {f.unit.id: f for f in pk}
+    late = play(flows["kesbangpol-jateng"], START, stop_at=2, instance_id="a")
+    soon = play(flows["kec-sooko"], START, stop_at=4, instance_id="b")
+    done = play(flows["kec-neglasari"], START, instance_id="c")
+    cancelled = play(flows["inspektorat-nganjuk"], START, stop_at=3, instance_id="d")
+    engine = Engine(flows["inspektorat-nganjuk"])
+    stop = engine.cancel(cancelled.instance, by=Actor.of("inspektur-1", "inspektur"),
+                         now=START + timedelta(hours=1), reason="DPA belum disahkan")
+    trails = [Trail(p.flow, p.instance, tuple(p.dispositions)) for p in (late, done)]
+    trails.append(Trail(soon.flow, soon.instance, tuple(soon.dispositions),
+                        names={"kasubag_program-1": "Bapak Kasubag"},
+                        holders={"kasubag_program": ["kasubag_program-1"]}))
+    trails.append(Trail(cancelled.flow, stop.instance,
+                        (*cancelled.dispositions, stop.disposition)))
+    # Monday 14:00: Kesbangpol's 2 Jam step (from 08:05) is late, not yet by a working day;
+    # Sooko's 1 Hari step (from 08:15) falls due within a working day.
+    now = datetime(2026, 1, 5, 14, 0, tzinfo=WIB)
+    lines = rekap(pk, 2026, trails, now)
+    assert [(x.unit, x.at_risk) for x in lines] == [
+        ("kesbangpol-jateng", "late"), ("kec-sooko", "due_soon"),
+        ("inspektorat-nganjuk", "cancelled"), ("kec-neglasari", "done")]
+    assert lines[0].working_days_late == 0 and lines[0].step == 2
+    assert lines[1].holders == ("Bapak Kasubag",)  # whoever holds the step's role
+    assert rekap(pk, 2027, trails, now)[0].state == "not_started"

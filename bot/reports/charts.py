@@ -129,12 +129,44 @@ def _row_note(flow: Flow, step: Step, runs: list[StepRun], now: datetime,
     return text, (_RED if late else "black")
 
 
+def _span(runs: Sequence[StepRun], inst_active: bool, created: datetime,
+          now: datetime) -> tuple[datetime, datetime]:
+    """The stretch of time the timeline shows."""
+    first = min((r.started for r in runs), default=created)
+    ends = [_end_of(r, now)[0] for r in runs if r.decisions]
+    last = max([now, *ends]) if inst_active else max(ends, default=now)
+    # Show the deadlines of finished steps too, unless one lies far beyond the rest.
+    reach = last + (last - first) / 2
+    return first, max([last, *(r.deadline for r in runs if r.decisions and r.deadline
+                               and r.deadline <= reach)])
+
+
+def _revision_arrows(ax, flow: Flow, run: StepRun, ypos: dict[int, int]) -> None:
+    for d in run.decisions:
+        back = flow.step(d.step_no).on_revise
+        if d.action is Action.REVISE and back in ypos:
+            x = mdates.date2num(d.at)
+            ax.annotate("", xy=(x, ypos[back]), xytext=(x, ypos[d.step_no]), zorder=5,
+                        arrowprops={"arrowstyle": "-|>", "color": _RED, "lw": 1.6,
+                                    "shrinkA": 0, "shrinkB": 4,
+                                    "connectionstyle": "arc3,rad=0.5"})
+
+
+def _time_axis(ax, flow: Flow, first: datetime, last: datetime, span: float) -> None:
+    ax.set_xlim(mdates.date2num(first) - span * 0.02, mdates.date2num(last) + span * 0.03)
+    tz = flow.unit.calendar().tz
+    ax.xaxis.set_major_locator(mdates.AutoDateLocator(tz=tz, maxticks=8))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%d/%m\n%H:%M", tz=tz))
+    ax.tick_params(axis="x", labelsize=9)
+    ax.grid(axis="x", color="#dddddd", linewidth=0.6)
+
+
 def draw_timeline(target: Target, trail: Trail, now: datetime, t: Translator) -> Target:
     """One instance as a timeline: a bar per step from its start to its decision (green
     within mutu baku, red beyond the deadline tick, hatched while waiting), revisions as red
-    arrows back, days off shaded, today as a dashed line; working time against mutu baku on
-    the right. ``target`` is a file name or a binary file object (e.g. ``io.BytesIO`` for a
-    chat reply); the PNG is written there and ``target`` returned."""
+    arrows back, closed office time shaded, today as a dashed line; working time against
+    mutu baku on the right. ``target`` is a file name or a binary file object (e.g.
+    ``io.BytesIO`` for a chat reply); the PNG is written there and ``target`` returned."""
     flow, inst = trail.flow, trail.instance
     runs = step_runs(trail)
     rows = _rows(flow, runs)
@@ -142,46 +174,28 @@ def draw_timeline(target: Target, trail: Trail, now: datetime, t: Translator) ->
     height = 2.2 + 0.48 * len(rows)
     fig = Figure(figsize=(11, height), dpi=DPI)
     ax = fig.add_axes((0.31, 0.9 / height + 0.02, 0.46, 1 - 2.0 / height))
-    first = min((r.started for r in runs), default=inst.created_at)
-    ends = [_end_of(r, now)[0] for r in runs if r.decisions]
-    last = max([now, *ends]) if inst.active_steps() else max(ends, default=now)
-    # Show the deadlines of finished steps too, unless one lies far beyond the rest.
-    reach = last + (last - first) / 2
-    last = max([last, *(r.deadline for r in runs if r.decisions and r.deadline
-                        and r.deadline <= reach)])
+    first, last = _span(runs, bool(inst.active_steps()), inst.created_at, now)
     span = max(mdates.date2num(last) - mdates.date2num(first), 1 / 24)
     _shade_closed(ax, flow, first, last)
     for run in runs:
         end, waiting = _end_of(run, now)
         waiting = waiting and inst.active(run.step_no) is not None
         _bar(ax, ypos[run.step_no], run.started, end, run.deadline, waiting, span * 0.006)
-        for d in run.decisions:
-            if d.action is Action.REVISE and flow.step(d.step_no).on_revise in ypos:
-                back = ypos[flow.step(d.step_no).on_revise]  # type: ignore[index]
-                x = mdates.date2num(d.at)
-                ax.annotate("", xy=(x, back), xytext=(x, ypos[d.step_no]), zorder=5,
-                            arrowprops={"arrowstyle": "-|>", "color": _RED, "lw": 1.6,
-                                        "shrinkA": 0, "shrinkB": 4,
-                                        "connectionstyle": "arc3,rad=0.5"})
+        _revision_arrows(ax, flow, run, ypos)
     if inst.active_steps():
         ax.axvline(mdates.date2num(now), color=_BLUE, linestyle="--", linewidth=1.4)
         ax.text(mdates.date2num(now), -0.75, t.gettext("today") + " ", color=_BLUE,
                 fontsize=10, ha="right", va="center",
                 bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})
     ax.set_ylim(len(rows) - 0.5, -1.0)
-    ax.set_xlim(mdates.date2num(first) - span * 0.02, mdates.date2num(last) + span * 0.03)
     ax.set_yticks(range(len(rows)))
     ax.set_yticklabels([_row_label(s, runs, t) for s in rows], fontsize=10)
-    tz = flow.unit.calendar().tz
-    ax.xaxis.set_major_locator(mdates.AutoDateLocator(tz=tz, maxticks=8))
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%d/%m\n%H:%M", tz=tz))
-    ax.tick_params(axis="x", labelsize=9)
-    ax.grid(axis="x", color="#dddddd", linewidth=0.6)
+    _time_axis(ax, flow, first, last, span)
     for step in rows:
         text, colour = _row_note(flow, step, [r for r in runs if r.step_no == step.no], now, t)
         ax.text(1.02, ypos[step.no], text, transform=ax.get_yaxis_transform(), fontsize=10,
                 va="center", color=colour)
-    fig.text(0.01, 1 - 0.35 / height, _timeline_title(trail, now, t), fontsize=13,
+    fig.text(0.01, 1 - 0.35 / height, _timeline_title(trail), fontsize=13,
              weight="bold", va="top")
     fig.text(0.01, 1 - 0.75 / height, _timeline_subtitle(trail, now, t), fontsize=10,
              va="top", color="#444444")
@@ -194,7 +208,7 @@ def draw_timeline(target: Target, trail: Trail, now: datetime, t: Translator) ->
     return target
 
 
-def _timeline_title(trail: Trail, now: datetime, t: Translator) -> str:
+def _timeline_title(trail: Trail) -> str:
     flow, inst = trail.flow, trail.instance
     name = trail.name(inst.subject) if inst.subject else flow.unit.name
     return f"{flow.alias} {inst.year} — {_short(name, 60)}"

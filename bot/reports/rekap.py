@@ -137,18 +137,13 @@ def _per_official(flow: Flow, year: int, trails: Sequence[Trail], now: datetime)
     live = [t for t in trails if t.instance.status is not Status.CANCELLED]
     done = sum(t.instance.status is Status.COMPLETED for t in live)
     running = [t for t in live if t.instance.status is Status.ACTIVE]
-    late = [(t, _risk(flow, t.instance, now)) for t in running]
-    late = [(t, days) for t, (risk, days) in late if risk == "late"]
-    if not live:
-        state, risk = "not_started", "not_started"
-    elif running:
-        state = "active"
-        risk = "late" if late else None
-    else:
-        state, risk = "completed", "done"
+    risks = [(t, *_risk(flow, t.instance, now)) for t in running]
+    late = [(t, days) for t, risk, days in risks if risk == "late"]
+    state, at_risk = ("not_started", "not_started") if not live else (
+        ("active", "late" if late else None) if running else ("completed", "done"))
     return UnitRekap(
         unit=flow.unit.id, unit_name=flow.unit.name, flow=flow.id, alias=flow.alias,
-        year=year, state=state, at_risk=risk,
+        year=year, state=state, at_risk=at_risk,
         working_days_late=max((days for _t, days in late), default=0),
         total_steps=len(flow.sequence),
         holders=tuple(t.name(t.instance.subject or "") for t, _d in late),

@@ -105,49 +105,57 @@ def _index_runs(trail: Trail) -> dict[tuple[int, int], list[int]]:
     return runs
 
 
+def _activates(flow: Flow, d: Disposition, step_no: int) -> bool:
+    """Whether decision `d` makes `step_no` active by the SOP: the completion or approval of
+    its predecessor, or a revision that sends the work back to it."""
+    if not flow.has_step(d.step_no):
+        return False
+    decided = flow.step(d.step_no)
+    if d.action is Action.REVISE:
+        return decided.on_revise == step_no
+    if d.action in (Action.COMPLETE, Action.APPROVE) and decided.trigger is Trigger.SEQUENCE:
+        nxt = flow.successor(d.step_no)
+        return nxt is not None and nxt.no == step_no
+    return False
+
+
 def _activation(trail: Trail, step_no: int, round_no: int,
                 first: int) -> tuple[datetime, Action | None]:
-    """When (step, round) began: the latest SOP-sanctioned activating decision before it."""
+    """When (step, round) began: its own start or trigger, else the latest decision before
+    its first disposition that activates it by the SOP (for a fan-out predecessor, the last
+    official's). None as the action: no SOP rule explains the run."""
     flow, disps = trail.flow, trail.dispositions
-    step = flow.step(step_no) if flow.has_step(step_no) else None
-    for j in range(first, -1, -1):
-        d = disps[j]
-        if d.step_no == step_no and d.round == round_no and d.action in (Action.START,
-                                                                         Action.TRIGGER):
+    own = disps[first]
+    if own.action in (Action.START, Action.TRIGGER):
+        return own.at, own.action
+    by_sequence = flow.has_step(step_no) and flow.step(step_no).trigger is Trigger.SEQUENCE
+    for d in reversed(disps[:first]) if by_sequence else ():
+        if _activates(flow, d, step_no):
             return d.at, d.action
-        if j == first or step is None or step.trigger is Trigger.EVENT:
-            continue
-        if d.action is Action.REVISE and flow.has_step(d.step_no) \
-                and flow.step(d.step_no).on_revise == step_no:
-            return d.at, d.action
-        if d.action in (Action.COMPLETE, Action.APPROVE) and flow.has_step(d.step_no):
-            before = flow.step(d.step_no)
-            nxt = flow.successor(d.step_no) if before.trigger is Trigger.SEQUENCE else None
-            if nxt is not None and nxt.no == step_no:
-                return d.at, d.action
     if step_no == flow.first_step.no and round_no == 1:
         return trail.instance.created_at, Action.START
-    return disps[first].at, None
+    return own.at, None
 
 
 def step_runs(trail: Trail) -> list[StepRun]:
     """Every activation of a step that has a disposition, plus the ones still waiting."""
     flow, inst = trail.flow, trail.instance
     calendar = flow.unit.calendar()
+    waiting = {(a.no, a.round): a for a in inst.active_steps()}
     runs = []
-    seen = set()
     for (step_no, round_no), idx in _index_runs(trail).items():
         started, by = _activation(trail, step_no, round_no, idx[0])
+        active = waiting.pop((step_no, round_no), None)
+        if active is not None:
+            started = active.started_at  # the running step knows its own start
         waktu = flow.step(step_no).waktu if flow.has_step(step_no) else None
         decisions = tuple(trail.dispositions[i] for i in idx
                           if trail.dispositions[i].action in DECISIONS)
         deadline = calendar.due(started, waktu) if waktu is not None else None
         runs.append(StepRun(step_no, round_no, started, by, decisions, deadline))
-        seen.add((step_no, round_no))
-    for active in inst.active_steps():
-        if (active.no, active.round) not in seen:
-            runs.append(StepRun(active.no, active.round, active.started_at, None, (),
-                                active.deadline))
+    for active in waiting.values():
+        runs.append(StepRun(active.no, active.round, active.started_at, None, (),
+                            active.deadline))
     return sorted(runs, key=lambda r: (r.started, r.step_no))
 
 

@@ -178,8 +178,9 @@ def write_monev(target: Target, form: Monev, t: Translator) -> Target:
         (_("Date"), ""),
     ]
     for i, (label, value) in enumerate(header, start=2):
-        ws.cell(i, 1, label).font = _BOLD
-        ws.cell(i, 2, value)
+        # Beside the wide uraian column, not in the narrow "No" one: labels stay readable.
+        ws.cell(i, 2, label).font = _BOLD
+        ws.cell(i, 3, value)
     headings = [_("No"), _("Procedure (uraian)"), _("Pelaksana"), _("Mutu baku (SOP)"),
                 _("Runs"), _("Assessment"), _("Done by the right role"),
                 _("Within mutu baku"), _("In the SOP's order"), _("Notes"),
