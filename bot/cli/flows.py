@@ -39,6 +39,9 @@ def register(sub: Any, t: Translator) -> None:
     show.add_argument("--json", action="store_true", help=_("machine-readable output"))
     show.add_argument("--dir", default=flows_dir_default(), help=_("directory of flow files"))
     show.set_defaults(func=cmd_flows_show)
+    from bot.cli.reports import register_flows  # flows draw, beside the other reports
+
+    register_flows(flows_sub, t)
 
 
 def cmd_flows_check(args: argparse.Namespace, t: Translator) -> int:
