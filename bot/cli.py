@@ -10,10 +10,11 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.engine.loader import FlowError, load_flows
+from bot.engine.loader import FlowError
 from bot.engine.model import Flow
 from bot.flow_views import flow_to_json, render_flow_text
 from bot.i18n import Translator, translator
@@ -60,8 +61,10 @@ def print_problems(t: Translator, exc: FlowError) -> None:
 
 def load_or_report(t: Translator, directory: str) -> list[Flow] | None:
     """The flows of a directory, or None after printing every problem."""
+    from bot.calendar_file import load_flows_with_calendar
+
     try:
-        return load_flows(directory)
+        return load_flows_with_calendar(directory)  # with calendar.yaml, if any
     except FlowError as exc:
         print_problems(t, exc)
         return None
@@ -129,6 +132,8 @@ def setup_logging() -> None:
     # httpx logs every request URL, and URLs carry the bot token: keep it quiet. So is
     # python-telegram-bot's debug output (tokens, webhook secrets, invitation codes).
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # APScheduler logs every job added, run and removed (~11 lines per transition) at INFO.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     level = logging.getLogger().getEffectiveLevel()
     logging.getLogger("telegram").setLevel(max(level, logging.INFO))
 
@@ -169,6 +174,8 @@ def prepare_bot(t: Translator, settings: Settings, mode: str) -> tuple[Services,
         members = len(repo.members())
     log.info("starting (%s): flows=%d units=%s members=%d data=%s api=%s", mode, len(flows),
              ",".join(units), members, settings.data_dir, settings.api_url)
+    from bot.ops.coverage import warn_about_coverage  # from 1 November: next year's cuti bersama
+    warn_about_coverage(flows, datetime.now().date(), log)
     return Services(store, flows, invite_ttl=settings.invite_ttl), store
 
 

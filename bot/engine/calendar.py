@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 
+from bot.engine.calendar_overrides import CalendarDay, CalendarOverrides, DayKind, ListedDay
 from bot.engine.waktu import TimeUnit, Waktu
 
 __all__ = [
@@ -229,6 +230,7 @@ class WorkCalendar:
         extra_holidays: Iterable[date] | Mapping[date, str] = (),
         extra_working_days: Iterable[date] = (),
         holiday_language: str = "id",
+        overrides: CalendarOverrides | None = None,
     ) -> None:
         """Create a calendar.
 
@@ -237,19 +239,27 @@ class WorkCalendar:
         ``extra_working_days`` forces days to be worked even on a weekend or holiday (e.g. a
         Saturday replacing a bridge day). ``holiday_language`` selects the language of
         :meth:`holiday_name`; it is explicit because ``holidays`` otherwise guesses it from
-        the process's locale variables.
+        the process's locale variables. ``overrides`` are a calendar file's statements for
+        this unit (:class:`~bot.engine.calendar_overrides.CalendarOverrides`).
         """
         self._tz = resolve_timezone(timezone)
         self._tzname = self._tz.key
         self._hours = office_hours if office_hours is not None else OfficeHours.default()
-        self._extra_holidays: dict[date, str] = (
-            dict(extra_holidays)
-            if isinstance(extra_holidays, Mapping)
-            else dict.fromkeys(extra_holidays, "Libur")
-        )
-        self._extra_working_days = frozenset(extra_working_days)
+        named = (extra_holidays if isinstance(extra_holidays, Mapping)
+                 else dict.fromkeys(extra_holidays, "Libur"))
+        self._overrides = overrides or CalendarOverrides()
+        self._extra_holidays: dict[date, CalendarDay] = {
+            d: CalendarDay(d, name) for d, name in named.items()}
+        for entry in self._overrides.holidays:
+            self._extra_holidays.setdefault(entry.day, entry)
+        self._removed = {entry.day: entry for entry in self._overrides.removed}
+        self._working: dict[date, CalendarDay] = {
+            d: CalendarDay(d, "") for d in extra_working_days}
+        self._working.update((entry.day, entry) for entry in self._overrides.working_days)
+        self._extra_working_days = frozenset(self._working)
         self._language = holiday_language
-        self._by_year: dict[int, dict[date, str]] = {}
+        self._by_year: dict[int, dict[date, ListedDay]] = {}
+        self._library_cuti: dict[int, dict[date, str]] = {}
         # Hours used on an extra working day whose weekday is normally closed (a working
         # Saturday): those of the first open weekday, i.e. a regular day in a Mon–Fri week.
         self._fallback_hours = next(h for h in self._hours.days if h is not None)
@@ -296,29 +306,76 @@ class WorkCalendar:
 
     # -- days --------------------------------------------------------------------------------
 
-    def _holidays_of(self, year: int) -> dict[date, str]:
-        table = self._by_year.get(year)
+    def _library(self, year: int, category: str) -> dict[date, str]:
+        # "government" carries the cuti bersama, which civil servants do not work.
+        source = holidays.Indonesia(years=year, categories=(category,),
+                                    language=self._language)
+        return dict(source.items())
+
+    def _library_cuti_bersama(self, year: int) -> dict[date, str]:
+        table = self._library_cuti.get(year)
         if table is None:
-            # "government" carries the cuti bersama, which civil servants do not work.
-            source = holidays.Indonesia(
-                years=year,
-                categories=("public", "government"),
-                language=self._language,
-            )
-            table = dict(source.items())
-            self._by_year[year] = table
+            table = self._library_cuti[year] = self._library(year, "government")
+        return table
+
+    def _holidays_of(self, year: int) -> dict[date, ListedDay]:
+        table = self._by_year.get(year)
+        if table is not None:
+            return table
+        table = {d: ListedDay(d, DayKind.PUBLIC, name)
+                 for d, name in self._library(year, "public").items()}
+        revised = self._overrides.revised_cuti_bersama(year)
+        if revised is None:
+            cuti = [ListedDay(d, DayKind.CUTI_BERSAMA, name)
+                    for d, name in self._library_cuti_bersama(year).items()]
+        else:
+            cuti = [ListedDay(e.day, DayKind.CUTI_BERSAMA, e.name, e.origin) for e in revised]
+        for entry in cuti:
+            table.setdefault(entry.day, entry)  # a public holiday keeps its own name
+        # The unit's own day off wins: it is the more specific statement about this office.
+        table.update((d, ListedDay(d, DayKind.EXTRA, e.name, e.origin))
+                     for d, e in self._extra_holidays.items() if d.year == year)
+        for d in self._removed:
+            table.pop(d, None)
+        self._by_year[year] = table
         return table
 
     def holiday_name(self, d: date) -> str | None:
         """Name of the holiday or joint-leave day on ``d``, or None."""
         d = self._day(d)
-        # The unit's own day off wins: it is the more specific statement about this office.
-        return self._extra_holidays.get(d) or self._holidays_of(d.year).get(d)
+        entry = self._holidays_of(d.year).get(d)
+        return entry.name if entry is not None else None
 
     def is_holiday(self, d: date) -> bool:
-        """True for public holidays, cuti bersama and the unit's extra holidays."""
+        """True for public holidays, cuti bersama and the unit's extra holidays (less the
+        national days the unit's calendar file removes)."""
         d = self._day(d)
-        return d in self._extra_holidays or d in self._holidays_of(d.year)
+        return d in self._holidays_of(d.year)
+
+    def cuti_bersama_known(self, year: int) -> bool:
+        """Whether the cuti bersama of `year` are known: from the library (the SKB for that
+        year is published and the installed ``holidays`` has it) or from a calendar file."""
+        if self._overrides.revised_cuti_bersama(year) is not None:
+            return True
+        return bool(self._library_cuti_bersama(year))
+
+    def listing(self, year: int) -> list[ListedDay]:
+        """Every day of `year` that is not a regular working day, and every day worked
+        against the rule (a working Saturday, a removed holiday), in date order."""
+        days: dict[date, ListedDay] = dict(self._holidays_of(year))
+        for d, entry in self._removed.items():
+            if d.year == year:
+                days[d] = ListedDay(d, DayKind.REMOVED, entry.name, entry.origin, working=True)
+        day, end = date(year, 1, 1), date(year, 12, 31)
+        while day <= end:
+            if day in self._working:
+                entry = self._working[day]
+                days[day] = ListedDay(day, DayKind.WORKING, entry.name, entry.origin,
+                                      working=True)
+            elif day not in days and self._hours.for_weekday(day.weekday()) is None:
+                days[day] = ListedDay(day, DayKind.WEEKEND, "")
+            day += timedelta(days=1)
+        return [days[d] for d in sorted(days)]
 
     def is_working_day(self, d: date) -> bool:
         """True when the office works on ``d``."""
