@@ -182,7 +182,7 @@ def prepare_bot(t: Translator, settings: Settings, mode: str) -> tuple[Services,
 def cmd_run(args: argparse.Namespace, t: Translator) -> int:
     """Start the bot (long polling)."""
     from bot.config import ConfigError, settings_from_env
-    from bot.tg.app import build_application, run_until_stopped
+    from bot.tg.app import build_application
 
     try:
         settings = settings_from_env(os.environ)
@@ -193,8 +193,8 @@ def cmd_run(args: argparse.Namespace, t: Translator) -> int:
         return prepared
     services, _store = prepared
     app = build_application(settings, services)
-    asyncio.run(run_until_stopped(app))
-    return 0
+    from bot.ops.http import serve_polling  # with SOPBOT_HTTP_PORT: /health and /metrics too
+    return asyncio.run(serve_polling(app, os.environ))
 
 
 def cmd_backup(args: argparse.Namespace, t: Translator) -> int:

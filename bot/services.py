@@ -29,6 +29,7 @@ from bot.engine.instance import (
 )
 from bot.engine.model import Flow
 from bot.i18n import N_
+from bot.ops import metrics
 from bot.storage.records import (
     Invite,
     Member,
@@ -658,6 +659,7 @@ class Services:
                      "action=%s member=%s role=%s status=%s now_at=%s", t.instance.id, flow.id,
                      flow.unit.id, t.instance.year, d.step_no, d.round, d.action.value,
                      d.member, d.role, t.instance.status.value, current)
+            metrics.decision(d.action.value)
         repo.save_instance(t.instance)
         if t.disposition is not None:
             repo.add_disposition(t.disposition)
