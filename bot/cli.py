@@ -305,6 +305,8 @@ def build_parser(t: Translator) -> argparse.ArgumentParser:
     _ = t.gettext
     parser = argparse.ArgumentParser(
         prog="sopbot", description=_("sopbot runs SOP flows of government offices in Telegram."))
+    from bot.ops.version import version_line
+    parser.add_argument("--version", action="version", version=version_line())
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     flows = sub.add_parser("flows", help=_("check, list and show SOP flow definitions"))
@@ -327,7 +329,7 @@ def build_parser(t: Translator) -> argparse.ArgumentParser:
     show.add_argument("--dir", default=flows_dir_default(), help=_("directory of flow files"))
     show.set_defaults(func=cmd_flows_show)
     # Commands that live in their own modules register themselves here.
-    for module in ("bot.cli_calendar", "bot.cli_demo", "bot.cli_web"):
+    for module in ("bot.cli_calendar", "bot.cli_demo", "bot.cli_doctor", "bot.cli_web"):
         importlib.import_module(module).register(sub, t)
 
     run = sub.add_parser("run", help=_("run the bot (long polling)"))
