@@ -140,3 +140,18 @@ def test_entrypoint_healthcheck(health_server: tuple[int, dict[str, int]]) -> No
     assert unhealthy.returncode == 1 and "503" in unhealthy.stderr
     unset = entrypoint("healthcheck")
     assert unset.returncode == 1 and "set SOPBOT_HTTP_PORT" in unset.stderr
+
+
+def test_restore_drill(tmp_path: Path) -> None:
+    data, backup = tmp_path / "data", tmp_path / "backup"
+    env = {"SOPBOT_DATA_DIR": str(data), "SOPBOT_BOT_USERNAME": "sop_bot"}
+    invite = entrypoint("invite", "--unit", "kec-sooko", "--role", "camat", **env)
+    assert invite.returncode == 0, invite.stderr
+    assert entrypoint("backup", str(backup), **env).returncode == 0
+    drill = entrypoint("sh", str(ROOT / "deploy" / "restore-drill.sh"), str(backup))
+    assert drill.returncode == 0, drill.stderr
+    assert drill.stdout.strip() == f"restore drill passed: {backup} (1 data files)"
+    (backup / "sopbot.json").write_bytes(b"\x00 not a backup")
+    broken = entrypoint("sh", str(ROOT / "deploy" / "restore-drill.sh"), str(backup))
+    assert broken.returncode != 0 and "passed" not in broken.stdout
+    assert "sopbot.json" in broken.stderr
