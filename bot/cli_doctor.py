@@ -16,7 +16,7 @@ from datetime import date
 from typing import Any
 
 from bot.i18n import Translator
-from bot.ops.doctor import FAIL, OK, Check, redact, run_checks
+from bot.ops.doctor import FAIL, OK, WARN, Check, redact, run_checks
 from bot.ops.version import version_line
 
 __all__ = ["register"]
@@ -33,7 +33,9 @@ def _label(status: str, t: Translator) -> str:
 def render_check(check: Check, t: Translator, token: str = "") -> str:
     """``[ok]   telegram  the token works: this is @sop_nganjuk_bot.``"""
     text = t.gettext(check.template).format(**check.params)
-    return redact(f"[{_label(check.status, t)}]".ljust(10) + f"{check.name:<9} {text}", token)
+    width = max(len(_label(status, t)) for status in (OK, WARN, FAIL)) + 3  # "[" "]" " "
+    return redact(f"[{_label(check.status, t)}]".ljust(width) + f"{check.name:<9} {text}",
+                  token)
 
 
 def cmd_doctor(args: argparse.Namespace, t: Translator) -> int:
