@@ -389,3 +389,87 @@ def test_due_properties(start: datetime, unit_amount: tuple[TimeUnit, int], zone
         assert later >= due
     else:
         assert later > due
+
+
+# --- cuti bersama coverage and per-unit overrides ------------------------------------------
+
+from bot.engine.calendar_overrides import CalendarDay, CalendarOverrides, DayKind  # noqa: E402
+
+
+def test_installed_holidays_know_cuti_bersama_2026_and_2027() -> None:
+    """pyproject's floor (holidays>=0.105): 2026 appeared in 0.99, 2027 in 0.105."""
+    assert CAL.cuti_bersama_known(2026) and CAL.cuti_bersama_known(2027)
+    assert CAL.holiday_name(date(2026, 2, 16)) == "Cuti Bersama Tahun Baru Imlek"
+    assert CAL.holiday_name(date(2026, 12, 24)) == "Cuti Bersama Hari Raya Natal"
+    assert CAL.holiday_name(date(2027, 3, 9)) == "Cuti Bersama Hari Raya Idul Fitri"
+    assert CAL.holiday_name(date(2027, 3, 25)) == "Cuti Bersama Wafat Yesus Kristus"
+    assert not CAL.is_working_day(date(2027, 12, 24))  # a Friday of cuti bersama
+    # 2 working days from Monday 8 March 2027 (Nyepi): 9 cuti, 10-11 Idul Fitri, 12 and 15
+    # cuti: Tuesday 16, then Wednesday 17 March.
+    assert CAL.add_working_days(date(2027, 3, 8), 2) == date(2027, 3, 17)
+
+
+def day(d: date, name: str = "x", line: int = 1) -> CalendarDay:
+    return CalendarDay(d, name, f"calendar.yaml:{line}")
+
+
+def test_overrides_add_remove_work_and_revise() -> None:
+    overrides = CalendarOverrides(
+        holidays=(day(date(2026, 2, 28), "HUT Kota"), day(date(2026, 4, 10), "Keputusan Bupati")),
+        removed=(day(date(2026, 12, 24), "piket"),),
+        working_days=(day(date(2026, 3, 28), "Sabtu pengganti"),),
+        cuti_bersama=((2028, (day(date(2028, 1, 28), "Cuti Bersama Imlek"),)),),
+    )
+    cal = WorkCalendar(overrides=overrides)
+    assert not cal.is_working_day(date(2026, 4, 10)) and cal.holiday_name(date(2026, 4, 10)) == \
+        "Keputusan Bupati"
+    assert cal.is_working_day(date(2026, 12, 24)) and not cal.is_holiday(date(2026, 12, 24))
+    assert cal.is_working_day(date(2026, 3, 28))  # a Saturday
+    assert cal.hours_on(date(2026, 3, 28)) == (time(7, 30), time(16, 0))
+    # the revised cuti bersama replace the library's for that year, and make it known
+    assert not CAL.cuti_bersama_known(2028) and cal.cuti_bersama_known(2028)
+    assert not cal.is_working_day(date(2028, 1, 28))
+    # deadlines follow: 1 working day from Thursday 9 April 2026 skips Friday 10 April
+    assert cal.due(wib(2026, 4, 9, 10), parse_waktu("1 Hari")) == wib(2026, 4, 13, 10)
+    assert CAL.due(wib(2026, 4, 9, 10), parse_waktu("1 Hari")) == wib(2026, 4, 10, 10)
+
+
+def test_revised_cuti_bersama_replace_the_library_ones() -> None:
+    revised = CalendarOverrides(cuti_bersama=((2026, (day(date(2026, 1, 2), "Cuti Bersama "
+                                                                             "Tahun Baru"),)),))
+    cal = WorkCalendar(overrides=revised)
+    assert cal.is_working_day(date(2026, 2, 16))  # the library's Imlek cuti is withdrawn
+    assert not cal.is_working_day(date(2026, 1, 2))
+    assert not cal.is_working_day(date(2026, 2, 17))  # Imlek itself is a public holiday
+
+
+def test_listing_names_every_day_and_its_source() -> None:
+    cal = WorkCalendar(overrides=CalendarOverrides(
+        holidays=(day(date(2026, 2, 28), "HUT Kota", 4),),
+        removed=(day(date(2026, 12, 24), "piket", 6),),
+        working_days=(day(date(2026, 3, 28), "Sabtu pengganti", 8),)))
+    listed = {d.day: d for d in cal.listing(2026)}
+    assert listed[date(2026, 1, 1)].kind is DayKind.PUBLIC and listed[date(2026, 1, 1)].origin == ""
+    assert listed[date(2026, 2, 16)].kind is DayKind.CUTI_BERSAMA
+    assert listed[date(2026, 2, 28)].kind is DayKind.EXTRA
+    assert listed[date(2026, 2, 28)].origin == "calendar.yaml:4"
+    assert listed[date(2026, 12, 24)].kind is DayKind.REMOVED and listed[date(2026, 12, 24)].working
+    assert listed[date(2026, 3, 28)].kind is DayKind.WORKING
+    assert listed[date(2026, 3, 29)].kind is DayKind.WEEKEND  # a Sunday
+    assert date(2026, 3, 30) not in listed  # an ordinary Monday
+    off = [d.day for d in cal.listing(2026) if not d.working]
+    assert all(not cal.is_working_day(d) for d in off)
+    assert sum(cal.is_working_day(date(2026, 1, 1) + timedelta(days=i)) for i in range(365)) \
+        == 365 - len(off)
+
+
+def test_overrides_are_hashable_and_combine() -> None:
+    common = CalendarOverrides(cuti_bersama=((2028, (day(date(2028, 1, 28)),)),),
+                               holidays=(day(date(2026, 5, 2)),))
+    unit = CalendarOverrides(cuti_bersama=((2028, (day(date(2028, 2, 1)),)),),
+                             holidays=(day(date(2026, 5, 4)),))
+    both = common.then(unit)
+    assert hash(both) == hash(common.then(unit))
+    assert [d.day for d in both.holidays] == [date(2026, 5, 2), date(2026, 5, 4)]
+    assert both.revised_cuti_bersama(2028) == (day(date(2028, 2, 1)),)
+    assert not CalendarOverrides() and both

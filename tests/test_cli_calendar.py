@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -189,3 +190,125 @@ def test_plan_errors(tmp_path: Path) -> None:
     bad_year = sopbot("reminders", "plan", "--year", "0")
     assert bad_year.returncode == 2
     assert "Bad year 0" in bad_year.stderr
+
+
+# --- calendar.yaml and calendar show ---------------------------------------------------------
+
+CALENDAR_YAML = """\
+all:
+  cuti_bersama:
+    2028:
+      - {date: 2028-01-28, name: Cuti Bersama Tahun Baru Imlek}
+units:
+  kantor:
+    holidays:
+      - {date: 2026-04-10, name: "Hari Jadi Kabupaten (Keputusan Bupati No. 7/2026)"}
+    removed:
+      - {date: 2026-12-24, name: piket akhir tahun}
+    working_days:
+      - {date: 2026-03-28, name: Sabtu pengganti}
+"""
+
+
+def calendar_flows(tmp_path: Path, calendar: str = CALENDAR_YAML) -> Path:
+    (tmp_path / "mini.yaml").write_text(MINI, encoding="utf-8")
+    (tmp_path / "calendar.yaml").write_text(calendar, encoding="utf-8")
+    return tmp_path
+
+
+def test_calendar_show_lists_every_day_off_with_its_source(tmp_path: Path) -> None:
+    flows = calendar_flows(tmp_path)
+    result = sopbot("calendar", "show", "--year", "2026", "--dir", str(flows))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "Kantor Uji (kantor), WIB — 2026"
+    calendar = str(flows / "calendar.yaml")
+    hut = next(line for line in lines if "Fri 10 Apr 2026" in line)
+    assert "unit holiday" in hut and "Keputusan Bupati" in hut and f"[{calendar}:8]" in hut
+    saturday = next(line for line in lines if "Sat 28 Mar 2026" in line)
+    assert "working day" in saturday and f"[{calendar}:12]" in saturday
+    christmas_eve = next(line for line in lines if "Thu 24 Dec 2026" in line)
+    assert "worked: holiday removed" in christmas_eve
+    imlek = next(line for line in lines if "Mon 16 Feb 2026" in line)
+    assert "cuti bersama" in imlek and "[holidays library 0." in imlek
+    assert any(re.fullmatch(r"  and \d+ closed weekdays \(weekends.*\)", x) for x in lines)
+    assert re.search(r"\d+ non-working days in 2026\.", result.stdout)
+
+
+def test_calendar_show_json_and_indonesian(tmp_path: Path) -> None:
+    flows = calendar_flows(tmp_path)
+    result = sopbot("calendar", "show", "--year", "2028", "--unit", "kantor", "--json",
+                    "--dir", str(flows))
+    assert result.returncode == 0, result.stderr
+    [unit] = json.loads(result.stdout)
+    assert unit["unit"] == "kantor" and unit["cuti_bersama_known"] is True
+    days = {d["date"]: d for d in unit["days"]}
+    assert days["2028-01-28"]["kind"] == "cuti_bersama"
+    assert days["2028-01-28"]["source"] == f"{flows / 'calendar.yaml'}:4"
+    assert days["2028-01-02"]["kind"] == "weekend"  # a Sunday
+    indonesian = sopbot("calendar", "show", "--year", "2026", "--dir", str(flows), lang="id")
+    assert "libur unit" in indonesian.stdout and "hari kerja pengganti" in indonesian.stdout
+
+
+def test_calendar_show_warns_when_cuti_bersama_are_unknown() -> None:
+    result = sopbot("calendar", "show", "--year", "2030", "--unit", "kec-neglasari")
+    assert result.returncode == 0, result.stderr
+    assert "Warning: the cuti bersama of 2030 are not known yet" in result.stdout
+
+
+def test_calendar_file_moves_deadlines(tmp_path: Path) -> None:
+    flows = calendar_flows(tmp_path)
+    plain = sopbot("calendar", "due", "2026-04-09T10:00", "1 Hari", "--unit", "kec-neglasari")
+    assert plain.stdout.splitlines()[0] == "2026-04-10T10:00:00+07:00"
+    result = sopbot("calendar", "due", "2026-04-09T10:00", "1 Hari", "--unit", "kantor",
+                    "--dir", str(flows))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == "2026-04-13T10:00:00+07:00"
+
+
+def test_calendar_file_named_by_the_environment(tmp_path: Path) -> None:
+    (tmp_path / "flows").mkdir()
+    (tmp_path / "flows" / "mini.yaml").write_text(MINI, encoding="utf-8")
+    (tmp_path / "kalender.yaml").write_text(CALENDAR_YAML, encoding="utf-8")
+    env = {**os.environ, "SOPBOT_LANGUAGE": "en",
+           "SOPBOT_CALENDAR_FILE": str(tmp_path / "kalender.yaml")}
+    result = subprocess.run([sys.executable, "-m", "bot", "calendar", "due", "2026-04-09T10:00",
+                             "1 Hari", "--unit", "kantor", "--dir", str(tmp_path / "flows")],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert result.stdout.splitlines()[0] == "2026-04-13T10:00:00+07:00", result.stderr
+
+
+def test_a_bad_calendar_file_is_reported_like_flows(tmp_path: Path) -> None:
+    flows = calendar_flows(tmp_path, """\
+units:
+  kantor:
+    holidays:
+      - {date: 2026-02-30, name: Tanggal salah}
+      - 2026-05-04
+    removed:
+      - {date: 2026-03-02, name: bukan libur}
+    working_days:
+      - {date: 2026-03-02, name: sudah hari kerja}
+    cuti_bersama:
+      2027:
+        - {date: 2026-12-31, name: tahun salah}
+    libur: []
+  kantor-lain: {}
+""")
+    result = sopbot("flows", "check", str(flows))
+    assert result.returncode == 1
+    calendar = str(flows / "calendar.yaml")
+    for expected in (
+        f"{calendar}:4: units.kantor.holidays[0]: '2026-02-30' is not a date written YYYY-MM-DD",
+        f"{calendar}:5: units.kantor.holidays[1]: give the day's name too",
+        f"{calendar}:7: removed (kantor): 2026-03-02 is not a holiday or cuti bersama",
+        f"{calendar}:9: working_days (kantor): 2026-03-02 is already a working day",
+        f"{calendar}:12: units.kantor.cuti_bersama.2027: 2026-12-31 is not in 2027",
+        f"{calendar}:13: units.kantor.libur: unknown field",
+        f"{calendar}:14: units.kantor-lain: unknown unit 'kantor-lain'; known: kantor",
+    ):
+        assert expected in result.stderr, result.stderr
+    indonesian = sopbot("flows", "check", str(flows), lang="id")
+    assert "bukan tanggal yang ditulis YYYY-MM-DD" in indonesian.stderr
+    # the calendar file is not mistaken for a flow file
+    assert "mini.yaml" not in result.stderr

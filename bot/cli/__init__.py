@@ -12,13 +12,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 
-from bot.cli import calendar, data, demo, flows, invite, reports, run, web
+from bot.cli import calendar, data, demo, doctor, flows, invite, reports, run, web
 from bot.cli.common import find_flow, flows_dir_default, load_or_report
 from bot.i18n import Translator, translator
 
 #: Every command group, in the order ``sopbot --help`` lists them.
-COMMAND_MODULES: tuple[ModuleType, ...] = (flows, calendar, demo, web, run, data, invite,
-                                            reports)
+COMMAND_MODULES: tuple[ModuleType, ...] = (flows, calendar, demo, doctor, web, run, data,
+                                            invite, reports)
 
 
 def build_parser(t: Translator) -> argparse.ArgumentParser:
@@ -26,6 +26,9 @@ def build_parser(t: Translator) -> argparse.ArgumentParser:
     _ = t.gettext
     parser = argparse.ArgumentParser(
         prog="sopbot", description=_("sopbot runs SOP flows of government offices in Telegram."))
+    from bot.ops.version import version_line
+
+    parser.add_argument("--version", action="version", version=version_line())
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in COMMAND_MODULES:
         module.register(sub, t)

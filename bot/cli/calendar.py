@@ -1,4 +1,12 @@
-"""``sopbot calendar due`` and ``sopbot reminders plan``: deadlines and reminder plans.
+"""``sopbot calendar due|show`` and ``sopbot reminders plan``: deadlines, calendars, plans.
+
+``sopbot calendar show --year YEAR [--unit UNIT] [--json] [--dir DIR]`` lists every day of
+YEAR that is not a regular working day of the unit (public holidays, cuti bersama, the unit's
+own days off from calendar.yaml), the days worked against the rule (working Saturdays, removed
+holidays) and the count of closed weekdays, each with its source: the ``holidays`` library
+and its version, ``FILE:LINE`` of calendar.yaml, or the office hours. ``--json`` prints
+``[{unit, year, cuti_bersama_known, days: [{date, kind, name, working, source}]}]`` with every
+day, weekends included.
 
 ``sopbot calendar due START WAKTU [--unit UNIT] [--dir DIR]`` prints the deadline of a step
 with standard time WAKTU started at START: first line ISO 8601 with offset
@@ -33,6 +41,7 @@ from babel.dates import format_date
 
 from bot.cli.common import flows_dir_default, load_or_report
 from bot.engine.calendar import CalendarError, WorkCalendar
+from bot.engine.calendar_overrides import DayKind, ListedDay
 from bot.engine.cycles import Occurrence, occurrences
 from bot.engine.model import Cycle, Flow, Unit
 from bot.engine.reminders import ReminderKind, ReminderPoint, cycle_reminders
@@ -40,7 +49,7 @@ from bot.engine.waktu import WaktuError, parse_waktu
 from bot.formatting import format_short, format_when, period_label
 from bot.i18n import Translator
 
-__all__ = ["occurrence_label", "plan_to_json", "register"]
+__all__ = ["listed_day_json", "occurrence_label", "plan_to_json", "register"]
 
 DEFAULT_TIMEZONE = "Asia/Jakarta"
 # Years the holiday data and the date arithmetic handle comfortably.
@@ -108,6 +117,93 @@ def cmd_calendar_due(args: argparse.Namespace, t: Translator) -> int:
         return 0
     print(deadline.isoformat())
     print(format_when(deadline, timezone, t))
+    return 0
+
+
+# --- sopbot calendar show ------------------------------------------------------------------
+
+
+def _kind_label(day: ListedDay, t: Translator) -> str:
+    labels = {
+        DayKind.PUBLIC: t.gettext("public holiday"),
+        DayKind.CUTI_BERSAMA: t.gettext("cuti bersama"),
+        DayKind.EXTRA: t.gettext("unit holiday"),
+        DayKind.WEEKEND: t.gettext("closed weekday"),
+        DayKind.REMOVED: t.gettext("worked: holiday removed"),
+        DayKind.WORKING: t.gettext("working day"),
+    }
+    return labels[day.kind]
+
+
+def _source(day: ListedDay, t: Translator) -> str:
+    if day.origin:
+        return day.origin
+    if day.kind is DayKind.WEEKEND:
+        return t.gettext("office hours")
+    return t.gettext("holidays library {version}").format(version=_holidays_version())
+
+
+def _holidays_version() -> str:
+    import holidays
+
+    return str(holidays.__version__)
+
+
+def listed_day_json(day: ListedDay, t: Translator) -> dict[str, Any]:
+    """One day of ``calendar show --json``."""
+    return {"date": day.day.isoformat(), "kind": day.kind.value, "name": day.name,
+            "working": day.working, "source": day.origin or (
+                "office_hours" if day.kind is DayKind.WEEKEND
+                else f"holidays {_holidays_version()}")}
+
+
+def _print_unit_year(unit: Unit, year: int, t: Translator) -> None:
+    calendar = unit.calendar()
+    days = calendar.listing(year)
+    print(f"{unit.name} ({unit.id}), {calendar.zone_abbreviation} — {year}")
+    weekends = [d for d in days if d.kind is DayKind.WEEKEND]
+    for day in days:
+        if day.kind is DayKind.WEEKEND:
+            continue
+        when = format_date(day.day, "EEE d MMM y", locale=t.language)
+        print(f"  {when:<16} {_kind_label(day, t):<24} {day.name}  [{_source(day, t)}]")
+    print("  " + t.ngettext(
+        "and {n} closed weekday (weekends by the unit's office hours)",
+        "and {n} closed weekdays (weekends by the unit's office hours)",
+        len(weekends)).format(n=len(weekends)))
+    off = sum(1 for d in days if not d.working)
+    print("  " + t.ngettext("{n} non-working day in {year}.", "{n} non-working days in {year}.",
+                            off).format(n=off, year=year))
+    if not calendar.cuti_bersama_known(year):
+        print("  " + t.gettext("Warning: the cuti bersama of {year} are not known yet; upgrade "
+                               "the holidays package or list them in calendar.yaml.").format(
+                                   year=year))
+
+
+def cmd_calendar_show(args: argparse.Namespace, t: Translator) -> int:
+    """List every non-working day of a year, per unit, with its source."""
+    if not MIN_YEAR <= args.year <= MAX_YEAR:
+        print(t.gettext("Bad year {year}: give a year from {first} to {last}.").format(
+            year=args.year, first=MIN_YEAR, last=MAX_YEAR), file=sys.stderr)
+        return 2
+    flows = load_or_report(t, args.dir)
+    if flows is None:
+        return 1
+    units = _units(flows)
+    if args.unit and args.unit not in units:
+        return _unknown_unit(t, args.unit, flows)
+    chosen = [units[args.unit]] if args.unit else [units[k] for k in sorted(units)]
+    if args.json:
+        print(json.dumps([{"unit": unit.id, "year": args.year,
+                           "cuti_bersama_known": unit.calendar().cuti_bersama_known(args.year),
+                           "days": [listed_day_json(d, t)
+                                    for d in unit.calendar().listing(args.year)]}
+                          for unit in chosen], ensure_ascii=False, indent=2))
+        return 0
+    for index, unit in enumerate(chosen):
+        if index:
+            print()
+        _print_unit_year(unit, args.year, t)
     return 0
 
 
@@ -234,6 +330,15 @@ def register(sub: Any, t: Translator) -> None:
                                       "Asia/Jakarta, Mon–Fri office hours)"))
     due.add_argument("--dir", default=flows_dir_default(), help=_("directory of flow files"))
     due.set_defaults(func=cmd_calendar_due)
+
+    show = cal_sub.add_parser(
+        "show", help=_("every non-working day of a year and where it comes from (the holidays "
+                       "library, calendar.yaml, office hours)"))
+    show.add_argument("--year", type=int, required=True, help=_("the year to list"))
+    show.add_argument("--unit", help=_("only this unit (default: every unit)"))
+    show.add_argument("--json", action="store_true", help=_("machine-readable output"))
+    show.add_argument("--dir", default=flows_dir_default(), help=_("directory of flow files"))
+    show.set_defaults(func=cmd_calendar_show)
 
     rem = sub.add_parser("reminders", help=_("reminder plans of recurring duties"))
     rem_sub = rem.add_subparsers(dest="reminders_command", required=True, metavar="ACTION")

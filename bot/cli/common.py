@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from bot.engine.loader import FlowError, load_flows
+from bot.engine.loader import FlowError
 from bot.engine.model import Flow
 from bot.i18n import Translator
 from bot.services.errors import AmbiguousFlow, FlowNotFound
@@ -64,8 +64,10 @@ def print_problems(t: Translator, exc: FlowError) -> None:
 
 def load_or_report(t: Translator, directory: str) -> list[Flow] | None:
     """The flows of a directory, or None after printing every problem."""
+    from bot.calendar_file import load_flows_with_calendar
+
     try:
-        return load_flows(directory)
+        return load_flows_with_calendar(directory)  # with calendar.yaml, if any
     except FlowError as exc:
         print_problems(t, exc)
         return None
@@ -81,6 +83,8 @@ def setup_logging() -> None:
     # httpx logs every request URL, and URLs carry the bot token: keep it quiet. So is
     # python-telegram-bot's debug output (tokens, webhook secrets, invitation codes).
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # APScheduler logs every job added, run and removed (~11 lines per transition) at INFO.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     level = logging.getLogger().getEffectiveLevel()
     logging.getLogger("telegram").setLevel(max(level, logging.INFO))
 

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import os
 import sys
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.cli.common import load_or_report, report_settings, setup_logging
@@ -52,19 +53,28 @@ def prepare_bot(t: Translator, settings: Settings, mode: str) -> Bot | int:
     log.info("starting (%s): flows=%d units=%s members=%d data=%s api=%s", mode, len(flows),
              ",".join(units), bot.services.member_count(), settings.data_dir,
              settings.api_url)
+    from bot.ops.coverage import warn_about_coverage  # from 1 November: next year's cuti bersama
+
+    warn_about_coverage(flows, datetime.now().date(), log)
     return bot
 
 
-async def serve_polling(bot: Bot) -> None:
-    """``sopbot run``: poll for updates until SIGINT or SIGTERM."""
+async def serve_polling(bot: Bot) -> int:
+    """``sopbot run``: poll for updates until SIGINT or SIGTERM, with /health and /metrics
+    beside it when ``SOPBOT_HTTP_PORT`` is set; the exit status."""
     from bot.bootstrap import running
+    from bot.ops.http import ops_server
     from bot.tg.app import wait_for_stop_signal
 
     log = logging.getLogger("sopbot")
-    async with running(bot):
-        log.info("polling for updates")
-        await wait_for_stop_signal()
+    async with ops_server(bot.app, os.environ) as status:
+        if status:
+            return status
+        async with running(bot):
+            log.info("polling for updates")
+            await wait_for_stop_signal()
     log.info("stopped")
+    return 0
 
 
 def cmd_run(args: argparse.Namespace, t: Translator) -> int:
@@ -78,5 +88,4 @@ def cmd_run(args: argparse.Namespace, t: Translator) -> int:
     bot = prepare_bot(t, settings, "polling")
     if isinstance(bot, int):
         return bot
-    asyncio.run(serve_polling(bot))
-    return 0
+    return asyncio.run(serve_polling(bot))

@@ -3,7 +3,9 @@
 A unit works in its own zone (WIB/WITA/WIT), during office hours, on working days: weekdays
 with office hours that are neither public holidays nor cuti bersama (joint leave days). Both
 holiday kinds come from the maintained ``holidays`` library, so the yearly SKB of the three
-ministers does not have to be transcribed here.
+ministers does not have to be transcribed here. A unit's own days (regional holidays, removed
+days, working Saturdays, revised cuti bersama) come as data, :class:`CalendarOverrides`, read
+from a calendar file by :mod:`bot.calendar_file`.
 
 Pure: never reads the clock (every "now" is a parameter) and does no I/O beyond what
 ``zoneinfo`` and ``holidays`` need to load their own data.
@@ -12,14 +14,14 @@ Pure: never reads the clock (every "now" is a parameter) and does no I/O beyond 
 from __future__ import annotations
 
 import calendar as _stdcalendar
-import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 
+from bot.engine.calendar_overrides import CalendarDay, CalendarOverrides, DayKind, ListedDay
+from bot.engine.office_hours import CalendarError, DayHours, OfficeHours
 from bot.engine.waktu import TimeUnit, Waktu
 
 __all__ = [
@@ -30,10 +32,6 @@ __all__ = [
     "resolve_timezone",
     "zone_abbreviation",
 ]
-
-
-class CalendarError(ValueError):
-    """Bad calendar configuration or input (unknown zone, bad office hours, naive datetime)."""
 
 
 # Indonesia's three civil zones. Asia/Pontianak is a second WIB zone (West Kalimantan); it is
@@ -77,128 +75,6 @@ def zone_abbreviation(tzname: str) -> str:
     return ZONE_ABBREVIATIONS.get(key, key)
 
 
-# --- office hours -------------------------------------------------------------------------
-
-_WEEKDAY_SPELLINGS: tuple[tuple[str, ...], ...] = (
-    ("mon", "monday", "sen", "senin"),
-    ("tue", "tuesday", "sel", "selasa"),
-    ("wed", "wednesday", "rab", "rabu"),
-    ("thu", "thursday", "kam", "kamis"),
-    ("fri", "friday", "jum", "jumat", "jum'at"),
-    ("sat", "saturday", "sab", "sabtu"),
-    ("sun", "sunday", "min", "minggu", "ahad"),
-)
-_DAY_NAMES: dict[str, int] = {
-    name: index for index, names in enumerate(_WEEKDAY_SPELLINGS) for name in names
-}
-
-# Indonesian documents write times as "07.30" as often as "07:30", and Word turns "-" into "–".
-_HOURS_RE = re.compile(r"\s*([0-9]{1,2})[:.]([0-9]{2})\s*[-–—]\s*([0-9]{1,2})[:.]([0-9]{2})\s*")
-_CLOSED_VALUES = frozenset({"closed", "tutup", "libur", "-", ""})
-
-DayHours = tuple[time, time]
-
-
-def _parse_days(key: object) -> list[int]:
-    if not isinstance(key, str):
-        raise CalendarError(f"office_hours: key {key!r} is not a day name such as 'mon-thu'")
-    days: list[int] = []
-    for part in key.split(","):
-        bounds = [b.strip().lower() for b in re.split(r"[-–]", part)]
-        if len(bounds) > 2 or any(b not in _DAY_NAMES for b in bounds):
-            raise CalendarError(
-                f"office_hours: bad day key {key!r}: use day names mon..sun or sen..min, "
-                "ranges like 'mon-fri', or lists like 'mon,wed'"
-            )
-        first, last = _DAY_NAMES[bounds[0]], _DAY_NAMES[bounds[-1]]
-        if last < first:
-            # A reversed range is far more likely a slip than a wish to wrap over the weekend.
-            raise CalendarError(f"office_hours: day range {key!r} runs backwards")
-        days.extend(range(first, last + 1))
-    return days
-
-
-def _parse_hours(key: str, value: object) -> DayHours | None:
-    if value is None or (isinstance(value, str) and value.strip().lower() in _CLOSED_VALUES):
-        return None
-    if not isinstance(value, str):
-        # PyYAML reads an unquoted 07:30 as the sexagesimal integer 450; point at the quotes.
-        raise CalendarError(
-            f'office_hours: value for {key!r} must be a quoted string like "07:30-16:00", '
-            f"not {value!r}"
-        )
-    match = _HOURS_RE.fullmatch(value)
-    if match is None:
-        raise CalendarError(
-            f'office_hours: bad hours {value!r} for {key!r}: expected "HH:MM-HH:MM"'
-        )
-    oh, om, ch, cm = (int(g) for g in match.groups())
-    try:
-        opening, closing = time(oh, om), time(ch, cm)
-    except ValueError as exc:
-        raise CalendarError(f"office_hours: bad hours {value!r} for {key!r}: {exc}") from exc
-    if closing <= opening:
-        raise CalendarError(f"office_hours: hours {value!r} for {key!r} close before they open")
-    return opening, closing
-
-
-@dataclass(frozen=True)
-class OfficeHours:
-    """Opening and closing time per weekday (index 0 = Monday .. 6 = Sunday; None = closed).
-
-    Times are wall-clock times in the unit's zone; a day's hours are the half-open interval
-    [open, close).
-    """
-
-    days: tuple[DayHours | None, ...]
-
-    def __post_init__(self) -> None:
-        if len(self.days) != 7:
-            raise CalendarError(f"office hours need 7 weekdays, got {len(self.days)}")
-        for hours in self.days:
-            if hours is not None and not hours[0] < hours[1]:
-                raise CalendarError(f"office hours {hours} close before they open")
-        if all(hours is None for hours in self.days):
-            # Every deadline search would run forever.
-            raise CalendarError("office hours must open on at least one weekday")
-
-    @classmethod
-    def default(cls) -> OfficeHours:
-        """Typical 5-day civil-service week: Mon–Thu 07:30–16:00, Fri 07:30–16:30."""
-        regular = (time(7, 30), time(16, 0))
-        friday = (time(7, 30), time(16, 30))
-        return cls((regular, regular, regular, regular, friday, None, None))
-
-    @classmethod
-    def parse(cls, mapping: Mapping[str, str | None]) -> OfficeHours:
-        """Build office hours from e.g. ``{"mon-thu": "07:30-16:00", "fri": "07:30-16:30"}``.
-
-        Keys are day names (English or Indonesian, full or 3-letter), ranges ("mon-fri",
-        "sen-kam") or comma lists; values are "HH:MM-HH:MM" (or "closed"/"tutup"/null).
-        Days not named are closed. Raises :class:`CalendarError` naming the bad key or value.
-        """
-        if not isinstance(mapping, Mapping):
-            raise CalendarError(
-                f"office_hours must be a mapping like {{'mon-thu': '07:30-16:00'}}, not {mapping!r}"
-            )
-        days: list[DayHours | None] = [None] * 7
-        named_by: dict[int, str] = {}
-        for key, value in mapping.items():
-            for day in _parse_days(key):
-                if day in named_by:
-                    # Overlaps would silently depend on key order; make the author choose.
-                    raise CalendarError(
-                        f"office_hours: {key!r} repeats a day already given by {named_by[day]!r}"
-                    )
-                named_by[day] = key
-                days[day] = _parse_hours(key, value)
-        return cls(tuple(days))
-
-    def for_weekday(self, weekday: int) -> DayHours | None:
-        """Hours for a weekday (0 = Monday), or None when closed."""
-        return self.days[weekday]
-
-
 # --- the calendar -------------------------------------------------------------------------
 
 # Safety net for searches: no sane calendar goes ten years without a working day, so a
@@ -229,6 +105,7 @@ class WorkCalendar:
         extra_holidays: Iterable[date] | Mapping[date, str] = (),
         extra_working_days: Iterable[date] = (),
         holiday_language: str = "id",
+        overrides: CalendarOverrides | None = None,
     ) -> None:
         """Create a calendar.
 
@@ -237,19 +114,27 @@ class WorkCalendar:
         ``extra_working_days`` forces days to be worked even on a weekend or holiday (e.g. a
         Saturday replacing a bridge day). ``holiday_language`` selects the language of
         :meth:`holiday_name`; it is explicit because ``holidays`` otherwise guesses it from
-        the process's locale variables.
+        the process's locale variables. ``overrides`` are a calendar file's statements for
+        this unit (:class:`~bot.engine.calendar_overrides.CalendarOverrides`).
         """
         self._tz = resolve_timezone(timezone)
         self._tzname = self._tz.key
         self._hours = office_hours if office_hours is not None else OfficeHours.default()
-        self._extra_holidays: dict[date, str] = (
-            dict(extra_holidays)
-            if isinstance(extra_holidays, Mapping)
-            else dict.fromkeys(extra_holidays, "Libur")
-        )
-        self._extra_working_days = frozenset(extra_working_days)
+        named = (extra_holidays if isinstance(extra_holidays, Mapping)
+                 else dict.fromkeys(extra_holidays, "Libur"))
+        self._overrides = overrides or CalendarOverrides()
+        self._extra_holidays: dict[date, CalendarDay] = {
+            d: CalendarDay(d, name) for d, name in named.items()}
+        for entry in self._overrides.holidays:
+            self._extra_holidays.setdefault(entry.day, entry)
+        self._removed = {entry.day: entry for entry in self._overrides.removed}
+        self._working: dict[date, CalendarDay] = {
+            d: CalendarDay(d, "") for d in extra_working_days}
+        self._working.update((entry.day, entry) for entry in self._overrides.working_days)
+        self._extra_working_days = frozenset(self._working)
         self._language = holiday_language
-        self._by_year: dict[int, dict[date, str]] = {}
+        self._by_year: dict[int, dict[date, ListedDay]] = {}
+        self._library_cuti: dict[int, dict[date, str]] = {}
         # Hours used on an extra working day whose weekday is normally closed (a working
         # Saturday): those of the first open weekday, i.e. a regular day in a Mon–Fri week.
         self._fallback_hours = next(h for h in self._hours.days if h is not None)
@@ -296,29 +181,76 @@ class WorkCalendar:
 
     # -- days --------------------------------------------------------------------------------
 
-    def _holidays_of(self, year: int) -> dict[date, str]:
-        table = self._by_year.get(year)
+    def _library(self, year: int, category: str) -> dict[date, str]:
+        # "government" carries the cuti bersama, which civil servants do not work.
+        source = holidays.Indonesia(years=year, categories=(category,),
+                                    language=self._language)
+        return dict(source.items())
+
+    def _library_cuti_bersama(self, year: int) -> dict[date, str]:
+        table = self._library_cuti.get(year)
         if table is None:
-            # "government" carries the cuti bersama, which civil servants do not work.
-            source = holidays.Indonesia(
-                years=year,
-                categories=("public", "government"),
-                language=self._language,
-            )
-            table = dict(source.items())
-            self._by_year[year] = table
+            table = self._library_cuti[year] = self._library(year, "government")
+        return table
+
+    def _holidays_of(self, year: int) -> dict[date, ListedDay]:
+        table = self._by_year.get(year)
+        if table is not None:
+            return table
+        table = {d: ListedDay(d, DayKind.PUBLIC, name)
+                 for d, name in self._library(year, "public").items()}
+        revised = self._overrides.revised_cuti_bersama(year)
+        if revised is None:
+            cuti = [ListedDay(d, DayKind.CUTI_BERSAMA, name)
+                    for d, name in self._library_cuti_bersama(year).items()]
+        else:
+            cuti = [ListedDay(e.day, DayKind.CUTI_BERSAMA, e.name, e.origin) for e in revised]
+        for entry in cuti:
+            table.setdefault(entry.day, entry)  # a public holiday keeps its own name
+        # The unit's own day off wins: it is the more specific statement about this office.
+        table.update((d, ListedDay(d, DayKind.EXTRA, e.name, e.origin))
+                     for d, e in self._extra_holidays.items() if d.year == year)
+        for d in self._removed:
+            table.pop(d, None)
+        self._by_year[year] = table
         return table
 
     def holiday_name(self, d: date) -> str | None:
         """Name of the holiday or joint-leave day on ``d``, or None."""
         d = self._day(d)
-        # The unit's own day off wins: it is the more specific statement about this office.
-        return self._extra_holidays.get(d) or self._holidays_of(d.year).get(d)
+        entry = self._holidays_of(d.year).get(d)
+        return entry.name if entry is not None else None
 
     def is_holiday(self, d: date) -> bool:
-        """True for public holidays, cuti bersama and the unit's extra holidays."""
+        """True for public holidays, cuti bersama and the unit's extra holidays (less the
+        national days the unit's calendar file removes)."""
         d = self._day(d)
-        return d in self._extra_holidays or d in self._holidays_of(d.year)
+        return d in self._holidays_of(d.year)
+
+    def cuti_bersama_known(self, year: int) -> bool:
+        """Whether the cuti bersama of `year` are known: from the library (the SKB for that
+        year is published and the installed ``holidays`` has it) or from a calendar file."""
+        if self._overrides.revised_cuti_bersama(year) is not None:
+            return True
+        return bool(self._library_cuti_bersama(year))
+
+    def listing(self, year: int) -> list[ListedDay]:
+        """Every day of `year` that is not a regular working day, and every day worked
+        against the rule (a working Saturday, a removed holiday), in date order."""
+        days: dict[date, ListedDay] = dict(self._holidays_of(year))
+        for d, entry in self._removed.items():
+            if d.year == year:
+                days[d] = ListedDay(d, DayKind.REMOVED, entry.name, entry.origin, working=True)
+        day, end = date(year, 1, 1), date(year, 12, 31)
+        while day <= end:
+            if day in self._working:
+                entry = self._working[day]
+                days[day] = ListedDay(day, DayKind.WORKING, entry.name, entry.origin,
+                                      working=True)
+            elif day not in days and self._hours.for_weekday(day.weekday()) is None:
+                days[day] = ListedDay(day, DayKind.WEEKEND, "")
+            day += timedelta(days=1)
+        return [days[d] for d in sorted(days)]
 
     def is_working_day(self, d: date) -> bool:
         """True when the office works on ``d``."""

@@ -922,7 +922,8 @@ def _check_cycle_steps(c: _Checker, doc: _Map, flow: Flow, where: _Where) -> Non
 def flow_files(directory: str | Path) -> list[Path]:
     """The flow files in a directory, in a stable order."""
     directory = Path(directory)
-    return sorted(p for p in directory.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+    return sorted(p for p in directory.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file()
+                  and p.name not in ("calendar.yaml", "calendar.yml"))  # bot.calendar_file
 
 
 def load_flows(directory: str | Path) -> list[Flow]:

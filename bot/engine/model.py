@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
 from bot.engine.calendar import OfficeHours, WorkCalendar
+from bot.engine.calendar_overrides import CalendarOverrides
 from bot.engine.waktu import Waktu, WaktuTotal
 
 #: Header keys every flow file must carry (value may be null when the SOP leaves it blank).
@@ -155,16 +156,19 @@ class Unit:
     address: str | None = None
     timezone: str = "Asia/Jakarta"
     office_hours: OfficeHours = field(default_factory=OfficeHours.default)
+    #: the unit's own days from a calendar file (bot.calendar_file), applied after loading
+    calendar_overrides: CalendarOverrides = field(default_factory=CalendarOverrides)
 
     def calendar(self) -> WorkCalendar:
         """The unit's working-day calendar (time zone, office hours, holidays)."""
-        return _calendar(self.timezone, self.office_hours)
+        return _calendar(self.timezone, self.office_hours, self.calendar_overrides)
 
 
 @lru_cache(maxsize=64)
-def _calendar(timezone: str, office_hours: OfficeHours) -> WorkCalendar:
-    # One calendar per (zone, hours): its holiday tables are cached inside it.
-    return WorkCalendar(timezone, office_hours)
+def _calendar(timezone: str, office_hours: OfficeHours,
+              overrides: CalendarOverrides) -> WorkCalendar:
+    # One calendar per (zone, hours, overrides): its holiday tables are cached inside it.
+    return WorkCalendar(timezone, office_hours, overrides=overrides)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from bot.engine.cycles import Occurrence, occurrences_between
 from bot.engine.instance import Status
 from bot.engine.model import Flow
 from bot.engine.reminders import ReminderKind, ReminderPoint, cycle_reminders, step_reminders
+from bot.ops import metrics
 from bot.services.assignment import atasan_of, who_must_act
 from bot.services.errors import UnknownInstance
 from bot.storage.protocol import Repository
@@ -228,6 +229,7 @@ class Reminders:
                     kind="reminder", created_at=now,
                     payload=payload | {"at": point.at.isoformat(), "owner": owner}))
             repo.mark_reminder(point.id, now)
+            metrics.reminder_sent(point.kind.value, (now - point.at).total_seconds())
             repo.prune_reminders(now - LOOKBACK - timedelta(days=30))
             return True
 

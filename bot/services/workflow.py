@@ -20,6 +20,7 @@ from bot.engine.instance import (
     Transition,
 )
 from bot.engine.model import Flow
+from bot.ops import metrics
 from bot.services.assignment import atasan_of
 from bot.services.base import ServiceBase
 from bot.services.commands import Decide, Decision
@@ -269,6 +270,7 @@ class WorkflowService(MembershipService, ServiceBase):
                      "action=%s member=%s role=%s status=%s now_at=%s", t.instance.id, flow.id,
                      flow.unit.id, t.instance.year, d.step_no, d.round, d.action.value,
                      d.member, d.role, t.instance.status.value, current)
+            metrics.decision(d.action.value)
         repo.save_instance(t.instance)
         if t.disposition is not None:
             repo.add_disposition(t.disposition)

@@ -15,6 +15,7 @@ import json
 import os
 import secrets
 import threading
+import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -24,6 +25,7 @@ from tinydb import Query, TinyDB
 from tinydb.storages import MemoryStorage
 
 from bot.engine.instance import Disposition, Instance, Status
+from bot.ops import metrics
 from bot.storage.migrations import SchemaError, upgrade_file
 from bot.storage.protocol import CURRENT_UPDATE
 from bot.storage.records import (
@@ -79,6 +81,7 @@ def _memory_db(data: dict[str, Any]) -> tuple[TinyDB, _CountingMemory]:
 
 def atomic_write(path: Path, data: bytes) -> None:
     """Replace `path` with `data` so that a crash leaves the old or the new file whole."""
+    started = time.perf_counter()
     tmp = path.with_name(f"{TMP_PREFIX}{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
@@ -96,6 +99,7 @@ def atomic_write(path: Path, data: bytes) -> None:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+    metrics.store_write(time.perf_counter() - started)
 
 
 def read_json_file(path: Path) -> dict[str, Any]:

@@ -11,7 +11,6 @@ from datetime import datetime
 
 from telegram import BotCommand, BotCommandScopeDefault, Update
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -22,6 +21,7 @@ from telegram.ext import (
 
 from bot.config import Settings
 from bot.i18n import LANGUAGES, N_, Translator
+from bot.ops.ratelimit import CountingRateLimiter
 from bot.services import Services
 from bot.services.reminders import Reminders
 from bot.tg import handlers as h
@@ -67,7 +67,7 @@ def build_application(
     )
     if rate_limit:
         # PTB types the builder by its rate limiter's argument type, which starts as None.
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
+        builder = builder.rate_limiter(CountingRateLimiter(max_retries=3))  # type: ignore[arg-type]
     if http_timeout is not None:  # tests: a stuck call fails fast
         builder = (builder.read_timeout(http_timeout).write_timeout(http_timeout)
                    .connect_timeout(http_timeout))

@@ -21,6 +21,7 @@ from telegram import Update
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes
 
+from bot.ops import metrics
 from bot.services import Services, handling_update
 from bot.tg.sender import retry_seconds
 
@@ -65,6 +66,7 @@ class DurablePoller:
 
     async def start(self) -> None:
         await self.app.bot.delete_webhook(drop_pending_updates=False)
+        metrics.telegram_answered()  # /health: ready before the first long poll returns
         self._task = asyncio.create_task(self._run(), name="sopbot-poller")
 
     async def stop(self) -> None:
@@ -87,19 +89,23 @@ class DurablePoller:
                     offset=self.offset, timeout=self.timeout,
                     allowed_updates=self.allowed_updates, read_timeout=self.timeout + 10)
             except RetryAfter as exc:
+                metrics.poll_failed("rate_limited")
                 await asyncio.sleep(retry_seconds(exc))
                 continue
             except InvalidToken:
+                metrics.poll_failed("token")
                 log.critical("Telegram refuses the bot token; check TELEGRAM_BOT_TOKEN")
                 backoff = MAX_BACKOFF
                 await asyncio.sleep(backoff)
                 continue
             except (Conflict, NetworkError) as exc:
+                metrics.poll_failed("conflict" if isinstance(exc, Conflict) else "network")
                 backoff = min(MAX_BACKOFF, max(1.0, backoff * 2))
                 log.warning("getUpdates failed (%s); retrying in %.0fs", exc, backoff)
                 await asyncio.sleep(backoff)
                 continue
             backoff = 0.0
+            metrics.poll_succeeded()
             for update in updates:
                 for attempt in range(1, MAX_ATTEMPTS + 1):
                     try:
@@ -123,6 +129,7 @@ class DurablePoller:
             if await asyncio.to_thread(self.services.update_seen, update.update_id):
                 log.info("update %s was already handled before a restart; skipped",
                          update.update_id)
+                metrics.update_done("skipped")
                 return
             failures: list[BaseException] = []
             failed = _FAILURES.set(failures)
@@ -131,6 +138,7 @@ class DurablePoller:
                     await self.app.process_update(update)
             finally:
                 _FAILURES.reset(failed)
+            metrics.update_done("failed" if failures else "handled")
             if failures:
                 raise UpdateFailed(f"{type(failures[0]).__name__}: {failures[0]}")
 

@@ -27,6 +27,7 @@ from telegram.error import (
 
 from bot.engine.model import Flow
 from bot.i18n import Translator, normalize_language
+from bot.ops import metrics
 from bot.services import Member, OutboxItem, Services
 from bot.services.notices import decode, is_typed
 from bot.services.outbox import needs_inflight_mark
@@ -142,27 +143,35 @@ class OutboxSender:
                 break
             except RetryAfter as exc:
                 seconds = retry_seconds(exc)
+                metrics.rate_limited()
                 log.warning("rate limited by Telegram; waiting %ss", seconds)
                 await asyncio.sleep(seconds)  # then the same message again
             except (ValueError, KeyError) as exc:  # cannot be rendered: retrying will not help
                 log.error("outbox item %s cannot be sent: %s", item.id, exc)
+                metrics.send_failed("unrenderable")
                 await asyncio.to_thread(outbox.outbox_failed, item, str(exc), final=True)
                 return "done"
             except Forbidden as exc:
                 log.warning("chat %s blocked the bot (%s); message %s undeliverable",
                             item.chat_id, exc.message, item.id)
+                metrics.send_failed("blocked")
                 await self._undeliverable(item, str(exc.message))
                 return "done"
             except BadRequest as exc:
                 if "chat not found" in exc.message.lower():
+                    log.warning("message %s: chat %s not found (%s); undeliverable", item.id,
+                                item.chat_id, exc.message)
+                    metrics.send_failed("chat_not_found")
                     await self._undeliverable(item, exc.message)
                 else:
                     log.error("message %s refused by Telegram: %s", item.id, exc.message)
+                    metrics.send_failed("refused")
                     await asyncio.to_thread(outbox.outbox_failed, item, exc.message,
                                             final=True)
                 return "done"
             except (NetworkError, TelegramError) as exc:
                 self._backoff = min(MAX_BACKOFF, max(0.5, self._backoff * 2))
+                metrics.send_failed("timeout" if isinstance(exc, TimedOut) else "network")
                 log.warning("delivery of %s failed (%s); retrying in %.1fs", item.id, exc,
                             self._backoff)
                 # A timeout may have delivered it after all: a resend is then uncertain.
@@ -171,6 +180,7 @@ class OutboxSender:
                 self.wake()
                 return "wait"
         self._backoff = 0.0
+        metrics.message_sent()
         await asyncio.to_thread(outbox.outbox_sent, item, message_ids, self.clock(),
                                 text=kept_text, next_item=following)
         return "sent"

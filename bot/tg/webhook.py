@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 from telegram.error import TelegramError
 from telegram.ext import Application
 
+from bot.ops.http import ops_metrics
 from bot.services import StoreError
 from bot.tg.app import ALLOWED_UPDATES, handle_update, running
 from bot.tg.poller import UpdateFailed
@@ -100,6 +101,7 @@ class Response:
     status: HTTPStatus
     payload: JSON
     headers: dict[str, str] = field(default_factory=dict)
+    raw: tuple[str, bytes] | None = None  #: (content type, body) instead of JSON: /metrics
 
 
 async def _read_request(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
@@ -151,9 +153,11 @@ async def _read_request(reader: asyncio.StreamReader, writer: asyncio.StreamWrit
 
 async def _write_response(writer: asyncio.StreamWriter, response: Response, *,
                           keep_alive: bool, head_only: bool = False) -> None:
-    body = json.dumps(response.payload, ensure_ascii=False).encode("utf-8")
+    content_type, body = response.raw or (
+        "application/json; charset=utf-8",
+        json.dumps(response.payload, ensure_ascii=False).encode("utf-8"))
     lines = [f"HTTP/1.1 {response.status.value} {response.status.phrase}",
-             "Content-Type: application/json; charset=utf-8",
+             f"Content-Type: {content_type}",
              f"Content-Length: {len(body)}",
              "Cache-Control: no-store",
              f"Connection: {'keep-alive' if keep_alive else 'close'}"]
@@ -275,6 +279,8 @@ class WebhookServer:
             if request.method not in ("GET", "HEAD"):
                 return _error(HTTPStatus.METHOD_NOT_ALLOWED, "GET only", Allow="GET, HEAD")
             return await self.health()
+        if request.path == "/metrics" and request.method in ("GET", "HEAD"):
+            return Response(HTTPStatus.OK, {}, raw=await ops_metrics(self.app))
         return _error(HTTPStatus.NOT_FOUND, "not found")
 
     async def _update(self, request: Request) -> Response:

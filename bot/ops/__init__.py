@@ -1,0 +1,1 @@
+"""Operating sopbot: calendar coverage, health, metrics and their HTTP endpoint."""
