@@ -1,23 +1,19 @@
-"""Shared fixtures: the real flow files, fixed clocks (the engine never reads the clock), and
-the real bot against the fake Bot API (the demo's harness, :mod:`bot.demo.harness`)."""
+"""Shared fixtures: the real flow files and fixed clocks (the engine never reads the clock).
+
+Code the tests share lives in :mod:`tests.support`; tests are laid out by level:
+``unit/`` (engine, loader, calendar, CLI, reports…), ``service/`` (use cases on both storage
+backends), ``e2e/`` (the real bot against the fake Bot API).
+"""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator
 from datetime import datetime
-from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.demo.harness import Clock, Harness, live_bot
 from bot.engine.loader import load_flows
 from bot.engine.model import Flow
-
-ROOT = Path(__file__).resolve().parent.parent
-FLOWS_DIR = ROOT / "flows"
-WIB = ZoneInfo("Asia/Jakarta")
+from tests.support.paths import FLOWS_DIR, WIB
 
 
 @pytest.fixture(scope="session")
@@ -30,17 +26,3 @@ def all_flows() -> dict[str, Flow]:
 def monday_morning() -> datetime:
     """Monday 5 January 2026, 08:00 WIB: an ordinary working morning."""
     return datetime(2026, 1, 5, 8, 0, tzinfo=WIB)
-
-
-@contextlib.asynccontextmanager
-async def running_bot(tmp_path: Path, *, clock: Clock | None = None,
-                      data_dir: Path | None = None) -> AsyncIterator[Harness]:
-    """The fake Bot API and the real bot on the flows of flows/, data in `tmp_path`.
-
-    Time is `clock` (default: Monday 5 January 2026, 08:00 WIB); reminders are re-planned
-    every 0.2 s and HTTP calls time out after 2 s, so that tests are quick.
-    """
-    async with live_bot(load_flows(FLOWS_DIR), data_dir or tmp_path / "data",
-                        flows_dir=FLOWS_DIR, clock=clock, reminder_sync_interval=0.2,
-                        http_timeout=2.0) as harness:
-        yield harness

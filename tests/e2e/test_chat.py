@@ -8,22 +8,9 @@ from pathlib import Path
 
 from bot.demo.harness import Harness
 from bot.engine.instance import Action
-from tests.conftest import running_bot
-from tests.e2e.chatdriver import is_step, step_button_data
-
-UNIT = "kesbangpol-jateng"
-
-
-async def kesbangpol(h: Harness) -> dict:
-    """The Kesbangpol office: one official per role, two Pelaksana."""
-    return {
-        "kepala": await h.join("Haerudin", UNIT, "kepala"),
-        "sekretaris": await h.join("Sekar", UNIT, "sekretaris"),
-        "kasubbag": await h.join("Sri", UNIT, "kasubbag_program"),
-        "pelaksana": await h.join("Putu", UNIT, "pelaksana"),
-        "pelaksana2": await h.join("Pandu", UNIT, "pelaksana"),
-        "bidang": await h.join("Bima", UNIT, "bidang"),
-    }
+from tests.support.bot import running_bot
+from tests.support.chatdriver import is_step, step_button_data
+from tests.support.offices import UNIT, kesbangpol
 
 
 def dispositions(h: Harness) -> list:

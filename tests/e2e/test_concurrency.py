@@ -9,10 +9,11 @@ import sys
 from pathlib import Path
 
 from bot.engine.instance import Action
-from tests.conftest import FLOWS_DIR, ROOT, running_bot
-from tests.e2e.chatdriver import is_step
-from tests.e2e.test_chat import UNIT, kesbangpol
-from tests.test_run_cli import env_for
+from tests.support.bot import running_bot
+from tests.support.chatdriver import is_step
+from tests.support.cli import env_for
+from tests.support.offices import UNIT, kesbangpol
+from tests.support.paths import FLOWS_DIR, ROOT
 
 
 def invite_many(data_dir: Path, n: int) -> list[str]:

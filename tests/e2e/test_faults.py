@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.demo.harness import Harness
-from tests.conftest import running_bot
-from tests.e2e.chatdriver import is_step, step_button_data
-from tests.e2e.test_chat import UNIT, kesbangpol
+from tests.support.bot import running_bot
+from tests.support.chatdriver import is_step, step_button_data
+from tests.support.offices import UNIT, kesbangpol
 
 
 def sends_to(h: Harness, chat_id: int, *, step: int) -> list[dict]:

@@ -8,9 +8,9 @@ import pytest
 
 from bot.engine.model import Flow
 from fakeapi import FakeUser
-from tests.conftest import running_bot
-from tests.e2e.chatdriver import play
-from tests.test_flows import GOLDEN
+from tests.support.bot import running_bot
+from tests.support.chatdriver import play
+from tests.support.flowdriver import GOLDEN
 
 PLAIN = ["pk-kesbangpol-jateng", "pk-kec-neglasari", "pk-inspektorat-nganjuk", "pk-kec-sooko"]
 

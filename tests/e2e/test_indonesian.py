@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from tests.conftest import running_bot
-from tests.e2e.chatdriver import is_step
+from tests.support.bot import running_bot
+from tests.support.chatdriver import is_step
 
 UNIT = "kec-neglasari"
 

@@ -6,8 +6,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot.engine.model import Flow
-from tests.conftest import running_bot
-from tests.e2e.chatdriver import is_step, play
+from tests.support.bot import running_bot
+from tests.support.chatdriver import is_step, play
 
 UNIT = "setwan-nganjuk"
 FLOW = "pengumpulan-data-kinerja-dprd-nganjuk"

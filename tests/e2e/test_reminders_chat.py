@@ -9,9 +9,10 @@ from typing import Any
 
 from bot.demo.harness import Clock, Harness
 from fakeapi import FakeBotApi, FakeUser
-from tests.conftest import WIB, running_bot
-from tests.e2e.chatdriver import is_step
-from tests.e2e.test_chat import kesbangpol
+from tests.support.bot import running_bot
+from tests.support.chatdriver import is_step
+from tests.support.offices import kesbangpol
+from tests.support.paths import WIB
 
 SETTLE = 0.6  # seconds of real time for the scheduler's sync (every 0.2 s) to act
 

@@ -15,7 +15,7 @@ from bot.services.notices import (
     decode,
     encode,
 )
-from tests.service.conftest import World
+from tests.support.services import World
 
 #: A step notification exactly as sopbot stored it before notices were typed (no "v").
 STORED_V1_STEP = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.services.commands import Decide, Decision
-from tests.service.conftest import World
+from tests.support.services import World
 
 
 def started(world: World) -> str:

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from bot.services.commands import Decide, Decision
 from bot.services.reminders import Reminders
-from tests.service.conftest import World
+from tests.support.services import World
 
 
 def test_reminders_of_a_step_fall_due_and_go_out_once(world: World) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from bot.services import AlreadyRunning, BadQuery, FlowNotFound, Refused, StaleStep
 from bot.services.commands import Decide, Decision
-from tests.service.conftest import World
+from tests.support.services import World
 
 
 def neglasari(world: World) -> None:

@@ -1,0 +1,1 @@
+"""Code the tests share (not tests): paths, the bot harness wrapper, drivers and kits."""
