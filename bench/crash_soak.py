@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.crashkit import CrashRun
+from tests.support.crashkit import CrashRun
 
 
 def main() -> int:
