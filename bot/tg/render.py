@@ -405,6 +405,9 @@ def reminder_text(payload: dict[str, Any], flows: dict[str, Flow], t: Translator
         period=period_label(payload["period"], payload["index"], payload["year"], t))
     how = _("When it is done, press the button or reply to this message with the evidence "
             "document.")
+    stage = render_flowops.stage_line(flow, payload, t)  # a later stage of the duty
+    if stage:
+        how = stage + "\n" + how
     if kind == "before":
         return _("📅 {duty} is due {when}.").format(duty=duty, when=format_when(due, tz, t)) + \
             "\n" + how

@@ -173,6 +173,16 @@ def far_year_question(year: int, now_year: int, t: Translator) -> str:
         year=year, now=now_year)
 
 
+def stage_line(flow: Flow, payload: dict[str, Any], t: Translator) -> str | None:
+    """A later stage of a recurring duty: whose share, and the SOP step(s) now due."""
+    steps = payload.get("stage_steps")
+    if not steps:
+        return None
+    titles = "; ".join(f"{no}. {base.step_title(flow.step(no), t)}" for no in steps)
+    return t.gettext("For {name}: {steps}").format(name=payload.get("official_name") or "-",
+                                                   steps=titles)
+
+
 ACKS = ("returned", "triggered", "cancelled")
 
 
