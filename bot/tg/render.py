@@ -287,6 +287,9 @@ def help_text(t: Translator) -> str:
         _("• /tugas — steps waiting for you"),
         _("• reply to a step message with \"selesai\", \"setuju\" or \"revisi: <reason>\""),
         _("• send a document or photo as a reply to a step message to attach it"),
+        _("• sudah kembali — the document is back from outside the office (the Bupati …)"),
+        _("• revisi PK 2026 <cause> — start the step an event starts (e.g. after a mutasi)"),
+        _("• batalkan PK 2099 <reason> — cancel a flow started by mistake"),
         _("• /bahasa — choose your language"),
         _("• /batal — cancel what I am asking you for"),
     ])
