@@ -327,8 +327,11 @@ class FlowOpsService(WorkflowService):
             except DomainError as exc:
                 raise Refused(exc) from exc
             assert t.disposition is not None
-            for active in inst.active_steps():
-                for msg in repo.step_messages(inst.id, active.no, active.round):
+            open_messages = [(a.no, a.round) for a in inst.active_steps()]
+            if inst.waiting is not None:  # its "Sudah kembali" button goes too
+                open_messages.append((inst.waiting.after_step, 0))
+            for step_no, round_no in open_messages:
+                for msg in repo.step_messages(inst.id, step_no, round_no):
                     if not msg.settled:
                         self._settle(repo, flow, msg, t.disposition.to_dict(),
                                      self._name(repo, actor.member), now)

@@ -38,9 +38,10 @@ async def test_sekcam_sends_back_one_part_in_chat(tmp_path: Path,
         assert labels == [f"🔁 {name}" for name in PARTS] + ["🔁 Semua"], labels
         await h.press(sekcam, question, f"🔁 {PARTS[0]}")
         ask = await sekcam.await_message("What must Bu Kasi Pemerintahan revise?", timeout=10)
-        asked = [c for c in h.api.calls("sendMessage", ok=True)
-                 if c.result and c.result["message_id"] == ask["message_id"]
-                 and c.params["chat_id"] == sekcam.id]
+        asked = await h.api.await_for(  # the call is logged once its answer is written
+            lambda: [c for c in h.api.calls("sendMessage", ok=True)
+                     if c.result and c.result["message_id"] == ask["message_id"]
+                     and int(c.params["chat_id"]) == sekcam.id], 5, what="the ForceReply call")
         assert asked[-1].params["reply_markup"].get("force_reply") is True
         sekcam.send_text("Target IKU belum sesuai Renstra", reply_to=ask)
         again = await kasi.await_message(is_step(7, 2), timeout=10)
