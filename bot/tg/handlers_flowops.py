@@ -44,7 +44,6 @@ REFUSALS: dict[str, str] = {
     "no_event_step": N_("{alias} has no step that an event starts."),
     "not_a_part": N_("That is not a part of step {step}: {parts}."),
     "no_parts": N_("Step {step} is done by one official; it has no parts to choose."),
-    "cancelled_by_other": N_("This flow was cancelled."),
 }
 
 
