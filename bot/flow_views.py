@@ -9,6 +9,8 @@ import textwrap
 from collections.abc import Sequence
 from typing import Any
 
+from bot.engine.describe import role_notes, step_notes
+from bot.engine.loader import render_message
 from bot.engine.model import END, Flow, Step
 from bot.i18n import Translator
 
@@ -33,7 +35,8 @@ def flow_to_json(flow: Flow) -> dict[str, Any]:
         },
         "roles": [
             {"id": r.id, "title": r.title, "title_en": r.title_en,
-             "relation": r.relation.value if r.relation else None}
+             "relation": r.relation.value if r.relation else None,
+             "external": r.external, "secretary": r.secretary}
             for r in flow.roles
         ],
         "starters": list(flow.starters),
@@ -48,7 +51,7 @@ def flow_to_json(flow: Flow) -> dict[str, Any]:
         "cycles": [
             {"id": c.id, "name": c.name, "period": c.period.value, "steps": list(c.steps),
              "due": {"working_days_after_period_end": c.due_working_days_after_period_end},
-             "applies_to": c.applies_to, "done_when": c.done_when}
+             "applies_to": c.applies_to, "done_when": c.done_when, "collector": c.collector}
             for c in flow.cycles
         ],
         "source": flow.source,
@@ -74,6 +77,13 @@ def _step_json(step: Step) -> dict[str, Any]:
     }
     if step.is_decision:
         data["on_revise"] = step.on_revise
+    data["holder_title"] = step.holder_title
+    data["holder_title_en"] = step.holder_title_en
+    data["continue_at"] = step.continue_at
+    data["wait"] = None if step.wait is None else {
+        "for": list(step.wait.waits_for), "recorded_by": step.wait.recorded_by,
+        "waktu": str(step.wait.waktu), "label": step.wait.label,
+        "label_en": step.wait.label_en}
     return data
 
 
@@ -119,11 +129,14 @@ def render_flow_text(flow: Flow, t: Translator, *, width: int = 110) -> str:
     lines.append("")
     lines.append(_("Roles (pelaksana):"))
     for role in flow.roles:
-        lines.append(f"  {role.id:<20} {role.title}")
+        notes = [render_message(n.message_id, n.params, t.gettext)
+                 for n in role_notes(flow, role)]
+        lines.append(f"  {role.id:<20} {role.title}" + (f" ({'; '.join(notes)})" if notes
+                                                          else ""))
     lines.append("")
     headers = (_("No"), _("Procedure"), _("Actor"), _("Time"), _("Output"))
     rows = [
-        (str(s.no), _describe(s, t), s.actor, str(s.waktu), s.output or "-")
+        (str(s.no), _describe(flow, s, t), s.actor, str(s.waktu), s.output or "-")
         for s in sorted(flow.steps, key=lambda s: s.no)
     ]
     lines.extend(_table(headers, rows, width))
@@ -132,16 +145,19 @@ def render_flow_text(flow: Flow, t: Translator, *, width: int = 110) -> str:
     return "\n".join(lines)
 
 
-def _describe(step: Step, t: Translator) -> str:
+def _describe(flow: Flow, step: Step, t: Translator) -> str:
     _ = t.gettext
     marks = []
     if step.is_decision:
         marks.append(_("◇ decision; revise → step {no}").format(no=step.on_revise))
-    if step.fan_out:
-        marks.append(_("every holder of the role"))
     if step.trigger.value == "event":
         marks.append(_("only when: {when}").format(when=step.when or "-"))
-    return step.title + (f" [{'; '.join(marks)}]" if marks else "")
+    marks.extend(render_message(n.message_id, n.params, t.gettext)
+                 for n in step_notes(flow, step))
+    title = step.title
+    if step.holder_title:  # the uraian as its holder reads it
+        title += " — " + _("to the holder: {title}").format(title=step.holder_title)
+    return title + (f" [{'; '.join(marks)}]" if marks else "")
 
 
 def _table(headers: tuple[str, ...], rows: Sequence[tuple[str, ...]],

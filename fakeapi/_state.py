@@ -217,9 +217,11 @@ class ApiState:
 
     @staticmethod
     def _check_markup(markup: Any) -> JSON | None:
-        """Validate an inline keyboard (the only markup sopbot sends); None removes it."""
+        """Validate an inline keyboard or a ForceReply (what sopbot sends); None removes it."""
         if markup is None:
             return None
+        if isinstance(markup, dict) and markup.get("force_reply") is True:
+            return None  # a ForceReply: accepted, and (as in Telegram) not part of the message
         rows = markup.get("inline_keyboard") if isinstance(markup, dict) else None
         if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
             raise bad_request("can't parse inline keyboard markup JSON object")

@@ -59,7 +59,7 @@ def official_names(flow: Flow, holders: dict[str, int]) -> list[tuple[str, str]]
     Names are an honorific and the role's short title ("Bu Camat", "Pak Sekcam"); the holders
     of a collective role take the jabatan it lists ("Bu Kasi", "Pak Lurah").
     """
-    roles = [r for r in flow.roles if r.relation is None]
+    roles = [r for r in flow.roles if r.relation is None and not r.external]
     shorts = {r.id: short_title(r.title) for r in roles}
     names: list[tuple[str, str]] = []
     used: set[str] = set()

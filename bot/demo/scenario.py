@@ -16,7 +16,7 @@ from typing import Any
 
 from bot.demo.officials import holders_per_role, revision_reason, tiny_pdf
 from bot.demo.session import REACTION_TIMEOUT, DemoFailure, DemoSession
-from bot.demo.transcript import WIDTH, Emit, body_of
+from bot.demo.transcript import JSON, WIDTH, Emit, body_of
 from bot.engine.model import Flow, Step
 from bot.formatting import format_when
 from bot.i18n import Translator
@@ -45,6 +45,16 @@ class DemoSummary:
     attachment_by: str | None = None
     attachment_forwarded_to: list[str] = field(default_factory=list)
     completed: bool = False
+    # a revision of one part of a fan-out (Neglasari step 8 sends back one PK of step 7)
+    partial_step: int | None = None
+    partial_back_to: int | None = None
+    partial_part: str | None = None
+    partial_reason: str | None = None
+    partial_redone_by: list[str] = field(default_factory=list)
+    # the document outside the office (Inspektorat: at the Bupati, through the Setda)
+    wait_after: int | None = None
+    wait_status: str = ""
+    wait_recorded_by: str | None = None
     status_by: str | None = None
     status_text: str = ""
     started_at: datetime | None = None
@@ -147,13 +157,17 @@ class DemoPlayer:
                        for o in s.officials for m in s.bot.api.messages(o.chat))
 
         def progressed() -> Any:
-            return s.open_steps(instance, chats) or finished()
+            return s.open_steps(instance, chats) or self._outside() or finished()
 
         for _turn in range(300):
             # The next step's notification, or the news that the flow is complete.
             what = _("the next step, or the end of the flow")
             await s.react(s.bot.api.await_for(progressed, REACTION_TIMEOUT, what=what), what)
             open_steps = s.open_steps(instance, chats)
+            outside = self._outside()
+            if not open_steps and outside:
+                await self._wait_outside(*outside)
+                continue
             if not open_steps:
                 break
             official, msg, (inst, no, rnd) = open_steps[0]
@@ -168,7 +182,14 @@ class DemoPlayer:
                     and summary.revision_reason in body_of(msg)
                     and official.name not in summary.revision_seen_by):
                 summary.revision_seen_by.append(official.name)
-            if (step.is_decision and not revised and rnd == 1
+            if (summary.partial_back_to == no and rnd > 1
+                    and official.name not in summary.partial_redone_by):
+                summary.partial_redone_by.append(official.name)
+            if (step.is_decision and rnd == 1 and summary.partial_step is None
+                    and flow.revises_fan_out(no) and no != getattr(first_decision, "no", 0)):
+                await self._revise_one_part(official, msg, step)
+                how = "revise-part"
+            elif (step.is_decision and not revised and rnd == 1
                     and first_decision is not None and no == first_decision.no):
                 reason = revision_reason(step)
                 await s.say(official, f"revisi: {reason}", reply_to=msg)
@@ -215,6 +236,47 @@ class DemoPlayer:
         return summary
 
 
+    def _outside(self) -> tuple[Any, JSON] | None:
+        """A message with the "Sudah kembali" button still on it (the document is out)."""
+        for official in self.s.officials:
+            for msg in self.s.bot.api.messages(official.chat):
+                if any((data or "").startswith("w:")
+                       for _label, data in self.s.bot.api.buttons(msg)):
+                    return official, msg
+        return None
+
+    async def _wait_outside(self, official: Any, msg: JSON) -> None:
+        """Two weeks at the Bupati's office: status says so, then it comes back."""
+        s, flow, summary = self.s, self.flow, self.summary
+        _ = s.t.gettext
+        s.section(_("The document is outside the office; nobody here is late for it"))
+        summary.wait_after = next((st.no for st in flow.sequence if st.wait is not None), None)
+        s.clock.move_to(s.clock() + timedelta(days=14))
+        asker = s.holder(_status_asker(flow))
+        before = len(s.bot.api.messages(asker.chat))
+        await s.say(asker, f"status {flow.alias} {self.year}")
+        replies = [m for m in s.bot.api.messages(asker.chat)[before:] if "📊" in body_of(m)]
+        summary.wait_status = body_of(replies[-1]) if replies else ""
+        await s.press(official, msg, 1)  # 📥 Sudah kembali
+        summary.wait_recorded_by = official.name
+        summary.actions.append((summary.wait_after or 0, 1, official.name, "returned"))
+
+    async def _revise_one_part(self, official: Any, msg: JSON, step: Step) -> None:
+        """Revisi on a decision after a fan-out: pick one part, then give the reason."""
+        s, summary = self.s, self.summary
+        await s.press(official, msg, 2)  # 🔁 Revisi: the parts are offered
+        question = next(m for m in reversed(s.bot.api.messages(official.chat))
+                        if any((d or "").startswith("p:") for _l, d in s.bot.api.buttons(m)))
+        label = s.bot.api.buttons(question)[0][0]
+        await s.press(official, question, 1)  # the first part only
+        ask = s.bot.api.messages(official.chat)[-1]
+        reason = revision_reason(step)
+        await s.say(official, reason, reply_to=ask)
+        summary.partial_step, summary.partial_back_to = step.no, step.on_revise
+        summary.partial_part = label.removeprefix("🔁").strip()
+        summary.partial_reason = reason
+
+
 def _closing(summary: DemoSummary, flow: Flow, t: Translator, emit: Emit) -> None:
     _ = t.gettext
     emit("")
@@ -236,6 +298,19 @@ def _closing(summary: DemoSummary, flow: Flow, t: Translator, emit: Emit) -> Non
         emit("   " + _("Attachment: {file} from {name} (step {step}) went on to {to}.").format(
             file=summary.attachment, name=summary.attachment_by, step=summary.attachment_step,
             to=", ".join(summary.attachment_forwarded_to) or "-"))
+    if summary.partial_step:
+        emit("   " + _("Partial revision: at step {step} only the part of {part} went back to "
+                       "step {back}; redone by {who}, the other parts stayed done.").format(
+            step=summary.partial_step, part=summary.partial_part, back=summary.partial_back_to,
+            who=", ".join(summary.partial_redone_by) or "-"))
+    if summary.wait_recorded_by:
+        emit("   " + _("Outside the office: after step {step} the document waited two weeks "
+                       "at the Bupati's office, with no reminders; {name} recorded its "
+                       "return.").format(step=summary.wait_after,
+                                         name=summary.wait_recorded_by))
+    elif not any(st.wait for st in flow.steps):
+        emit("   " + _("A document waiting outside the office (the Bupati signs the PK): "
+                       "sopbot demo --flow pk-inspektorat-nganjuk"))
     emit("   " + _("Run it yourself: sopbot demo --interactive   (or: sopbot run with a real "
                    "token)"))
 

@@ -25,6 +25,7 @@ from bot.services.errors import (
     UnknownInstance,
     UnknownUnitOrRole,
 )
+from bot.services.flowops import FlowOpsService
 from bot.services.outbox import OutboxService
 from bot.services.results import (
     ActiveStepView,
@@ -44,7 +45,7 @@ from bot.storage import StoreError
 from bot.storage.records import Member, OutboxItem, PendingReason, StepMessage
 
 
-class Services(WorkflowService, ViewService, OutboxService):
+class Services(FlowOpsService, WorkflowService, ViewService, OutboxService):
     """Every use case of the bot, over one store and the loaded flows."""
 
 

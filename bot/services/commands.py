@@ -35,3 +35,4 @@ class Decide:
     attachments: tuple[str, ...] = ()
     origin: StepMessage | None = None
     ack_to: int | None = None
+    parts: tuple[str, ...] = ()  # a revision of some parts of a fan-out: their holders

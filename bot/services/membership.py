@@ -73,6 +73,10 @@ class MembershipService(ServiceBase):
                         roles.setdefault(r.id, r.title)
         return roles
 
+    def is_external(self, unit: str, role: str) -> bool:
+        """Whether a flow of the unit marks `role` as outside the office (Bupati, Setda)."""
+        return any(f.unit.id == unit and f.is_external(role) for f in self.flows.values())
+
     # -- invitations -----------------------------------------------------------------
 
     def create_invite(self, *, unit: str, role: str, now: datetime, name: str | None = None,
@@ -86,6 +90,11 @@ class MembershipService(ServiceBase):
         if role not in roles:
             raise UnknownUnitOrRole(N_("unknown role {role!r} in {unit}; roles: {roles}"),
                                     role=role, unit=unit, roles=", ".join(roles))
+        if self.is_external(unit, role):
+            raise UnknownUnitOrRole(N_("{role!r} is outside the office (external): it never "
+                                       "acts in the bot and cannot be invited; roles: {roles}"),
+                                    role=role, roles=", ".join(
+                                        r for r in roles if not self.is_external(unit, r)))
         invite = Invite(code=secrets.token_urlsafe(12), unit=unit, role=role, created_at=now,
                         expires_at=now + self.invite_ttl, name=name, atasan=atasan)
         with self.store.transaction() as repo:
@@ -103,6 +112,8 @@ class MembershipService(ServiceBase):
                 raise InviteProblem("used", invite)
             if now >= invite.expires_at:
                 raise InviteProblem("expired", invite)
+            if self.is_external(invite.unit, invite.role):
+                raise InviteProblem("external", invite)
             member = repo.member(user.member_id) or Member(
                 id=user.member_id, chat_id=user.chat_id, name=invite.name or user.name,
                 joined_at=now, username=user.username, telegram_language=user.language_code)

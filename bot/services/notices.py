@@ -67,6 +67,20 @@ class CancelledNotice:
 
 
 @dataclass(frozen=True)
+class WaitNotice:
+    """The document went outside the office: the recorder's "Sudah kembali" button."""
+
+    kind: ClassVar[str] = "wait"
+    instance_id: str
+    flow_id: str
+    year: int
+    step_no: int  # the step after which it went out
+    waits_for: tuple[str, ...]
+    expected_by: str | None = None  # ISO date-time; never a deadline
+    subject: str | None = None
+
+
+@dataclass(frozen=True)
 class SettleNotice:
     """Edit a step message to show the decision (its buttons go)."""
 
@@ -78,9 +92,10 @@ class SettleNotice:
     name: str
 
 
-Notice = StepNotice | CompletedNotice | CancelledNotice | SettleNotice
+Notice = StepNotice | CompletedNotice | CancelledNotice | SettleNotice | WaitNotice
 KINDS: dict[str, type[Notice]] = {c.kind: c for c in (StepNotice, CompletedNotice,
-                                                       CancelledNotice, SettleNotice)}
+                                                       CancelledNotice, SettleNotice,
+                                                       WaitNotice)}
 
 
 def encode(notice: Notice) -> tuple[str, dict[str, Any]]:
@@ -106,8 +121,9 @@ def decode(kind: str, payload: Mapping[str, Any]) -> Notice:
     names = {f.name for f in dataclasses.fields(cls)}
     # Version 1 is the same fields, untagged (and a step's edit text was once kept in it).
     values = {k: v for k, v in payload.items() if k in names}
-    if "attachments" in values:
-        values["attachments"] = tuple(values["attachments"] or ())
+    for name in ("attachments", "waits_for"):
+        if name in values:
+            values[name] = tuple(values[name] or ())
     try:
         return cls(**values)
     except TypeError as exc:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from bot.engine.instance import (
     Action,
+    ExternalWaitStarted,
     FlowCancelled,
     FlowCompleted,
     Instance,
@@ -25,6 +26,7 @@ from bot.services.notices import (
     CompletedNotice,
     Notice,
     StepNotice,
+    WaitNotice,
 )
 from bot.storage.records import Member
 
@@ -77,10 +79,17 @@ def notices(flow: Flow, t: Transition, unit: UnitSnapshot) -> list[Owed]:
                 elapsed_seconds=int(event.elapsed.total_seconds()),
                 standard=str(event.standard), subject=subject_name)
         elif isinstance(event, FlowCancelled):
-            recipients = [m for m in participants(inst, t, unit) if m != event.by]
+            recipients = [m for m in [*participants(inst, t, unit), *event.notify]
+                          if m != event.by]
             notice = CancelledNotice(
                 instance_id=inst.id, flow_id=flow.id, year=inst.year, reason=event.reason,
                 by=unit.name(event.by), subject=subject_name)
+        elif isinstance(event, ExternalWaitStarted):
+            recipients = list(unit.holders.get(event.recorded_by, []))
+            notice = WaitNotice(
+                instance_id=inst.id, flow_id=flow.id, year=inst.year, step_no=event.step_no,
+                waits_for=tuple(event.waits_for), subject=subject_name,
+                expected_by=event.expected_by.isoformat() if event.expected_by else None)
         else:
             continue
         owed.extend(Owed(m.id, m.chat_id, notice) for m in

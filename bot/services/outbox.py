@@ -96,6 +96,11 @@ class OutboxService(ServiceBase):
                     chat_id=item.chat_id, message_id=message_ids[-1], member_id=item.member_id,
                     instance_id=p["instance_id"], step_no=p["step_no"], round=p["round"],
                     text=text))
+            elif item.kind == "wait" and message_ids:  # its "Sudah kembali" button/reply
+                repo.add_step_message(StepMessage(
+                    chat_id=item.chat_id, message_id=message_ids[-1], member_id=item.member_id,
+                    instance_id=p["instance_id"], step_no=p["step_no"], round=0, text=text,
+                    kind="wait"))
             elif item.kind == "reminder" and p.get("task_id") and message_ids:
                 # Replying to it with the evidence marks the duty done.
                 repo.add_step_message(StepMessage(

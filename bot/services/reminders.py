@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 from bot.engine.cycles import Occurrence, occurrences_between
 from bot.engine.instance import Status
-from bot.engine.model import Flow
+from bot.engine.model import Cycle, Flow
 from bot.engine.reminders import ReminderKind, ReminderPoint, cycle_reminders, step_reminders
 from bot.ops import metrics
+from bot.services import duty_stages
 from bot.services.assignment import atasan_of, who_must_act
 from bot.services.errors import UnknownInstance
 from bot.storage.protocol import Repository
@@ -157,28 +158,42 @@ class Reminders:
                                          lead_working_days=self.lead_working_days)
                 by_atasan: dict[str, list[str]] = {}
                 for member_id in officials:
-                    tid = task_id(flow.id, occ.key, member_id)
                     atasan = self.atasan_of(repo, flow.unit.id, member_id)
                     if atasan:
                         by_atasan.setdefault(atasan, []).append(member_id)
-                    if tid in done:
-                        continue
-                    series = f"c:{tid}"
-                    for point in points:
-                        if point.kind is ReminderKind.RECAP:
-                            continue
-                        result.append(Planned(
-                            f"{series}:{point.key}", series, point.at, point.kind, (member_id,),
-                            self._cycle_payload(flow, occ, point, tid)))
-                for atasan, reports in by_atasan.items():
-                    series = f"r:{flow.id}:{occ.key}:{atasan}"
+                    result.extend(self._share_points(repo, flow, cycle, occ, points, member_id,
+                                                     atasan, done))
+                recaps = [(f"r:{flow.id}:{occ.key}:{a}", a, r) for a, r in by_atasan.items()]
+                if cycle.collector:  # the collector (Kasubag TU) gets everyone's recap too
+                    recaps += [(f"rc:{flow.id}:{occ.key}:{c}", c, officials)
+                               for c in repo.holders(flow.unit.id).get(cycle.collector, [])]
+                for series, to, reports in recaps:
                     for point in points:
                         if point.kind is ReminderKind.RECAP:
                             payload = self._cycle_payload(flow, occ, point, None)
                             payload["reports"] = reports
                             result.append(Planned(f"{series}:{point.key}", series, point.at,
-                                                  point.kind, (atasan,), payload))
+                                                  point.kind, (to,), payload))
         return result
+
+    def _share_points(self, repo: Repository, flow: Flow, cycle: Cycle, occ: Occurrence,
+                      points: list[ReminderPoint], member_id: str, atasan: str | None,
+                      done: set[str]) -> list[Planned]:
+        """One official's share: the reminders of the stage it waits on (the semester's
+        evaluation goes to the atasan, the follow-up back to the official)."""
+        waiting = duty_stages.current(repo, flow, cycle, occ.key, member_id, atasan, done)
+        if waiting is None:
+            return []
+        own = [p for p in points if p.kind is not ReminderKind.RECAP]
+        extra: dict[str, Any] = {}
+        if waiting.since is not None:
+            own = duty_stages.stage_points(points, waiting.since, flow.unit.calendar())
+            extra = {"stage_steps": list(waiting.stage.steps), "official": member_id,
+                     "official_name": self._name(repo, member_id)}
+        series = f"c:{waiting.task_id}"
+        return [Planned(f"{series}:{p.key}", series, p.at, p.kind, (waiting.actor,),
+                        self._cycle_payload(flow, occ, p, waiting.task_id) | extra)
+                for p in own]
 
     @staticmethod
     def _cycle_payload(flow: Flow, occ: Occurrence, point: ReminderPoint,
@@ -257,7 +272,8 @@ class Reminders:
             if point is None or member.id not in point.recipients:
                 raise UnknownInstance(tid)
             task = CycleTask(tid, point.payload["flow_id"], point.payload["occurrence"],
-                             member.id, now, member.id, evidence)
+                             point.payload.get("official") or member.id, now, member.id,
+                             evidence)
             repo.save_cycle_task(task)
             repo.enqueue(OutboxItem(
                 id=secrets.token_hex(8), member_id=member.id, chat_id=member.chat_id,

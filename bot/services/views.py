@@ -54,6 +54,8 @@ class ViewService(MembershipService):
             done = len(flow.sequence)
         elif inst.current is not None:
             done = flow.position(inst.current.no) - 1
+        elif inst.waiting is not None:  # outside the office after that step
+            done = flow.position(inst.waiting.after_step)
         else:
             done = 0
         shown = [d for d in disps if d.action is not Action.START][-5:]

@@ -166,7 +166,7 @@ class WorkflowService(MembershipService, ServiceBase):
                 if cmd.decision is Decision.REVISE:
                     t = engine.revise(inst, by=actor, now=now, holders=repo.holders(inst.unit_id),
                                       reason=note or "", step_no=step_no,
-                                      attachments=attachments)
+                                      attachments=attachments, parts=cmd.parts)
                 else:
                     t = engine.advance(inst, by=actor, now=now,
                                        holders=repo.holders(inst.unit_id), step_no=step_no,

@@ -160,6 +160,7 @@ class PendingReason:
     asked_at: datetime
     chat_id: int | None = None
     message_id: int | None = None  # the step message the revision is for
+    parts: list[str] = field(default_factory=list)  # fan-out holders sent back; [] = all
 
     def to_doc(self) -> dict[str, Any]:
         return {"v": RECORD_SCHEMA, **asdict(self), "asked_at": _iso(self.asked_at)}

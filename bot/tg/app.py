@@ -25,6 +25,8 @@ from bot.ops.ratelimit import CountingRateLimiter
 from bot.services import Services
 from bot.services.reminders import Reminders
 from bot.tg import handlers as h
+from bot.tg import handlers_flowops as flowops
+from bot.tg import render_flowops as rf
 from bot.tg import steps
 from bot.tg.callbacks import CYCLE_PATTERN, LANGUAGE_PATTERN, STEP_PATTERN
 from bot.tg.poller import DurablePoller
@@ -82,7 +84,7 @@ def build_application(
 
     # Commands (Indonesian names; English users see English descriptions).
     app.add_handler(CommandHandler("start", h.start))
-    app.add_handler(CommandHandler("mulai", h.mulai))
+    app.add_handler(CommandHandler("mulai", flowops.mulai))  # a far year is confirmed first
     app.add_handler(CommandHandler("status", h.status))
     app.add_handler(CommandHandler(["tugas", "tasks"], h.tugas))
     app.add_handler(CommandHandler("batal", h.batal))
@@ -94,6 +96,11 @@ def build_application(
     app.add_handler(CallbackQueryHandler(steps.button_pressed, pattern=STEP_PATTERN))
     app.add_handler(CallbackQueryHandler(h.language_chosen, pattern=LANGUAGE_PATTERN))
     app.add_handler(CallbackQueryHandler(steps.cycle_pressed, pattern=CYCLE_PATTERN))
+    # Issue 13: Sudah kembali, the parts of a fan-out to send back, Ya/Tidak confirmations.
+    h.REFUSALS.update(flowops.REFUSALS)
+    app.add_handler(CallbackQueryHandler(flowops.wait_pressed, pattern=rf.WAIT_PATTERN))
+    app.add_handler(CallbackQueryHandler(flowops.part_pressed, pattern=rf.PARTS_PATTERN))
+    app.add_handler(CallbackQueryHandler(flowops.confirm_pressed, pattern=rf.CONFIRM_PATTERN))
     app.add_handler(CallbackQueryHandler(steps.button_pressed))  # stale/crafted data: answered
     # Free text (replies, typed commands, revision reasons) and files sent as replies.
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, steps.text_message))

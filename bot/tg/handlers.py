@@ -179,6 +179,8 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                          "admin for a new one."),
             "used": _("This invitation has already been used. Ask your admin for a new one."),
             "expired": _("This invitation has expired. Ask your admin for a new one."),
+            "external": _("This invitation is for a role outside the office, which cannot "
+                          "join the bot. Ask your admin for an invitation to your own role."),
         }[exc.reason]
         await reply(update, text)
         return

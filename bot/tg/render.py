@@ -25,6 +25,7 @@ from bot.services import (
     Task,
     UnitOverview,
 )
+from bot.tg import render_flowops
 from bot.tg.callbacks import ADVANCE, REVISE, StepButton, cycle_button
 
 MAX_MESSAGE = 4096
@@ -144,6 +145,9 @@ def decision_line(disp: Disposition, name: str, timezone: str, t: Translator) ->
     elif disp.action is Action.REVISE:
         text = _("🔁 Sent back for revision by {name}, {when}: {reason}").format(
             name=name, when=when, reason=disp.note or "")
+    elif disp.action is Action.RETURN:
+        text = _("📥 Recorded back in the office by {name}, {when}").format(name=name,
+                                                                           when=when)
     elif disp.action is Action.CANCEL:
         text = _("⛔ Cancelled by {name}, {when}").format(name=name, when=when)
     else:
@@ -207,13 +211,18 @@ def status_text(st: InstanceStatus, t: Translator, now: datetime) -> str:
         lines.append(_("Status: complete ({when}).").format(
             when=format_short(inst.finished_at or now, tz, t)))
     elif inst.status is Status.CANCELLED:
-        lines.append(_("Status: cancelled."))
+        names = {d.member: name for d, name in st.last}
+        lines.append(render_flowops.status_extra(flow, inst, lambda m: names.get(m, m), t)
+                     or _("Status: cancelled."))
     else:
         lines.append(_("Progress: {done} of {total} steps done.").format(
             done=st.done_steps, total=st.total_steps))
-        for view in st.active:
-            lines.append("")
-            lines.extend(_view_lines(view, flow, t, now))
+        waiting = render_flowops.waits_for_text(flow, inst, t)
+        if waiting:
+            lines.append(waiting)
+    for view in st.active if inst.status is Status.ACTIVE else ():
+        lines.append("")
+        lines.extend(_view_lines(view, flow, t, now))
     if st.last:
         lines.append("")
         lines.append(_("Latest dispositions:"))
@@ -249,6 +258,9 @@ def overview_text(ov: UnitOverview, t: Translator, now: datetime) -> str:
         lines.append(f"• {flow_label(st.flow, st.instance.year, st.subject_name, t)} — "
                      + _("{done} of {total} steps done").format(done=st.done_steps,
                                                                 total=st.total_steps))
+        waiting = render_flowops.waits_for_text(st.flow, st.instance, t)
+        if waiting:
+            lines.append("  " + waiting.replace("\n", "\n  "))
         for view in st.active:
             lines.extend("  " + line for line in _view_lines(view, st.flow, t, now))
     return "\n".join(lines)
@@ -275,6 +287,9 @@ def help_text(t: Translator) -> str:
         _("• /tugas — steps waiting for you"),
         _("• reply to a step message with \"selesai\", \"setuju\" or \"revisi: <reason>\""),
         _("• send a document or photo as a reply to a step message to attach it"),
+        _("• sudah kembali — the document is back from outside the office (the Bupati …)"),
+        _("• revisi PK 2026 <cause> — start the step an event starts (e.g. after a mutasi)"),
+        _("• batalkan PK 2099 <reason> — cancel a flow started by mistake"),
         _("• /bahasa — choose your language"),
         _("• /batal — cancel what I am asking you for"),
     ])
@@ -341,6 +356,8 @@ def ack_text(payload: dict[str, Any], flows: dict[str, Flow], t: Translator) -> 
                  "waiting for them was not delivered. Ask them to open the bot and press "
                  "Start.").format(name=payload["name"],
                                   flow=flow_label(flow, payload["year"], None, t))
+    if kind in render_flowops.ACKS:
+        return render_flowops.ack_text(payload, flows, t)
     raise ValueError(f"unknown acknowledgement {kind!r}")
 
 
@@ -391,6 +408,9 @@ def reminder_text(payload: dict[str, Any], flows: dict[str, Flow], t: Translator
         period=period_label(payload["period"], payload["index"], payload["year"], t))
     how = _("When it is done, press the button or reply to this message with the evidence "
             "document.")
+    stage = render_flowops.stage_line(flow, payload, t)  # a later stage of the duty
+    if stage:
+        how = stage + "\n" + how
     if kind == "before":
         return _("📅 {duty} is due {when}.").format(duty=duty, when=format_when(due, tz, t)) + \
             "\n" + how

@@ -43,6 +43,7 @@ from bot.tg.render import (
     step_keyboard,
     step_text,
 )
+from bot.tg.render_flowops import wait_instruction, wait_keyboard, wait_text
 
 log = logging.getLogger(__name__)
 
@@ -229,6 +230,10 @@ class OutboxSender:
             text = completed_text(flow, p, t)
         elif item.kind == "cancelled":
             text = cancelled_text(flow, p, t)
+        elif item.kind == "wait":  # the document went outside: the recorder's button
+            instruction = wait_instruction(t)
+            text = wait_text(flow, p, t) + "\n\n" + instruction
+            keyboard = wait_keyboard(p, t)
         elif item.kind == "reminder":
             text = reminder_text(p, flows, t, self.clock())
             keyboard = cycle_keyboard(p, t)
@@ -242,7 +247,8 @@ class OutboxSender:
                 reply_markup=keyboard if i == len(parts) - 1 else None))
         for attachment in p.get("attachments") or []:
             await self._send_attachment(item.chat_id, attachment, sent[-1].message_id)
-        kept = parts[-1].removesuffix(instruction).rstrip() if item.kind == "step" else ""
+        kept = (parts[-1].removesuffix(instruction).rstrip() if item.kind in ("step", "wait")
+                else "")
         return [m.message_id for m in sent], kept
 
     async def _send_attachment(self, chat_id: int, attachment: str, reply_to: int) -> None:

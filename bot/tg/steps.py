@@ -21,6 +21,7 @@ from bot.services import (
     StepMessage,
 )
 from bot.services.commands import Decide, Decision
+from bot.tg import handlers_flowops as flowops
 from bot.tg import render
 from bot.tg.callbacks import (
     ADVANCE,
@@ -34,7 +35,6 @@ from bot.tg.handlers import (
     Runtime,
     edit_message,
     member_only,
-    mulai,
     reply,
     run,
     runtime,
@@ -64,13 +64,14 @@ def _origin(message: Any, member: Member, button: StepButton) -> StepMessage | N
 async def decide(context: ContextTypes.DEFAULT_TYPE, member: Member, t: Translator,
                  button: StepButton, *, note: str | None = None,
                  attachments: tuple[str, ...] = (), origin: StepMessage | None = None,
-                 ack_to: int | None = None) -> tuple[Decided | None, str | None]:
+                 ack_to: int | None = None,
+                 parts: tuple[str, ...] = ()) -> tuple[Decided | None, str | None]:
     """Take the decision: (what was decided, None) or (None, why not)."""
     rt = runtime(context)
     decision = Decision.REVISE if button.action == REVISE else Decision.ADVANCE
     return await service_call(rt, t, rt.services.decide, Decide(
         member, button.instance_id, button.step_no, button.round, decision, rt.clock(),
-        note=note, attachments=attachments, origin=origin, ack_to=ack_to))
+        note=note, attachments=attachments, origin=origin, ack_to=ack_to, parts=parts))
 
 
 @member_only
@@ -84,6 +85,8 @@ async def button_pressed(update: Update, context: Context, caller: Caller) -> No
         await query.answer(t.gettext("This button is no longer valid."))
         return
     message = query.message
+    if button.action == REVISE and await flowops.revise_pressed(update, caller, button):
+        return  # a decision after a fan-out: its parts are offered first
     if button.action == REVISE:
         _asked, problem = await service_call(
             rt, t, rt.services.ask_reason, member, button.instance_id, button.step_no,
@@ -133,10 +136,12 @@ async def text_message(update: Update, context: Context, caller: Caller) -> None
     if pending is not None and not text.startswith("/"):
         button = StepButton(pending.instance_id, pending.step_no, pending.round, REVISE)
         _done, problem = await decide(context, member, t, button, note=text,
-                                      ack_to=message.message_id)
+                                      ack_to=message.message_id, parts=tuple(pending.parts))
         if problem:
             await reply(update, problem)
         return
+    if await flowops.handle_text(update, context, caller, text):
+        return  # sudah kembali, revisi PK 2026 …, batalkan PK 2099 …
     if message.reply_to_message is not None:
         target = await _reply_target(rt, update)
         if target is None:
@@ -167,15 +172,18 @@ async def text_message(update: Update, context: Context, caller: Caller) -> None
                 target.round, rt.clock(), chat_id=target.chat_id, message_id=target.message_id,
                 ack_to=message.message_id)
         else:
+            parts: tuple[str, ...] = ()
+            if action == "revise" and note:  # "revisi Bu Kasi: …" names parts of a fan-out
+                parts, note = await flowops.parts_in_reply(caller, target, note)
             _done, problem = await decide(context, member, t, button, note=note,
-                                          ack_to=message.message_id)
+                                          ack_to=message.message_id, parts=parts)
         if problem:
             await reply(update, problem)
         return
     word, _sep, rest = text.strip().partition(" ")
     word = word.casefold()
     if word == "mulai":
-        await mulai(update, context, rest)
+        await flowops.mulai(update, context, rest)
     elif word == "status":
         await status(update, context, rest)
     elif word in ("tugas", "tugasku"):

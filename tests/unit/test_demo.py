@@ -89,6 +89,32 @@ def test_the_default_demo_plays_a_whole_pk_run(tmp_path: Path,
     assert "Steps in the order they were acted on: 1 → 2 → 3 → 4 → 3 → 4 → 5" in out
     # deadlines are real dates in the unit's zone, from the demo's Monday morning
     assert "Batas waktu: Senin, 5 Januari 2026 pukul" in out and "WIB" in out
+    # at step 8 the Sekcam sends back only Bu Kasi's PK: she redoes it, Pak Lurah does not
+    assert "presses “🔁 Bu Kasi” on #" in out
+    assert "Steps in the order they were acted on: 1 → 2 → 3 → 4 → 3 → 4 → 5 → 6 → 7 → 8 " \
+        "→ 7 → 8 → 9" in out
+    assert ("Partial revision: at step 8 only the part of Bu Kasi went back to step 7; "
+            "redone by Bu Kasi, the other parts stayed done.") in out
+    assert len([b for b in to("Pak Lurah", out) if "Langkah 7 dari 9" in b]) == 1
+    # and where to see a document waiting outside the office
+    assert "sopbot demo --flow pk-inspektorat-nganjuk" in out
+
+
+def test_the_inspektorat_demo_waits_on_the_bupati(tmp_path: Path) -> None:
+    result = run_demo(tmp_path, "--flow", "pk-inspektorat-nganjuk")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
+    out = result.stdout
+    flat = " ".join(out.split())
+    assert "👤 Bupati" not in out  # external roles are never invited
+    waiting = [b for b in to("Pak Sekretaris", out) if "📊" in b and "Menunggu" in b]
+    assert waiting and "Menunggu Bagian Organisasi Setda dan Bupati sejak" in " ".join(
+        waiting[0].split()), out
+    assert "presses “📥 Sudah kembali” on #" in out
+    assert not [b for b in blocks(out) if "⏰" in b or "Terlambat" in b]
+    assert ("Outside the office: after step 13 the document waited two weeks at the "
+            "Bupati's office, with no reminders; Bu Pejabat Fungsional recorded its "
+            "return.") in flat
+    assert "→ 13 → 14 → 15" in out
 
 
 def test_the_per_official_dprd_flow(tmp_path: Path) -> None:
