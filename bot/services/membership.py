@@ -19,6 +19,7 @@ from bot.services.errors import (
     UnknownUnitOrRole,
 )
 from bot.services.outbox import new_item
+from bot.services.people_binding import bind_roster
 from bot.services.results import Joined, TelegramUser
 from bot.storage.records import Invite, Member, Membership
 
@@ -112,6 +113,7 @@ class MembershipService(ServiceBase):
             if not already:
                 member.roles.append(Membership(invite.unit, invite.role, now, invite.atasan))
             invite.used_by, invite.used_at = member.id, now
+            bind_roster(repo, member, invite)
             repo.save_member(member)
             repo.save_invite(invite)
             joined = Joined(member, invite.unit, self.units()[invite.unit], invite.role,
