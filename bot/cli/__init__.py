@@ -12,12 +12,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 
-from bot.cli import calendar, data, demo, flows, invite, run, web
+from bot.cli import calendar, data, delegate, demo, flows, invite, members, roster, run, web
 from bot.cli.common import find_flow, flows_dir_default, load_or_report
 from bot.i18n import Translator, translator
 
 #: Every command group, in the order ``sopbot --help`` lists them.
-COMMAND_MODULES: tuple[ModuleType, ...] = (flows, calendar, demo, web, run, data, invite)
+COMMAND_MODULES: tuple[ModuleType, ...] = (flows, calendar, demo, web, run, data, invite,
+                                            roster, members, delegate)
 
 
 def build_parser(t: Translator) -> argparse.ArgumentParser:

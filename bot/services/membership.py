@@ -77,7 +77,8 @@ class MembershipService(ServiceBase):
     # -- invitations -----------------------------------------------------------------
 
     def create_invite(self, *, unit: str, role: str, now: datetime, name: str | None = None,
-                      atasan: str | None = None) -> Invite:
+                      atasan: str | None = None, nip: str | None = None,
+                      atasan_nip: str | None = None, admin: bool = False) -> Invite:
         """A single-use invitation code for a role in a unit."""
         units = self.units()
         if unit not in units:
@@ -88,7 +89,8 @@ class MembershipService(ServiceBase):
             raise UnknownUnitOrRole(N_("unknown role {role!r} in {unit}; roles: {roles}"),
                                     role=role, unit=unit, roles=", ".join(roles))
         invite = Invite(code=secrets.token_urlsafe(12), unit=unit, role=role, created_at=now,
-                        expires_at=now + self.invite_ttl, name=name, atasan=atasan)
+                        expires_at=now + self.invite_ttl, name=name, atasan=atasan,
+                        nip=nip, atasan_nip=atasan_nip, admin=admin)
         with self.store.transaction() as repo:
             repo.add_invite(invite)
         return invite

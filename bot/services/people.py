@@ -53,6 +53,17 @@ class ImportReport:
 
 
 @dataclass(frozen=True)
+class Replaced:
+    """A mutasi done: who left, who took over, how many open steps moved, and the flows'
+    event steps for a change of official that may now be due (flow id, step number)."""
+
+    old: str
+    new: str
+    steps: int
+    events: list[tuple[str, int]]
+
+
+@dataclass(frozen=True)
 class MemberRow:
     """One official as `sopbot members list` shows them."""
 
@@ -100,6 +111,23 @@ class PeopleService(MembershipService, ServiceBase):
         k = key.casefold()
         return any(f.unit.id == unit and r.external and k in (r.id, r.title.casefold())
                    for f in self.flows.values() for r in f.roles)
+
+    def invite_warnings(self, unit: str, role: str, nip: str | None,
+                        atasan_nip: str | None) -> list[Message]:
+        """What `sopbot invite` should warn of: a second holder, an unknown atasan."""
+        warnings: list[Message] = []
+        with self.store.transaction(record_update=False) as repo:
+            holders = [h for h in repo.holders(unit).get(role, [])
+                       if (m := repo.member(h)) is None or m.nip != nip or nip is None]
+            known = {m.nip for m in repo.members() if m.nip} | {e.nip for e in repo.roster()}
+        if holders and self.single_holder(unit, role):
+            warnings.append(Message(N_("{role} already has a holder ({name}); this invitation "
+                                       "makes a second one."), role=self.role_title(unit, role),
+                                    name=self.member_name(holders[0])))
+        if atasan_nip and atasan_nip not in known:
+            warnings.append(Message(N_("No official with NIP {nip} is known yet: the atasan "
+                                       "is linked once they join."), nip=atasan_nip))
+        return warnings
 
     # -- the roster ------------------------------------------------------------------
 
@@ -264,9 +292,9 @@ class PeopleService(MembershipService, ServiceBase):
                 inv.expires_at = min(inv.expires_at, now)
                 repo.save_invite(inv)
 
-    def replace_member(self, old_nip: str, new_nip: str, now: datetime) -> tuple[str, str, int]:
+    def replace_member(self, old_nip: str, new_nip: str, now: datetime) -> Replaced:
         """Mutasi: the successor takes the old holder's roles and open steps; the old chat
-        is unbound. Returns (old name, new name, steps handed over)."""
+        is unbound."""
         with self.store.transaction() as repo:
             old = self._by_nip(repo, old_nip)
             new = self._by_nip(repo, new_nip)
@@ -300,9 +328,11 @@ class PeopleService(MembershipService, ServiceBase):
             entry = repo.roster_entry(old_nip)
             if entry is not None:
                 repo.remove_roster_entry(old_nip)
+            events = [(f.id, s.no) for f in self.flows.values() if f.unit.id in old.units
+                      for s in f.event_steps()]
             repo.enqueue(new_item(new.id, new.chat_id, "ack", {
                 "ack": "people_successor", "name": old.name, "steps": moved}, now))
-            return old.name, new.name, moved
+            return Replaced(old.name, new.name, moved, events)
 
     # -- delegations -----------------------------------------------------------------
 

@@ -125,8 +125,9 @@ def test_mutasi_hands_the_open_step_to_the_successor(world: World) -> None:
     inst = world.services.start(world.people["Budi Camat"], "PK 2026", world.now).instances[0]
     world.services.decide(Decide(world.people["Budi Camat"], inst.id, 1, None,
                                  Decision.ADVANCE, world.later(timedelta(minutes=5))))
-    old, new, moved = world.services.replace_member("1003", "1006", world.now)
-    assert (old, new, moved) == ("Ani Perenkeu", "Fajar Perenkeu", 1)
+    done = world.services.replace_member("1003", "1006", world.now)
+    assert (done.old, done.new, done.steps) == ("Ani Perenkeu", "Fajar Perenkeu", 1)
+    assert done.events == []  # Neglasari's PK declares no event step for a mutasi
     with world.store.transaction(record_update=False) as repo:
         assert repo.member(ids["1003"]) is None
         successor = repo.member(ids["1006"])
