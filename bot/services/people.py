@@ -13,11 +13,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from bot.engine.instance import Instance
+from bot.engine.model import Flow
 from bot.i18n import N_, Message
 from bot.services.assignment import hand_over
 from bot.services.base import ServiceBase
 from bot.services.errors import ServiceError
 from bot.services.membership import MembershipService
+from bot.services.notices import StepNotice, encode
 from bot.services.outbox import new_item
 from bot.storage.protocol import Repository
 from bot.storage.records import Delegation, Invite, Member, Membership, RosterEntry
@@ -318,6 +321,7 @@ class PeopleService(MembershipService, ServiceBase):
                     if steps:
                         moved += len(set(steps))
                         repo.save_instance(inst)
+                        _notify_steps(repo, flow, inst, sorted(set(steps)), new.id, now)
             for other in repo.members():
                 if any(ms.atasan == old.id for ms in other.roles):
                     other.roles = [Membership(ms.unit, ms.role, ms.since, new.id, new.nip)
@@ -336,9 +340,10 @@ class PeopleService(MembershipService, ServiceBase):
 
     # -- delegations -----------------------------------------------------------------
 
-    def delegate(self, *, unit: str, role: str, to_nip: str, start: datetime,
+    def delegate(self, *, unit: str, role: str, to_nip: str | None = None, start: datetime,
                  until: datetime, kind: str, now: datetime, holder_nip: str | None = None,
-                 notify_holder: bool = False) -> Delegation:
+                 notify_holder: bool = False, to_member: str | None = None,
+                 holder_member: str | None = None) -> Delegation:
         """Plt/Plh: `to_nip` acts for the role's holder from `start` until `until`."""
         if unit not in self.units():
             raise PeopleProblem(N_("unknown unit {unit!r}; units: {units}"), unit=unit,
@@ -352,13 +357,15 @@ class PeopleService(MembershipService, ServiceBase):
         if until <= start:
             raise PeopleProblem(N_("the delegation must end after it starts"))
         with self.store.transaction() as repo:
-            delegate = self._by_nip(repo, to_nip)
+            delegate = (repo.member(to_member) if to_member
+                        else self._by_nip(repo, to_nip or ""))
             if delegate is None or unit not in delegate.units:
                 raise PeopleProblem(N_("No bound official with NIP {nip} in {unit}."),
-                                    nip=to_nip, unit=unit)
+                                    nip=to_nip or "-", unit=unit)
             holders = repo.holders(unit).get(role_id, [])
             holder = self._by_nip(repo, holder_nip) if holder_nip else None
-            holder_id = holder.id if holder else (holders[0] if len(holders) == 1 else None)
+            holder_id = holder_member or (holder.id if holder else (
+                holders[0] if len(holders) == 1 else None))
             if holder_id is None or holder_id not in holders:
                 raise PeopleProblem(N_("Say whose role it is with --holder-nip (the role has "
                                        "{n} holders)."), n=len(holders))
@@ -408,15 +415,16 @@ class PeopleService(MembershipService, ServiceBase):
 
     def _switch(self, repo: Repository, d: Delegation, old: str, new: str, state: str,
                 now: datetime) -> None:
-        moved = 0
+        handed = []
         for inst in repo.instances(unit=d.unit):
             flow = self.flows.get(inst.flow_id)
             if flow is None or not inst.is_open:
                 continue
             steps = hand_over(flow, inst, d.role, old, new)
             if steps:
-                moved += len(steps)
+                handed.append((flow, inst, steps))
                 repo.save_instance(inst)
+        moved = sum(len(steps) for _f, _i, steps in handed)
         d.state = state
         repo.save_delegation(d)
         payload = {"ack": f"people_delegation_{state}", "kind": d.kind, "unit_id": d.unit,
@@ -427,13 +435,12 @@ class PeopleService(MembershipService, ServiceBase):
             member = repo.member(member_id)
             if member is not None:
                 repo.enqueue(new_item(member.id, member.chat_id, "ack", payload, now))
+        for flow, inst, steps in handed:  # told first, then the steps that moved
+            _notify_steps(repo, flow, inst, steps, new, now)
 
 
-def _rebind(inst: object, old: str, new: str) -> list[int]:
+def _rebind(inst: Instance, old: str, new: str) -> list[int]:
     """Per-official bindings (pegawai/atasan) of `old` now name `new`."""
-    from bot.engine.instance import Instance
-
-    assert isinstance(inst, Instance)
     moved = []
     for role, member in list(inst.bindings.items()):
         if member == old:
@@ -452,3 +459,23 @@ def _delegations_of(member_id: str, unit: str, delegations: Sequence[Delegation]
              "other": names.get(d.delegate if d.holder == member_id else d.holder, ""),
              "from": d.start.isoformat(), "until": d.until.isoformat(), "state": d.state}
             for d in delegations if d.unit == unit and member_id in (d.holder, d.delegate)]
+
+
+def _notify_steps(repo: Repository, flow: Flow, inst: Instance, steps: Sequence[int],
+                  member_id: str, now: datetime) -> None:
+    """The step messages of steps handed over to `member_id` (with their buttons)."""
+    member = repo.member(member_id)
+    if member is None:
+        return
+    subject = repo.member(inst.subject) if inst.subject else None
+    for no in steps:
+        active = inst.active(no)
+        if active is None:
+            continue
+        kind, payload = encode(StepNotice(
+            instance_id=inst.id, flow_id=flow.id, year=inst.year, step_no=no,
+            round=active.round,
+            deadline=active.deadline.isoformat() if active.deadline else None,
+            note=active.note, attachments=tuple(active.incoming),
+            subject=subject.name if subject else None))
+        repo.enqueue(new_item(member.id, member.chat_id, kind, payload, now))
