@@ -308,6 +308,8 @@ class PeopleService(MembershipService, ServiceBase):
                                        "import them and let them open their invitation "
                                        "first."), nip=new_nip)
             moved = 0
+            repo.enqueue(new_item(new.id, new.chat_id, "ack", {  # told first, then the steps
+                "ack": "people_successor", "name": old.name, "steps": 0}, now))
             for ms in old.roles:
                 if ms.role not in new.roles_in(ms.unit):
                     new.roles.append(Membership(ms.unit, ms.role, now, ms.atasan,
@@ -334,8 +336,6 @@ class PeopleService(MembershipService, ServiceBase):
                 repo.remove_roster_entry(old_nip)
             events = [(f.id, s.no) for f in self.flows.values() if f.unit.id in old.units
                       for s in f.event_steps()]
-            repo.enqueue(new_item(new.id, new.chat_id, "ack", {
-                "ack": "people_successor", "name": old.name, "steps": moved}, now))
             return Replaced(old.name, new.name, moved, events)
 
     # -- delegations -----------------------------------------------------------------
