@@ -200,8 +200,9 @@ class PeopleService(MembershipService, ServiceBase):
         if problems:
             return report
         with self.store.transaction() as repo:
+            stored = {e.nip: e for e in repo.roster()}
             for entry in entries:
-                old = repo.roster_entry(entry.nip)
+                old = stored.get(entry.nip)
                 if old is None:
                     report.added.append(entry.nip)
                 else:
@@ -215,7 +216,7 @@ class PeopleService(MembershipService, ServiceBase):
                     else:
                         report.unchanged += 1
                 report.invitations += self._invite_entry(repo, entry, now)
-                repo.save_roster_entry(entry)
+            repo.save_roster_entries(entries)
         return report
 
     def _move_role(self, repo: Repository, old: RosterEntry, new: RosterEntry,

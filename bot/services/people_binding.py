@@ -14,16 +14,19 @@ def bind_roster(repo: Repository, member: Member, invite: Invite) -> None:
         return
     member.nip = invite.nip
     member.salutation = invite.salutation or member.salutation
-    by_nip = {m.nip: m for m in repo.members() if m.nip and m.id != member.id}
-    boss = by_nip.get(invite.atasan_nip or "")
-    member.roles = [_with_atasan(ms, boss.id if boss else None, invite)
+    # The roster says who is whose atasan by NIP; member ids are known once both joined.
+    roster = {e.nip: e for e in repo.roster()}
+    boss = roster.get(invite.atasan_nip or "")
+    member.roles = [_with_atasan(ms, boss.member_id if boss else None, invite)
                     for ms in member.roles]
-    for other in by_nip.values():
-        if any(ms.atasan_nip == invite.nip and ms.atasan != member.id for ms in other.roles):
+    for sub in roster.values():
+        other = (repo.member(sub.member_id) if sub.member_id and sub.atasan_nip == invite.nip
+                 and sub.member_id != member.id else None)
+        if other is not None:
             other.roles = [Membership(ms.unit, ms.role, ms.since, member.id, ms.atasan_nip)
                            if ms.atasan_nip == invite.nip else ms for ms in other.roles]
             repo.save_member(other)
-    entry = repo.roster_entry(invite.nip)
+    entry = roster.get(invite.nip)
     if entry is not None:
         entry.member_id = member.id
         repo.save_roster_entry(entry)

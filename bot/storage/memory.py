@@ -126,6 +126,12 @@ class MemoryRepository:
     def save_roster_entry(self, entry: RosterEntry) -> None:
         self._upsert("roster", entry.to_doc(), lambda d: d["nip"] == entry.nip)
 
+    def save_roster_entries(self, entries: list[RosterEntry]) -> None:
+        new = {e.nip: e.to_doc() for e in entries}
+        self.writes += 1
+        docs = self._t("roster")
+        docs[:] = [d for d in docs if d["nip"] not in new] + list(new.values())
+
     def remove_roster_entry(self, nip: str) -> None:
         self._remove("roster", lambda d: d["nip"] == nip)
 

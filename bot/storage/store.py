@@ -374,6 +374,13 @@ class Repository:
     def save_roster_entry(self, entry: RosterEntry) -> None:
         self._roster.upsert(entry.to_doc(), q.nip == entry.nip)
 
+    def save_roster_entries(self, entries: list[RosterEntry]) -> None:
+        """Add or replace many entries in one pass (a roster import)."""
+        new = {e.nip: e.to_doc() for e in entries}
+        kept = [dict(d) for d in self._roster.all() if d["nip"] not in new]
+        self._roster.truncate()
+        self._roster.insert_multiple([*kept, *new.values()])
+
     def remove_roster_entry(self, nip: str) -> None:
         self._roster.remove(q.nip == nip)
 
