@@ -153,3 +153,30 @@ def test_delegate_from_the_command_line(env: Path, capsys: pytest.CaptureFixture
     assert code == 0 and "ended" in out
     code, out, _err = run(capsys, "delegate", "--list")
     assert "No current delegations." in out
+
+
+def test_members_replace_hands_over_and_hints_at_the_mutasi_event_step(
+        env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.bootstrap import build_services, open_store, utc_now
+    from bot.engine.loader import load_flows
+    from bot.services import TelegramUser
+
+    unit = "inspektorat-nganjuk"
+    rows = [["1001", "Inspektur", "Bapak", unit, "inspektur", "", ""],
+            ["1002", "Eselon Lama", "Ibu", unit, "pejabat_eselon", "1001", ""],
+            ["1003", "Eselon Baru", "Bapak", unit, "fungsional", "1001", ""]]
+    code, out, _err = run(capsys, "roster", "import", str(xlsx(env / "r.xlsx", rows)), "--json")
+    services = build_services(load_flows(FLOWS_DIR), open_store(env / "data"))
+    for i, inv in enumerate(json.loads(out)):
+        services.redeem(inv["code"], TelegramUser(20 + i, 20 + i, "x", None, "id"), utc_now())
+    code, out, err = run(capsys, "members", "replace", "--nip", "1002", "--by", "1003")
+    assert code == 0, err
+    assert "Eselon Baru takes over from Eselon Lama: 0 open steps handed over" in out
+    assert "Hint: PK Inspektorat Kabupaten Nganjuk has a step for a change of official " \
+           "(step 16: Mutasi/pergantian pejabat" in out
+    code, out, _err = run(capsys, "members", "list", "--json")
+    listed = {r["nip"]: r for r in json.loads(out)}
+    assert "1002" not in listed and set(listed["1003"]["roles"]) == {"fungsional",
+                                                                    "pejabat_eselon"}
+    code, _out, err = run(capsys, "members", "replace", "--nip", "1002", "--by", "1003")
+    assert code == 2 and err.strip() == "No bound official with NIP 1002."

@@ -165,3 +165,16 @@ def test_delegation_refusals(world: World) -> None:
         except PeopleProblem:
             continue
         raise AssertionError(f"accepted {kwargs}")
+
+
+def test_notify_holder_sends_the_holder_a_copy_of_new_steps(world: World) -> None:
+    report = world.services.import_roster(NEG, world.now)
+    ids = bind_all(world, report.invitations)
+    world.services.delegate(unit=NEGLASARI, role="camat", to_nip="1002", start=world.now,
+                            until=world.now + timedelta(days=3), kind="plt", now=world.now,
+                            notify_holder=True)
+    inst = world.services.start(world.people["Sri Sekcam"], "PK 2026", world.now).instances[0]
+    assert inst.active(1).pending == [ids["1002"]]  # step 1 is the Camat's: the Plt's now
+    for name in ("Sri Sekcam", "Budi Camat"):
+        steps = [i.payload for i in world.outbox(name, "step")]
+        assert [(p["instance_id"], p["step_no"]) for p in steps] == [(inst.id, 1)], name
