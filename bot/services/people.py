@@ -211,8 +211,10 @@ class PeopleService(MembershipService, ServiceBase):
                                         "telegram") if getattr(old, k) != getattr(entry, k)]
                     if diff:
                         report.changed.append((entry.nip, diff))
-                        if old.member_id and {"unit", "role"} & set(diff):
-                            self._move_role(repo, old, entry, now)
+                        if old.member_id and {"unit", "role", "atasan_nip"} & set(diff):
+                            boss = stored.get(entry.atasan_nip or "")
+                            self._move_role(repo, old, entry, now,
+                                            boss.member_id if boss else None)
                     else:
                         report.unchanged += 1
                 report.invitations += self._invite_entry(repo, entry, now)
@@ -220,12 +222,13 @@ class PeopleService(MembershipService, ServiceBase):
         return report
 
     def _move_role(self, repo: Repository, old: RosterEntry, new: RosterEntry,
-                   now: datetime) -> None:
+                   now: datetime, boss: str | None) -> None:
+        """A joined official's row changed unit, role or atasan: so does their membership."""
         member = repo.member(old.member_id or "")
         if member is None:
             return
         member.roles = [m for m in member.roles if (m.unit, m.role) != (old.unit, old.role)]
-        member.roles.append(Membership(new.unit, new.role, now, None, new.atasan_nip))
+        member.roles.append(Membership(new.unit, new.role, now, boss, new.atasan_nip))
         repo.save_member(member)
 
     def _invite_entry(self, repo: Repository, entry: RosterEntry,

@@ -178,3 +178,17 @@ def test_notify_holder_sends_the_holder_a_copy_of_new_steps(world: World) -> Non
     for name in ("Sri Sekcam", "Budi Camat"):
         steps = [i.payload for i in world.outbox(name, "step")]
         assert [(p["instance_id"], p["step_no"]) for p in steps] == [(inst.id, 1)], name
+
+
+def test_a_new_atasan_in_the_roster_reaches_a_joined_official(world: World) -> None:
+    report = world.services.import_roster(NEG, world.now)
+    ids = bind_all(world, report.invitations)
+    moved = rows(*[(*r[1].values(),) for r in NEG])
+    moved[3][1]["atasan_nip"] = "1001"  # Dedi now reports to the Camat directly
+    again = world.services.import_roster(moved, world.now)
+    assert again.changed == [("1004", ["atasan_nip"])]
+    with world.store.transaction(record_update=False) as repo:
+        dedi = repo.member(ids["1004"])
+    assert dedi is not None
+    assert [(m.role, m.atasan, m.atasan_nip) for m in dedi.roles] == [
+        ("kasubag_umpeg", ids["1001"], "1001")]
