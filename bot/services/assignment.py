@@ -134,3 +134,17 @@ def acting_label(flow: Flow | None, disp: Disposition, name: str) -> str:
         return name
     title = flow.role(disp.role).title if flow and flow.has_role(disp.role) else disp.role
     return f"{disp.acting_kind.capitalize()}. {title} — {name}"
+
+
+def rebind(inst: Instance, old: str, new: str) -> list[int]:
+    """Mutasi: per-official bindings (pegawai/atasan) and steps waiting on `old` now name
+    `new` (mutates `inst`); the numbers of the steps that moved."""
+    moved = []
+    for role, member in list(inst.bindings.items()):
+        if member == old:
+            inst.bindings[role] = new
+    for active in inst.active_steps():
+        if old in active.pending:
+            active.pending = [new if m == old else m for m in active.pending]
+            moved.append(active.no)
+    return moved

@@ -16,7 +16,7 @@ from datetime import datetime
 from bot.engine.instance import Instance
 from bot.engine.model import Flow
 from bot.i18n import N_, Message
-from bot.services.assignment import hand_over
+from bot.services.assignment import hand_over, rebind, who_must_act
 from bot.services.base import ServiceBase
 from bot.services.errors import ServiceError
 from bot.services.membership import MembershipService
@@ -289,8 +289,24 @@ class PeopleService(MembershipService, ServiceBase):
                 repo.remove_roster_entry(nip)
                 self._void_invites(repo, nip, now)
             if member is not None:
+                if self._stranded(repo, member.id):
+                    raise PeopleProblem(N_("{name} still has open steps: hand them to a "
+                                           "successor with sopbot members replace."),
+                                        name=member.name)
                 repo.remove_member(member.id)
             return member.name if member else entry.name if entry else nip
+
+    def _stranded(self, repo: Repository, member_id: str) -> bool:
+        """Whether an open step waits on this official alone."""
+        for inst in repo.instances():
+            flow = self.flows.get(inst.flow_id)
+            if flow is None or not inst.is_open:
+                continue
+            holders = repo.holders(inst.unit_id)
+            for active in inst.active_steps():
+                if who_must_act(flow, inst, active, holders) == [member_id]:
+                    return True
+        return False
 
     @staticmethod
     def _void_invites(repo: Repository, nip: str, now: datetime) -> None:
@@ -323,7 +339,7 @@ class PeopleService(MembershipService, ServiceBase):
                     if flow is None or not inst.is_open:
                         continue
                     steps = hand_over(flow, inst, ms.role, old.id, new.id)
-                    steps += _rebind(inst, old.id, new.id)
+                    steps += rebind(inst, old.id, new.id)
                     if steps:
                         moved += len(set(steps))
                         repo.save_instance(inst)
@@ -441,19 +457,6 @@ class PeopleService(MembershipService, ServiceBase):
                 repo.enqueue(new_item(member.id, member.chat_id, "ack", payload, now))
         for flow, inst, steps in handed:  # told first, then the steps that moved
             _notify_steps(repo, flow, inst, steps, new, now)
-
-
-def _rebind(inst: Instance, old: str, new: str) -> list[int]:
-    """Per-official bindings (pegawai/atasan) of `old` now name `new`."""
-    moved = []
-    for role, member in list(inst.bindings.items()):
-        if member == old:
-            inst.bindings[role] = new
-    for active in inst.active_steps():
-        if old in active.pending:
-            active.pending = [new if m == old else m for m in active.pending]
-            moved.append(active.no)
-    return moved
 
 
 def _delegations_of(member_id: str, unit: str, delegations: Sequence[Delegation],

@@ -192,3 +192,18 @@ def test_a_new_atasan_in_the_roster_reaches_a_joined_official(world: World) -> N
     assert dedi is not None
     assert [(m.role, m.atasan, m.atasan_nip) for m in dedi.roles] == [
         ("kasubag_umpeg", ids["1001"], "1001")]
+
+
+def test_an_official_with_open_steps_is_not_removed(world: World) -> None:
+    from bot.services.people import PeopleProblem
+
+    report = world.services.import_roster(NEG, world.now)
+    bind_all(world, report.invitations)
+    world.services.start(world.people["Budi Camat"], "PK 2026", world.now)
+    try:
+        world.services.remove_member("1001", world.now)
+    except PeopleProblem as exc:
+        assert "members replace" in str(exc)
+    else:
+        raise AssertionError("removed an official whose step was waiting")
+    assert "1001" in {r.nip for r in world.services.member_rows(None, world.now)}
