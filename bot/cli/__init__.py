@@ -12,13 +12,28 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 
-from bot.cli import calendar, data, demo, doctor, flows, instances, invite, reports, run, web
+from bot.cli import (
+    calendar,
+    data,
+    delegate,
+    demo,
+    doctor,
+    flows,
+    instances,
+    invite,
+    members,
+    reports,
+    roster,
+    run,
+    web,
+)
 from bot.cli.common import find_flow, flows_dir_default, load_or_report
 from bot.i18n import Translator, translator
 
 #: Every command group, in the order ``sopbot --help`` lists them.
 COMMAND_MODULES: tuple[ModuleType, ...] = (flows, calendar, demo, doctor, web, run, data,
-                                            invite, instances, reports)
+                                            invite, roster, members, delegate, instances,
+                                            reports)
 
 
 def build_parser(t: Translator) -> argparse.ArgumentParser:

@@ -21,6 +21,10 @@ def register(sub: Any, t: Translator) -> None:
     invite.add_argument("--name", help=_("the official's name as the bot shows it"))
     invite.add_argument("--atasan", help=_("member id of the official's direct superior, "
                                            "where the role has several holders"))
+    invite.add_argument("--nip", help=_("the official's NIP"))
+    invite.add_argument("--atasan-nip", help=_("NIP of the official's direct superior"))
+    invite.add_argument("--admin", action="store_true",
+                        help=_("the unit's admin: sees /anggota in the chat"))
     invite.add_argument("--dir", default=flows_dir_default(), help=_("directory of flow files"))
     invite.set_defaults(func=cmd_invite)
 
@@ -76,10 +80,15 @@ def cmd_invite(args: argparse.Namespace, t: Translator) -> int:
     services = build_services(flows, store, invite_ttl=ttl)
     try:
         invite = services.create_invite(unit=args.unit, role=args.role, name=args.name,
-                                        atasan=args.atasan, now=utc_now())
+                                        atasan=args.atasan, now=utc_now(), nip=args.nip,
+                                        atasan_nip=args.atasan_nip, admin=args.admin)
     except UnknownUnitOrRole as exc:
         print(exc.render(t.gettext), file=sys.stderr)
         return 2
+    for warning in services.invite_warnings(invite.unit, invite.role, args.nip,
+                                            args.atasan_nip):
+        print(t.gettext("Warning: {message}").format(message=warning.render(t.gettext)),
+              file=sys.stderr)
     username = _bot_username(t)
     print(t.gettext("Invitation for {role} in {unit} (valid until {until}, single use):").format(
         role=services.role_title(invite.unit, invite.role), unit=services.units()[invite.unit],

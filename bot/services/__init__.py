@@ -27,6 +27,7 @@ from bot.services.errors import (
 )
 from bot.services.flowops import FlowOpsService
 from bot.services.outbox import OutboxService
+from bot.services.people import PeopleService
 from bot.services.results import (
     ActiveStepView,
     Decided,
@@ -45,7 +46,7 @@ from bot.storage import StoreError
 from bot.storage.records import Member, OutboxItem, PendingReason, StepMessage
 
 
-class Services(FlowOpsService, WorkflowService, ViewService, OutboxService):
+class Services(FlowOpsService, WorkflowService, ViewService, OutboxService, PeopleService):
     """Every use case of the bot, over one store and the loaded flows."""
 
 

@@ -19,6 +19,7 @@ from bot.services.errors import (
     UnknownUnitOrRole,
 )
 from bot.services.outbox import new_item
+from bot.services.people_binding import bind_roster
 from bot.services.results import Joined, TelegramUser
 from bot.storage.records import Invite, Member, Membership
 
@@ -80,7 +81,8 @@ class MembershipService(ServiceBase):
     # -- invitations -----------------------------------------------------------------
 
     def create_invite(self, *, unit: str, role: str, now: datetime, name: str | None = None,
-                      atasan: str | None = None) -> Invite:
+                      atasan: str | None = None, nip: str | None = None,
+                      atasan_nip: str | None = None, admin: bool = False) -> Invite:
         """A single-use invitation code for a role in a unit."""
         units = self.units()
         if unit not in units:
@@ -96,7 +98,8 @@ class MembershipService(ServiceBase):
                                     role=role, roles=", ".join(
                                         r for r in roles if not self.is_external(unit, r)))
         invite = Invite(code=secrets.token_urlsafe(12), unit=unit, role=role, created_at=now,
-                        expires_at=now + self.invite_ttl, name=name, atasan=atasan)
+                        expires_at=now + self.invite_ttl, name=name, atasan=atasan,
+                        nip=nip, atasan_nip=atasan_nip, admin=admin)
         with self.store.transaction() as repo:
             repo.add_invite(invite)
         return invite
@@ -123,6 +126,7 @@ class MembershipService(ServiceBase):
             if not already:
                 member.roles.append(Membership(invite.unit, invite.role, now, invite.atasan))
             invite.used_by, invite.used_at = member.id, now
+            bind_roster(repo, member, invite)
             repo.save_member(member)
             repo.save_invite(invite)
             joined = Joined(member, invite.unit, self.units()[invite.unit], invite.role,

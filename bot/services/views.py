@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from bot.engine.instance import Action, Instance, Status
 from bot.engine.model import Flow
-from bot.services.assignment import step_holders, who_must_act
+from bot.services.assignment import acting_label, step_holders, who_must_act
 from bot.services.errors import NotStarted
 from bot.services.membership import MembershipService
 from bot.services.results import (
@@ -61,7 +61,8 @@ class ViewService(MembershipService):
         shown = [d for d in disps if d.action is not Action.START][-5:]
         subject = repo.member(inst.subject) if inst.subject else None
         return InstanceStatus(flow, inst, self._views(repo, flow, inst, now), len(flow.sequence),
-                              done, [(d, self._name(repo, d.member)) for d in shown],
+                              done, [(d, acting_label(flow, d, self._name(repo, d.member)))
+                                     for d in shown],
                               subject.name if subject else None)
 
     def status(self, member: Member, words: str,

@@ -21,7 +21,13 @@ from bot.engine.instance import (
 )
 from bot.engine.model import Flow
 from bot.ops import metrics
-from bot.services.assignment import atasan_of
+from bot.services.assignment import (
+    acting_actor,
+    acting_label,
+    active_delegations,
+    atasan_of,
+    route_to_delegates,
+)
 from bot.services.base import ServiceBase
 from bot.services.commands import Decide, Decision
 from bot.services.errors import (
@@ -160,7 +166,8 @@ class WorkflowService(MembershipService, ServiceBase):
             flow, inst = self._load(repo, member, instance_id)
             self._check_fresh(repo, inst, step_no, round_no)
             engine = self.engines[flow.id]
-            actor = Actor(member.id, member.roles_in(inst.unit_id))
+            actor = acting_actor(member, inst.unit_id, flow.step(step_no).actor,
+                                 repo.delegations(), now)
             round_now = inst.active(step_no).round  # type: ignore[union-attr]
             try:
                 if cmd.decision is Decision.REVISE:
@@ -187,7 +194,8 @@ class WorkflowService(MembershipService, ServiceBase):
                 repo.settle_step_message(msg.chat_id, msg.message_id)
                 kind, payload = encode(SettleNotice(
                     flow_id=flow.id, message_id=msg.message_id, text=msg.text,
-                    disposition=t.disposition.to_dict(), name=member.name))
+                    disposition=t.disposition.to_dict(),
+                    name=acting_label(flow, t.disposition, member.name)))
                 repo.enqueue(new_item(msg.member_id, msg.chat_id, kind, payload, now))
             if ack_to is not None:
                 repo.enqueue(new_item(member.id, member.chat_id, "ack", {
@@ -212,7 +220,8 @@ class WorkflowService(MembershipService, ServiceBase):
                 raise Refused(DomainError(f"step {step_no} is a task, not a decision",
                                           "task_not_decision", step=step_no))
             try:
-                engine.authorize(inst, by=Actor(member.id, member.roles_in(inst.unit_id)),
+                engine.authorize(inst, by=acting_actor(member, inst.unit_id, step.actor,
+                                                       repo.delegations(), now),
                                  step_no=step_no)
             except DomainError as exc:
                 raise Refused(exc) from exc
@@ -263,6 +272,10 @@ class WorkflowService(MembershipService, ServiceBase):
     # -- recording a transition and the messages it owes ------------------------------
 
     def _record(self, repo: Repository, flow: Flow, t: Transition, now: datetime) -> None:
+        # Plt/Plh: steps of a delegated role wait on the delegate (assignment.py's rule).
+        t = route_to_delegates(flow, t, active_delegations(repo.delegations(),
+                                                           t.instance.unit_id, now),
+                               repo.holders(t.instance.unit_id))
         if t.disposition is not None:  # one line per transition, for the operator
             d = t.disposition
             current = t.instance.current.no if t.instance.current else None

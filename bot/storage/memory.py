@@ -19,17 +19,20 @@ from bot.engine.instance import Disposition, Instance, Status
 from bot.storage.protocol import CURRENT_UPDATE
 from bot.storage.records import (
     CycleTask,
+    Delegation,
     Invite,
     Member,
     OutboxItem,
     PendingReason,
+    RosterEntry,
     StepMessage,
 )
 from bot.storage.store import KEEP_SENT, KEEP_UPDATES
 
 Doc = dict[str, Any]
 TABLES = ("members", "invites", "instances", "dispositions", "step_messages",
-          "pending_reasons", "outbox", "processed_updates", "reminders_sent", "cycle_tasks")
+          "pending_reasons", "outbox", "processed_updates", "reminders_sent", "cycle_tasks",
+          "roster", "delegations")
 
 
 @dataclass
@@ -104,6 +107,39 @@ class MemoryRepository:
 
     def save_invite(self, invite: Invite) -> None:
         self._upsert("invites", invite.to_doc(), lambda d: d["code"] == invite.code)
+
+    def invites(self) -> list[Invite]:
+        return [Invite.from_doc(copy.deepcopy(d)) for d in self._t("invites")]
+
+    def remove_member(self, member_id: str) -> None:
+        self._remove("members", lambda d: d["id"] == member_id)
+
+    # -- roster and delegations ------------------------------------------------------
+
+    def roster(self) -> list[RosterEntry]:
+        return [RosterEntry.from_doc(copy.deepcopy(d)) for d in self._t("roster")]
+
+    def roster_entry(self, nip: str) -> RosterEntry | None:
+        doc = self._find("roster", lambda d: d["nip"] == nip)
+        return RosterEntry.from_doc(copy.deepcopy(doc)) if doc else None
+
+    def save_roster_entry(self, entry: RosterEntry) -> None:
+        self._upsert("roster", entry.to_doc(), lambda d: d["nip"] == entry.nip)
+
+    def save_roster_entries(self, entries: list[RosterEntry]) -> None:
+        new = {e.nip: e.to_doc() for e in entries}
+        self.writes += 1
+        docs = self._t("roster")
+        docs[:] = [d for d in docs if d["nip"] not in new] + list(new.values())
+
+    def remove_roster_entry(self, nip: str) -> None:
+        self._remove("roster", lambda d: d["nip"] == nip)
+
+    def delegations(self) -> list[Delegation]:
+        return [Delegation.from_doc(copy.deepcopy(d)) for d in self._t("delegations")]
+
+    def save_delegation(self, delegation: Delegation) -> None:
+        self._upsert("delegations", delegation.to_doc(), lambda d: d["id"] == delegation.id)
 
     # -- instances, dispositions, archives -------------------------------------------
 

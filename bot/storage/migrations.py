@@ -41,6 +41,8 @@ MIGRATIONS: dict[str, dict[int, Callable[[Doc], Doc]]] = {
     "dispositions": {0: _disposition_v0_to_v1},
     "cycle_tasks": {0: _v0_to_v1},
     "reminders_sent": {0: _v0_to_v1},
+    "roster": {0: _v0_to_v1},
+    "delegations": {0: _v0_to_v1},
 }
 
 CURRENT: dict[str, int] = {table: RECORD_SCHEMA for table in MIGRATIONS}

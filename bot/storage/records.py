@@ -29,6 +29,7 @@ class Membership:
     role: str
     since: datetime
     atasan: str | None = None  # member id of the direct superior, where it must be explicit
+    atasan_nip: str | None = None  # the superior by NIP (roster), until they are bound
 
 
 @dataclass
@@ -44,6 +45,9 @@ class Member:
     telegram_language: str | None = None
     roles: list[Membership] = field(default_factory=list)
     undeliverable: bool = False  # the chat blocked the bot (403)
+    nip: str | None = None  # the official's NIP, when known from the roster or the invitation
+    salutation: str | None = None  # Bapak / Ibu
+    admin_of: list[str] = field(default_factory=list)  # units they administer (/anggota)
 
     def roles_in(self, unit: str) -> frozenset[str]:
         """The roles this official holds in a unit."""
@@ -66,6 +70,9 @@ class Member:
             "telegram_language": self.telegram_language,
             "roles": [{**asdict(m), "since": _iso(m.since)} for m in self.roles],
             "undeliverable": self.undeliverable,
+            "nip": self.nip,
+            "salutation": self.salutation,
+            "admin_of": list(self.admin_of),
         }
 
     @classmethod
@@ -79,8 +86,12 @@ class Member:
             language=doc.get("language"),
             telegram_language=doc.get("telegram_language"),
             roles=[Membership(r["unit"], r["role"], datetime.fromisoformat(r["since"]),
-                              r.get("atasan")) for r in doc.get("roles") or []],
+                              r.get("atasan"), r.get("atasan_nip"))
+                   for r in doc.get("roles") or []],
             undeliverable=bool(doc.get("undeliverable")),
+            nip=doc.get("nip"),
+            salutation=doc.get("salutation"),
+            admin_of=list(doc.get("admin_of") or []),
         )
 
 
@@ -97,6 +108,10 @@ class Invite:
     atasan: str | None = None
     used_by: str | None = None
     used_at: datetime | None = None
+    nip: str | None = None  # a roster invitation: whose it is
+    salutation: str | None = None
+    atasan_nip: str | None = None
+    admin: bool = False  # binds the unit's admin (sees /anggota)
 
     def to_doc(self) -> dict[str, Any]:
         return {
@@ -110,6 +125,10 @@ class Invite:
             "atasan": self.atasan,
             "used_by": self.used_by,
             "used_at": _iso(self.used_at),
+            "nip": self.nip,
+            "salutation": self.salutation,
+            "atasan_nip": self.atasan_nip,
+            "admin": self.admin,
         }
 
     @classmethod
@@ -124,6 +143,10 @@ class Invite:
             atasan=doc.get("atasan"),
             used_by=doc.get("used_by"),
             used_at=_dt(doc.get("used_at")),
+            nip=doc.get("nip"),
+            salutation=doc.get("salutation"),
+            atasan_nip=doc.get("atasan_nip"),
+            admin=bool(doc.get("admin")),
         )
 
 
@@ -229,4 +252,57 @@ class CycleTask:
     def from_doc(cls, doc: dict[str, Any]) -> CycleTask:
         data = {k: v for k, v in doc.items() if k != "v"}
         data["done_at"] = datetime.fromisoformat(data["done_at"])
+        return cls(**data)
+
+
+@dataclass
+class RosterEntry:
+    """One official of the office's roster (by NIP), bound to Telegram or not yet."""
+
+    nip: str
+    name: str
+    salutation: str
+    unit: str
+    role: str
+    atasan_nip: str | None = None
+    telegram: str | None = None  # @username, as the roster gives it
+    member_id: str | None = None  # set when they joined through their invitation
+    invite_code: str | None = None  # their current (single-use) invitation
+
+    def to_doc(self) -> dict[str, Any]:
+        return {"v": RECORD_SCHEMA, **asdict(self)}
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> RosterEntry:
+        return cls(**{k: v for k, v in doc.items() if k != "v"})
+
+
+@dataclass
+class Delegation:
+    """Plt/Plh: `delegate` acts for `holder` in `role` of `unit` from `start` until `until`."""
+
+    id: str
+    unit: str
+    role: str
+    holder: str  # member id of the role's holder
+    delegate: str  # member id of the Plt/Plh
+    kind: str  # "plh" | "plt"
+    start: datetime
+    until: datetime
+    created_at: datetime
+    notify_holder: bool = False  # the holder still receives the role's steps and reminders
+    state: str = "scheduled"  # scheduled | active | ended
+
+    def covers(self, now: datetime) -> bool:
+        return self.state != "ended" and self.start <= now < self.until
+
+    def to_doc(self) -> dict[str, Any]:
+        return {"v": RECORD_SCHEMA, **asdict(self), "start": _iso(self.start),
+                "until": _iso(self.until), "created_at": _iso(self.created_at)}
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> Delegation:
+        data = {k: v for k, v in doc.items() if k != "v"}
+        for key in ("start", "until", "created_at"):
+            data[key] = datetime.fromisoformat(data[key])
         return cls(**data)

@@ -30,10 +30,12 @@ from bot.storage.migrations import SchemaError, upgrade_file
 from bot.storage.protocol import CURRENT_UPDATE
 from bot.storage.records import (
     CycleTask,
+    Delegation,
     Invite,
     Member,
     OutboxItem,
     PendingReason,
+    RosterEntry,
     StepMessage,
 )
 
@@ -322,6 +324,8 @@ class Repository:
         self._updates = db.table("processed_updates")
         self._reminders = db.table("reminders_sent")
         self._cycle_tasks = db.table("cycle_tasks")
+        self._roster = db.table("roster")
+        self._delegations = db.table("delegations")
 
     # -- members -------------------------------------------------------------------
 
@@ -355,6 +359,40 @@ class Repository:
 
     def save_invite(self, invite: Invite) -> None:
         self._invites.upsert(invite.to_doc(), q.code == invite.code)
+
+    def invites(self) -> list[Invite]:
+        return [Invite.from_doc(dict(d)) for d in self._invites.all()]
+
+    def remove_member(self, member_id: str) -> None:
+        self._members.remove(q.id == member_id)
+
+    # -- roster and delegations ----------------------------------------------------
+
+    def roster(self) -> list[RosterEntry]:
+        return [RosterEntry.from_doc(dict(d)) for d in self._roster.all()]
+
+    def roster_entry(self, nip: str) -> RosterEntry | None:
+        doc = self._roster.get(q.nip == nip)
+        return RosterEntry.from_doc(dict(doc)) if doc else None
+
+    def save_roster_entry(self, entry: RosterEntry) -> None:
+        self._roster.upsert(entry.to_doc(), q.nip == entry.nip)
+
+    def save_roster_entries(self, entries: list[RosterEntry]) -> None:
+        """Add or replace many entries in one pass (a roster import)."""
+        new = {e.nip: e.to_doc() for e in entries}
+        kept = [dict(d) for d in self._roster.all() if d["nip"] not in new]
+        self._roster.truncate()
+        self._roster.insert_multiple([*kept, *new.values()])
+
+    def remove_roster_entry(self, nip: str) -> None:
+        self._roster.remove(q.nip == nip)
+
+    def delegations(self) -> list[Delegation]:
+        return [Delegation.from_doc(dict(d)) for d in self._delegations.all()]
+
+    def save_delegation(self, delegation: Delegation) -> None:
+        self._delegations.upsert(delegation.to_doc(), q.id == delegation.id)
 
     # -- archives ------------------------------------------------------------------
 

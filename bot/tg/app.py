@@ -26,6 +26,7 @@ from bot.services import Services
 from bot.services.reminders import Reminders
 from bot.tg import handlers as h
 from bot.tg import handlers_flowops as flowops
+from bot.tg import handlers_people as people
 from bot.tg import render_flowops as rf
 from bot.tg import steps
 from bot.tg.callbacks import CYCLE_PATTERN, LANGUAGE_PATTERN, STEP_PATTERN
@@ -91,6 +92,8 @@ def build_application(
     app.add_handler(CommandHandler(["bahasa", "language"], h.bahasa))
     app.add_handler(CommandHandler(["bantuan", "help"], h.bantuan))
     app.add_handler(CommandHandler(["pengingat", "reminders"], h.pengingat))
+    app.add_handler(CommandHandler("anggota", people.anggota))
+    app.add_handler(CommandHandler("delegasi", people.delegasi))
     app.add_handler(MessageHandler(filters.COMMAND, h.unknown_command))
     # Buttons: step decisions and the language choice, routed by their prefix.
     app.add_handler(CallbackQueryHandler(steps.button_pressed, pattern=STEP_PATTERN))
@@ -101,6 +104,9 @@ def build_application(
     app.add_handler(CallbackQueryHandler(flowops.wait_pressed, pattern=rf.WAIT_PATTERN))
     app.add_handler(CallbackQueryHandler(flowops.part_pressed, pattern=rf.PARTS_PATTERN))
     app.add_handler(CallbackQueryHandler(flowops.confirm_pressed, pattern=rf.CONFIRM_PATTERN))
+    # Issue 14: the guided /delegasi.
+    app.add_handler(CallbackQueryHandler(people.delegation_pressed,
+                                         pattern=people.DELEGATION_PATTERN))
     app.add_handler(CallbackQueryHandler(steps.button_pressed))  # stale/crafted data: answered
     # Free text (replies, typed commands, revision reasons) and files sent as replies.
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, steps.text_message))

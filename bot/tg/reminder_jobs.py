@@ -63,6 +63,9 @@ class ReminderScheduler:
         """Make the jobs match the plan; returns how many jobs are scheduled."""
         async with self._lock:
             now = self.clock()
+            # Plt/Plh periods begin and end on this periodic check (the office's clock).
+            if await asyncio.to_thread(self.reminders.services.tick, now):
+                self.sender.wake()
             caught_up = await asyncio.to_thread(self.reminders.collapse_missed, now)
             plan = await asyncio.to_thread(self.reminders.plan, now)
             missed = {p.id for p in caught_up}

@@ -305,6 +305,10 @@ def ack_text(payload: dict[str, Any], flows: dict[str, Flow], t: Translator) -> 
     """The reply that confirms what an official just did (sent through the outbox)."""
     _ = t.gettext
     kind = payload["ack"]
+    if kind.startswith("people_"):
+        from bot.tg.render_people import people_ack_text
+
+        return people_ack_text(payload, flows, t)
     if kind == "joined":
         text = (_("You already hold the role {role} in {unit}.") if payload["already"]
                 else _("Welcome, {name}! You are now registered as {role} in {unit}."))

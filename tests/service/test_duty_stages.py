@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from bot.engine.reminders import ReminderKind
 from bot.services.reminders import Reminders
-from tests.service.conftest import World
+from tests.support.services import World
 from tests.support.paths import WIB
 
 DPRD = "setwan-nganjuk"

@@ -1,0 +1,1 @@
+"""The office's people on paper: roster files in, invitation lists and QR slips out."""

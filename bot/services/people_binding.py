@@ -1,0 +1,38 @@
+"""Binding a roster official when they redeem their invitation (used by membership.redeem)."""
+
+from __future__ import annotations
+
+from bot.storage.protocol import Repository
+from bot.storage.records import Invite, Member, Membership
+
+
+def bind_roster(repo: Repository, member: Member, invite: Invite) -> None:
+    """Give the new member their NIP and salutation, link their atasan and subordinates."""
+    if invite.admin and invite.unit not in member.admin_of:
+        member.admin_of.append(invite.unit)
+    if invite.nip is None:
+        return
+    member.nip = invite.nip
+    member.salutation = invite.salutation or member.salutation
+    # The roster says who is whose atasan by NIP; member ids are known once both joined.
+    roster = {e.nip: e for e in repo.roster()}
+    boss = roster.get(invite.atasan_nip or "")
+    member.roles = [_with_atasan(ms, boss.member_id if boss else None, invite)
+                    for ms in member.roles]
+    for sub in roster.values():
+        other = (repo.member(sub.member_id) if sub.member_id and sub.atasan_nip == invite.nip
+                 and sub.member_id != member.id else None)
+        if other is not None:
+            other.roles = [Membership(ms.unit, ms.role, ms.since, member.id, ms.atasan_nip)
+                           if ms.atasan_nip == invite.nip else ms for ms in other.roles]
+            repo.save_member(other)
+    entry = roster.get(invite.nip)
+    if entry is not None:
+        entry.member_id = member.id
+        repo.save_roster_entry(entry)
+
+
+def _with_atasan(ms: Membership, boss: str | None, invite: Invite) -> Membership:
+    if ms.unit == invite.unit and ms.role == invite.role:
+        return Membership(ms.unit, ms.role, ms.since, boss or ms.atasan, invite.atasan_nip)
+    return ms

@@ -1,0 +1,70 @@
+"""What the people features say in chat: delegations begun and ended, a successor's hand-over,
+the unit's member list (/anggota)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from bot.engine.model import Flow
+from bot.formatting import format_short
+from bot.i18n import Translator
+from bot.services.people import MemberRow
+
+
+def role_and_zone(flows: dict[str, Flow], unit: str, role: str, t: Translator) -> tuple[str, str]:
+    """The role's title (in the reader's language where the flow gives one) and the zone."""
+    for flow in flows.values():
+        if flow.unit.id == unit and flow.has_role(role):
+            # The office's own title: "Plh. Camat" is how the designation is written.
+            return flow.role(role).title, flow.unit.timezone
+    return role, "Asia/Jakarta"
+
+
+def people_ack_text(payload: dict[str, Any], flows: dict[str, Flow], t: Translator) -> str:
+    """A people notice (an outbox "ack" whose kind starts with ``people_``)."""
+    _ = t.gettext
+    kind = payload["ack"]
+    if kind == "people_successor":
+        return _("You take over from {name}; their open steps are now yours (see /tugas).").format(
+            name=payload["name"])
+    title, zone = role_and_zone(flows, payload["unit_id"], payload["role_id"], t)
+    acting = f"{payload['kind'].capitalize()}. {title}"
+    n = payload["steps"]
+    if kind == "people_delegation_active":
+        return _("{acting}: {delegate} acts for {holder} until {until}. Steps and reminders "
+                 "of {role} go to {delegate}.").format(
+            acting=acting, delegate=payload["delegate"], holder=payload["holder"], role=title,
+            until=format_short(datetime.fromisoformat(payload["until"]), zone, t)) + (
+            " " + t.ngettext("{n} waiting step moved with it.",
+                             "{n} waiting steps moved with it.", n).format(n=n) if n else "")
+    if kind == "people_delegation_ended":
+        return _("The {acting} period has ended: {role} is back with {holder}.").format(
+            acting=acting, role=title, holder=payload["holder"]) + (
+            " " + t.ngettext("{n} waiting step went back.",
+                             "{n} waiting steps went back.", n).format(n=n) if n else "")
+    raise ValueError(f"unknown acknowledgement {kind!r}")
+
+
+def members_text(unit_name: str, rows: Sequence[MemberRow], titles: dict[str, str],
+                 t: Translator) -> str:
+    """/anggota: who holds what, who has not joined, current delegations."""
+    _ = t.gettext
+    lines = [_("👥 Members of {unit}").format(unit=unit_name)]
+    joined = [r for r in rows if r.bound]
+    waiting = [r for r in rows if not r.bound]
+    for r in joined:
+        roles = ", ".join(titles.get(x, x) for x in r.roles)
+        lines.append(f"• {r.name} — {roles}" + (f" (NIP {r.nip})" if r.nip else ""))
+        for d in r.delegations:
+            if d["as"] == "delegate":
+                lines.append("   " + _("{kind}. {role} for {other} until {until}").format(
+                    kind=d["kind"].capitalize(), role=titles.get(d["role"], d["role"]),
+                    other=d["other"], until=d["until"][:10]))
+    if waiting:
+        lines.append("")
+        lines.append(_("Not joined yet ({n}):").format(n=len(waiting)))
+        lines += [f"• {r.name} — {', '.join(titles.get(x, x) for x in r.roles)}"
+                  for r in waiting]
+    return "\n".join(lines)

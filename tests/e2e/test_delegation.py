@@ -1,0 +1,115 @@
+"""Plt/Plh in chat: the Camat is away, the Sekcam (Plh) receives and decides, the trail says
+"Plh.", and when the period ends the Camat's role — and the next step — come back."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from bot.demo.harness import Harness
+from fakeapi import FakeUser
+from tests.support.bot import running_bot
+from tests.support.chatdriver import is_step
+
+UNIT = "kec-neglasari"
+HEAD = ("nip", "nama", "sapaan", "unit", "role", "atasan_nip", "telegram")
+ROSTER = [("1001", "Budi Camat", "Bapak", UNIT, "camat", "", ""),
+          ("1002", "Sri Sekcam", "Ibu", UNIT, "sekcam", "1001", ""),
+          ("1003", "Ani Perenkeu", "Ibu", UNIT, "kasubag_perenkeu", "1002", ""),
+          ("1004", "Dedi Umpeg", "Bapak", UNIT, "kasubag_umpeg", "1002", ""),
+          ("1005", "Eko Perenkeu", "Bapak", UNIT, "pejabat_unit_kerja", "1002", "")]
+
+
+async def join_roster(h: Harness, roster: list[tuple[str, ...]],
+                      admin: str | None = None) -> dict[str, FakeUser]:
+    """Import the roster as `sopbot roster import` does; each official opens their link."""
+    report = h.services.import_roster([(i + 2, dict(zip(HEAD, r, strict=True)))
+                                       for i, r in enumerate(roster)], h.clock())
+    assert not report.problems
+    users = {}
+    for entry, invite in report.invitations:
+        user = h.new_user(entry.name, language="en")
+        await h.say(user, f"/start {invite.code}", expect="Welcome")
+        users[entry.name] = user
+    if admin:
+        code = h.services.create_invite(unit=UNIT, role="kasubag_umpeg", now=h.clock(),
+                                        admin=True).code
+        await h.say(users[admin], f"/start {code}", expect="already")
+    return users
+
+
+async def decide(h: Harness, user: FakeUser, no: int, label: str) -> dict[str, Any]:
+    message = await user.await_message(is_step(no, 1), timeout=10)
+    await h.press(user, message, label)
+    return message
+
+
+async def test_a_plh_decides_while_the_camat_is_away(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as h:
+        people = await join_roster(h, ROSTER, admin="Dedi Umpeg")
+        camat, sekcam, perenkeu = (people["Budi Camat"], people["Sri Sekcam"],
+                                   people["Ani Perenkeu"])
+        await h.say(camat, "mulai PK 2026", expect="Started")
+        await decide(h, camat, 1, "✔️ Selesai")
+        await decide(h, perenkeu, 2, "✔️ Selesai")
+        await decide(h, perenkeu, 3, "✔️ Selesai")
+        await camat.await_message(is_step(4, 1), timeout=10)  # the Camat's approval waits
+
+        # The Camat goes on dinas luar: Sri is Plh. Camat for two days (as the CLI does it)
+        h.services.delegate(unit=UNIT, role="camat", to_nip="1002", start=h.clock(),
+                            until=h.clock() + timedelta(days=2), kind="plh", now=h.clock())
+        h.app.bot_data["runtime"].changed()
+        told = await sekcam.await_message("acts for Budi Camat", timeout=10)
+        assert told["text"].startswith("Plh. Camat: Sri Sekcam acts for Budi Camat until")
+        await camat.await_message("acts for Budi Camat", timeout=10)
+        # the waiting approval moved to the Plh, with its buttons
+        moved = await decide(h, sekcam, 4, "✅ Setujui")
+        settled = await h.api.await_for(
+            lambda: next((m for m in h.api.messages(sekcam.id)
+                          if m["message_id"] == moved["message_id"]
+                          and "Plh. Camat — Sri Sekcam" in m["text"]), None), 10,
+            what="the settled step naming the Plh")
+        assert "Approved by Plh. Camat — Sri Sekcam" in settled["text"]
+        # the next step of the Camat's role (5) is activated during the period: to the Plh
+        await sekcam.await_message(is_step(5, 1), timeout=10)
+        status = await h.say(camat, "status PK 2026", expect="📊")
+        assert "Plh. Camat — Sri Sekcam" in status["text"]
+        admin_view = await h.say(people["Dedi Umpeg"], "/anggota", expect="Members of")
+        assert "Plh. Camat for Budi Camat" in admin_view["text"]
+        refused = await h.say(sekcam, "/anggota")
+        assert refused["text"] == "Only the unit's admin sees the member list."
+
+        # the period ends: the periodic check returns the role, both are told, and the
+        # waiting step goes back to the Camat
+        h.clock.advance(timedelta(days=2, minutes=1))
+        await camat.await_message("is back with Budi Camat", timeout=10)
+        await sekcam.await_message("is back with Budi Camat", timeout=10)
+        back = await camat.await_message(is_step(5, 1), timeout=10)
+        await h.press(camat, back, "✔️ Selesai")
+        await people["Dedi Umpeg"].await_message(is_step(6, 1), timeout=10)
+        repo = h.services.store.read()
+        (inst,) = repo.instances(unit=UNIT)
+        trail = [(d.step_no, d.member, d.acting_for, d.acting_kind)
+                 for d in repo.dispositions(inst.id) if d.step_no in (4, 5)]
+        assert trail == [(4, str(sekcam.id), str(camat.id), "plh"),
+                         (5, str(camat.id), None, None)]
+
+
+async def test_the_holder_delegates_in_chat_with_buttons(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as h:
+        people = await join_roster(h, ROSTER)
+        camat = people["Budi Camat"]
+        ask = await h.say(camat, "/delegasi", expect="Which role")
+        await h.press(camat, ask, "Camat")
+        who = await camat.await_message("Who acts as Plh. Camat?")
+        await h.press(camat, who, "Sri Sekcam")
+        days = await camat.await_message("For how long")
+        await h.press(camat, days, "3 days")
+        done = await camat.await_message("Done:")
+        assert "Sri Sekcam is Plh. Camat until" in done["text"]
+        await people["Sri Sekcam"].await_message("acts for Budi Camat", timeout=10)
+        (d,) = h.services.delegations_list(h.clock())
+        assert (d.kind, d.state, d.until - d.start) == ("plh", "active", timedelta(days=3))
+        nothing = await h.say(people["Ani Perenkeu"], "/delegasi")
+        assert nothing["text"] == "You hold no role that is handed to a Plt/Plh."
