@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 
 from bot.engine.reminders import ReminderKind
 from bot.services.reminders import Reminders
-from tests.support.services import World
 from tests.support.paths import WIB
+from tests.support.services import World
 
 DPRD = "setwan-nganjuk"
 
