@@ -25,9 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tinydb import TinyDB
 
+from bot.bootstrap import build_services
 from bot.engine.instance import Actor, Engine, Status
 from bot.engine.loader import load_flows
-from bot.bootstrap import build_services
 from bot.services import Services
 from bot.services.commands import Decide, Decision
 from bot.storage import Store

@@ -17,6 +17,7 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
@@ -25,8 +26,9 @@ from bot.i18n import LANGUAGES, N_, Translator
 from bot.services import Services
 from bot.services.reminders import Reminders
 from bot.tg import handlers as h
+from bot.tg import handlers_conversation as conversation
 from bot.tg import steps
-from bot.tg.callbacks import CYCLE_PATTERN, LANGUAGE_PATTERN, STEP_PATTERN
+from bot.tg.callbacks import CONFIRM_PATTERN, CYCLE_PATTERN, LANGUAGE_PATTERN, STEP_PATTERN
 from bot.tg.poller import DurablePoller
 from bot.tg.reminder_jobs import ReminderScheduler
 from bot.tg.sender import OutboxSender
@@ -80,6 +82,8 @@ def build_application(
     app.bot_data["runtime"] = h.Runtime(services, sender, clock, settings.language, reminders,
                                         scheduler)
 
+    # Private chats only: elsewhere a pointer to the private chat, nothing else (issue 12).
+    app.add_handler(TypeHandler(Update, conversation.group_guard), group=-1)
     # Commands (Indonesian names; English users see English descriptions).
     app.add_handler(CommandHandler("start", h.start))
     app.add_handler(CommandHandler("mulai", h.mulai))
@@ -94,9 +98,13 @@ def build_application(
     app.add_handler(CallbackQueryHandler(steps.button_pressed, pattern=STEP_PATTERN))
     app.add_handler(CallbackQueryHandler(h.language_chosen, pattern=LANGUAGE_PATTERN))
     app.add_handler(CallbackQueryHandler(steps.cycle_pressed, pattern=CYCLE_PATTERN))
+    app.add_handler(CallbackQueryHandler(conversation.confirm_pressed, pattern=CONFIRM_PATTERN))
     app.add_handler(CallbackQueryHandler(steps.button_pressed))  # stale/crafted data: answered
     # Free text (replies, typed commands, revision reasons) and files sent as replies.
-    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, steps.text_message))
+    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND,
+                                   conversation.text_message))
+    # After a /command: remind a revision reason that is still awaited.
+    app.add_handler(MessageHandler(filters.COMMAND, conversation.remind_after_command), group=1)
     app.add_handler(MessageHandler(filters.Document.ALL | filters.PHOTO, steps.file_message))
     app.add_error_handler(h.error_handler)
     return app

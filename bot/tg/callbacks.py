@@ -19,6 +19,7 @@ ACTIONS = (ADVANCE, REVISE)
 STEP_PATTERN = r"^s:"
 LANGUAGE_PATTERN = r"^l:"
 CYCLE_PATTERN = r"^k:"
+CONFIRM_PATTERN = r"^c1:"
 _STEP = re.compile(r"^s:([0-9a-f]{4,16}):(\d{1,4}):(\d{1,4}):([dr])$")
 _LANGUAGE = re.compile(r"^l:([a-z]{2})$")
 _CYCLE = re.compile(r"^k:([0-9a-f]{12})$")
@@ -67,3 +68,45 @@ def cycle_button(task_id: str) -> str:
 def decode_cycle(data: str) -> str | None:
     match = _CYCLE.match(data or "")
     return match.group(1) if match else None
+
+
+# A confirmation asked before acting on typed text (issue 12): version 1 of ``c1:``.
+CONFIRM_YES = "y"  # Ya: do what the official's message was understood to ask
+CONFIRM_NO = "n"  # Tidak: do nothing
+_CONFIRM = re.compile(r"^c1:([0-9a-f]{4,16}):(\d{1,4}):(\d{1,4}):([dr]):([yn]):(-?\d{1,20})$")
+
+
+@dataclass(frozen=True)
+class ConfirmButton:
+    """Ya / Tidak under "Apakah Bapak menyetujui langkah 9 …?".
+
+    Bound to the official who was asked (`member_id`), the step and its round: a press by
+    someone else, or after the step moved on, does nothing. `action` is the step action the
+    Ya performs (ADVANCE or REVISE); `answer` is CONFIRM_YES or CONFIRM_NO.
+    """
+
+    instance_id: str
+    step_no: int
+    round: int
+    action: str
+    answer: str
+    member_id: str
+
+    def encode(self) -> str:
+        data = (f"c1:{self.instance_id}:{self.step_no}:{self.round}:{self.action}:"
+                f"{self.answer}:{self.member_id}")
+        if len(data.encode()) > MAX_BYTES:
+            raise ValueError(f"callback data too long: {data!r}")
+        return data
+
+    @classmethod
+    def decode(cls, data: str) -> ConfirmButton | None:
+        match = _CONFIRM.match(data or "")
+        if not match:
+            return None
+        instance_id, step_no, round_no, action, answer, member_id = match.groups()
+        return cls(instance_id, int(step_no), int(round_no), action, answer, member_id)
+
+    @property
+    def step(self) -> StepButton:
+        return StepButton(self.instance_id, self.step_no, self.round, self.action)

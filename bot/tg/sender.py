@@ -14,8 +14,9 @@ import logging
 import warnings
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
-from telegram import Bot, Message, ReplyParameters
+from telegram import Bot, ForceReply, Message, ReplyParameters
 from telegram.error import (
     BadRequest,
     Forbidden,
@@ -203,12 +204,15 @@ class OutboxSender:
                 log.info("could not settle message %s/%s: %s", item.chat_id,
                          p["message_id"], exc.message)
             return [p["message_id"]], ""
-        reply = keyboard = None
+        reply = None
+        keyboard: Any = None
         instruction = ""
         if item.kind == "ack":
             text = ack_text(p, flows, t)
             if p.get("reply_to"):
                 reply = ReplyParameters(p["reply_to"], allow_sending_without_reply=True)
+            if p["ack"] == "reason_asked":  # the reason is typed as a reply (issue 12)
+                keyboard = ForceReply(selective=True)
         elif flow is None:
             raise ValueError(f"outbox item {item.id} names an unknown flow {p.get('flow_id')!r}")
         elif item.kind == "step":

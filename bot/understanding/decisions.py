@@ -112,7 +112,12 @@ def revise(text: str, words: list[Token], question: bool) -> Understanding | Non
                               for i, w in enumerate(before))
     if direct:
         at = first[1]
-        while at < len(words) and (norms[at] in _AFTER_REVISE or at in used):
+        # Skip what only links the revision word to its reason ("dulu ya pak: …",
+        # "dikembalikan untuk revisi: …"); after a ":" or "." the reason starts as written,
+        # even an evaluation ("revisi: kurang lengkap") or a revision word ("revisi: Perbaiki.").
+        explicit_used = {i for s, e in explicit for i in range(s, e)}
+        while at < len(words) and (norms[at] in _AFTER_REVISE or (
+                at in explicit_used and not _clause_break(text, words, at))):
             at += 1
         reason = _reason_from(text, words, at)
         if set(norms[at:at + 2]) & _PUT_OFF:
@@ -128,6 +133,12 @@ def revise(text: str, words: list[Token], question: bool) -> Understanding | Non
     while start < len(words) - 1 and norms[start] in _ADDRESS:
         start += 1
     return Understanding(Intent.REVISE, Certainty.ASK, _reason_from(text, words, start))
+
+
+def _clause_break(text: str, words: list[Token], at: int) -> bool:
+    """Whether a ":" or "." stands between word `at` and the word before it."""
+    gap = text[words[at - 1].end:words[at].start] if at > 0 else ""
+    return ":" in gap or "." in gap
 
 
 def _revised_already(norms: list[str], at: int) -> bool:

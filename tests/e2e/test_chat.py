@@ -105,10 +105,13 @@ async def test_text_replies_revision_reason_asked_and_batal(tmp_path: Path) -> N
         msg = await o["kepala"].await_message(is_step(1, 1))
         await h.say(o["kepala"], "selesai", reply_to=msg, expect="Marked done")
         msg = await o["kasubbag"].await_message(is_step(2, 1))
-        await h.say(o["kasubbag"], "oke, format sudah dibagikan", reply_to=msg,
-                    expect="Marked done")
-        note = next(d for d in dispositions(h) if d.step_no == 2)
-        assert note.note == "format sudah dibagikan"
+        # an approval in other words is confirmed first (issue 12); the words become its note
+        question = await h.say(o["kasubbag"], "oke, format sudah dibagikan", reply_to=msg,
+                               expect="Do you mark step 2")
+        answer = await h.press(o["kasubbag"], question, "✅ Ya, selesai")
+        assert answer["text"] == "Done."
+        note = next(d for d in dispositions(h) if d.step_no == 2 and d.note)
+        assert note.note == "oke, format sudah dibagikan"
         # steps 3..8 by button
         for no, who in ((3, "bidang"), (4, "pelaksana"), (5, "pelaksana"),
                         (6, "bidang"), (7, "pelaksana"), (8, "kasubbag")):
@@ -211,7 +214,7 @@ async def test_bad_input_gets_help(tmp_path: Path) -> None:
         await h.say(o["kepala"], "mulai PK 2025", expect="Started")
         m = await o["kepala"].await_message(is_step(1, 1))
         answer = await h.say(o["kepala"], "mungkin nanti", reply_to=m)
-        assert "selesai" in answer["text"] and "revisi" in answer["text"]
+        assert "nothing was recorded" in answer["text"] and "selesai" in answer["text"]
         answer = await h.say(o["kepala"], "revisi: kenapa", reply_to=m)
         assert answer["text"].startswith("Step 1 is a task: it cannot be sent back.")
         o["kepala"].send_document("x.pdf", b"%PDF", mime_type="application/pdf")
