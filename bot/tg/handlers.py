@@ -82,7 +82,9 @@ def tg_user(update: Update) -> TelegramUser | None:
     chat = update.effective_chat
     if user is None or chat is None:
         return None
-    return TelegramUser(id=user.id, chat_id=chat.id, name=user.full_name,
+    # Only a private chat binds the official (a group's id never does: issue 12).
+    chat_id = chat.id if chat.type == "private" else user.id
+    return TelegramUser(id=user.id, chat_id=chat_id, name=user.full_name,
                         username=user.username, language_code=user.language_code)
 
 
