@@ -25,26 +25,12 @@ from bot.services import (
     Task,
     UnitOverview,
 )
+from bot.textlimits import shorten, utf16_len
+from bot.textlimits import split_message as split_message  # one rule, Telegram's count
 from bot.tg.callbacks import ADVANCE, REVISE, StepButton, cycle_button
 
 MAX_MESSAGE = 4096
-
-
-def split_message(text: str, limit: int = MAX_MESSAGE) -> list[str]:
-    """Split text into Telegram-sized parts, after a line break where possible.
-
-    Nothing is lost: the parts joined are the text (Telegram trims the line break that
-    ends a part).
-    """
-    parts: list[str] = []
-    while len(text) > limit:
-        cut = text.rfind("\n", 0, limit) + 1  # keep the break with the part it ends
-        if cut <= 1:
-            cut = limit
-        parts.append(text[:cut])
-        text = text[cut:]
-    parts.append(text)
-    return parts
+SETTLED_LINE = 1000  # UTF-16 units of the decision line added to a decided step message
 
 
 def step_title(step: Step, t: Translator) -> str:
@@ -348,8 +334,10 @@ def settled_text(payload: dict[str, Any], flows: dict[str, Flow], t: Translator)
     """A decided step message: what it said, then who decided what and when."""
     flow = flows[payload["flow_id"]]
     disp = Disposition.from_dict(payload["disposition"])
-    return (payload["text"] + "\n\n"
-            + decision_line(disp, payload["name"], flow.unit.timezone, t))
+    # The edit must fit one message (Telegram's count): a long reason is shortened here (it
+    # went in full to the step it was sent back to), then the step's text if need be.
+    line = shorten(decision_line(disp, payload["name"], flow.unit.timezone, t), SETTLED_LINE)
+    return shorten(payload["text"], MAX_MESSAGE - utf16_len(line) - 2) + "\n\n" + line
 
 
 def _cycle_name(flow: Flow, cycle_id: str) -> str:

@@ -21,6 +21,7 @@ from bot.services import (
     StepMessage,
 )
 from bot.services.commands import Decide, Decision
+from bot.textlimits import CALLBACK_ANSWER_LIMIT, shorten
 from bot.tg import render
 from bot.tg.callbacks import (
     ADVANCE,
@@ -50,6 +51,11 @@ ADVANCE_WORDS = {"selesai", "done", "setuju", "acc", "ok", "oke", "okay", "lanju
 REVISE_WORD = re.compile(r"^\s*revisi\b\s*[:,\-–]?\s*(?P<reason>.*)$", re.IGNORECASE | re.DOTALL)
 FIRST_WORD = re.compile(r"^\s*([^\s:,.!]+)[\s:,.!]*(?P<rest>.*)$", re.DOTALL)
 COMMAND_WORDS = ("mulai", "status", "tugas", "bantuan", "help", "bahasa", "batal")
+
+
+def toast(text: str) -> str:
+    """A callback answer, shortened at a word to Telegram's 200 units."""
+    return shorten(text, CALLBACK_ANSWER_LIMIT)
 
 
 def _origin(message: Any, member: Member, button: StepButton) -> StepMessage | None:
@@ -89,17 +95,17 @@ async def button_pressed(update: Update, context: Context, caller: Caller) -> No
             rt, t, rt.services.ask_reason, member, button.instance_id, button.step_no,
             button.round, rt.clock(), chat_id=message.chat.id if message else None,
             message_id=message.message_id if message else None)
-        await query.answer(problem or "", show_alert=bool(problem))
+        await query.answer(toast(problem or ""), show_alert=bool(problem))
         return
     decided, problem = await decide(context, member, t, button,
                                     origin=_origin(message, member, button))
     if decided is None:
-        await query.answer(problem or "", show_alert=True)
+        await query.answer(toast(problem or ""), show_alert=True)
         return
     payload = {"ack": "decided", "flow_id": decided.flow.id,
                "step_no": decided.disposition.step_no,
                "action": decided.disposition.action.value, "completed": decided.completed}
-    await query.answer(render.ack_text(payload, rt.services.flows, t)[:200])
+    await query.answer(toast(render.ack_text(payload, rt.services.flows, t)))
 
 
 def parse_decision(text: str) -> tuple[str, str | None] | None:
@@ -244,6 +250,6 @@ async def cycle_pressed(update: Update, context: Context, caller: Caller) -> Non
     task = decode_cycle(query.data or "")
     problem = (await _cycle_done(update, context, member, t, task) if task
                else t.gettext("This button is no longer valid."))
-    await query.answer(problem or t.gettext("Recorded."), show_alert=bool(problem))
+    await query.answer(toast(problem or t.gettext("Recorded.")), show_alert=bool(problem))
     if problem is None and isinstance(query.message, Message):
         await edit_message(query.message, (query.message.text or "") + "\n\n✔️", None)

@@ -84,7 +84,10 @@ def _flags(norms: list[str], used: set[int]) -> set[str]:
 def _reason_from(text: str, words: list[Token], at: int) -> str | None:
     """The text from word `at` on, trimmed: the reason as the official wrote it."""
     if at >= len(words):
-        return None
+        # No word follows: what is left counts only when it is more than a courtesy emoji or
+        # two ("revisi: 👍👍👍👍👍…" is a reason as written; "revisi ya pak 🙏" has none).
+        rest = text[words[-1].end:].strip().lstrip(":,;-–—").strip() if words else ""
+        return rest if len(rest) >= 5 else None
     reason = text[words[at].start:].strip()
     return reason or None
 

@@ -21,8 +21,9 @@ async def test_a_group_command_points_to_the_private_chat_and_binds_nothing(
         for text in (f"/tugas@{bot}", "status PK 2025", "setuju"):
             o["kepala"].send_text(text, chat=GROUP)
             answer = await h.api.await_for(
-                lambda: next((m for m in h.api.messages(GROUP)
-                              if m.get("reply_to_message", {}).get("text") == text), None))
+                lambda said=text: next((m for m in h.api.messages(GROUP)
+                                        if m.get("reply_to_message", {}).get("text") == said),
+                                       None))
             assert answer["text"] == ("Sopbot works in a private chat only. Please write to me "
                                       f"there: https://t.me/{bot}")
         member = h.services.store.read().member(str(o["kepala"].id))
