@@ -11,6 +11,7 @@ are in :mod:`.errors`, what they take and return in :mod:`.results`.
 """
 
 from bot.services.base import handling_update
+from bot.services.conversation import ConversationService
 from bot.services.errors import (
     AlreadyRunning,
     AmbiguousFlow,
@@ -44,7 +45,7 @@ from bot.storage import StoreError
 from bot.storage.records import Member, OutboxItem, PendingReason, StepMessage
 
 
-class Services(WorkflowService, ViewService, OutboxService):
+class Services(ConversationService, WorkflowService, ViewService, OutboxService):
     """Every use case of the bot, over one store and the loaded flows."""
 
 

@@ -34,6 +34,7 @@ from bot.services.notices import SettleNotice, encode
 from bot.services.notifications import UnitSnapshot, notices
 from bot.services.outbox import new_item
 from bot.services.results import Decided, ReasonAsked, Started
+from bot.services.undo_marks import drop_undo_button
 from bot.storage.protocol import Repository
 from bot.storage.records import Member, PendingReason, StepMessage
 
@@ -173,6 +174,7 @@ class WorkflowService(MembershipService, ServiceBase):
             except DomainError as exc:
                 raise Refused(exc) from exc
             assert t.disposition is not None
+            drop_undo_button(repo, flow, inst, now)  # the previous decision is final now
             copies = [m for m in repo.step_messages(inst.id, step_no, round_now)
                       if not m.settled]  # a fan-out part already settled keeps its line
             still_open = t.instance.active(step_no)
@@ -186,7 +188,8 @@ class WorkflowService(MembershipService, ServiceBase):
                 repo.settle_step_message(msg.chat_id, msg.message_id)
                 kind, payload = encode(SettleNotice(
                     flow_id=flow.id, message_id=msg.message_id, text=msg.text,
-                    disposition=t.disposition.to_dict(), name=member.name))
+                    disposition=t.disposition.to_dict(), name=member.name,
+                    undo=bool(t.instance.undo) and msg.member_id == member.id))
                 repo.enqueue(new_item(msg.member_id, msg.chat_id, kind, payload, now))
             if ack_to is not None:
                 repo.enqueue(new_item(member.id, member.chat_id, "ack", {

@@ -28,7 +28,13 @@ from bot.services.reminders import Reminders
 from bot.tg import handlers as h
 from bot.tg import handlers_conversation as conversation
 from bot.tg import steps
-from bot.tg.callbacks import CONFIRM_PATTERN, CYCLE_PATTERN, LANGUAGE_PATTERN, STEP_PATTERN
+from bot.tg.callbacks import (
+    CONFIRM_PATTERN,
+    CYCLE_PATTERN,
+    LANGUAGE_PATTERN,
+    STEP_PATTERN,
+    WITHDRAW_PATTERN,
+)
 from bot.tg.poller import DurablePoller
 from bot.tg.reminder_jobs import ReminderScheduler
 from bot.tg.sender import OutboxSender
@@ -75,7 +81,8 @@ def build_application(
                    .connect_timeout(http_timeout))
     app = builder.build()
     sender = OutboxSender(app.bot, services, clock, default_language=settings.language,
-                          poll_interval=sender_poll_interval)
+                          poll_interval=sender_poll_interval, undo=settings.undo_minutes > 0)
+    app.bot_data[conversation.UNDO_MINUTES] = settings.undo_minutes
     reminders = Reminders(services, escalate_after=settings.escalate_after)
     scheduler = ReminderScheduler(app, reminders, sender, clock,
                                   sync_interval=reminder_sync_interval)
@@ -99,6 +106,8 @@ def build_application(
     app.add_handler(CallbackQueryHandler(h.language_chosen, pattern=LANGUAGE_PATTERN))
     app.add_handler(CallbackQueryHandler(steps.cycle_pressed, pattern=CYCLE_PATTERN))
     app.add_handler(CallbackQueryHandler(conversation.confirm_pressed, pattern=CONFIRM_PATTERN))
+    app.add_handler(CallbackQueryHandler(conversation.withdraw_pressed,
+                                         pattern=WITHDRAW_PATTERN))
     app.add_handler(CallbackQueryHandler(steps.button_pressed))  # stale/crafted data: answered
     # Free text (replies, typed commands, revision reasons) and files sent as replies.
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND,

@@ -20,6 +20,7 @@ STEP_PATTERN = r"^s:"
 LANGUAGE_PATTERN = r"^l:"
 CYCLE_PATTERN = r"^k:"
 CONFIRM_PATTERN = r"^c1:"
+WITHDRAW_PATTERN = r"^w1:"
 _STEP = re.compile(r"^s:([0-9a-f]{4,16}):(\d{1,4}):(\d{1,4}):([dr])$")
 _LANGUAGE = re.compile(r"^l:([a-z]{2})$")
 _CYCLE = re.compile(r"^k:([0-9a-f]{12})$")
@@ -110,3 +111,29 @@ class ConfirmButton:
     @property
     def step(self) -> StepButton:
         return StepButton(self.instance_id, self.step_no, self.round, self.action)
+
+
+_WITHDRAW = re.compile(r"^w1:([0-9a-f]{4,16}):(\d{1,4}):(\d{1,4})$")
+
+
+@dataclass(frozen=True)
+class WithdrawButton:
+    """"Tarik kembali" on a decided step message: withdraw that decision (version 1, ``w1:``).
+
+    Only the official who decided may, within SOPBOT_UNDO_MINUTES, while nobody has acted
+    since: the engine checks all of it when pressed."""
+
+    instance_id: str
+    step_no: int
+    round: int
+
+    def encode(self) -> str:
+        return f"w1:{self.instance_id}:{self.step_no}:{self.round}"
+
+    @classmethod
+    def decode(cls, data: str) -> WithdrawButton | None:
+        match = _WITHDRAW.match(data or "")
+        if not match:
+            return None
+        instance_id, step_no, round_no = match.groups()
+        return cls(instance_id, int(step_no), int(round_no))

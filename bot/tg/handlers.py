@@ -233,6 +233,11 @@ REFUSALS: dict[str, str] = {
     "already_running": N_("Step {step} is already running."),
     "no_officials": N_("No official is registered at the levels of this procedure yet."),
     "needs_pair": N_("This procedure runs per official: each needs a known atasan."),
+    "nothing_to_withdraw": N_("This decision can no longer be withdrawn: something has "
+                              "happened since."),
+    "not_decider": N_("Only the official who decided may withdraw the decision."),
+    "withdraw_too_late": N_("Too late to withdraw: a decision may be withdrawn within "
+                            "{minutes} minutes."),
 }
 
 

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from telegram import (
@@ -31,7 +32,15 @@ from bot.services import Member, PendingReason, Task
 from bot.textlimits import CALLBACK_ANSWER_LIMIT, shorten
 from bot.tg import handlers as h
 from bot.tg import render, steps
-from bot.tg.callbacks import ADVANCE, CONFIRM_NO, CONFIRM_YES, REVISE, ConfirmButton, StepButton
+from bot.tg.callbacks import (
+    ADVANCE,
+    CONFIRM_NO,
+    CONFIRM_YES,
+    REVISE,
+    ConfirmButton,
+    StepButton,
+    WithdrawButton,
+)
 from bot.understanding import Certainty, Intent, Understanding, understand
 from bot.understanding.words import tokens
 
@@ -359,6 +368,41 @@ def _note(original: str | None, said: Understanding) -> str | None:
     if not original or said.certainty is Certainty.DECIDE or len(tokens(original)) < 3:
         return None
     return original.strip()
+
+
+# --- Tarik kembali -----------------------------------------------------------------------------
+
+UNDO_MINUTES = "undo_minutes"  # bot_data key: SOPBOT_UNDO_MINUTES
+
+
+@h.member_only
+async def withdraw_pressed(update: Update, context: h.Context, caller: h.Caller) -> None:
+    """"Tarik kembali" on a decided step message: the flow returns to that step."""
+    query = update.callback_query
+    assert query is not None
+    rt, member, t = caller
+    button = WithdrawButton.decode(query.data or "")
+    minutes = int(context.application.bot_data.get(UNDO_MINUTES, 10))
+    if button is None or minutes <= 0:
+        await toast(query, t.gettext("This button is no longer valid."), alert=True)
+        return
+    _done, problem = await h.service_call(
+        rt, t, rt.services.withdraw, member, button.instance_id, button.step_no, button.round,
+        rt.clock(), timedelta(minutes=minutes))
+    if problem:
+        await toast(query, problem, alert=True)
+        if isinstance(query.message, Message):  # the button can do nothing more
+            await _drop_markup(query.message)
+        return
+    await toast(query, t.gettext("Withdrawn: step {no} is waiting for {you} again.").format(
+        no=button.step_no, you=you(member, t)))
+
+
+async def _drop_markup(message: Message) -> None:
+    try:
+        await message.edit_reply_markup(None)
+    except Exception as exc:  # already without buttons, deleted, too old: nothing to do
+        log.info("could not drop the buttons of %s: %s", message.message_id, exc)
 
 
 # --- outside a private chat -----------------------------------------------------------------

@@ -27,7 +27,7 @@ from bot.services import (
 )
 from bot.textlimits import shorten, utf16_len
 from bot.textlimits import split_message as split_message  # one rule, Telegram's count
-from bot.tg.callbacks import ADVANCE, REVISE, StepButton, cycle_button
+from bot.tg.callbacks import ADVANCE, REVISE, StepButton, WithdrawButton, cycle_button
 
 MAX_MESSAGE = 4096
 SETTLED_LINE = 1000  # UTF-16 units of the decision line added to a decided step message
@@ -132,9 +132,12 @@ def decision_line(disp: Disposition, name: str, timezone: str, t: Translator) ->
             name=name, when=when, reason=disp.note or "")
     elif disp.action is Action.CANCEL:
         text = _("⛔ Cancelled by {name}, {when}").format(name=name, when=when)
+    elif disp.action is Action.WITHDRAW:
+        text = _("↩️ {name} withdrew the decision on step {no}, {when}; this message no "
+                 "longer asks for anything.").format(name=name, no=disp.step_no, when=when)
     else:
         text = _("✔️ Done by {name}, {when}").format(name=name, when=when)
-    if disp.note and disp.action is not Action.REVISE:
+    if disp.note and disp.action not in (Action.REVISE, Action.WITHDRAW):
         text += "\n" + _("Note: {note}").format(note=disp.note)
     return text
 
@@ -338,6 +341,16 @@ def settled_text(payload: dict[str, Any], flows: dict[str, Flow], t: Translator)
     # went in full to the step it was sent back to), then the step's text if need be.
     line = shorten(decision_line(disp, payload["name"], flow.unit.timezone, t), SETTLED_LINE)
     return shorten(payload["text"], MAX_MESSAGE - utf16_len(line) - 2) + "\n\n" + line
+
+
+def withdraw_keyboard(payload: dict[str, Any], t: Translator) -> InlineKeyboardMarkup | None:
+    """"Tarik kembali" under the decider's own decided step message (issue 12)."""
+    disp = payload["disposition"]
+    if not payload.get("undo") or disp.get("action") not in ("approve", "complete", "revise"):
+        return None
+    data = WithdrawButton(disp["instance_id"], disp["step_no"], disp.get("round", 1)).encode()
+    return InlineKeyboardMarkup([[InlineKeyboardButton(t.gettext("↩️ Tarik kembali"),
+                                                       callback_data=data)]])
 
 
 def _cycle_name(flow: Flow, cycle_id: str) -> str:

@@ -42,6 +42,7 @@ from bot.tg.render import (
     step_instruction,
     step_keyboard,
     step_text,
+    withdraw_keyboard,
 )
 
 log = logging.getLogger(__name__)
@@ -70,8 +71,10 @@ class OutboxSender:
     """Sends pending outbox items; :meth:`wake` after each transaction that queued some."""
 
     def __init__(self, bot: Bot, services: Services, clock: Callable[[], datetime], *,
-                 default_language: str = "id", poll_interval: float = 5.0) -> None:
+                 default_language: str = "id", poll_interval: float = 5.0,
+                 undo: bool = True) -> None:
         self.bot = bot
+        self.undo = undo  # offer "Tarik kembali" on a decided step (SOPBOT_UNDO_MINUTES > 0)
         self.services = services
         self.clock = clock
         self.default_language = default_language
@@ -196,8 +199,10 @@ class OutboxSender:
         flows = self.services.flows
         if item.kind == "settle":
             try:
-                await self.bot.edit_message_text(settled_text(p, flows, t), chat_id=item.chat_id,
-                                                 message_id=p["message_id"], reply_markup=None)
+                await self.bot.edit_message_text(
+                    settled_text(p, flows, t), chat_id=item.chat_id,
+                    message_id=p["message_id"],
+                    reply_markup=withdraw_keyboard(p, t) if self.undo else None)
             except BadRequest as exc:
                 # Already edited (a redelivery after a crash), deleted, or too old: the
                 # decision stands regardless.
