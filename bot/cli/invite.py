@@ -21,6 +21,8 @@ def register(sub: Any, t: Translator) -> None:
     invite.add_argument("--name", help=_("the official's name as the bot shows it"))
     invite.add_argument("--atasan", help=_("member id of the official's direct superior, "
                                            "where the role has several holders"))
+    invite.add_argument("--sapaan", choices=("Bapak", "Ibu"),
+                        help=_("how the bot addresses the official (default: Bapak/Ibu)"))
     invite.add_argument("--dir", default=flows_dir_default(), help=_("directory of flow files"))
     invite.set_defaults(func=cmd_invite)
 
@@ -76,7 +78,8 @@ def cmd_invite(args: argparse.Namespace, t: Translator) -> int:
     services = build_services(flows, store, invite_ttl=ttl)
     try:
         invite = services.create_invite(unit=args.unit, role=args.role, name=args.name,
-                                        atasan=args.atasan, now=utc_now())
+                                        atasan=args.atasan, now=utc_now(),
+                                        salutation=args.sapaan)
     except UnknownUnitOrRole as exc:
         print(exc.render(t.gettext), file=sys.stderr)
         return 2

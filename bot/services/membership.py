@@ -76,7 +76,7 @@ class MembershipService(ServiceBase):
     # -- invitations -----------------------------------------------------------------
 
     def create_invite(self, *, unit: str, role: str, now: datetime, name: str | None = None,
-                      atasan: str | None = None) -> Invite:
+                      atasan: str | None = None, salutation: str | None = None) -> Invite:
         """A single-use invitation code for a role in a unit."""
         units = self.units()
         if unit not in units:
@@ -87,7 +87,8 @@ class MembershipService(ServiceBase):
             raise UnknownUnitOrRole(N_("unknown role {role!r} in {unit}; roles: {roles}"),
                                     role=role, unit=unit, roles=", ".join(roles))
         invite = Invite(code=secrets.token_urlsafe(12), unit=unit, role=role, created_at=now,
-                        expires_at=now + self.invite_ttl, name=name, atasan=atasan)
+                        expires_at=now + self.invite_ttl, name=name, atasan=atasan,
+                        salutation=salutation)
         with self.store.transaction() as repo:
             repo.add_invite(invite)
         return invite
@@ -108,6 +109,7 @@ class MembershipService(ServiceBase):
                 joined_at=now, username=user.username, telegram_language=user.language_code)
             member.chat_id = user.chat_id
             member.undeliverable = False
+            member.salutation = invite.salutation or member.salutation
             already = invite.role in member.roles_in(invite.unit)
             if not already:
                 member.roles.append(Membership(invite.unit, invite.role, now, invite.atasan))

@@ -84,7 +84,10 @@ class WorkflowService(MembershipService, ServiceBase):
                         "no_officials"))
             repo.enqueue(new_item(member.id, member.chat_id, "ack", {
                 "ack": "started", "reply_to": ack_to, "flow_id": flow.id, "year": year,
-                "count": len(pairs), "skipped": skipped}, now))
+                "count": len(pairs), "skipped": skipped,
+                # the starter holds step 1 themself: "Langkah 1 menunggu Ibu" (issue 12)
+                "starter_acts": flow.first_step.actor in actor.roles,
+                "salutation": member.salutation}, now))
             started = []
             for subject, atasan in pairs:
                 try:

@@ -44,6 +44,7 @@ class Member:
     telegram_language: str | None = None
     roles: list[Membership] = field(default_factory=list)
     undeliverable: bool = False  # the chat blocked the bot (403)
+    salutation: str | None = None  # "Bapak" / "Ibu"; None (older records): "Bapak/Ibu"
 
     def roles_in(self, unit: str) -> frozenset[str]:
         """The roles this official holds in a unit."""
@@ -66,6 +67,7 @@ class Member:
             "telegram_language": self.telegram_language,
             "roles": [{**asdict(m), "since": _iso(m.since)} for m in self.roles],
             "undeliverable": self.undeliverable,
+            "salutation": self.salutation,
         }
 
     @classmethod
@@ -81,6 +83,7 @@ class Member:
             roles=[Membership(r["unit"], r["role"], datetime.fromisoformat(r["since"]),
                               r.get("atasan")) for r in doc.get("roles") or []],
             undeliverable=bool(doc.get("undeliverable")),
+            salutation=doc.get("salutation"),
         )
 
 
@@ -97,6 +100,7 @@ class Invite:
     atasan: str | None = None
     used_by: str | None = None
     used_at: datetime | None = None
+    salutation: str | None = None  # "Bapak" / "Ibu", given to the member who redeems it
 
     def to_doc(self) -> dict[str, Any]:
         return {
@@ -110,6 +114,7 @@ class Invite:
             "atasan": self.atasan,
             "used_by": self.used_by,
             "used_at": _iso(self.used_at),
+            "salutation": self.salutation,
         }
 
     @classmethod
@@ -124,6 +129,7 @@ class Invite:
             atasan=doc.get("atasan"),
             used_by=doc.get("used_by"),
             used_at=_dt(doc.get("used_at")),
+            salutation=doc.get("salutation"),
         )
 
 

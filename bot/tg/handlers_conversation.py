@@ -52,10 +52,7 @@ REASON_PREVIEW = 600  # UTF-16 units of a revision reason shown in a question
 
 def you(member: Member | None, t: Translator) -> str:
     """How the bot addresses an official: "Bapak"/"Ibu" (stored per member), else both."""
-    if t.language == "en":
-        return "you"
-    salutation = getattr(member, "salutation", None) if member is not None else None
-    return salutation or "Bapak/Ibu"
+    return render.address(member.salutation if member is not None else None, t)
 
 
 def flows_of(rt: h.Runtime, member: Member) -> list[tuple[str, str]]:

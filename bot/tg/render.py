@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -10,11 +11,14 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.engine.instance import Action, Disposition, Status
 from bot.engine.model import Flow, Step
+from bot.engine.waktu import WaktuError, parse_total
 from bot.formatting import (
+    day_minutes,
     format_duration,
     format_short,
     format_until,
     format_when,
+    normalised_total,
     period_label,
 )
 from bot.i18n import Translator
@@ -31,6 +35,26 @@ from bot.tg.callbacks import ADVANCE, REVISE, StepButton, WithdrawButton, cycle_
 
 MAX_MESSAGE = 4096
 SETTLED_LINE = 1000  # UTF-16 units of the decision line added to a decided step message
+
+
+def address(salutation: str | None, t: Translator) -> str:
+    """How the bot addresses an official: "Bapak"/"Ibu" as stored, else "Bapak/Ibu" ("you")."""
+    if t.language == "en":
+        return "you"
+    return salutation or "Bapak/Ibu"
+
+
+def own_title(title: str, sop_title: str, name: str, t: Translator) -> str:
+    """A collective role lists jabatan ("Kasi, Kasubag, Lurah, Kasi Kelurahan dan Staf"): an
+    official is welcomed by the one of them in their name ("Pak Lurah" → "Lurah"), else as an
+    official of the unit, never by the whole list."""
+    if "," not in sop_title:
+        return title
+    items = [i.strip() for i in re.split(r",|\s+dan\s+", sop_title) if i.strip()]
+    mine = [i for i in items if re.search(rf"\b{re.escape(i)}\b", name, re.IGNORECASE)]
+    if mine:
+        return max(mine, key=len)
+    return t.gettext("an official of the unit")
 
 
 def step_title(step: Step, t: Translator) -> str:
@@ -132,6 +156,10 @@ def decision_line(disp: Disposition, name: str, timezone: str, t: Translator) ->
             name=name, when=when, reason=disp.note or "")
     elif disp.action is Action.CANCEL:
         text = _("⛔ Cancelled by {name}, {when}").format(name=name, when=when)
+    elif disp.action is Action.ATTACH:  # a file added on the way, not the step done
+        text = _("📎 Attachment added by {name}, {when}").format(name=name, when=when)
+    elif disp.action is Action.START:
+        text = _("▶️ Started by {name}, {when}").format(name=name, when=when)
     elif disp.action is Action.WITHDRAW:
         text = _("↩️ {name} withdrew the decision on step {no}, {when}; this message no "
                  "longer asks for anything.").format(name=name, no=disp.step_no, when=when)
@@ -149,8 +177,17 @@ def completed_text(flow: Flow, payload: dict[str, Any], t: Translator) -> str:
         _("🏁 {flow} is complete.").format(
             flow=flow_label(flow, payload["year"], payload.get("subject"), t)),
         _("Time taken: {elapsed} (SOP standard total: {standard}).").format(
-            elapsed=elapsed, standard=payload["standard"]),
+            elapsed=elapsed, standard=_standard(flow, payload["standard"])),
     ])
+
+
+def _standard(flow: Flow, printed: str) -> str:
+    """The SOP's total standard time, normalised to the office's working day."""
+    try:
+        total = parse_total(printed)
+    except WaktuError:
+        return printed
+    return str(normalised_total(total, day_minutes(flow.unit.office_hours)))
 
 
 def cancelled_text(flow: Flow, payload: dict[str, Any], t: Translator) -> str:
@@ -282,16 +319,21 @@ def ack_text(payload: dict[str, Any], flows: dict[str, Flow], t: Translator) -> 
     if kind == "joined":
         text = (_("You already hold the role {role} in {unit}.") if payload["already"]
                 else _("Welcome, {name}! You are now registered as {role} in {unit}."))
-        role = payload["role"]
+        role = sop_title = payload["role"]
         for flow in flows.values():  # the role's title in the reader's language
             if flow.unit.id == payload.get("unit_id") and flow.has_role(payload["role_id"]):
                 role = _role_title(flow, payload["role_id"], t)
+                sop_title = flow.role(payload["role_id"]).title
                 break
+        role = own_title(role, sop_title, payload["name"], t)
         return text.format(name=payload["name"], role=role,
                            unit=payload["unit"]) + "\n\n" + help_text(t)
     if kind == "started":
         flow = flows[payload["flow_id"]]
         label = flow_label(flow, payload["year"], None, t)
+        if flow.per_official is None and payload.get("starter_acts"):
+            return _("Started {flow}. Step 1 is waiting for {you}.").format(
+                flow=label, you=address(payload.get("salutation"), t))
         if flow.per_official is None:
             return _("Started {flow}. Step 1 went to {role}.").format(
                 flow=label, role=_role_title(flow, flow.first_step.actor, t))
@@ -368,9 +410,12 @@ def reminder_text(payload: dict[str, Any], flows: dict[str, Flow], t: Translator
     if payload["type"] == "step":
         step = flow.step(payload["step_no"])
         deadline = datetime.fromisoformat(payload["deadline"])
+        subject = payload.get("subject")
+        if subject and subject in (payload.get("late") or []):
+            subject = None  # the escalation names them already: never "Bu X late … — Bu X"
         what = _("step {n} of {total} of {flow}: {title}").format(
             n=flow.position(step.no), total=len(flow.sequence),
-            flow=flow_label(flow, payload["year"], payload.get("subject"), t),
+            flow=flow_label(flow, payload["year"], subject, t),
             title=step_title(step, t))
         if kind == "before":
             return _("⏰ Reminder: {what} is due {when} ({left}).").format(

@@ -268,7 +268,7 @@ async def test_completion_tells_participants_elapsed_and_standard(tmp_path: Path
             await h.press(o[who], m, label)
         for who in o:
             done = await h.seen(o[who], "complete")
-            assert re.search(r"Time taken: 2 days \(SOP standard total: 4 Hari 1 Jam 90 Menit\)",
+            assert re.search(r"Time taken: 2 days \(SOP standard total: 4 Hari 2 Jam 30 Menit\)",
                              done["text"]), done["text"]
 
 
