@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.engine.instance import Actor, DecisionWithdrawn, DomainError, Event, Instance
+from bot.engine.instance import Action, Actor, DecisionWithdrawn, DomainError, Event, Instance
 from bot.engine.model import Flow
-from bot.services.errors import Refused
+from bot.services.errors import Refused, StaleStep
 from bot.services.notices import SettleNotice, encode
 from bot.services.outbox import new_item
 from bot.services.workflow import WorkflowService
@@ -56,6 +56,28 @@ class ConversationService(WorkflowService):
                                           t.events, now)
             self._record(repo, flow, t, now)
         return Withdrawn(flow, t.instance, step_no, told)
+
+    def step_details(self, member: Member, instance_id: str, step_no: int,
+                     round_no: int) -> tuple[Flow, dict[str, Any]]:
+        """What "ℹ️ Rincian" shows of an active step: its notification's fields, in full."""
+        with self.store.transaction(record_update=False) as repo:
+            flow, inst = self._load(repo, member, instance_id)
+            active = inst.active(step_no)
+            if active is None or active.round != round_no:
+                raise StaleStep(inst, step_no, None)
+            before = [d for d in repo.dispositions(inst.id, inst.year)
+                      if d.at <= active.started_at and d.action is not Action.ATTACH]
+            last = before[-1] if before else None
+            sender = repo.member(last.member) if last else None
+            subject = repo.member(inst.subject) if inst.subject else None
+        return flow, {
+            "instance_id": inst.id, "flow_id": flow.id, "year": inst.year, "step_no": step_no,
+            "round": round_no, "note": active.note,
+            "deadline": active.deadline.isoformat() if active.deadline else None,
+            "revision": bool(last and last.action is Action.REVISE),
+            "from_name": sender.name if sender else None,
+            "subject": subject.name if subject else None,
+            "by_event": active in inst.side}
 
     @staticmethod
     def _settle_withdrawn(repo: Repository, flow: Flow, before: Instance,

@@ -31,6 +31,7 @@ from bot.tg import steps
 from bot.tg.callbacks import (
     CONFIRM_PATTERN,
     CYCLE_PATTERN,
+    DETAILS_PATTERN,
     LANGUAGE_PATTERN,
     STEP_PATTERN,
     WITHDRAW_PATTERN,
@@ -108,6 +109,8 @@ def build_application(
     app.add_handler(CallbackQueryHandler(conversation.confirm_pressed, pattern=CONFIRM_PATTERN))
     app.add_handler(CallbackQueryHandler(conversation.withdraw_pressed,
                                          pattern=WITHDRAW_PATTERN))
+    app.add_handler(CallbackQueryHandler(conversation.details_pressed,
+                                         pattern=DETAILS_PATTERN))
     app.add_handler(CallbackQueryHandler(steps.button_pressed))  # stale/crafted data: answered
     # Free text (replies, typed commands, revision reasons) and files sent as replies.
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND,

@@ -21,6 +21,7 @@ LANGUAGE_PATTERN = r"^l:"
 CYCLE_PATTERN = r"^k:"
 CONFIRM_PATTERN = r"^c1:"
 WITHDRAW_PATTERN = r"^w1:"
+DETAILS_PATTERN = r"^i1:"
 _STEP = re.compile(r"^s:([0-9a-f]{4,16}):(\d{1,4}):(\d{1,4}):([dr])$")
 _LANGUAGE = re.compile(r"^l:([a-z]{2})$")
 _CYCLE = re.compile(r"^k:([0-9a-f]{12})$")
@@ -133,6 +134,29 @@ class WithdrawButton:
     @classmethod
     def decode(cls, data: str) -> WithdrawButton | None:
         match = _WITHDRAW.match(data or "")
+        if not match:
+            return None
+        instance_id, step_no, round_no = match.groups()
+        return cls(instance_id, int(step_no), int(round_no))
+
+
+_DETAILS = re.compile(r"^i1:([0-9a-f]{4,16}):(\d{1,4}):(\d{1,4})$")
+
+
+@dataclass(frozen=True)
+class DetailsButton:
+    """"Rincian" under a step notification: the whole step, its note in full (``i1:``)."""
+
+    instance_id: str
+    step_no: int
+    round: int
+
+    def encode(self) -> str:
+        return f"i1:{self.instance_id}:{self.step_no}:{self.round}"
+
+    @classmethod
+    def decode(cls, data: str) -> DetailsButton | None:
+        match = _DETAILS.match(data or "")
         if not match:
             return None
         instance_id, step_no, round_no = match.groups()

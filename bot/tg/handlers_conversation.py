@@ -38,6 +38,7 @@ from bot.tg.callbacks import (
     CONFIRM_YES,
     REVISE,
     ConfirmButton,
+    DetailsButton,
     StepButton,
     WithdrawButton,
 )
@@ -400,6 +401,29 @@ async def _drop_markup(message: Message) -> None:
         await message.edit_reply_markup(None)
     except Exception as exc:  # already without buttons, deleted, too old: nothing to do
         log.info("could not drop the buttons of %s: %s", message.message_id, exc)
+
+
+# --- Rincian ------------------------------------------------------------------------------
+
+
+@h.member_only
+async def details_pressed(update: Update, context: h.Context, caller: h.Caller) -> None:
+    """"ℹ️ Rincian": the whole step, as a reply to its notification."""
+    query = update.callback_query
+    assert query is not None
+    rt, member, t = caller
+    button = DetailsButton.decode(query.data or "")
+    if button is None:
+        await toast(query, t.gettext("This button is no longer valid."), alert=True)
+        return
+    found, problem = await h.service_call(rt, t, rt.services.step_details, member,
+                                          button.instance_id, button.step_no, button.round)
+    if found is None:
+        await toast(query, problem or "", alert=True)
+        return
+    await toast(query, "")
+    flow, payload = found
+    await h.reply(update, render.details_text(flow, payload, t))
 
 
 # --- outside a private chat -----------------------------------------------------------------

@@ -31,7 +31,14 @@ from bot.services import (
 )
 from bot.textlimits import shorten, utf16_len
 from bot.textlimits import split_message as split_message  # one rule, Telegram's count
-from bot.tg.callbacks import ADVANCE, REVISE, StepButton, WithdrawButton, cycle_button
+from bot.tg.callbacks import (
+    ADVANCE,
+    REVISE,
+    DetailsButton,
+    StepButton,
+    WithdrawButton,
+    cycle_button,
+)
 
 MAX_MESSAGE = 4096
 SETTLED_LINE = 1000  # UTF-16 units of the decision line added to a decided step message
@@ -79,46 +86,6 @@ def flow_label(flow: Flow, year: int, subject: str | None, t: Translator) -> str
     return label
 
 
-def step_text(flow: Flow, payload: dict[str, Any], t: Translator, now: datetime) -> str:
-    """The notification that a step has landed on someone."""
-    _ = t.gettext
-    step = flow.step(payload["step_no"])
-    tz = flow.unit.timezone
-    lines = [f"📋 {flow_label(flow, payload['year'], payload.get('subject'), t)}"]
-    if payload.get("by_event"):
-        lines.append(_("Extra step {no} (only when: {when})").format(
-            no=step.no, when=step.when or "-"))
-    else:
-        lines.append(_("Step {n} of {total}").format(n=flow.position(step.no),
-                                                       total=len(flow.sequence)))
-    lines.append(f"▶️ {step_title(step, t)}")
-    lines.append(_("Role: {role}").format(role=_role_title(flow, step.actor, t)))
-    if step.kelengkapan:
-        lines.append(_("Needed: {kelengkapan}").format(kelengkapan=step.kelengkapan))
-    if _output(step, t):
-        lines.append(_("Expected output: {output}").format(output=_output(step, t) or ""))
-    if payload.get("deadline"):
-        deadline = datetime.fromisoformat(payload["deadline"])
-        lines.append(_("Deadline: {when} (standard time {waktu})").format(
-            when=format_when(deadline, tz, t), waktu=step.waktu))
-    else:
-        lines.append(_("Deadline: none (the SOP gives no standard time)"))
-    note = payload.get("note")
-    if note and payload.get("revision"):
-        lines.append("")
-        lines.append(_("🔁 Sent back for revision by {name}: {reason}").format(
-            name=payload.get("from_name") or "?", reason=note))
-    elif note:
-        lines.append("")
-        lines.append(_("📝 Note from {name}: {note}").format(
-            name=payload.get("from_name") or "?", note=note))
-    n_files = len(payload.get("attachments") or [])
-    if n_files:
-        lines.append(t.ngettext("📎 {n} attachment follows.", "📎 {n} attachments follow.",
-                                n_files).format(n=n_files))
-    return "\n".join(lines)
-
-
 def step_instruction(flow: Flow, step_no: int, t: Translator) -> str:
     """How to answer a step message (dropped when the message is edited after a decision)."""
     _ = t.gettext
@@ -142,7 +109,9 @@ def step_keyboard(flow: Flow, payload: dict[str, Any], t: Translator) -> InlineK
         row = [button(_("✅ Setujui"), ADVANCE), button(_("🔁 Revisi"), REVISE)]
     else:
         row = [button(_("✔️ Selesai"), ADVANCE)]
-    return InlineKeyboardMarkup([row])
+    details = InlineKeyboardButton(_("ℹ️ Rincian"), callback_data=DetailsButton(
+        inst, step.no, rnd).encode())  # the rest of the step, on demand (issue 12)
+    return InlineKeyboardMarkup([row, [details]])
 
 
 def decision_line(disp: Disposition, name: str, timezone: str, t: Translator) -> str:
@@ -488,3 +457,10 @@ def upcoming_text(points: Sequence[Any], flows: dict[str, Flow], t: Translator,
         lines.append("• " + _("{when}: {what} (due {due})").format(
             when=format_short(p.at, tz, t), what=what, due=format_short(due, tz, t)))
     return "\n".join(lines)
+
+
+# The step notification and its details live in render_step (imported last: it uses the
+# helpers above).
+from bot.tg.render_step import details_text, step_text  # noqa: E402
+
+__all__ = ["details_text", "split_message", "step_text"]

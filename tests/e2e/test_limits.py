@@ -27,11 +27,20 @@ async def test_a_huge_revision_reason_still_leaves_a_working_next_step(
         await h.say(o["sekretaris"], f"revisi: {reason}", reply_to=msg,
                     expect="Sent back for revision")
         back = await o["kasubbag"].await_message(is_step(8, 2), timeout=10)
-        parts = [m for m in h.api.messages(o["kasubbag"].id)
-                 if m["message_id"] >= back["message_id"] - 3
-                 and m["message_id"] <= back["message_id"]]
+        # one screen: the reason first (shortened), the step, its deadline, the buttons
+        lines = back["text"].split("\n")
+        assert lines[1].startswith("🔁 Sent back for revision by Sekar: ")
+        assert "(shortened: the whole text is under ℹ️ Rincian)" in back["text"]
+        assert utf16_len(back["text"]) <= 1200
+        # the whole reason on demand, split by Telegram's count
+        before = len(h.api.messages(o["kasubbag"].id))
+        await h.press(o["kasubbag"], back, "ℹ️ Rincian")
+        parts = await h.api.await_for(
+            lambda: (m := h.api.messages(o["kasubbag"].id)[before:])
+            and reason in "".join(x["text"] for x in m) and m)
+        assert parts[0]["text"].startswith("📋") and "Role: Head of Program" in parts[0]["text"]
         assert all(utf16_len(m["text"]) <= 4096 for m in parts)
-        assert reason in "".join(m["text"] for m in parts).replace("\n", "")
+        assert reason in "".join(m["text"] for m in parts)
         # the decided message was edited within the limit: its buttons are gone
         edited = h.api.message(o["sekretaris"].id, msg["message_id"])
         assert step_button_data(edited) == [] and utf16_len(edited["text"]) <= 4096
