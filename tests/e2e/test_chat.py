@@ -382,7 +382,7 @@ async def test_language_choice_with_bahasa(tmp_path: Path) -> None:
         step2 = await sri.await_message(is_step(2, 1))
         # (the button words are the contract's, in every language)
         assert "Step 2 of 13" in step2["text"] and [b for b, _ in h.api.buttons(step2)] == [
-            "✔️ Selesai"]
+            "✔️ Selesai", "ℹ️ Rincian"]
         # and back to Indonesian
         menu = await h.say(sri, "/bahasa", expect="Choose your language")
         await h.press(sri, menu, "🇮🇩 Bahasa Indonesia")
