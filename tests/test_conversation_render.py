@@ -71,3 +71,19 @@ def test_a_decided_message_with_a_huge_reason_fits_one_message() -> None:
     keyboard = render.withdraw_keyboard({**payload, "undo": True}, EN)
     assert keyboard is not None
     assert keyboard.inline_keyboard[0][0].callback_data == "w1:abcd1234:9:1"
+
+
+def test_pengingat_is_one_line_per_step_however_many_reminders() -> None:
+    from datetime import timedelta
+    from types import SimpleNamespace
+
+    flow = flow_of("kesbangpol-jateng")
+    payload = {"type": "step", "flow_id": flow.id, "year": 2025, "step_no": 3,
+               "deadline": (AT + timedelta(hours=2)).isoformat()}
+    points = [SimpleNamespace(at=AT + timedelta(minutes=m), payload=payload)
+              for m in (60, 120, 180)]
+    text = render.upcoming_text(points, FLOWS, ID, AT)
+    lines = text.split("\n")
+    assert len(lines) == 2 and lines[1].count("Langkah") + lines[1].count("langkah") == 1
+    assert "pengingat: 5 Jan 2026 11.00 WIB, 5 Jan 2026 12.00 WIB, 5 Jan 2026 13.00 WIB" in \
+        lines[1], lines[1]

@@ -439,6 +439,7 @@ def upcoming_text(points: Sequence[Any], flows: dict[str, Flow], t: Translator,
     if not points:
         return _("No reminders are planned for you.")
     lines = [_("Your next reminders:")]
+    grouped: dict[tuple[str, str], list[str]] = {}  # (what, due) -> reminder times
     for p in points:
         flow = flows[p.payload["flow_id"]]
         tz = flow.unit.timezone
@@ -454,8 +455,12 @@ def upcoming_text(points: Sequence[Any], flows: dict[str, Flow], t: Translator,
                 period=period_label(p.payload["period"], p.payload["index"],
                                     p.payload["year"], t))
             due = datetime.fromisoformat(p.payload["due"])
-        lines.append("• " + _("{when}: {what} (due {due})").format(
-            when=format_short(p.at, tz, t), what=what, due=format_short(due, tz, t)))
+        # One line per step or duty, however many reminders it has (issue 12).
+        grouped.setdefault((what, format_short(due, tz, t)), []).append(
+            format_short(p.at, tz, t))
+    for (what, deadline), times in grouped.items():
+        lines.append("• " + _("{what} — deadline {due}; reminders: {times}").format(
+            what=what, due=deadline, times=", ".join(times)))
     return "\n".join(lines)
 
 
