@@ -172,7 +172,14 @@ async def command(update: Update, context: h.Context, said: Understanding) -> No
         await h.tugas(update, context)
     elif said.intent is Intent.CANCEL:
         await h.batal(update, context)
-    else:  # help, withdraw typed without its button, another /command
+    elif said.intent is Intent.WITHDRAW:  # "tarik kembali" typed: the button does it
+        _rt, member, t = await h.identify(update, context)
+        await h.reply(update, t.gettext(
+            "To withdraw a decision, {you} press ↩️ Tarik kembali on the decided step "
+            "message (within {minutes} minutes, while nobody has acted since).").format(
+                you=you(member, t),
+                minutes=int(context.application.bot_data.get(UNDO_MINUTES, 10))))
+    else:  # help, another /command
         await h.bantuan(update, context)
 
 

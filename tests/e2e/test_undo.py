@@ -66,6 +66,8 @@ async def test_too_late_or_after_the_next_step_nothing_is_withdrawn(tmp_path: Pa
         step10 = await o["pelaksana"].await_message(is_step(10, 1))
         decided = await h.api.await_for(
             lambda: (m := h.api.message(sek.id, msg["message_id"])) and h.api.buttons(m) and m)
+        typed = await h.say(sek, "Tarik kembali")  # typed: the bot points to the button
+        assert typed["text"].startswith("To withdraw a decision, you press ↩️ Tarik kembali")
         h.clock.advance(timedelta(minutes=11))
         answer = await h.press(sek, decided, UNDO)
         assert answer["text"] == ("Too late to withdraw: a decision may be withdrawn within "
