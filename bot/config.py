@@ -83,6 +83,7 @@ class Settings:
     language: str = "id"
     invite_ttl: timedelta = timedelta(days=7)
     escalate_after: int = 2
+    undo_minutes: int = 10  # how long a decision may be withdrawn (tarik kembali)
 
     @property
     def base_url(self) -> str:
@@ -168,7 +169,14 @@ def settings_from_env(env: Mapping[str, str]) -> Settings:
         problems.append(ConfigProblem(
             N_("SOPBOT_ESCALATE_AFTER: {value!r} is not a whole number of at least 1 (overdue "
                "reminders before the atasan is told)"), value=raw))
+    raw = env.get("SOPBOT_UNDO_MINUTES", "10").strip()
+    undo = int(raw) if raw.isdigit() and 0 <= int(raw) <= 1440 else -1
+    if undo < 0:
+        problems.append(ConfigProblem(
+            N_("SOPBOT_UNDO_MINUTES: {value!r} is not a whole number of minutes from 0 to 1440 "
+               "(how long a decision may be withdrawn; 0: never)"), value=raw))
     if problems:
         raise ConfigError(problems)
     return Settings(token=token, api_url=api_url, data_dir=data_dir, flows_dir=flows_dir,
-                    language=language, invite_ttl=ttl, escalate_after=escalate)
+                    language=language, invite_ttl=ttl, escalate_after=escalate,
+                    undo_minutes=undo)

@@ -6,7 +6,8 @@ from datetime import datetime, timedelta
 
 from babel.dates import format_datetime, format_timedelta
 
-from bot.engine.calendar import resolve_timezone, zone_abbreviation
+from bot.engine.calendar import OfficeHours, resolve_timezone, zone_abbreviation
+from bot.engine.waktu import WaktuTotal
 from bot.i18n import Translator
 
 
@@ -45,3 +46,21 @@ def period_label(period: str, index: int, year: int, t: Translator) -> str:
     if period == "semester":
         return t.gettext("Semester {roman} {year}").format(roman=roman, year=year)
     return t.gettext("Year {year}").format(year=year)
+
+
+def day_minutes(hours: OfficeHours) -> int:
+    """Minutes of the first open weekday: what one "Hari" of work is in the unit's office."""
+    for day in hours.days:
+        if day is not None:
+            return (day[1].hour * 60 + day[1].minute) - (day[0].hour * 60 + day[0].minute)
+    return 24 * 60
+
+
+def normalised_total(total: WaktuTotal, minutes_per_day: int) -> WaktuTotal:
+    """"3 Bulan 4 Hari 345 Menit" → "3 Bulan 4 Hari 5 Jam 45 Menit": minutes to hours, hours
+    to working days (of `minutes_per_day`, the office's day as the engine's calendar counts
+    it); months stay months."""
+    rest = total.days * minutes_per_day + total.hours * 60 + total.minutes
+    days, rest = divmod(rest, minutes_per_day)
+    hours, minutes = divmod(rest, 60)
+    return WaktuTotal(total.months, days, hours, minutes)

@@ -83,9 +83,10 @@ class Simulation(Inspection):
         self._cursors[user.id] = len(self._events)
         self._last_activity = time.monotonic()
 
-    def _user_message(self, user: FakeUser, content: JSON, reply_to: MessageRef | None) -> JSON:
+    def _user_message(self, user: FakeUser, content: JSON, reply_to: MessageRef | None,
+                      chat: int | None = None) -> JSON:
         with self._cond:
-            chat_id = user.id
+            chat_id = user.id if chat is None else chat
             reply: JSON | None = None
             if reply_to is not None:
                 stored = self._messages.get((chat_id, message_id_of(reply_to)))
@@ -107,7 +108,8 @@ class Simulation(Inspection):
             self._push_update("message", copy.deepcopy(message))
             return copy.deepcopy(message)
 
-    def _user_text(self, user: FakeUser, text: str, reply_to: MessageRef | None) -> JSON:
+    def _user_text(self, user: FakeUser, text: str, reply_to: MessageRef | None,
+                   chat: int | None = None) -> JSON:
         if not text.strip():
             raise ValueError("Telegram clients cannot send empty messages")
         if u16len(text) > 4096:
@@ -116,7 +118,7 @@ class Simulation(Inspection):
         entities = command_entities(text)
         if entities:
             content["entities"] = entities
-        return self._user_message(user, content, reply_to)
+        return self._user_message(user, content, reply_to, chat)
 
     def _user_file(
         self,

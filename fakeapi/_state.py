@@ -217,11 +217,10 @@ class ApiState:
 
     @staticmethod
     def _check_markup(markup: Any) -> JSON | None:
-        """Validate an inline keyboard or a ForceReply (what sopbot sends); None removes it."""
-        if markup is None:
+        """Validate an inline keyboard; None removes it. A ForceReply is valid and shows no
+        keyboard (``_send`` marks the message ``force_reply`` for tests to see)."""
+        if markup is None or (isinstance(markup, dict) and markup.get("force_reply") is True):
             return None
-        if isinstance(markup, dict) and markup.get("force_reply") is True:
-            return None  # a ForceReply: accepted, and (as in Telegram) not part of the message
         rows = markup.get("inline_keyboard") if isinstance(markup, dict) else None
         if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
             raise bad_request("can't parse inline keyboard markup JSON object")
@@ -269,6 +268,9 @@ class ApiState:
         message.update(content)
         if inline is not None:
             message["reply_markup"] = inline
+        markup = params.get("reply_markup")
+        if isinstance(markup, dict) and markup.get("force_reply") is True:
+            message["force_reply"] = True  # not Telegram's: lets a test see the ForceReply
         self._store_message(chat_id, StoredMessage(message, from_bot=True))
         return copy.deepcopy(message)
 

@@ -86,9 +86,13 @@ class FakeUser:
 
     # ----------------------------------------------------------------- actions
 
-    def send_text(self, text: str, *, reply_to: MessageRef | None = None) -> JSON:
-        """Send a text message; ``/commands``, urls, @mentions get their entities."""
-        return self.api._user_text(self, text, reply_to)
+    def send_text(self, text: str, *, reply_to: MessageRef | None = None,
+                  chat: int | None = None) -> JSON:
+        """Send a text message; ``/commands``, urls, @mentions get their entities.
+
+        `chat`: a group registered with ``register_chat`` to write in (default: the private
+        chat with the bot)."""
+        return self.api._user_text(self, text, reply_to, chat)
 
     def send_document(
         self,

@@ -25,6 +25,8 @@ def register(sub: Any, t: Translator) -> None:
     invite.add_argument("--atasan-nip", help=_("NIP of the official's direct superior"))
     invite.add_argument("--admin", action="store_true",
                         help=_("the unit's admin: sees /anggota in the chat"))
+    invite.add_argument("--sapaan", choices=("Bapak", "Ibu"),
+                        help=_("how the bot addresses the official (default: Bapak/Ibu)"))
     invite.add_argument("--dir", default=flows_dir_default(), help=_("directory of flow files"))
     invite.set_defaults(func=cmd_invite)
 
@@ -81,7 +83,8 @@ def cmd_invite(args: argparse.Namespace, t: Translator) -> int:
     try:
         invite = services.create_invite(unit=args.unit, role=args.role, name=args.name,
                                         atasan=args.atasan, now=utc_now(), nip=args.nip,
-                                        atasan_nip=args.atasan_nip, admin=args.admin)
+                                        atasan_nip=args.atasan_nip, admin=args.admin,
+                                        salutation=args.sapaan)
     except UnknownUnitOrRole as exc:
         print(exc.render(t.gettext), file=sys.stderr)
         return 2

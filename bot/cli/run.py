@@ -36,9 +36,15 @@ def prepare_bot(t: Translator, settings: Settings, mode: str) -> Bot | int:
     flows = load_or_report(t, str(settings.flows_dir))
     if flows is None:
         return 1
+    from bot.storage.store import BotRunning
+
     try:
         store = open_store(settings.data_dir)
         store.claim_running()
+    except BotRunning:  # said in the CLI's language (issue 12)
+        print(t.gettext("Another sopbot is already running on {dir}: stop it first.").format(
+            dir=settings.data_dir), file=sys.stderr)
+        return 1
     except StoreError as exc:
         print(str(exc), file=sys.stderr)
         return 1

@@ -92,8 +92,10 @@ class Harness:
 
     def invite(self, unit: str, role: str, name: str) -> str:
         """A real single-use invitation code, made as ``sopbot invite`` makes it."""
+        honorific = name.split(" ", 1)[0]  # "Bu Camat", "Pak Sekcam": as the office says it
+        salutation = {"Bu": "Ibu", "Ibu": "Ibu", "Pak": "Bapak", "Bapak": "Bapak"}.get(honorific)
         return self.services.create_invite(unit=unit, role=role, now=self.clock(),
-                                           name=name).code
+                                           name=name, salutation=salutation).code
 
     def new_user(self, name: str, *, language: str, user_id: int | None = None) -> FakeUser:
         """A Telegram user with a private chat with the bot (ids count up from 1001)."""

@@ -53,6 +53,11 @@ class ChatLog:
         deadline = "Deadline: {when} (standard time {waktu})"
         prefixes = {Translator(lang).gettext(deadline).partition("{")[0] for lang in LANGUAGES}
         self._keep = (*sorted(prefixes), "🔁", "📝", "📎")
+        # How to answer a step (its last line as sent): left out, marked "[…]".
+        self._instructions = {Translator(lang).gettext(text) for lang in LANGUAGES for text in (
+            "Press a button, or reply to this message with \"setuju\" or "
+            "\"revisi: <reason>\".",
+            "When it is done, press the button or reply \"selesai\" to this message.")}
 
     def add(self, official: Official) -> None:
         self.officials[official.chat] = official
@@ -100,7 +105,11 @@ class ChatLog:
         if full or lines[0].startswith("📊"):
             kept = lines[:60]
         elif lines[0].startswith("📋"):
-            kept = lines[:3] + [line for line in lines[3:] if line.startswith(self._keep)]
+            # A step notification fits a phone screen (issue 12): shown as it was sent, but
+            # for how to answer it (the buttons below say it), marked as left out.
+            kept = [line for line in lines if line]
+            if len(kept) > 1 and kept[-1] in self._instructions:
+                kept[-1] = "[…]"
         else:
             # The first paragraph, and the next one when the first is only a heading.
             paragraphs = [p.split("\n") for p in re.split(r"\n\s*\n", text.strip()) if p]

@@ -11,6 +11,7 @@ are in :mod:`.errors`, what they take and return in :mod:`.results`.
 """
 
 from bot.services.base import handling_update
+from bot.services.conversation import ConversationService
 from bot.services.errors import (
     AlreadyRunning,
     AmbiguousFlow,
@@ -46,7 +47,8 @@ from bot.storage import StoreError
 from bot.storage.records import Member, OutboxItem, PendingReason, StepMessage
 
 
-class Services(FlowOpsService, WorkflowService, ViewService, OutboxService, PeopleService):
+class Services(ConversationService, FlowOpsService, WorkflowService, ViewService, OutboxService,
+               PeopleService):
     """Every use case of the bot, over one store and the loaded flows."""
 
 

@@ -82,7 +82,8 @@ class MembershipService(ServiceBase):
 
     def create_invite(self, *, unit: str, role: str, now: datetime, name: str | None = None,
                       atasan: str | None = None, nip: str | None = None,
-                      atasan_nip: str | None = None, admin: bool = False) -> Invite:
+                      atasan_nip: str | None = None, admin: bool = False,
+                      salutation: str | None = None) -> Invite:
         """A single-use invitation code for a role in a unit."""
         units = self.units()
         if unit not in units:
@@ -99,7 +100,7 @@ class MembershipService(ServiceBase):
                                         r for r in roles if not self.is_external(unit, r)))
         invite = Invite(code=secrets.token_urlsafe(12), unit=unit, role=role, created_at=now,
                         expires_at=now + self.invite_ttl, name=name, atasan=atasan,
-                        nip=nip, atasan_nip=atasan_nip, admin=admin)
+                        nip=nip, atasan_nip=atasan_nip, admin=admin, salutation=salutation)
         with self.store.transaction() as repo:
             repo.add_invite(invite)
         return invite
@@ -122,6 +123,7 @@ class MembershipService(ServiceBase):
                 joined_at=now, username=user.username, telegram_language=user.language_code)
             member.chat_id = user.chat_id
             member.undeliverable = False
+            member.salutation = invite.salutation or member.salutation
             already = invite.role in member.roles_in(invite.unit)
             if not already:
                 member.roles.append(Membership(invite.unit, invite.role, now, invite.atasan))

@@ -90,6 +90,7 @@ class SettleNotice:
     text: str
     disposition: Mapping[str, Any]
     name: str
+    undo: bool = False  # the decider's own copy: offer "Tarik kembali" (issue 12)
 
 
 Notice = StepNotice | CompletedNotice | CancelledNotice | SettleNotice | WaitNotice

@@ -41,6 +41,7 @@ from bot.services.notices import SettleNotice, encode
 from bot.services.notifications import UnitSnapshot, notices
 from bot.services.outbox import new_item
 from bot.services.results import Decided, ReasonAsked, Started
+from bot.services.undo_marks import drop_undo_button
 from bot.storage.protocol import Repository
 from bot.storage.records import Member, PendingReason, StepMessage
 
@@ -90,7 +91,10 @@ class WorkflowService(MembershipService, ServiceBase):
                         "no_officials"))
             repo.enqueue(new_item(member.id, member.chat_id, "ack", {
                 "ack": "started", "reply_to": ack_to, "flow_id": flow.id, "year": year,
-                "count": len(pairs), "skipped": skipped}, now))
+                "count": len(pairs), "skipped": skipped,
+                # the starter holds step 1 themself: "Langkah 1 menunggu Ibu" (issue 12)
+                "starter_acts": flow.first_step.actor in actor.roles,
+                "salutation": member.salutation}, now))
             started = []
             for subject, atasan in pairs:
                 try:
@@ -181,6 +185,7 @@ class WorkflowService(MembershipService, ServiceBase):
             except DomainError as exc:
                 raise Refused(exc) from exc
             assert t.disposition is not None
+            drop_undo_button(repo, flow, inst, now)  # the previous decision is final now
             copies = [m for m in repo.step_messages(inst.id, step_no, round_now)
                       if not m.settled]  # a fan-out part already settled keeps its line
             still_open = t.instance.active(step_no)
@@ -195,7 +200,8 @@ class WorkflowService(MembershipService, ServiceBase):
                 kind, payload = encode(SettleNotice(
                     flow_id=flow.id, message_id=msg.message_id, text=msg.text,
                     disposition=t.disposition.to_dict(),
-                    name=acting_label(flow, t.disposition, member.name)))
+                    name=acting_label(flow, t.disposition, member.name),
+                    undo=bool(t.instance.undo) and msg.member_id == member.id))
                 repo.enqueue(new_item(msg.member_id, msg.chat_id, kind, payload, now))
             if ack_to is not None:
                 repo.enqueue(new_item(member.id, member.chat_id, "ack", {

@@ -16,6 +16,7 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
@@ -25,11 +26,19 @@ from bot.ops.ratelimit import CountingRateLimiter
 from bot.services import Services
 from bot.services.reminders import Reminders
 from bot.tg import handlers as h
+from bot.tg import handlers_conversation as conversation
 from bot.tg import handlers_flowops as flowops
 from bot.tg import handlers_people as people
 from bot.tg import render_flowops as rf
 from bot.tg import steps
-from bot.tg.callbacks import CYCLE_PATTERN, LANGUAGE_PATTERN, STEP_PATTERN
+from bot.tg.callbacks import (
+    CONFIRM_PATTERN,
+    CYCLE_PATTERN,
+    DETAILS_PATTERN,
+    LANGUAGE_PATTERN,
+    STEP_PATTERN,
+    WITHDRAW_PATTERN,
+)
 from bot.tg.poller import DurablePoller
 from bot.tg.reminder_jobs import ReminderScheduler
 from bot.tg.sender import OutboxSender
@@ -76,13 +85,16 @@ def build_application(
                    .connect_timeout(http_timeout))
     app = builder.build()
     sender = OutboxSender(app.bot, services, clock, default_language=settings.language,
-                          poll_interval=sender_poll_interval)
+                          poll_interval=sender_poll_interval, undo=settings.undo_minutes > 0)
+    app.bot_data[conversation.UNDO_MINUTES] = settings.undo_minutes
     reminders = Reminders(services, escalate_after=settings.escalate_after)
     scheduler = ReminderScheduler(app, reminders, sender, clock,
                                   sync_interval=reminder_sync_interval)
     app.bot_data["runtime"] = h.Runtime(services, sender, clock, settings.language, reminders,
                                         scheduler)
 
+    # Private chats only: elsewhere a pointer to the private chat, nothing else (issue 12).
+    app.add_handler(TypeHandler(Update, conversation.group_guard), group=-1)
     # Commands (Indonesian names; English users see English descriptions).
     app.add_handler(CommandHandler("start", h.start))
     app.add_handler(CommandHandler("mulai", flowops.mulai))  # a far year is confirmed first
@@ -107,9 +119,18 @@ def build_application(
     # Issue 14: the guided /delegasi.
     app.add_handler(CallbackQueryHandler(people.delegation_pressed,
                                          pattern=people.DELEGATION_PATTERN))
+    # Issue 12: Ya/Tidak on a decision in words, Tarik kembali, step details on demand.
+    app.add_handler(CallbackQueryHandler(conversation.confirm_pressed, pattern=CONFIRM_PATTERN))
+    app.add_handler(CallbackQueryHandler(conversation.withdraw_pressed,
+                                         pattern=WITHDRAW_PATTERN))
+    app.add_handler(CallbackQueryHandler(conversation.details_pressed,
+                                         pattern=DETAILS_PATTERN))
     app.add_handler(CallbackQueryHandler(steps.button_pressed))  # stale/crafted data: answered
     # Free text (replies, typed commands, revision reasons) and files sent as replies.
-    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, steps.text_message))
+    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND,
+                                   conversation.text_message))
+    # After a /command: remind a revision reason that is still awaited.
+    app.add_handler(MessageHandler(filters.COMMAND, conversation.remind_after_command), group=1)
     app.add_handler(MessageHandler(filters.Document.ALL | filters.PHOTO, steps.file_message))
     app.add_error_handler(h.error_handler)
     return app

@@ -82,7 +82,9 @@ def tg_user(update: Update) -> TelegramUser | None:
     chat = update.effective_chat
     if user is None or chat is None:
         return None
-    return TelegramUser(id=user.id, chat_id=chat.id, name=user.full_name,
+    # Only a private chat binds the official (a group's id never does: issue 12).
+    chat_id = chat.id if chat.type == "private" else user.id
+    return TelegramUser(id=user.id, chat_id=chat_id, name=user.full_name,
                         username=user.username, language_code=user.language_code)
 
 
@@ -233,6 +235,11 @@ REFUSALS: dict[str, str] = {
     "already_running": N_("Step {step} is already running."),
     "no_officials": N_("No official is registered at the levels of this procedure yet."),
     "needs_pair": N_("This procedure runs per official: each needs a known atasan."),
+    "nothing_to_withdraw": N_("This decision can no longer be withdrawn: something has "
+                              "happened since."),
+    "not_decider": N_("Only the official who decided may withdraw the decision."),
+    "withdraw_too_late": N_("Too late to withdraw: a decision may be withdrawn within "
+                            "{minutes} minutes."),
 }
 
 

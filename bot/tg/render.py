@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -10,11 +11,14 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.engine.instance import Action, Disposition, Status
 from bot.engine.model import Flow, Step
+from bot.engine.waktu import WaktuError, parse_total
 from bot.formatting import (
+    day_minutes,
     format_duration,
     format_short,
     format_until,
     format_when,
+    normalised_total,
     period_label,
 )
 from bot.i18n import Translator
@@ -25,27 +29,40 @@ from bot.services import (
     Task,
     UnitOverview,
 )
+from bot.textlimits import shorten, utf16_len
+from bot.textlimits import split_message as split_message  # one rule, Telegram's count
 from bot.tg import render_flowops
-from bot.tg.callbacks import ADVANCE, REVISE, StepButton, cycle_button
+from bot.tg.callbacks import (
+    ADVANCE,
+    REVISE,
+    DetailsButton,
+    StepButton,
+    WithdrawButton,
+    cycle_button,
+)
 
 MAX_MESSAGE = 4096
+SETTLED_LINE = 1000  # UTF-16 units of the decision line added to a decided step message
 
 
-def split_message(text: str, limit: int = MAX_MESSAGE) -> list[str]:
-    """Split text into Telegram-sized parts, after a line break where possible.
+def address(salutation: str | None, t: Translator) -> str:
+    """How the bot addresses an official: "Bapak"/"Ibu" as stored, else "Bapak/Ibu" ("you")."""
+    if t.language == "en":
+        return "you"
+    return salutation or "Bapak/Ibu"
 
-    Nothing is lost: the parts joined are the text (Telegram trims the line break that
-    ends a part).
-    """
-    parts: list[str] = []
-    while len(text) > limit:
-        cut = text.rfind("\n", 0, limit) + 1  # keep the break with the part it ends
-        if cut <= 1:
-            cut = limit
-        parts.append(text[:cut])
-        text = text[cut:]
-    parts.append(text)
-    return parts
+
+def own_title(title: str, sop_title: str, name: str, t: Translator) -> str:
+    """A collective role lists jabatan ("Kasi, Kasubag, Lurah, Kasi Kelurahan dan Staf"): an
+    official is welcomed by the one of them in their name ("Pak Lurah" → "Lurah"), else as an
+    official of the unit, never by the whole list."""
+    if "," not in sop_title:
+        return title
+    items = [i.strip() for i in re.split(r",|\s+dan\s+", sop_title) if i.strip()]
+    mine = [i for i in items if re.search(rf"\b{re.escape(i)}\b", name, re.IGNORECASE)]
+    if mine:
+        return max(mine, key=len)
+    return t.gettext("an official of the unit")
 
 
 def step_title(step: Step, t: Translator) -> str:
@@ -68,46 +85,6 @@ def flow_label(flow: Flow, year: int, subject: str | None, t: Translator) -> str
     if subject:
         label += " — " + subject
     return label
-
-
-def step_text(flow: Flow, payload: dict[str, Any], t: Translator, now: datetime) -> str:
-    """The notification that a step has landed on someone."""
-    _ = t.gettext
-    step = flow.step(payload["step_no"])
-    tz = flow.unit.timezone
-    lines = [f"📋 {flow_label(flow, payload['year'], payload.get('subject'), t)}"]
-    if payload.get("by_event"):
-        lines.append(_("Extra step {no} (only when: {when})").format(
-            no=step.no, when=step.when or "-"))
-    else:
-        lines.append(_("Step {n} of {total}").format(n=flow.position(step.no),
-                                                       total=len(flow.sequence)))
-    lines.append(f"▶️ {step_title(step, t)}")
-    lines.append(_("Role: {role}").format(role=_role_title(flow, step.actor, t)))
-    if step.kelengkapan:
-        lines.append(_("Needed: {kelengkapan}").format(kelengkapan=step.kelengkapan))
-    if _output(step, t):
-        lines.append(_("Expected output: {output}").format(output=_output(step, t) or ""))
-    if payload.get("deadline"):
-        deadline = datetime.fromisoformat(payload["deadline"])
-        lines.append(_("Deadline: {when} (standard time {waktu})").format(
-            when=format_when(deadline, tz, t), waktu=step.waktu))
-    else:
-        lines.append(_("Deadline: none (the SOP gives no standard time)"))
-    note = payload.get("note")
-    if note and payload.get("revision"):
-        lines.append("")
-        lines.append(_("🔁 Sent back for revision by {name}: {reason}").format(
-            name=payload.get("from_name") or "?", reason=note))
-    elif note:
-        lines.append("")
-        lines.append(_("📝 Note from {name}: {note}").format(
-            name=payload.get("from_name") or "?", note=note))
-    n_files = len(payload.get("attachments") or [])
-    if n_files:
-        lines.append(t.ngettext("📎 {n} attachment follows.", "📎 {n} attachments follow.",
-                                n_files).format(n=n_files))
-    return "\n".join(lines)
 
 
 def step_instruction(flow: Flow, step_no: int, t: Translator) -> str:
@@ -133,7 +110,9 @@ def step_keyboard(flow: Flow, payload: dict[str, Any], t: Translator) -> InlineK
         row = [button(_("✅ Setujui"), ADVANCE), button(_("🔁 Revisi"), REVISE)]
     else:
         row = [button(_("✔️ Selesai"), ADVANCE)]
-    return InlineKeyboardMarkup([row])
+    details = InlineKeyboardButton(_("ℹ️ Rincian"), callback_data=DetailsButton(
+        inst, step.no, rnd).encode())  # the rest of the step, on demand (issue 12)
+    return InlineKeyboardMarkup([row, [details]])
 
 
 def decision_line(disp: Disposition, name: str, timezone: str, t: Translator) -> str:
@@ -150,9 +129,16 @@ def decision_line(disp: Disposition, name: str, timezone: str, t: Translator) ->
                                                                            when=when)
     elif disp.action is Action.CANCEL:
         text = _("⛔ Cancelled by {name}, {when}").format(name=name, when=when)
+    elif disp.action is Action.ATTACH:  # a file added on the way, not the step done
+        text = _("📎 Attachment added by {name}, {when}").format(name=name, when=when)
+    elif disp.action is Action.START:
+        text = _("▶️ Started by {name}, {when}").format(name=name, when=when)
+    elif disp.action is Action.WITHDRAW:
+        text = _("↩️ {name} withdrew the decision on step {no}, {when}; this message no "
+                 "longer asks for anything.").format(name=name, no=disp.step_no, when=when)
     else:
         text = _("✔️ Done by {name}, {when}").format(name=name, when=when)
-    if disp.note and disp.action is not Action.REVISE:
+    if disp.note and disp.action not in (Action.REVISE, Action.WITHDRAW):
         text += "\n" + _("Note: {note}").format(note=disp.note)
     return text
 
@@ -164,8 +150,17 @@ def completed_text(flow: Flow, payload: dict[str, Any], t: Translator) -> str:
         _("🏁 {flow} is complete.").format(
             flow=flow_label(flow, payload["year"], payload.get("subject"), t)),
         _("Time taken: {elapsed} (SOP standard total: {standard}).").format(
-            elapsed=elapsed, standard=payload["standard"]),
+            elapsed=elapsed, standard=_standard(flow, payload["standard"])),
     ])
+
+
+def _standard(flow: Flow, printed: str) -> str:
+    """The SOP's total standard time, normalised to the office's working day."""
+    try:
+        total = parse_total(printed)
+    except WaktuError:
+        return printed
+    return str(normalised_total(total, day_minutes(flow.unit.office_hours)))
 
 
 def cancelled_text(flow: Flow, payload: dict[str, Any], t: Translator) -> str:
@@ -312,16 +307,21 @@ def ack_text(payload: dict[str, Any], flows: dict[str, Flow], t: Translator) -> 
     if kind == "joined":
         text = (_("You already hold the role {role} in {unit}.") if payload["already"]
                 else _("Welcome, {name}! You are now registered as {role} in {unit}."))
-        role = payload["role"]
+        role = sop_title = payload["role"]
         for flow in flows.values():  # the role's title in the reader's language
             if flow.unit.id == payload.get("unit_id") and flow.has_role(payload["role_id"]):
                 role = _role_title(flow, payload["role_id"], t)
+                sop_title = flow.role(payload["role_id"]).title
                 break
+        role = own_title(role, sop_title, payload["name"], t)
         return text.format(name=payload["name"], role=role,
                            unit=payload["unit"]) + "\n\n" + help_text(t)
     if kind == "started":
         flow = flows[payload["flow_id"]]
         label = flow_label(flow, payload["year"], None, t)
+        if flow.per_official is None and payload.get("starter_acts"):
+            return _("Started {flow}. Step 1 is waiting for {you}.").format(
+                flow=label, you=address(payload.get("salutation"), t))
         if flow.per_official is None:
             return _("Started {flow}. Step 1 went to {role}.").format(
                 flow=label, role=_role_title(flow, flow.first_step.actor, t))
@@ -369,8 +369,20 @@ def settled_text(payload: dict[str, Any], flows: dict[str, Flow], t: Translator)
     """A decided step message: what it said, then who decided what and when."""
     flow = flows[payload["flow_id"]]
     disp = Disposition.from_dict(payload["disposition"])
-    return (payload["text"] + "\n\n"
-            + decision_line(disp, payload["name"], flow.unit.timezone, t))
+    # The edit must fit one message (Telegram's count): a long reason is shortened here (it
+    # went in full to the step it was sent back to), then the step's text if need be.
+    line = shorten(decision_line(disp, payload["name"], flow.unit.timezone, t), SETTLED_LINE)
+    return shorten(payload["text"], MAX_MESSAGE - utf16_len(line) - 2) + "\n\n" + line
+
+
+def withdraw_keyboard(payload: dict[str, Any], t: Translator) -> InlineKeyboardMarkup | None:
+    """"Tarik kembali" under the decider's own decided step message (issue 12)."""
+    disp = payload["disposition"]
+    if not payload.get("undo") or disp.get("action") not in ("approve", "complete", "revise"):
+        return None
+    data = WithdrawButton(disp["instance_id"], disp["step_no"], disp.get("round", 1)).encode()
+    return InlineKeyboardMarkup([[InlineKeyboardButton(t.gettext("↩️ Tarik kembali"),
+                                                       callback_data=data)]])
 
 
 def _cycle_name(flow: Flow, cycle_id: str) -> str:
@@ -388,9 +400,12 @@ def reminder_text(payload: dict[str, Any], flows: dict[str, Flow], t: Translator
     if payload["type"] == "step":
         step = flow.step(payload["step_no"])
         deadline = datetime.fromisoformat(payload["deadline"])
+        subject = payload.get("subject")
+        if subject and subject in (payload.get("late") or []):
+            subject = None  # the escalation names them already: never "Bu X late … — Bu X"
         what = _("step {n} of {total} of {flow}: {title}").format(
             n=flow.position(step.no), total=len(flow.sequence),
-            flow=flow_label(flow, payload["year"], payload.get("subject"), t),
+            flow=flow_label(flow, payload["year"], subject, t),
             title=step_title(step, t))
         if kind == "before":
             return _("⏰ Reminder: {what} is due {when} ({left}).").format(
@@ -448,6 +463,7 @@ def upcoming_text(points: Sequence[Any], flows: dict[str, Flow], t: Translator,
     if not points:
         return _("No reminders are planned for you.")
     lines = [_("Your next reminders:")]
+    grouped: dict[tuple[str, str], list[str]] = {}  # (what, due) -> reminder times
     for p in points:
         flow = flows[p.payload["flow_id"]]
         tz = flow.unit.timezone
@@ -463,6 +479,17 @@ def upcoming_text(points: Sequence[Any], flows: dict[str, Flow], t: Translator,
                 period=period_label(p.payload["period"], p.payload["index"],
                                     p.payload["year"], t))
             due = datetime.fromisoformat(p.payload["due"])
-        lines.append("• " + _("{when}: {what} (due {due})").format(
-            when=format_short(p.at, tz, t), what=what, due=format_short(due, tz, t)))
+        # One line per step or duty, however many reminders it has (issue 12).
+        grouped.setdefault((what, format_short(due, tz, t)), []).append(
+            format_short(p.at, tz, t))
+    for (what, deadline), times in grouped.items():
+        lines.append("• " + _("{what} — deadline {due}; reminders: {times}").format(
+            what=what, due=deadline, times=", ".join(times)))
     return "\n".join(lines)
+
+
+# The step notification and its details live in render_step (imported last: it uses the
+# helpers above).
+from bot.tg.render_step import details_text, step_text  # noqa: E402
+
+__all__ = ["details_text", "split_message", "step_text"]

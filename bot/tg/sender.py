@@ -14,8 +14,9 @@ import logging
 import warnings
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
-from telegram import Bot, Message, ReplyParameters
+from telegram import Bot, ForceReply, Message, ReplyParameters
 from telegram.error import (
     BadRequest,
     Forbidden,
@@ -42,6 +43,7 @@ from bot.tg.render import (
     step_instruction,
     step_keyboard,
     step_text,
+    withdraw_keyboard,
 )
 from bot.tg.render_flowops import wait_instruction, wait_keyboard, wait_text
 
@@ -71,8 +73,10 @@ class OutboxSender:
     """Sends pending outbox items; :meth:`wake` after each transaction that queued some."""
 
     def __init__(self, bot: Bot, services: Services, clock: Callable[[], datetime], *,
-                 default_language: str = "id", poll_interval: float = 5.0) -> None:
+                 default_language: str = "id", poll_interval: float = 5.0,
+                 undo: bool = True) -> None:
         self.bot = bot
+        self.undo = undo  # offer "Tarik kembali" on a decided step (SOPBOT_UNDO_MINUTES > 0)
         self.services = services
         self.clock = clock
         self.default_language = default_language
@@ -206,20 +210,25 @@ class OutboxSender:
         flows = self.services.flows
         if item.kind == "settle":
             try:
-                await self.bot.edit_message_text(settled_text(p, flows, t), chat_id=item.chat_id,
-                                                 message_id=p["message_id"], reply_markup=None)
+                await self.bot.edit_message_text(
+                    settled_text(p, flows, t), chat_id=item.chat_id,
+                    message_id=p["message_id"],
+                    reply_markup=withdraw_keyboard(p, t) if self.undo else None)
             except BadRequest as exc:
                 # Already edited (a redelivery after a crash), deleted, or too old: the
                 # decision stands regardless.
                 log.info("could not settle message %s/%s: %s", item.chat_id,
                          p["message_id"], exc.message)
             return [p["message_id"]], ""
-        reply = keyboard = None
+        reply = None
+        keyboard: Any = None
         instruction = ""
         if item.kind == "ack":
             text = ack_text(p, flows, t)
             if p.get("reply_to"):
                 reply = ReplyParameters(p["reply_to"], allow_sending_without_reply=True)
+            if p["ack"] == "reason_asked":  # the reason is typed as a reply (issue 12)
+                keyboard = ForceReply(selective=True)
         elif flow is None:
             raise ValueError(f"outbox item {item.id} names an unknown flow {p.get('flow_id')!r}")
         elif item.kind == "step":

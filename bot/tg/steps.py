@@ -8,7 +8,6 @@ renders what it returns.
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 from telegram import Message, Update
@@ -21,6 +20,7 @@ from bot.services import (
     StepMessage,
 )
 from bot.services.commands import Decide, Decision
+from bot.textlimits import CALLBACK_ANSWER_LIMIT, shorten
 from bot.tg import handlers_flowops as flowops
 from bot.tg import render
 from bot.tg.callbacks import (
@@ -39,17 +39,16 @@ from bot.tg.handlers import (
     run,
     runtime,
     service_call,
-    status,
-    tugas,
 )
+from bot.understanding import Certainty, Intent, understand
 
 log = logging.getLogger(__name__)
 
-ADVANCE_WORDS = {"selesai", "done", "setuju", "acc", "ok", "oke", "okay", "lanjut", "lanjutkan",
-                 "disetujui", "approve", "approved", "sudah"}
-REVISE_WORD = re.compile(r"^\s*revisi\b\s*[:,\-–]?\s*(?P<reason>.*)$", re.IGNORECASE | re.DOTALL)
-FIRST_WORD = re.compile(r"^\s*([^\s:,.!]+)[\s:,.!]*(?P<rest>.*)$", re.DOTALL)
-COMMAND_WORDS = ("mulai", "status", "tugas", "bantuan", "help", "bahasa", "batal")
+
+
+def toast(text: str) -> str:
+    """A callback answer, shortened at a word to Telegram's 200 units."""
+    return shorten(text, CALLBACK_ANSWER_LIMIT)
 
 
 def _origin(message: Any, member: Member, button: StepButton) -> StepMessage | None:
@@ -92,28 +91,17 @@ async def button_pressed(update: Update, context: Context, caller: Caller) -> No
             rt, t, rt.services.ask_reason, member, button.instance_id, button.step_no,
             button.round, rt.clock(), chat_id=message.chat.id if message else None,
             message_id=message.message_id if message else None)
-        await query.answer(problem or "", show_alert=bool(problem))
+        await query.answer(toast(problem or ""), show_alert=bool(problem))
         return
     decided, problem = await decide(context, member, t, button,
                                     origin=_origin(message, member, button))
     if decided is None:
-        await query.answer(problem or "", show_alert=True)
+        await query.answer(toast(problem or ""), show_alert=True)
         return
     payload = {"ack": "decided", "flow_id": decided.flow.id,
                "step_no": decided.disposition.step_no,
                "action": decided.disposition.action.value, "completed": decided.completed}
-    await query.answer(render.ack_text(payload, rt.services.flows, t)[:200])
-
-
-def parse_decision(text: str) -> tuple[str, str | None] | None:
-    """("advance", note) for "setuju ...", ("revise", reason-or-None) for "revisi ..."."""
-    match = REVISE_WORD.match(text)
-    if match:
-        return "revise", (match.group("reason").strip() or None)
-    match = FIRST_WORD.match(text)
-    if match and match.group(1).casefold() in ADVANCE_WORDS:
-        return "advance", (match.group("rest").strip() or None)
-    return None
+    await query.answer(toast(render.ack_text(payload, rt.services.flows, t)))
 
 
 async def _reply_target(rt: Runtime, update: Update) -> StepMessage | None:
@@ -122,74 +110,6 @@ async def _reply_target(rt: Runtime, update: Update) -> StepMessage | None:
         return None
     return await run(rt.services.step_message, message.chat_id,
                      message.reply_to_message.message_id)
-
-
-@member_only
-async def text_message(update: Update, context: Context, caller: Caller) -> None:
-    """Free text: a revision reason, a reply to a step, or a typed command."""
-    rt, member, t = caller
-    _ = t.gettext
-    message = update.effective_message
-    assert message is not None
-    text = message.text or ""
-    pending = await run(rt.services.pending_reason, member)
-    if pending is not None and not text.startswith("/"):
-        button = StepButton(pending.instance_id, pending.step_no, pending.round, REVISE)
-        _done, problem = await decide(context, member, t, button, note=text,
-                                      ack_to=message.message_id, parts=tuple(pending.parts))
-        if problem:
-            await reply(update, problem)
-        return
-    if await flowops.handle_text(update, context, caller, text):
-        return  # sudah kembali, revisi PK 2026 …, batalkan PK 2099 …
-    if message.reply_to_message is not None:
-        target = await _reply_target(rt, update)
-        if target is None:
-            await reply(update, _("That message is not a step of a flow. Reply to a step "
-                                  "message, or write \"status\" or /tugas."))
-            return
-        if target.kind == "cycle":
-            if (parse_decision(text) or ("", None))[0] != "advance":
-                await reply(update, _("Reply \"selesai\" when it is done, or send the evidence "
-                                      "document as a reply."))
-                return
-            problem = await _cycle_done(update, context, member, t, target.instance_id,
-                                        ack_to=message.message_id)
-            if problem:
-                await reply(update, problem)
-            return
-        parsed = parse_decision(text)
-        if parsed is None:
-            await reply(update, _("Reply \"selesai\" or \"setuju\" to go on, or "
-                                  "\"revisi: <reason>\" to send it back."))
-            return
-        action, note = parsed
-        button = StepButton(target.instance_id, target.step_no, target.round,
-                            REVISE if action == "revise" else ADVANCE)
-        if action == "revise" and not note:
-            _asked, problem = await service_call(
-                rt, t, rt.services.ask_reason, member, target.instance_id, target.step_no,
-                target.round, rt.clock(), chat_id=target.chat_id, message_id=target.message_id,
-                ack_to=message.message_id)
-        else:
-            parts: tuple[str, ...] = ()
-            if action == "revise" and note:  # "revisi Bu Kasi: …" names parts of a fan-out
-                parts, note = await flowops.parts_in_reply(caller, target, note)
-            _done, problem = await decide(context, member, t, button, note=note,
-                                          ack_to=message.message_id, parts=parts)
-        if problem:
-            await reply(update, problem)
-        return
-    word, _sep, rest = text.strip().partition(" ")
-    word = word.casefold()
-    if word == "mulai":
-        await flowops.mulai(update, context, rest)
-    elif word == "status":
-        await status(update, context, rest)
-    elif word in ("tugas", "tugasku"):
-        await tugas(update, context)
-    else:
-        await reply(update, render.help_text(t))
 
 
 @member_only
@@ -217,12 +137,19 @@ async def file_message(update: Update, context: Context, caller: Caller) -> None
             await reply(update, problem)
         return
     caption = message.caption or ""
-    parsed = parse_decision(caption) if caption else None
-    if parsed is not None and (parsed[0] == "advance" or parsed[1]):
-        action, note = parsed
+    # A caption decides only when it is an unmistakable decision ("selesai", "revisi: …"):
+    # anything else, hedges above all, attaches the file with the caption as its note.
+    said = understand(caption) if caption else None
+    decides = said is not None and said.certainty is Certainty.DECIDE and (
+        said.intent in (Intent.APPROVE, Intent.COMPLETE)
+        or (said.intent is Intent.REVISE and said.reason))
+    if decides:
+        assert said is not None
+        revise = said.intent is Intent.REVISE
         button = StepButton(target.instance_id, target.step_no, target.round,
-                            REVISE if action == "revise" else ADVANCE)
-        _done, problem = await decide(context, member, t, button, note=note,
+                            REVISE if revise else ADVANCE)
+        _done, problem = await decide(context, member, t, button,
+                                      note=said.reason if revise else None,
                                       attachments=(attachment,), ack_to=message.message_id)
     else:
         _flow, problem = await service_call(
@@ -252,6 +179,6 @@ async def cycle_pressed(update: Update, context: Context, caller: Caller) -> Non
     task = decode_cycle(query.data or "")
     problem = (await _cycle_done(update, context, member, t, task) if task
                else t.gettext("This button is no longer valid."))
-    await query.answer(problem or t.gettext("Recorded."), show_alert=bool(problem))
+    await query.answer(toast(problem or t.gettext("Recorded.")), show_alert=bool(problem))
     if problem is None and isinstance(query.message, Message):
         await edit_message(query.message, (query.message.text or "") + "\n\n✔️", None)

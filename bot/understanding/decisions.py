@@ -84,7 +84,10 @@ def _flags(norms: list[str], used: set[int]) -> set[str]:
 def _reason_from(text: str, words: list[Token], at: int) -> str | None:
     """The text from word `at` on, trimmed: the reason as the official wrote it."""
     if at >= len(words):
-        return None
+        # No word follows: what is left counts only when it is more than a courtesy emoji or
+        # two ("revisi: 👍👍👍👍👍…" is a reason as written; "revisi ya pak 🙏" has none).
+        rest = text[words[-1].end:].strip().lstrip(":,;-–—").strip() if words else ""
+        return rest if len(rest) >= 5 else None
     reason = text[words[at].start:].strip()
     return reason or None
 
@@ -112,7 +115,12 @@ def revise(text: str, words: list[Token], question: bool) -> Understanding | Non
                               for i, w in enumerate(before))
     if direct:
         at = first[1]
-        while at < len(words) and (norms[at] in _AFTER_REVISE or at in used):
+        # Skip what only links the revision word to its reason ("dulu ya pak: …",
+        # "dikembalikan untuk revisi: …"); after a ":" or "." the reason starts as written,
+        # even an evaluation ("revisi: kurang lengkap") or a revision word ("revisi: Perbaiki.").
+        explicit_used = {i for s, e in explicit for i in range(s, e)}
+        while at < len(words) and (norms[at] in _AFTER_REVISE or (
+                at in explicit_used and not _clause_break(text, words, at))):
             at += 1
         reason = _reason_from(text, words, at)
         if set(norms[at:at + 2]) & _PUT_OFF:
@@ -128,6 +136,12 @@ def revise(text: str, words: list[Token], question: bool) -> Understanding | Non
     while start < len(words) - 1 and norms[start] in _ADDRESS:
         start += 1
     return Understanding(Intent.REVISE, Certainty.ASK, _reason_from(text, words, start))
+
+
+def _clause_break(text: str, words: list[Token], at: int) -> bool:
+    """Whether a ":" or "." stands between word `at` and the word before it."""
+    gap = text[words[at - 1].end:words[at].start] if at > 0 else ""
+    return ":" in gap or "." in gap
 
 
 def _revised_already(norms: list[str], at: int) -> bool:

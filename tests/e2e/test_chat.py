@@ -92,10 +92,13 @@ async def test_text_replies_revision_reason_asked_and_batal(tmp_path: Path) -> N
         msg = await o["kepala"].await_message(is_step(1, 1))
         await h.say(o["kepala"], "selesai", reply_to=msg, expect="Marked done")
         msg = await o["kasubbag"].await_message(is_step(2, 1))
-        await h.say(o["kasubbag"], "oke, format sudah dibagikan", reply_to=msg,
-                    expect="Marked done")
-        note = next(d for d in dispositions(h) if d.step_no == 2)
-        assert note.note == "format sudah dibagikan"
+        # an approval in other words is confirmed first (issue 12); the words become its note
+        question = await h.say(o["kasubbag"], "oke, format sudah dibagikan", reply_to=msg,
+                               expect="Do you mark step 2")
+        answer = await h.press(o["kasubbag"], question, "✅ Ya, selesai")
+        assert answer["text"] == "Done."
+        note = next(d for d in dispositions(h) if d.step_no == 2 and d.note)
+        assert note.note == "oke, format sudah dibagikan"
         # steps 3..8 by button
         for no, who in ((3, "bidang"), (4, "pelaksana"), (5, "pelaksana"),
                         (6, "bidang"), (7, "pelaksana"), (8, "kasubbag")):
@@ -198,7 +201,7 @@ async def test_bad_input_gets_help(tmp_path: Path) -> None:
         await h.say(o["kepala"], "mulai PK 2025", expect="Started")
         m = await o["kepala"].await_message(is_step(1, 1))
         answer = await h.say(o["kepala"], "mungkin nanti", reply_to=m)
-        assert "selesai" in answer["text"] and "revisi" in answer["text"]
+        assert "nothing was recorded" in answer["text"] and "selesai" in answer["text"]
         answer = await h.say(o["kepala"], "revisi: kenapa", reply_to=m)
         assert answer["text"].startswith("Step 1 is a task: it cannot be sent back.")
         o["kepala"].send_document("x.pdf", b"%PDF", mime_type="application/pdf")
@@ -228,11 +231,14 @@ async def test_long_revision_reason_is_split_across_messages(tmp_path: Path) -> 
         reason = "Perbaiki. " + "Sasaran strategis harus terukur. " * 120
         await h.say(o["sekretaris"], f"revisi: {reason}", reply_to=m)
         back = await o["kasubbag"].await_message(is_step(8, 2))
-        first = h.api.message(o["kasubbag"].id, back["message_id"] - 1)
-        assert first is not None and first["text"].startswith("📋")
-        assert step_button_data(first) == []  # the buttons ride on the last part
-        assert len(first["text"]) <= 4096 and len(back["text"]) <= 4096
-        assert reason.strip() in first["text"] + "\n" + back["text"]
+        assert back["text"].startswith("📋") and len(back["text"]) <= 1200  # one screen
+        before = len(h.api.messages(o["kasubbag"].id))
+        await h.press(o["kasubbag"], back, "ℹ️ Rincian")  # the whole reason, on demand
+        parts = await h.api.await_for(
+            lambda: (m := h.api.messages(o["kasubbag"].id)[before:])
+            and reason.strip() in "".join(x["text"] for x in m) and m)
+        assert len(parts) == 2 and parts[0]["text"].startswith("📋")
+        assert all(len(p["text"]) <= 4096 for p in parts)  # cut between words
 
 
 async def test_completion_tells_participants_elapsed_and_standard(tmp_path: Path) -> None:
@@ -252,7 +258,7 @@ async def test_completion_tells_participants_elapsed_and_standard(tmp_path: Path
             await h.press(o[who], m, label)
         for who in o:
             done = await h.seen(o[who], "complete")
-            assert re.search(r"Time taken: 2 days \(SOP standard total: 4 Hari 1 Jam 90 Menit\)",
+            assert re.search(r"Time taken: 2 days \(SOP standard total: 4 Hari 2 Jam 30 Menit\)",
                              done["text"]), done["text"]
 
 
@@ -363,7 +369,7 @@ async def test_language_choice_with_bahasa(tmp_path: Path) -> None:
         step2 = await sri.await_message(is_step(2, 1))
         # (the button words are the contract's, in every language)
         assert "Step 2 of 13" in step2["text"] and [b for b, _ in h.api.buttons(step2)] == [
-            "✔️ Selesai"]
+            "✔️ Selesai", "ℹ️ Rincian"]
         # and back to Indonesian
         menu = await h.say(sri, "/bahasa", expect="Choose your language")
         await h.press(sri, menu, "🇮🇩 Bahasa Indonesia")

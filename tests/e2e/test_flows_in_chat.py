@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.engine.model import Flow
+from bot.formatting import day_minutes, normalised_total
 from fakeapi import FakeUser
 from tests.support.bot import running_bot
 from tests.support.chatdriver import play
@@ -54,6 +55,8 @@ async def test_flow_end_to_end_in_chat(tmp_path: Path, all_flows: dict[str, Flow
             assert inst.waiting.after_step == sends_out
             return
         done = await starter.await_message("complete", timeout=10)
-        assert str(flow.total_waktu) in done["text"]
+        # the SOP total, normalised to the office's working day (issue 12)
+        total = normalised_total(flow.total_waktu, day_minutes(flow.unit.office_hours))
+        assert f"SOP standard total: {total})" in done["text"]
         status = await h.say(starter, f"status {flow.alias} 2025")
         assert "complete" in status["text"]

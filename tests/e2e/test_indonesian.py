@@ -25,7 +25,7 @@ async def test_an_indonesian_office_in_its_own_language(tmp_path: Path) -> None:
         assert "Langkah 1 dari 9" in text
         assert "▶️ Memerintahkan penyusunan Perjanjian Kinerja tingkat OPD" in text
         assert "Batas waktu: Senin, 5 Januari 2026 pukul 08.10 WIB (waktu baku 10 Menit)" in text
-        assert [b for b, _ in h.api.buttons(step1)] == ["✔️ Selesai"]
+        assert [b for b, _ in h.api.buttons(step1)] == ["✔️ Selesai", "ℹ️ Rincian"]
         await h.press(camat, step1, "✔️ Selesai")
         step2 = await perenkeu.await_message(is_step(2, 1))
         perenkeu.send_text("selesai", reply_to=step2)
@@ -33,7 +33,7 @@ async def test_an_indonesian_office_in_its_own_language(tmp_path: Path) -> None:
         step3 = await perenkeu.await_message(is_step(3, 1))
         await h.press(perenkeu, step3, "✔️ Selesai")
         step4 = await camat.await_message(is_step(4, 1))
-        assert [b for b, _ in h.api.buttons(step4)] == ["✅ Setujui", "🔁 Revisi"]
+        assert [b for b, _ in h.api.buttons(step4)] == ["✅ Setujui", "🔁 Revisi", "ℹ️ Rincian"]
         camat.send_text("revisi: IKU belum memuat target kecamatan", reply_to=step4)
         await h.seen(camat, "Dikembalikan untuk revisi")
         back = await perenkeu.await_message(is_step(3, 2))

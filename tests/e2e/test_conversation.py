@@ -1,0 +1,167 @@
+"""Typed text in the chat (issue 12): a hedge never decides; in doubt the bot asks, with Ya /
+Tidak buttons bound to the official, the step and its round; commands typed while a revision
+reason is awaited stay commands; a decision typed without replying finds its step."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.demo.harness import Harness
+from bot.engine.instance import Action
+from tests.e2e.test_chat import UNIT, dispositions, kesbangpol
+from tests.support.bot import running_bot
+from tests.support.chatdriver import is_step, step_button_data
+
+JSON = dict
+
+
+async def to_step_9(h: Harness, o: dict) -> JSON:
+    """Start PK 2025 and finish steps 1..8 by button: step 9 (Sekretaris decides) waits."""
+    await h.say(o["kepala"], "mulai PK 2025", expect="Started")
+    for no, who in ((1, "kepala"), (2, "kasubbag"), (3, "bidang"), (4, "pelaksana"),
+                    (5, "pelaksana"), (6, "bidang"), (7, "pelaksana"), (8, "kasubbag")):
+        m = await o[who].await_message(is_step(no, 1))
+        await h.press(o[who], m, "✔️ Selesai")
+    return await o["sekretaris"].await_message(is_step(9, 1))
+
+
+def current(h: Harness) -> int:
+    return h.services.store.read().instances(unit=UNIT)[0].current.no
+
+
+async def test_hedges_never_decide_and_unmistakable_replies_do(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as h:
+        o = await kesbangpol(h)
+        msg = await to_step_9(h, o)
+        for hedge in ("Sudah saya terima, tapi belum saya periksa. Besok ya.",
+                      "Ok, nanti saya pelajari dulu", "Sudah saya baca, tapi belum setuju",
+                      "setuju?"):
+            answer = await h.say(o["sekretaris"], hedge, reply_to=msg)
+            assert "nothing was recorded for step 9" in answer["text"], (hedge, answer["text"])
+            assert "\"setuju\"" in answer["text"] and step_button_data(answer) == []
+            assert current(h) == 9
+        await h.say(o["sekretaris"], "acc pak 🙏", reply_to=msg, expect="Approved")
+        assert current(h) == 10
+        approval = [d for d in dispositions(h) if d.step_no == 9]
+        assert [d.action for d in approval] == [Action.APPROVE]
+
+
+async def test_a_revision_in_other_words_is_asked_and_ya_sends_it_once(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as h:
+        o = await kesbangpol(h)
+        msg = await to_step_9(h, o)
+        sek = o["sekretaris"]
+        question = await h.say(sek, "belum sesuai, indikator sasaran 2 belum terukur",
+                               reply_to=msg)
+        assert question["text"].startswith(
+            "Do you send step 9 «Corrects the draft Performance Agreement» back for revision")
+        assert "«belum sesuai, indikator sasaran 2 belum terukur»" in question["text"]
+        labels = [text for text, _data in h.api.buttons(question)]
+        assert labels[0].startswith("🔁 Ya") and labels[1].startswith("Tidak")
+        assert current(h) == 9  # nothing happened yet
+        # someone else cannot use the question's button, even with its data
+        data = h.api.buttons(question)[0][1]
+        other = await h.answer(o["kepala"].press(question, data, crafted=True))
+        assert other["text"] == "This button is no longer valid."
+        # a double press: both queued before the bot handles either; one revision
+        q1 = sek.press_button(question, labels[0])
+        q2 = sek.press_button(question, labels[0])
+        first, second = await h.answer(q1), await h.answer(q2)
+        assert first["text"] == "Done." and second["text"].startswith("Already decided by")
+        back = await o["kasubbag"].await_message(is_step(8, 2))
+        assert "indikator sasaran 2 belum terukur" in back["text"]
+        revisions = [d for d in dispositions(h) if d.action is Action.REVISE]
+        assert [(d.step_no, d.note) for d in revisions] == [
+            (9, "belum sesuai, indikator sasaran 2 belum terukur")]
+        edited = h.api.message(sek.id, question["message_id"])
+        assert h.api.buttons(edited) == []
+
+
+async def test_tidak_does_nothing_and_a_moved_step_makes_the_question_stale(
+        tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as h:
+        o = await kesbangpol(h)
+        msg = await to_step_9(h, o)
+        sek = o["sekretaris"]
+        question = await h.say(sek, "oke sudah saya cek, lanjut", reply_to=msg,
+                               expect="Do you approve step 9")
+        answer = await h.press(sek, question, "Tidak")
+        assert answer["text"] == "Nothing was changed." and current(h) == 9
+        question = await h.say(sek, "oke sudah saya cek, lanjut", reply_to=msg,
+                               expect="Do you approve step 9")
+        await h.press(sek, msg, "✅ Setujui")  # decided with the button meanwhile
+        answer = await h.press(sek, question, "✅ Ya, setujui")
+        assert answer["text"].startswith("Already decided by Sekar")
+        assert [d.action for d in dispositions(h) if d.step_no == 9] == [Action.APPROVE]
+
+
+async def test_a_decision_typed_without_replying_finds_its_step(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as h:
+        o = await kesbangpol(h)
+        answer = await h.say(o["kasubbag"], "selesai")
+        assert answer["text"] == "No step is waiting for you now, so nothing was recorded."
+        await h.say(o["kepala"], "mulai PK 2025", expect="Started")
+        await o["kepala"].await_message(is_step(1, 1))
+        question = await h.say(o["kepala"], "selesai")  # exactly one open step
+        assert question["text"].startswith("Do you mark step 1 «Orders the drafting")
+        assert "What I understand" not in question["text"]
+        await h.press(o["kepala"], question, "✅ Ya, selesai")
+        await o["kasubbag"].await_message(is_step(2, 1))
+        assert current(h) == 2
+        # two flows waiting for the same official: a list, each with its button
+        await h.say(o["kepala"], "mulai PK 2026", expect="Started")
+        await o["kepala"].await_message(is_step(1, 1))
+        await h.say(o["kepala"], "mulai PK 2027", expect="Started")
+        await o["kepala"].await_message(is_step(1, 1))
+        listing = await h.say(o["kepala"], "sudah selesai pak")
+        assert listing["text"].startswith("Several steps are waiting for you.")
+        labels = [text for text, _data in h.api.buttons(listing)]
+        assert labels == ["✅ Ya, selesai · 1 PK 2026", "✅ Ya, selesai · 1 PK 2027", "Tidak"]
+        await h.press(o["kepala"], listing, labels[1])
+        repo = h.services.store.read()
+        by_year = {i.year: i.current.no for i in repo.instances(unit=UNIT)}
+        assert by_year == {2025: 2, 2026: 1, 2027: 2}
+
+
+async def test_commands_while_a_reason_is_awaited_stay_commands(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as h:
+        o = await kesbangpol(h)
+        msg = await to_step_9(h, o)
+        sek = o["sekretaris"]
+        await h.press(sek, msg, "🔁 Revisi")
+        prompt = await h.seen(sek, "What must be revised?")
+        assert prompt.get("force_reply") is True  # Telegram opens the reply box
+        for command in ("status PK 2025", "/tugas", "cek status pk 2025"):
+            sek.send_text(command)
+            answer = await sek.await_message(None)
+            assert "revision" not in answer["text"].split("\n")[0], answer["text"]
+            reminder = await sek.await_message("still awaits the revision reason")
+            assert reminder["text"].startswith("Step 9 «Corrects the draft Performance Agreement»")
+            assert reminder.get("force_reply") is True
+        assert current(h) == 9 and not [d for d in dispositions(h)
+                                        if d.action is Action.REVISE]
+        await h.say(sek, "Indikator sasaran 2 belum terukur", reply_to=prompt,
+                    expect="Sent back for revision")
+        revision = next(d for d in dispositions(h) if d.action is Action.REVISE)
+        assert revision.note == "Indikator sasaran 2 belum terukur"
+
+
+async def test_status_and_start_as_people_type_them_in_indonesian(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as h:
+        code = h.services.create_invite(unit=UNIT, role="kepala", now=h.clock(),
+                                        name="Haerudin", salutation="Bapak").code
+        kepala = h.new_user("Haerudin", language="id")
+        await h.say(kepala, f"/start {code}", expect="Selamat datang")
+        started = await h.say(kepala, "Mulai PK 2026 ya pak", expect="telah dimulai")
+        assert started["text"].endswith("(PK 2026) telah dimulai. Langkah 1 menunggu Bapak.")
+        step = await kepala.await_message(is_step(1, 1))
+        for text in ("Status PK 2026?", "cek status pk 2026", "posisi PK 2026",
+                     "PK 2026 sudah sampai mana?", "status perjanjian kinerja 2026"):
+            answer = await h.say(kepala, text, expect="📊")
+            assert "Langkah 1 dari 13" in answer["text"], (text, answer["text"])
+        question = await h.say(kepala, "sudah pak, tapi nanti saya cek lagi", reply_to=step)
+        assert "belum ada yang dicatat" in question["text"]
+        question = await h.say(kepala, "sudah saya kirim drafnya", reply_to=step)
+        assert question["text"].startswith("Apakah Bapak menyatakan langkah 1"), \
+            question["text"]
+        assert [t for t, _d in h.api.buttons(question)] == ["✅ Ya, selesai", "Tidak"]
