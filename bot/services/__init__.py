@@ -26,6 +26,7 @@ from bot.services.errors import (
     UnknownUnitOrRole,
 )
 from bot.services.outbox import OutboxService
+from bot.services.oversight import OversightService
 from bot.services.results import (
     ActiveStepView,
     Decided,
@@ -44,7 +45,7 @@ from bot.storage import StoreError
 from bot.storage.records import Member, OutboxItem, PendingReason, StepMessage
 
 
-class Services(WorkflowService, ViewService, OutboxService):
+class Services(OversightService, WorkflowService, ViewService, OutboxService):
     """Every use case of the bot, over one store and the loaded flows."""
 
 

@@ -44,6 +44,7 @@ class Member:
     telegram_language: str | None = None
     roles: list[Membership] = field(default_factory=list)
     undeliverable: bool = False  # the chat blocked the bot (403)
+    weekly_digest: bool = True  # /ringkasan off: no Monday digest
 
     def roles_in(self, unit: str) -> frozenset[str]:
         """The roles this official holds in a unit."""
@@ -66,6 +67,7 @@ class Member:
             "telegram_language": self.telegram_language,
             "roles": [{**asdict(m), "since": _iso(m.since)} for m in self.roles],
             "undeliverable": self.undeliverable,
+            "weekly_digest": self.weekly_digest,
         }
 
     @classmethod
@@ -81,6 +83,7 @@ class Member:
             roles=[Membership(r["unit"], r["role"], datetime.fromisoformat(r["since"]),
                               r.get("atasan")) for r in doc.get("roles") or []],
             undeliverable=bool(doc.get("undeliverable")),
+            weekly_digest=bool(doc.get("weekly_digest", True)),
         )
 
 

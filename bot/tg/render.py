@@ -275,6 +275,10 @@ def help_text(t: Translator) -> str:
         _("• /tugas — steps waiting for you"),
         _("• reply to a step message with \"selesai\", \"setuju\" or \"revisi: <reason>\""),
         _("• send a document or photo as a reply to a step message to attach it"),
+        _("• /ekspor, /monev, /grafik PK 2025 — the trail as Excel, the SOP monitoring form, "
+          "a timeline picture; /bagan PK — the SOP as a flowchart"),
+        _("• rekap PK 2025 — every unit, worst first (oversight); /ringkasan off|on — the "
+          "Monday digest"),
         _("• /bahasa — choose your language"),
         _("• /batal — cancel what I am asking you for"),
     ])

@@ -21,7 +21,7 @@ from bot.services import (
     StepMessage,
 )
 from bot.services.commands import Decide, Decision
-from bot.tg import render
+from bot.tg import handlers_reports, render
 from bot.tg.callbacks import (
     ADVANCE,
     REVISE,
@@ -138,6 +138,8 @@ async def text_message(update: Update, context: Context, caller: Caller) -> None
             await reply(update, problem)
         return
     if message.reply_to_message is not None:
+        if await handlers_reports.target_answer(update, context, caller):
+            return  # the date the flow's target counts from (asked at mulai)
         target = await _reply_target(rt, update)
         if target is None:
             await reply(update, _("That message is not a step of a flow. Reply to a step "
@@ -180,6 +182,8 @@ async def text_message(update: Update, context: Context, caller: Caller) -> None
         await status(update, context, rest)
     elif word in ("tugas", "tugasku"):
         await tugas(update, context)
+    elif word == "rekap":
+        await handlers_reports.rekap(update, context, rest)
     else:
         await reply(update, render.help_text(t))
 
