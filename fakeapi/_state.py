@@ -217,9 +217,13 @@ class ApiState:
 
     @staticmethod
     def _check_markup(markup: Any) -> JSON | None:
-        """Validate an inline keyboard (the only markup sopbot sends); None removes it."""
+        """Validate an inline keyboard or a ForceReply (the markups sopbot sends); None
+        removes it."""
         if markup is None:
             return None
+        if isinstance(markup, dict) and markup.get("force_reply") is True:
+            return {k: markup[k] for k in ("force_reply", "selective", "input_field_placeholder")
+                    if k in markup}
         rows = markup.get("inline_keyboard") if isinstance(markup, dict) else None
         if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
             raise bad_request("can't parse inline keyboard markup JSON object")
@@ -265,7 +269,10 @@ class ApiState:
         if reply is not None:
             message["reply_to_message"] = reply
         message.update(content)
-        if inline is not None:
+        if inline is not None and inline.get("force_reply"):
+            # Telegram does not echo a ForceReply; kept under its own key for inspection
+            message["force_reply"] = inline
+        elif inline is not None:
             message["reply_markup"] = inline
         self._store_message(chat_id, StoredMessage(message, from_bot=True))
         return copy.deepcopy(message)

@@ -101,7 +101,9 @@ class DigestScheduler:
         hours = calendar.hours_on(local.date())
         if hours is None or first_working_day_of_week(calendar, local.date()) != local.date():
             return False
-        return hours[0] <= local.time() < hours[1]
+        opening = datetime.combine(local.date(), hours[0], tzinfo=local.tzinfo)
+        # due at the week's opening: who joined after it gets their first digest next week
+        return member.joined_at <= opening and hours[0] <= local.time() < hours[1]
 
     async def run_once(self) -> int:
         """Send the digests due now; returns how many went out."""
