@@ -89,6 +89,12 @@ def test_the_default_demo_plays_a_whole_pk_run(tmp_path: Path,
     assert "Steps in the order they were acted on: 1 → 2 → 3 → 4 → 3 → 4 → 5" in out
     # deadlines are real dates in the unit's zone, from the demo's Monday morning
     assert "Batas waktu: Senin, 5 Januari 2026 pukul" in out and "WIB" in out
+    # it ends with the rekap across units, asked by the oversight unit, and mentions /grafik
+    rekap = to("Bu Inspektur", out)[-1]
+    assert out.index("👤 Bu Inspektur: rekap PK 2025") > out.index("📊")
+    assert "Rekap PK 2025" in rekap and "4. ✅ Kecamatan Neglasari: selesai" in rekap
+    assert "1. ⚪" in rekap and "belum dimulai" in rekap
+    assert "/grafik PK 2025" in out.split("━" * 20)[-1]
 
 
 def test_the_per_official_dprd_flow(tmp_path: Path) -> None:
@@ -134,13 +140,13 @@ def test_an_interactive_session_from_stdin(tmp_path: Path) -> None:
         "press 2 1",  # step 2
         "reply 3 selesai",  # step 3, by a reply
         "as 1",
-        "press 4 2",  # Revisi on step 4 ...
+        "press 5 2",  # Revisi on step 4 (#4 is the question for the DPA date) ...
         "Target IKU belum sesuai Renstra",  # ... and the reason as the next message
         "as 4",
         "show",
         f"send 5 {draft} selesai",  # the corrected draft, attached
         "as 1",
-        "press 7 1",
+        "press 8 1",
         "press 99",
         "wait 2h",
         "status PK 2025",
@@ -157,7 +163,7 @@ def test_an_interactive_session_from_stdin(tmp_path: Path) -> None:
                if "🔁" in b and "Target IKU belum sesuai Renstra" in b]
     assert revised, out
     assert any("📎 draf-PK-2025.pdf" in b for b in to("Bu Camat", out))
-    assert "presses “✅ Setujui” on #7" in out and "Langkah 5 dari 9" in out
+    assert "presses “✅ Setujui” on #8" in out and "Langkah 5 dari 9" in out
     assert "Bu Camat has no bot message #99." in out
     assert "It is now " in out
     assert any("📊" in b and "Langkah 5 dari 9" in b for b in to("Bu Camat", out))

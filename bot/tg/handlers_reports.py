@@ -8,6 +8,7 @@ Each parses the update, asks the oversight service, and renders: text here, file
 
 from __future__ import annotations
 
+import asyncio
 import io
 from datetime import datetime
 from typing import Any
@@ -84,12 +85,18 @@ def status_target(st: Any, t: Translator, now: datetime) -> str:
 
 async def ask_target_date(update: Update, context: Context, caller: Caller,
                           flow: Flow, year: int) -> None:
-    """After ``mulai`` without the date: ask for it (ForceReply)."""
-    _rt, member, t = caller
+    """After ``mulai`` without the date: ask for it (ForceReply), once the confirmation of
+    the start has gone out (so that the question is the newest message)."""
+    rt, member, t = caller
     assert flow.target is not None
     message = update.effective_message
     if message is None:
         return
+    for _n in range(60):  # at most 3 s: a slow delivery does not hold the question back
+        pending = await run(rt.services.outbox_pending)
+        if not any(item.member_id == member.id for item in pending):
+            break
+        await asyncio.sleep(0.05)
     label = flow.target.label_en if t.language == "en" and flow.target.label_en else \
         flow.target.label
     question = await message.reply_text(
