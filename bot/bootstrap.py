@@ -48,13 +48,19 @@ def build_services(flows: Iterable[Flow], store: Storage, *,
                    invite_ttl: timedelta = timedelta(days=7),
                    env: Mapping[str, str] | None = None) -> Services:
     """The use cases over `store` and the loaded `flows`; the oversight unit from
-    ``SOPBOT_OVERSIGHT_UNIT`` / ``SOPBOT_OVERSIGHT_NAME`` (`env`, default the environment)."""
+    ``SOPBOT_OVERSIGHT_UNIT`` / ``SOPBOT_OVERSIGHT_NAME`` (`env`, default the environment).
+    Raises :class:`~bot.config.ConfigError` when that unit is badly declared."""
+    from bot.config import ConfigError, oversight_from
+
     services = Services(store, flows, invite_ttl=invite_ttl)
-    env = os.environ if env is None else env
-    if env.get("SOPBOT_OVERSIGHT_UNIT", "").strip():
-        services.oversight = OversightUnit.declared(
-            env["SOPBOT_OVERSIGHT_UNIT"].strip(), env.get("SOPBOT_OVERSIGHT_NAME"),
-            list(services.flows.values()))
+    problems: list[str] = []
+    declared = oversight_from(os.environ if env is None else env, problems,
+                              {f.unit.id for f in services.flows.values()})
+    if problems:
+        raise ConfigError(problems)
+    if declared is not None:
+        services.oversight = OversightUnit(declared[0],
+                                           declared[1] or "Bagian Organisasi Setda")
     return services
 
 

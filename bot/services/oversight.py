@@ -2,7 +2,8 @@
 digest, and the flow's regulation target (a deadline counted from a date given at start).
 
 The oversight unit (Bagian Organisasi Setda, Inspektorat, Sekda) is declared by
-``SOPBOT_OVERSIGHT_UNIT`` (its id; ``SOPBOT_OVERSIGHT_NAME`` its name): it has the roles of
+``SOPBOT_OVERSIGHT_UNIT`` (its id; ``SOPBOT_OVERSIGHT_NAME`` its name; validated by
+:func:`bot.config.oversight_from`, set by :func:`bot.bootstrap.build_services`): it has the roles of
 :data:`OVERSIGHT_ROLES`, is invited like any unit (``sopbot invite <id> inspektorat``) and sees
 every unit of the deployment. No Telegram here: the chat renders what these return.
 """
@@ -44,7 +45,6 @@ OVERSIGHT_ROLES: dict[str, str] = {
     "inspektorat": "Inspektorat",
     "sekda": "Sekretaris Daerah",
 }
-UNIT_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 DATE = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$")
 
 
@@ -54,17 +54,6 @@ class OversightUnit:
 
     id: str
     name: str
-
-    @classmethod
-    def declared(cls, unit_id: str, name: str | None, flows: Sequence[Flow]) -> OversightUnit:
-        """Validate ``SOPBOT_OVERSIGHT_UNIT``; raises ValueError with one clear sentence."""
-        if not UNIT_ID.match(unit_id):
-            raise ValueError(f"SOPBOT_OVERSIGHT_UNIT: {unit_id!r} is not a unit id (lowercase "
-                             f"letters, digits and '-')")
-        if any(f.unit.id == unit_id for f in flows):
-            raise ValueError(f"SOPBOT_OVERSIGHT_UNIT: {unit_id!r} is already a unit of the "
-                             f"flows; give the oversight unit its own id")
-        return cls(unit_id, (name or "").strip() or "Bagian Organisasi Setda")
 
 
 class NotAllowedReport(ServiceError):
