@@ -140,13 +140,13 @@ def test_an_interactive_session_from_stdin(tmp_path: Path) -> None:
         "press 2 1",  # step 2
         "reply 3 selesai",  # step 3, by a reply
         "as 1",
-        "press 5 2",  # Revisi on step 4 (#4 is the question for the DPA date) ...
+        "press 4 2",  # Revisi on step 4 ...
         "Target IKU belum sesuai Renstra",  # ... and the reason as the next message
         "as 4",
         "show",
         f"send 5 {draft} selesai",  # the corrected draft, attached
         "as 1",
-        "press 8 1",
+        "press 7 1",
         "press 99",
         "wait 2h",
         "status PK 2025",
@@ -163,7 +163,7 @@ def test_an_interactive_session_from_stdin(tmp_path: Path) -> None:
                if "🔁" in b and "Target IKU belum sesuai Renstra" in b]
     assert revised, out
     assert any("📎 draf-PK-2025.pdf" in b for b in to("Bu Camat", out))
-    assert "presses “✅ Setujui” on #8" in out and "Langkah 5 dari 9" in out
+    assert "presses “✅ Setujui” on #7" in out and "Langkah 5 dari 9" in out
     assert "Bu Camat has no bot message #99." in out
     assert "It is now " in out
     assert any("📊" in b and "Langkah 5 dari 9" in b for b in to("Bu Camat", out))

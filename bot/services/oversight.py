@@ -241,6 +241,19 @@ class OversightService(MembershipService):
         year = int(parts[at])
         return chosen, year, load_trails(self.store, chosen, year)
 
+    def asked_target(self, member: Member, chat_id: int,
+                     message_id: int) -> tuple[str, int] | None:
+        """(flow id, year) when that message is the started message that asked this official
+        for the date the flow's target counts from."""
+        with self.store.transaction(record_update=False) as repo:
+            for item in repo.outbox("sent"):
+                p = item.payload
+                if (item.member_id == member.id and item.chat_id == chat_id
+                        and item.kind == "ack" and p.get("ack") == "started"
+                        and p.get("target_asked") and message_id in item.message_ids):
+                    return str(p["flow_id"]), int(p["year"])
+        return None
+
     def set_target_from(self, member: Member, flow_id: str, year: int, when: date,
                         now: datetime) -> Instance:
         """The date the flow's target counts from (the answer to the question at start),

@@ -88,7 +88,9 @@ class WorkflowService(MembershipService, ServiceBase):
                         "no_officials"))
             repo.enqueue(new_item(member.id, member.chat_id, "ack", {
                 "ack": "started", "reply_to": ack_to, "flow_id": flow.id, "year": year,
-                "count": len(pairs), "skipped": skipped}, now))
+                "count": len(pairs), "skipped": skipped,
+                # the started message asks for the date the flow's target counts from
+                "target_asked": flow.target is not None and basis != flow.target.basis}, now))
             started = []
             for subject, atasan in pairs:
                 try:

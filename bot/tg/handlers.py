@@ -253,7 +253,7 @@ async def mulai(update: Update, context: Context, caller: Caller,
     words = " ".join(context.args or []) if words is None else words
     now = rt.clock()
     try:
-        started = await run(rt.services.start, member, words, now, ack_to=_message_id(update))
+        await run(rt.services.start, member, words, now, ack_to=_message_id(update))
     except AlreadyRunning as exc:
         existing = exc.instances[0]
         st = await run(rt.services.status, member,
@@ -267,9 +267,6 @@ async def mulai(update: Update, context: Context, caller: Caller,
         await reply(update, report_problem(exc, t, now))
         return
     rt.changed()
-    if started.flow.target is not None and not any(i.target_from for i in started.instances):
-        from bot.tg.handlers_reports import ask_target_date
-        await ask_target_date(update, context, caller, started.flow, started.year)
 
 
 def _status_text(st: Any, t: Translator, now: datetime) -> str:

@@ -1,6 +1,7 @@
 """Reports in chat: ``rekap PK 2026`` (oversight), ``/ekspor`` and ``/monev`` (xlsx),
 ``/grafik`` (the timeline PNG), ``/bagan`` (the swimlane PNG), ``/ringkasan on|off`` (the
-weekly digest), and the regulation target's date (``mulai PK 2026`` asks for the DPA date).
+weekly digest), and the regulation target's date (the reply to the question that ends the
+message confirming ``mulai PK 2026``).
 
 Each parses the update, asks the oversight service, and renders: text here, files with
 :mod:`bot.reports.xlsx` / :mod:`bot.reports.charts` into memory, sent as a document or photo.
@@ -8,12 +9,11 @@ Each parses the update, asks the oversight service, and renders: text here, file
 
 from __future__ import annotations
 
-import asyncio
 import io
 from datetime import datetime
 from typing import Any
 
-from telegram import ForceReply, InputFile, Update
+from telegram import InputFile, Update
 
 from bot.engine.instance import Instance, Status
 from bot.engine.model import Flow
@@ -31,9 +31,6 @@ from bot.services.oversight import (
     target_view,
 )
 from bot.tg.handlers import Caller, Context, _flow_problem, member_only, reply, run
-
-#: bot_data key: (chat id, question message id) -> (member id, flow id, year).
-QUESTIONS = "target_questions"
 
 
 def report_problem(exc: ServiceError, t: Translator, now: datetime) -> str:
@@ -83,42 +80,18 @@ def status_target(st: Any, t: Translator, now: datetime) -> str:
     return "\n\n" + line if line else ""
 
 
-async def ask_target_date(update: Update, context: Context, caller: Caller,
-                          flow: Flow, year: int) -> None:
-    """After ``mulai`` without the date: ask for it (ForceReply), once the confirmation of
-    the start has gone out (so that the question is the newest message)."""
-    rt, member, t = caller
-    assert flow.target is not None
-    message = update.effective_message
-    if message is None:
-        return
-    for _n in range(60):  # at most 3 s: a slow delivery does not hold the question back
-        pending = await run(rt.services.outbox_pending)
-        if not any(item.member_id == member.id for item in pending):
-            break
-        await asyncio.sleep(0.05)
-    label = flow.target.label_en if t.language == "en" and flow.target.label_en else \
-        flow.target.label
-    question = await message.reply_text(
-        t.gettext("On what date was the {label} for {alias} {year}? Reply with the date "
-                  "(DD-MM-YYYY); the target of the whole flow counts from it.").format(
-            label=label, alias=flow.alias, year=year),
-        reply_markup=ForceReply(selective=True, input_field_placeholder="15-01-" + str(year)))
-    context.bot_data.setdefault(QUESTIONS, {})[(question.chat_id, question.message_id)] = (
-        member.id, flow.id, year)
-
-
 async def target_answer(update: Update, context: Context, caller: Caller) -> bool:
-    """A reply to the date question: set the date; False when the message is not one."""
+    """A reply to the started message that asked for the target's date: set the date;
+    False when the message is not such a reply."""
     rt, member, t = caller
     message = update.effective_message
     if message is None or message.reply_to_message is None:
         return False
-    key = (message.chat_id, message.reply_to_message.message_id)
-    asked = context.bot_data.get(QUESTIONS, {}).get(key)
-    if asked is None or asked[0] != member.id:
+    asked = await run(rt.services.asked_target, member, message.chat_id,
+                      message.reply_to_message.message_id)
+    if asked is None:
         return False
-    flow_id, year = asked[1], asked[2]
+    flow_id, year = asked
     when = parse_date(message.text or "")
     if when is None:
         await reply(update, t.gettext("{text!r} is not a date: reply with the date as "
@@ -126,7 +99,6 @@ async def target_answer(update: Update, context: Context, caller: Caller) -> boo
             text=(message.text or "").strip(), year=year))
         return True
     inst = await run(rt.services.set_target_from, member, flow_id, year, when, rt.clock())
-    del context.bot_data[QUESTIONS][key]
     flow = rt.services.flows[flow_id]
     await reply(update, target_line(flow, inst, t, rt.clock()) or t.gettext("Recorded."))
     return True

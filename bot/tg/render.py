@@ -290,6 +290,18 @@ def not_registered_text(t: Translator) -> str:
              "invitation link and open it; it binds you to your role.")
 
 
+def target_question(flow: Flow, payload: dict[str, Any], t: Translator) -> str:
+    """The question a started message ends with when the flow's target needs its date."""
+    if not payload.get("target_asked") or flow.target is None:
+        return ""
+    label = flow.target.label_en if t.language == "en" and flow.target.label_en else \
+        flow.target.label
+    return "\n\n" + t.gettext(
+        "On what date was the {label} for {alias} {year}? Reply to this message with the date "
+        "(DD-MM-YYYY); the target of the whole flow counts from it.").format(
+        label=label, alias=flow.alias, year=payload["year"])
+
+
 def ack_text(payload: dict[str, Any], flows: dict[str, Flow], t: Translator) -> str:
     """The reply that confirms what an official just did (sent through the outbox)."""
     _ = t.gettext
@@ -309,7 +321,8 @@ def ack_text(payload: dict[str, Any], flows: dict[str, Flow], t: Translator) -> 
         label = flow_label(flow, payload["year"], None, t)
         if flow.per_official is None:
             return _("Started {flow}. Step 1 went to {role}.").format(
-                flow=label, role=_role_title(flow, flow.first_step.actor, t))
+                flow=label, role=_role_title(flow, flow.first_step.actor, t)
+            ) + target_question(flow, payload, t)
         text = t.ngettext("Started {flow} for {n} official.", "Started {flow} for {n} officials.",
                           payload["count"]).format(flow=label, n=payload["count"])
         if payload.get("skipped"):

@@ -15,7 +15,7 @@ import warnings
 from collections.abc import Callable
 from datetime import datetime
 
-from telegram import Bot, Message, ReplyParameters
+from telegram import Bot, ForceReply, InlineKeyboardMarkup, Message, ReplyParameters
 from telegram.error import (
     BadRequest,
     Forbidden,
@@ -213,10 +213,13 @@ class OutboxSender:
                 log.info("could not settle message %s/%s: %s", item.chat_id,
                          p["message_id"], exc.message)
             return [p["message_id"]], ""
-        reply = keyboard = None
+        reply = None
+        keyboard: InlineKeyboardMarkup | ForceReply | None = None
         instruction = ""
         if item.kind == "ack":
             text = ack_text(p, flows, t)
+            if p.get("target_asked"):  # the date the flow's target counts from, as a reply
+                keyboard = ForceReply(selective=True)
             if p.get("reply_to"):
                 reply = ReplyParameters(p["reply_to"], allow_sending_without_reply=True)
         elif flow is None:
