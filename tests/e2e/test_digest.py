@@ -25,9 +25,9 @@ async def test_weekly_digest_on_monday_morning_with_opt_out(tmp_path: Path) -> N
         await h.say(kepala, "mulai PK 2026", expect="Started")
         m1 = await kepala.await_message(is_step(1, 1))
         await h.press(kepala, m1, "✔️ Selesai")  # step 2 (2 Jam) now lies with Sri
-        answer = await h.say(sekcam, "/ringkasan off")
+        answer = await h.say(sekcam, "/ringkasan off", expect="weekly digest")
         assert answer["text"] == "You will no longer receive the weekly digest."
-        answer = await h.say(sekcam, "/ringkasan")
+        answer = await h.say(sekcam, "/ringkasan", expect="weekly digest")
         assert "The weekly digest is off for you." in answer["text"]
 
         # nothing on Friday, nor on Monday before the office opens; then once, at 07:30

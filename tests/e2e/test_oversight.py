@@ -76,12 +76,12 @@ async def test_oversight_rekap_across_two_units_with_target_countdown(tmp_path: 
         assert again["text"] == rekap["text"]
 
         # anyone else: a polite refusal
-        refused = await h.say(kepala, "rekap PK 2026")
+        refused = await h.say(kepala, "rekap PK 2026", expect="Sorry")  # (reminders come too)
         assert refused["text"] == ("Sorry, the recap across units is for the oversight "
                                    "officials (Bagian Organisasi, Inspektorat, Sekda).")
-        bad = await h.say(inspektur, "rekap PK")
+        bad = await h.say(inspektur, "rekap PK", expect="write")
         assert "PK 2025" in bad["text"]
-        bad = await h.say(kepala, "mulai PK 2027 DPA 31-02-2027")
+        bad = await h.say(kepala, "mulai PK 2027 DPA 31-02-2027", expect="not a date")
         assert bad["text"] == ("'31-02-2027' is not a date: write DPA and the date as "
                                "DD-MM-YYYY, e.g. DPA 15-01-2026.")
 

@@ -90,12 +90,12 @@ async def test_export_and_monev_arrive_as_workbooks(tmp_path: Path) -> None:
         inspektur = await h.join("Ir. Wahyu", SETDA.id, "inspektorat")
         whole = await h.say(inspektur, "/ekspor PK 2026", expect=lambda m: "document" in m)
         assert whole["caption"] == "3 dispositions"
-        refused = await h.say(o["kepala"], "/ekspor PK 2026")
+        refused = await h.say(o["kepala"], "/ekspor PK 2026", expect="Sorry")
         assert refused["text"] == ("Sorry, this report is for the unit's Sekretaris and the "
                                    "oversight officials.")
-        several = await h.say(inspektur, "/monev PK 2026")
+        several = await h.say(inspektur, "/monev PK 2026", expect="several")
         assert "several" in several["text"] and "kec-sooko" in several["text"]
-        bad = await h.say(o["sekretaris"], "/ekspor PK")
+        bad = await h.say(o["sekretaris"], "/ekspor PK", expect="write")
         assert bad["text"] == "Please write the flow and the year, e.g. \"/ekspor PK 2025\"."
 
 
@@ -117,8 +117,8 @@ async def test_pictures_arrive_as_photos(tmp_path: Path) -> None:
         plain = await h.say(o["bidang"], "/bagan PK", expect=lambda m: "photo" in m)
         assert plain["photo"][-1]["file_size"] != chart["photo"][-1]["file_size"]  # no highlight
 
-        later = await h.say(o["bidang"], "/grafik PK 2031")
+        later = await h.say(o["bidang"], "/grafik PK 2031", expect="2031")
         assert later["text"] == ("PK 2031 has not been started. Please start it with \"mulai PK "
                                  "2031\".")
-        unknown = await h.say(o["bidang"], "/bagan RENSTRA")
+        unknown = await h.say(o["bidang"], "/bagan RENSTRA", expect="RENSTRA")
         assert "no flow 'RENSTRA'" in unknown["text"]
