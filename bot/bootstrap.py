@@ -13,7 +13,8 @@ the bot here, so that what runs in production is what the tests run. Nothing els
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Callable, Iterable
+import os
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from bot.engine.model import Flow
 from bot.services import Services
+from bot.services.oversight import OversightUnit
 from bot.storage import Store
 from bot.storage.protocol import Storage
 
@@ -43,9 +45,23 @@ def open_store(data_dir: str | Path) -> Store:
 
 
 def build_services(flows: Iterable[Flow], store: Storage, *,
-                   invite_ttl: timedelta = timedelta(days=7)) -> Services:
-    """The use cases over `store` and the loaded `flows`."""
-    return Services(store, flows, invite_ttl=invite_ttl)
+                   invite_ttl: timedelta = timedelta(days=7),
+                   env: Mapping[str, str] | None = None) -> Services:
+    """The use cases over `store` and the loaded `flows`; the oversight unit from
+    ``SOPBOT_OVERSIGHT_UNIT`` / ``SOPBOT_OVERSIGHT_NAME`` (`env`, default the environment).
+    Raises :class:`~bot.config.ConfigError` when that unit is badly declared."""
+    from bot.config import ConfigError, oversight_from
+
+    services = Services(store, flows, invite_ttl=invite_ttl)
+    problems: list[str] = []
+    declared = oversight_from(os.environ if env is None else env, problems,
+                              {f.unit.id for f in services.flows.values()})
+    if problems:
+        raise ConfigError(problems)
+    if declared is not None:
+        services.oversight = OversightUnit(declared[0],
+                                           declared[1] or "Bagian Organisasi Setda")
+    return services
 
 
 @dataclass

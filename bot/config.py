@@ -135,6 +135,29 @@ def invite_ttl_from(env: Mapping[str, str], problems: list[str]) -> timedelta:
     return timedelta(days=days)
 
 
+OVERSIGHT_UNIT_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+def oversight_from(env: Mapping[str, str], problems: list[str],
+                   unit_ids: Iterable[str] = ()) -> tuple[str, str | None] | None:
+    """``$SOPBOT_OVERSIGHT_UNIT`` (the oversight unit's id, not one of `unit_ids`) and
+    ``$SOPBOT_OVERSIGHT_NAME``; None when no oversight unit is declared."""
+    raw = env.get("SOPBOT_OVERSIGHT_UNIT", "").strip()
+    if not raw:
+        return None
+    if not OVERSIGHT_UNIT_ID.match(raw):
+        problems.append(ConfigProblem(
+            N_("SOPBOT_OVERSIGHT_UNIT: {value!r} is not a unit id (lowercase letters, digits "
+               "and '-')"), value=raw))
+        return None
+    if raw in set(unit_ids):
+        problems.append(ConfigProblem(
+            N_("SOPBOT_OVERSIGHT_UNIT: {value!r} is already a unit of the flows; give the "
+               "oversight unit its own id"), value=raw))
+        return None
+    return raw, (env.get("SOPBOT_OVERSIGHT_NAME") or "").strip() or None
+
+
 def settings_from_env(env: Mapping[str, str]) -> Settings:
     """Read the bot's settings; raise :class:`ConfigError` listing every problem."""
     problems: list[str] = []
@@ -163,6 +186,7 @@ def settings_from_env(env: Mapping[str, str]) -> Settings:
             N_("SOPBOT_LANGUAGE: {value!r} is not one of {languages}"),
             value=language, languages=", ".join(LANGUAGES)))
     ttl = invite_ttl_from(env, problems)
+    oversight_from(env, problems)
     raw = env.get("SOPBOT_ESCALATE_AFTER", "2").strip()
     escalate = int(raw) if raw.isdigit() and int(raw) >= 1 else 0
     if not escalate:

@@ -79,7 +79,11 @@ def cmd_invite(args: argparse.Namespace, t: Translator) -> int:
     except (StoreError, ConfigError) as exc:
         print(str(exc), file=sys.stderr)
         return 1
-    services = build_services(flows, store, invite_ttl=ttl)
+    try:
+        services = build_services(flows, store, invite_ttl=ttl)
+    except ConfigError as exc:  # a badly declared SOPBOT_OVERSIGHT_UNIT
+        print("\n".join(exc.render(t.gettext)), file=sys.stderr)
+        return 2
     try:
         invite = services.create_invite(unit=args.unit, role=args.role, name=args.name,
                                         atasan=args.atasan, now=utc_now(), nip=args.nip,

@@ -54,7 +54,13 @@ def prepare_bot(t: Translator, settings: Settings, mode: str) -> Bot | int:
         log.warning("this looks like a Heroku dyno: its filesystem is ephemeral and %s will "
                     "be lost at the next restart; mount a persistent volume or run on a VPS "
                     "(see docs/deployment.md)", settings.data_dir)
-    bot = build_bot(settings, flows, store=store)
+    from bot.config import ConfigError
+
+    try:
+        bot = build_bot(settings, flows, store=store)
+    except ConfigError as exc:  # SOPBOT_OVERSIGHT_UNIT names a unit of the flows
+        store.release_running()
+        return report_settings(t, exc.render(t.gettext))
     units = sorted({f.unit.id for f in flows})
     log.info("starting (%s): flows=%d units=%s members=%d data=%s api=%s", mode, len(flows),
              ",".join(units), bot.services.member_count(), settings.data_dir,

@@ -2,11 +2,13 @@
 
 Every step is decided by its role's holder, the first decision is sent back once with a
 reason, one task goes with a PDF, fan-out steps are done by each holder, and the status is
-asked at the end. :func:`play_demo` returns the transcript and a :class:`DemoSummary`.
+asked at the end, then the rekap across units by the oversight unit. :func:`play_demo`
+returns the transcript and a :class:`DemoSummary`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -16,14 +18,17 @@ from typing import Any
 
 from bot.demo.officials import holders_per_role, revision_reason, tiny_pdf
 from bot.demo.session import REACTION_TIMEOUT, DemoFailure, DemoSession
-from bot.demo.transcript import JSON, WIDTH, Emit, body_of
+from bot.demo.transcript import JSON, WIDTH, Emit, Official, body_of
 from bot.engine.model import Flow, Step
 from bot.formatting import format_when
 from bot.i18n import Translator
+from bot.services.oversight import OversightUnit
 
 #: The flow played when none is named, and the year typed in "mulai PK 2025".
 DEFAULT_FLOW = "pk-kec-neglasari"
 DEFAULT_YEAR = 2025
+#: The demo's oversight unit (as SOPBOT_OVERSIGHT_UNIT declares one), for the closing rekap.
+OVERSIGHT_UNIT = "setda-demo"
 
 
 @dataclass
@@ -57,6 +62,8 @@ class DemoSummary:
     wait_recorded_by: str | None = None
     status_by: str | None = None
     status_text: str = ""
+    rekap_by: str | None = None
+    rekap_text: str = ""
     started_at: datetime | None = None
     finished_at: datetime | None = None
     seconds: float = 0.0
@@ -231,9 +238,30 @@ class DemoPlayer:
         if not replies:
             raise s.failure(_("no status report came back"))
         summary.status_text = body_of(replies[-1])
+        await self._rekap(summary)
         summary.finished_at = s.clock()
         summary.seconds = time.monotonic() - wall
         return summary
+
+    async def _rekap(self, summary: DemoSummary) -> None:
+        """The ending: an Inspektorat official of the oversight unit asks the rekap."""
+        s, flow, _ = self.s, self.flow, self.s.t.gettext
+        s.section(_("The recap across units, as the oversight unit sees it"))
+        s.bot.services.oversight = OversightUnit(OVERSIGHT_UNIT, "Bagian Organisasi Setda")
+        name = "Bu Inspektur"
+        code = await asyncio.to_thread(s.bot.invite, OVERSIGHT_UNIT, "inspektorat", name)
+        official = Official(len(s.officials) + 1, name, "inspektorat", "Inspektorat",
+                            s.bot.new_user(name, language=s.language))
+        s.officials.append(official)
+        s.log.add(official)
+        await s.say(official, f"/start {code}", show=False)
+        before = len(s.bot.api.messages(official.chat))
+        await s.say(official, f"rekap {flow.alias} {self.year}")
+        replies = s.bot.api.messages(official.chat)[before:]
+        if not replies:
+            raise s.failure(_("no recap came back"))
+        summary.rekap_by = name
+        summary.rekap_text = body_of(replies[-1])
 
 
     def _outside(self) -> tuple[Any, JSON] | None:
@@ -311,6 +339,13 @@ def _closing(summary: DemoSummary, flow: Flow, t: Translator, emit: Emit) -> Non
     elif not any(st.wait for st in flow.steps):
         emit("   " + _("A document waiting outside the office (the Bupati signs the PK): "
                        "sopbot demo --flow pk-inspektorat-nganjuk"))
+    if summary.rekap_text:
+        emit("   " + _("Recap: {name} (oversight) asked \"rekap {alias} {year}\" and saw every "
+                       "unit, worst first.").format(name=summary.rekap_by, alias=flow.alias,
+                                                    year=summary.year))
+    emit("   " + _("Pictures: /grafik {alias} {year} sends the timeline of the run as a photo; "
+                   "/bagan {alias} the SOP as a flowchart.").format(alias=flow.alias,
+                                                                     year=summary.year))
     emit("   " + _("Run it yourself: sopbot demo --interactive   (or: sopbot run with a real "
                    "token)"))
 

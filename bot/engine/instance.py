@@ -36,7 +36,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from bot.engine.calendar import WorkCalendar
@@ -178,6 +178,7 @@ class Instance:
     undo: dict[str, Any] | None = None
     cancelled_by: str | None = None
     cancel_reason: str | None = None
+    target_from: date | None = None  # the date the flow's target counts from (Flow.target)
 
     @property
     def is_open(self) -> bool:
@@ -226,6 +227,7 @@ class Instance:
             "undo": self.undo,
             "cancelled_by": self.cancelled_by,
             "cancel_reason": self.cancel_reason,
+            "target_from": self.target_from.isoformat() if self.target_from else None,
         }
 
     @classmethod
@@ -253,6 +255,8 @@ class Instance:
             undo=data.get("undo"),
             cancelled_by=data.get("cancelled_by"),
             cancel_reason=data.get("cancel_reason"),
+            target_from=(date.fromisoformat(data["target_from"])
+                         if data.get("target_from") else None),
         )
 
 

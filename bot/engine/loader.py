@@ -32,6 +32,7 @@ from bot.engine.model import (
     Role,
     Step,
     StepKind,
+    Target,
     Trigger,
     Unit,
 )
@@ -290,7 +291,7 @@ def _build_flow(doc: _Map, file: str) -> Flow:
     c = _Checker(file)
     known = {
         "id", "alias", "name", "name_en", "unit", "header", "roles", "starters", "steps",
-        "per_official", "reporting_lines", "cycles",
+        "per_official", "reporting_lines", "cycles", "target",
     }  # fmt: skip
     for key in doc:
         if key not in known:
@@ -316,6 +317,7 @@ def _build_flow(doc: _Map, file: str) -> Flow:
     starters = _build_starters(c, doc, role_ids, steps, external)
     per_official, lines = _build_per_official(c, doc, roles)
     cycles = _build_cycles(c, doc, role_ids, {s.no for s in steps}, per_official)
+    target = _build_target(c, doc)
 
     if c.problems:
         raise FlowError(c.problems)
@@ -334,6 +336,7 @@ def _build_flow(doc: _Map, file: str) -> Flow:
         reporting_lines=lines,
         cycles=cycles,
         source=file,
+        target=target,
     )
     _check_graph(c, doc, flow)
     if c.problems:
@@ -739,6 +742,36 @@ def _build_per_official(
     if subject is None or atasan is None or not levels:
         return None, tuple(lines)
     return PerOfficial(subject, atasan, tuple(levels)), tuple(lines)
+
+
+TARGET_KEYS = ("basis", "label", "label_en", "months", "days", "regulation")
+
+
+def _build_target(c: _Checker, doc: _Map) -> Target | None:
+    """``target``: a deadline for the whole flow, from a date given at start (see Target)."""
+    node = c.mapping(doc, "target", "target", required=False)
+    if node is None:
+        return None
+    for key in node:
+        if key not in TARGET_KEYS:
+            c.add(c.line_of(node, key), f"target.{key}", N_("unknown field (known: {known})"),
+                  known=", ".join(TARGET_KEYS))
+    basis = c.text(node, "basis", "target.basis", required=True)
+    if basis and not ALIAS.match(basis):
+        c.add(c.line_of(node, "basis"), "target.basis",
+              N_("one word of letters, digits and '-' (e.g. PK)"))
+    label = c.text(node, "label", "target.label", required=True)
+    amounts = {key: _int_field(c, node, key, f"target.{key}") if key in node else 0
+               for key in ("months", "days")}
+    if any(v is not None and v < 0 for v in amounts.values()) or not any(amounts.values()):
+        c.add(node.line, "target", N_("give months and/or days after the date, at least one "
+                                      "above zero"))
+    if basis is None or label is None or None in amounts.values():
+        return None
+    return Target(basis=basis, label=label, months=amounts["months"] or 0,
+                  days=amounts["days"] or 0,
+                  label_en=c.text(node, "label_en", "target.label_en", required=False),
+                  regulation=c.text(node, "regulation", "target.regulation", required=False))
 
 
 def _build_cycles(

@@ -6,8 +6,10 @@ A :class:`Flow` is the *definition* (the signed SOP); a running case of it is an
 
 from __future__ import annotations
 
+import calendar as _months
 import enum
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from functools import cached_property, lru_cache
 
 from bot.engine.calendar import OfficeHours, WorkCalendar
@@ -215,6 +217,29 @@ class Cycle:
 
 
 @dataclass(frozen=True)
+class Target:
+    """A deadline for the whole flow, counted from a date given when it is started.
+
+    PermenPAN-RB 53/2014: the PK within a month of the DPA's approval — ``basis: DPA``,
+    ``months: 1``. The date is asked at ``mulai`` (or typed: ``mulai PK 2026 DPA 15-01-2026``).
+    """
+
+    basis: str  # one word the official types before the date: "DPA"
+    label: str  # what the date is, for the question and the status: "pengesahan DPA"
+    months: int = 0
+    days: int = 0
+    label_en: str | None = None
+    regulation: str | None = None  # where the deadline comes from
+
+    def due(self, start: date) -> date:
+        """The last day of the target: ``start`` plus the months (clamped) and the days."""
+        month0 = start.month - 1 + self.months
+        year, month = start.year + month0 // 12, month0 % 12 + 1
+        day = min(start.day, _months.monthrange(year, month)[1])
+        return date(year, month, day) + timedelta(days=self.days)
+
+
+@dataclass(frozen=True)
 class Flow:
     """A validated SOP definition. Build it with :func:`bot.engine.loader.load_flow`."""
 
@@ -231,6 +256,7 @@ class Flow:
     reporting_lines: tuple[ReportingLine, ...] = ()
     cycles: tuple[Cycle, ...] = ()
     source: str = ""
+    target: Target | None = None  # a deadline for the whole flow (see Target)
 
     @cached_property
     def _steps_by_no(self) -> dict[int, Step]:

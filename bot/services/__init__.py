@@ -28,6 +28,7 @@ from bot.services.errors import (
 )
 from bot.services.flowops import FlowOpsService
 from bot.services.outbox import OutboxService
+from bot.services.oversight import OversightService
 from bot.services.people import PeopleService
 from bot.services.results import (
     ActiveStepView,
@@ -47,8 +48,8 @@ from bot.storage import StoreError
 from bot.storage.records import Member, OutboxItem, PendingReason, StepMessage
 
 
-class Services(ConversationService, FlowOpsService, WorkflowService, ViewService, OutboxService,
-               PeopleService):
+class Services(ConversationService, FlowOpsService, OversightService, WorkflowService, ViewService,
+               OutboxService, PeopleService):
     """Every use case of the bot, over one store and the loaded flows."""
 
 

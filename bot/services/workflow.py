@@ -40,6 +40,7 @@ from bot.services.membership import MembershipService
 from bot.services.notices import SettleNotice, encode
 from bot.services.notifications import UnitSnapshot, notices
 from bot.services.outbox import new_item
+from bot.services.oversight import split_target_date
 from bot.services.results import Decided, ReasonAsked, Started
 from bot.services.undo_marks import drop_undo_button
 from bot.storage.protocol import Repository
@@ -65,7 +66,10 @@ class WorkflowService(MembershipService, ServiceBase):
 
     def start(self, member: Member, words: str, now: datetime,
               ack_to: int | None = None) -> Started:
-        """``mulai PK 2025``: start the flow (per official: one instance per official)."""
+        """``mulai PK 2025``: start the flow (per official: one instance per official).
+
+        ``mulai PK 2026 DPA 15-01-2026`` also gives the date the flow's target counts from."""
+        words, basis, target_from = split_target_date(list(self.flows.values()), words)
         key, year, unit_hint = self.parse_flow_and_year(words, "mulai")
         flow = self.find_flow(member, key, unit_hint, prefer_starter=True)
         engine = self.engines[flow.id]
@@ -94,7 +98,9 @@ class WorkflowService(MembershipService, ServiceBase):
                 "count": len(pairs), "skipped": skipped,
                 # the starter holds step 1 themself: "Langkah 1 menunggu Ibu" (issue 12)
                 "starter_acts": flow.first_step.actor in actor.roles,
-                "salutation": member.salutation}, now))
+                "salutation": member.salutation,
+                # the started message asks for the date the flow's target counts from
+                "target_asked": flow.target is not None and basis != flow.target.basis}, now))
             started = []
             for subject, atasan in pairs:
                 try:
@@ -102,6 +108,8 @@ class WorkflowService(MembershipService, ServiceBase):
                                      now=now, holders=holders, subject=subject, atasan=atasan)
                 except DomainError as exc:
                     raise Refused(exc) from exc
+                if flow.target is not None and basis == flow.target.basis:
+                    t.instance.target_from = target_from
                 self._record(repo, flow, t, now)
                 started.append(t.instance)
         return Started(flow, year, started, skipped)

@@ -48,6 +48,7 @@ class Member:
     nip: str | None = None  # the official's NIP, when known from the roster or the invitation
     salutation: str | None = None  # Bapak / Ibu
     admin_of: list[str] = field(default_factory=list)  # units they administer (/anggota)
+    weekly_digest: bool = True  # /ringkasan off: no Monday digest
 
     def roles_in(self, unit: str) -> frozenset[str]:
         """The roles this official holds in a unit."""
@@ -73,6 +74,7 @@ class Member:
             "nip": self.nip,
             "salutation": self.salutation,
             "admin_of": list(self.admin_of),
+            "weekly_digest": self.weekly_digest,
         }
 
     @classmethod
@@ -92,6 +94,7 @@ class Member:
             nip=doc.get("nip"),
             salutation=doc.get("salutation"),
             admin_of=list(doc.get("admin_of") or []),
+            weekly_digest=bool(doc.get("weekly_digest", True)),
         )
 
 

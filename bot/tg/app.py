@@ -29,6 +29,7 @@ from bot.tg import handlers as h
 from bot.tg import handlers_conversation as conversation
 from bot.tg import handlers_flowops as flowops
 from bot.tg import handlers_people as people
+from bot.tg import handlers_reports as hr
 from bot.tg import render_flowops as rf
 from bot.tg import steps
 from bot.tg.callbacks import (
@@ -39,6 +40,7 @@ from bot.tg.callbacks import (
     STEP_PATTERN,
     WITHDRAW_PATTERN,
 )
+from bot.tg.digest_jobs import DigestScheduler
 from bot.tg.poller import DurablePoller
 from bot.tg.reminder_jobs import ReminderScheduler
 from bot.tg.sender import OutboxSender
@@ -51,6 +53,12 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("status", N_("where a flow stands: /status PK 2025")),
     ("tugas", N_("steps waiting for me")),
     ("pengingat", N_("my next reminders and deadlines")),
+    ("rekap", N_("recap across units (oversight): /rekap PK 2026")),
+    ("ekspor", N_("the trail as Excel: /ekspor PK 2026")),
+    ("monev", N_("the SOP monitoring form: /monev PK 2026")),
+    ("grafik", N_("a flow's timeline picture: /grafik PK 2026")),
+    ("bagan", N_("the SOP as a flowchart: /bagan PK")),
+    ("ringkasan", N_("the Monday digest: /ringkasan off|on")),
     ("batal", N_("cancel what the bot is asking for")),
     ("bahasa", N_("choose the language")),
     ("bantuan", N_("help")),
@@ -106,6 +114,16 @@ def build_application(
     app.add_handler(CommandHandler(["pengingat", "reminders"], h.pengingat))
     app.add_handler(CommandHandler("anggota", people.anggota))
     app.add_handler(CommandHandler("delegasi", people.delegasi))
+    # Reports (issue 17): rekap, files, pictures, the weekly digest's opt-out.
+    app.add_handler(CommandHandler("rekap", hr.rekap))
+    app.add_handler(CommandHandler(["ekspor", "export"], hr.ekspor))
+    app.add_handler(CommandHandler("monev", hr.monev))
+    app.add_handler(CommandHandler(["grafik", "chart"], hr.grafik))
+    app.add_handler(CommandHandler("bagan", hr.bagan))
+    app.add_handler(CommandHandler(["ringkasan", "digest"], hr.ringkasan))
+    app.bot_data["digest"] = DigestScheduler(app, services, clock,
+                                             interval=reminder_sync_interval,
+                                             default_language=settings.language)
     app.add_handler(MessageHandler(filters.COMMAND, h.unknown_command))
     # Buttons: step decisions and the language choice, routed by their prefix.
     app.add_handler(CallbackQueryHandler(steps.button_pressed, pattern=STEP_PATTERN))
@@ -156,6 +174,8 @@ async def startup(app: Application) -> None:
     rt.sender.wake()  # deliver whatever was owed before a restart
     if rt.scheduler is not None:
         rt.scheduler.start()  # jobs derived from the database, now and periodically
+    if "digest" in app.bot_data:
+        app.bot_data["digest"].start()  # the Monday digest
 
 
 async def shutdown(app: Application) -> None:

@@ -272,14 +272,16 @@ async def mulai(update: Update, context: Context, caller: Caller,
             + _status_text(st, t, now))
         return
     except ServiceError as exc:
-        await reply(update, _flow_problem(exc, t, now))
+        from bot.tg.handlers_reports import report_problem
+        await reply(update, report_problem(exc, t, now))
         return
     rt.changed()
 
 
 def _status_text(st: Any, t: Translator, now: datetime) -> str:
     if isinstance(st, InstanceStatus):
-        return render.status_text(st, t, now)
+        from bot.tg.handlers_reports import status_target
+        return render.status_text(st, t, now) + status_target(st, t, now)
     if isinstance(st, PerOfficialStatus):
         return render.per_official_text(st, t, now)
     return render.overview_text(st, t, now)

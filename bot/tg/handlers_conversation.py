@@ -32,7 +32,7 @@ from bot.services import Member, PendingReason, Task
 from bot.textlimits import CALLBACK_ANSWER_LIMIT, shorten
 from bot.tg import handlers as h
 from bot.tg import handlers_flowops as flowops
-from bot.tg import render, steps
+from bot.tg import handlers_reports, render, steps
 from bot.tg.callbacks import (
     ADVANCE,
     CONFIRM_NO,
@@ -155,9 +155,14 @@ async def text_message(update: Update, context: h.Context, caller: h.Caller) -> 
     if await flowops.handle_text(update, context, caller, text):
         return  # sudah kembali, revisi PK 2026 …, batalkan PK 2099 …
     if message.reply_to_message is not None:
+        if await handlers_reports.target_answer(update, context, caller):
+            return  # the date the flow's target counts from (asked at mulai)
         await _reply_to_step(update, context, caller, said, text)
         return
-    if said.is_command:
+    word, _sep, rest = text.strip().partition(" ")
+    if word.casefold() == "rekap":  # the recap across units (oversight)
+        await handlers_reports.rekap(update, context, rest)
+    elif said.is_command:
         await command(update, context, said)
     elif said.is_decision:
         await unreplied_decision(update, caller, said)

@@ -285,6 +285,10 @@ def help_text(t: Translator) -> str:
         _("• sudah kembali — the document is back from outside the office (the Bupati …)"),
         _("• revisi PK 2026 <cause> — start the step an event starts (e.g. after a mutasi)"),
         _("• batalkan PK 2099 <reason> — cancel a flow started by mistake"),
+        _("• /ekspor, /monev, /grafik PK 2025 — the trail as Excel, the SOP monitoring form, "
+          "a timeline picture; /bagan PK — the SOP as a flowchart"),
+        _("• rekap PK 2025 — every unit, worst first (oversight); /ringkasan off|on — the "
+          "Monday digest"),
         _("• /bahasa — choose your language"),
         _("• /batal — cancel what I am asking you for"),
     ])
@@ -294,6 +298,18 @@ def not_registered_text(t: Translator) -> str:
     _ = t.gettext
     return _("You are not registered with this bot yet. Ask your unit's admin for an "
              "invitation link and open it; it binds you to your role.")
+
+
+def target_question(flow: Flow, payload: dict[str, Any], t: Translator) -> str:
+    """The question a started message ends with when the flow's target needs its date."""
+    if not payload.get("target_asked") or flow.target is None:
+        return ""
+    label = flow.target.label_en if t.language == "en" and flow.target.label_en else \
+        flow.target.label
+    return "\n\n" + t.gettext(
+        "On what date was the {label} for {alias} {year}? Reply to this message with the date "
+        "(DD-MM-YYYY); the target of the whole flow counts from it.").format(
+        label=label, alias=flow.alias, year=payload["year"])
 
 
 def ack_text(payload: dict[str, Any], flows: dict[str, Flow], t: Translator) -> str:
@@ -321,10 +337,12 @@ def ack_text(payload: dict[str, Any], flows: dict[str, Flow], t: Translator) -> 
         label = flow_label(flow, payload["year"], None, t)
         if flow.per_official is None and payload.get("starter_acts"):
             return _("Started {flow}. Step 1 is waiting for {you}.").format(
-                flow=label, you=address(payload.get("salutation"), t))
+                flow=label, you=address(payload.get("salutation"), t)
+            ) + target_question(flow, payload, t)
         if flow.per_official is None:
             return _("Started {flow}. Step 1 went to {role}.").format(
-                flow=label, role=_role_title(flow, flow.first_step.actor, t))
+                flow=label, role=_role_title(flow, flow.first_step.actor, t)
+            ) + target_question(flow, payload, t)
         text = t.ngettext("Started {flow} for {n} official.", "Started {flow} for {n} officials.",
                           payload["count"]).format(flow=label, n=payload["count"])
         if payload.get("skipped"):

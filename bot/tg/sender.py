@@ -225,6 +225,8 @@ class OutboxSender:
         instruction = ""
         if item.kind == "ack":
             text = ack_text(p, flows, t)
+            if p.get("target_asked"):  # the date the flow's target counts from, as a reply
+                keyboard = ForceReply(selective=True)
             if p.get("reply_to"):
                 reply = ReplyParameters(p["reply_to"], allow_sending_without_reply=True)
             if p["ack"] == "reason_asked":  # the reason is typed as a reply (issue 12)

@@ -99,6 +99,13 @@ def test_the_default_demo_plays_a_whole_pk_run(tmp_path: Path,
     # and where to see a document waiting outside the office
     assert "sopbot demo --flow pk-inspektorat-nganjuk" in out
 
+    # it ends with the rekap across units, asked by the oversight unit, and mentions /grafik
+    rekap = to("Bu Inspektur", out)[-1]
+    assert out.index("👤 Bu Inspektur: rekap PK 2025") > out.index("📊")
+    assert "Rekap PK 2025" in rekap and "4. ✅ Kecamatan Neglasari: selesai" in rekap
+    assert "1. ⚪" in rekap and "belum dimulai" in rekap
+    assert "/grafik PK 2025" in out.split("━" * 20)[-1]
+
 
 def test_the_inspektorat_demo_waits_on_the_bupati(tmp_path: Path) -> None:
     result = run_demo(tmp_path, "--flow", "pk-inspektorat-nganjuk")

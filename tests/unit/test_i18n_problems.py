@@ -75,7 +75,7 @@ def test_flow_problems_render_in_indonesian() -> None:
     lines = [p.render(indonesian) for p in problems]
     assert lines[:3] == [
         "rusak.yaml:5: colour: kolom tidak dikenal (yang dikenal: alias, cycles, header, id, "
-        "name, name_en, per_official, reporting_lines, roles, starters, steps, unit)",
+        "name, name_en, per_official, reporting_lines, roles, starters, steps, target, unit)",
         "rusak.yaml:27: steps[0].no: seharusnya bilangan bulat, bukan daftar",  # nested message
         "rusak.yaml:28: steps[1] (no 2).actor: pelaksana 'kasubag' tidak dikenal "
         "(peran: bidang, kepala, sekretaris, staf)",
