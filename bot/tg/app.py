@@ -28,6 +28,7 @@ from bot.tg import handlers as h
 from bot.tg import steps
 from bot.tg.callbacks import CYCLE_PATTERN, LANGUAGE_PATTERN, STEP_PATTERN
 from bot.tg.poller import DurablePoller
+from bot.tg.pacing import UNPACED, Pace
 from bot.tg.reminder_jobs import ReminderScheduler
 from bot.tg.sender import OutboxSender
 
@@ -54,6 +55,7 @@ def build_application(
     sender_poll_interval: float = 5.0,
     http_timeout: float | None = None,
     reminder_sync_interval: float = 300.0,
+    paced: bool = True,
 ) -> Application:
     """The bot: handlers, the outbox sender (started in post_init) and its commands."""
     builder = (
@@ -73,7 +75,8 @@ def build_application(
                    .connect_timeout(http_timeout))
     app = builder.build()
     sender = OutboxSender(app.bot, services, clock, default_language=settings.language,
-                          poll_interval=sender_poll_interval)
+                          poll_interval=sender_poll_interval,
+                          pace=Pace() if paced else UNPACED)
     reminders = Reminders(services, escalate_after=settings.escalate_after)
     scheduler = ReminderScheduler(app, reminders, sender, clock,
                                   sync_interval=reminder_sync_interval)

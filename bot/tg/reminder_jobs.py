@@ -37,16 +37,31 @@ class ReminderScheduler:
         self.clock = clock
         self.sync_interval = sync_interval
         self._lock = asyncio.Lock()
+        self._first: asyncio.Task[None] | None = None
 
     def start(self) -> None:
-        """Sync now and every `sync_interval` seconds."""
+        """Sync now and every `sync_interval` seconds.
+
+        The first sync is a task of its own, started at once: a repeating job's ``first=0``
+        does not fire before the first interval has passed, so reminders due just after a
+        restart would go out an interval (five minutes) late.
+        """
         job_queue = self.app.job_queue
         assert job_queue is not None, "install python-telegram-bot[job-queue]"
-        job_queue.run_repeating(self._sync_job, interval=self.sync_interval, first=0,
+        self._first = asyncio.get_running_loop().create_task(self._first_sync(),
+                                                             name="reminders-first-sync")
+        job_queue.run_repeating(self._sync_job, interval=self.sync_interval,
+                                first=self.sync_interval,
                                 name=SYNC_JOB, job_kwargs={"id": SYNC_JOB,
                                                            "replace_existing": True,
                                                            "coalesce": True,
                                                            "misfire_grace_time": None})
+
+    async def _first_sync(self) -> None:
+        try:
+            await self.sync()
+        except Exception:  # the periodic sync tries again
+            log.exception("first reminder sync failed")
 
     async def _sync_job(self, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self.sync()
