@@ -27,8 +27,8 @@ from bot.services.reminders import Reminders
 from bot.tg import handlers as h
 from bot.tg import steps
 from bot.tg.callbacks import CYCLE_PATTERN, LANGUAGE_PATTERN, STEP_PATTERN
-from bot.tg.poller import DurablePoller
 from bot.tg.pacing import UNPACED, Pace
+from bot.tg.poller import DurablePoller
 from bot.tg.reminder_jobs import ReminderScheduler
 from bot.tg.sender import OutboxSender
 
