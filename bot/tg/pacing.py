@@ -79,11 +79,25 @@ class Pacer:
         bisect.insort(slots, at)
         return at
 
-    async def slot(self, chat_id: int) -> None:
-        """Wait for a slot to send one message to `chat_id`."""
+    async def slot(self, chat_id: int, *, bulk: bool = False) -> None:
+        """Wait for a slot to send one message to `chat_id`.
+
+        A `bulk` message takes a slot only when the next moments are free: bulk senders
+        never queue ahead, so an interactive message finds a slot within a few gaps.
+        """
+        if bulk and self.pace.overall_per_second:
+            gap = 1.0 / self.pace.overall_per_second
+            while self._busy(2 * gap) >= 2:
+                await asyncio.sleep(gap)
         delay = self.reserve(chat_id) - self._clock()
         if delay > 0:
             await asyncio.sleep(delay)
+
+    def _busy(self, window: float) -> int:
+        """How many overall slots are reserved within `window` from now."""
+        now = self._clock()
+        return (bisect.bisect_right(self._slots, now + window)
+                - bisect.bisect_left(self._slots, now))
 
     def hold(self, chat_id: int, seconds: float) -> None:
         """Telegram said 429: nothing more to `chat_id` for `seconds` (paced or not)."""

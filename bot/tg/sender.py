@@ -59,7 +59,7 @@ log = logging.getLogger(__name__)
 
 MAX_BACKOFF = 60.0
 #: Chats the bulk lane sends to at once, and how many results it records per write.
-BULK_LANES = 6
+BULK_LANES = 16
 BULK_BATCH = 100
 
 
@@ -322,7 +322,7 @@ class OutboxSender:
         # made again: each Telegram call is its own unit of delivery.
         done = self._progress.setdefault(item.id, [])
         for i in range(len(done), len(parts) + len(attachments)):
-            await self.pacer.slot(item.chat_id)
+            await self.pacer.slot(item.chat_id, bulk=is_bulk(item))
             if i < len(parts):
                 message = await self.bot.send_message(
                     item.chat_id, parts[i], reply_parameters=reply if i == 0 else None,
