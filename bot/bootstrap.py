@@ -85,6 +85,7 @@ def build_bot(
     sender_poll_interval: float = 5.0,
     http_timeout: float | None = None,
     reminder_sync_interval: float = 300.0,
+    paced: bool | None = None,
 ) -> Bot:
     """The whole bot from settings, flows, a clock and a storage backend.
 
@@ -98,7 +99,8 @@ def build_bot(
     app = build_application(settings, services, clock=clock, rate_limit=rate_limit,
                             sender_poll_interval=sender_poll_interval,
                             http_timeout=http_timeout,
-                            reminder_sync_interval=reminder_sync_interval)
+                            reminder_sync_interval=reminder_sync_interval,
+                            paced=rate_limit if paced is None else paced)
     return Bot(settings, store, services, app, clock)
 
 

@@ -210,11 +210,12 @@ class Harness:
 
 def assemble_bot(settings: Settings, flows: Sequence[Flow], clock: Clock, *,
                  reminder_sync_interval: float, http_timeout: float | None,
-                 ) -> Bot:
+                 paced: bool = False) -> Bot:
     """The bot, built by the one wiring (bot.bootstrap) as ``sopbot run`` builds it, without
     the client-side rate limiter and with a fast outbox so that a chat reads like a chat."""
     return build_bot(settings, flows, clock=clock, rate_limit=False, sender_poll_interval=0.2,
-                     http_timeout=http_timeout, reminder_sync_interval=reminder_sync_interval)
+                     http_timeout=http_timeout, reminder_sync_interval=reminder_sync_interval,
+                     paced=paced)
 
 
 @contextlib.asynccontextmanager
@@ -237,7 +238,7 @@ async def live_bot(flows: Sequence[Flow], data_dir: Path, *, flows_dir: Path,
         settings = Settings(token=api.token, api_url=api.api_root, data_dir=data_dir,
                             flows_dir=flows_dir, language=language)
         bot = assemble_bot(settings, flows, clock, reminder_sync_interval=reminder_sync_interval,
-                           http_timeout=http_timeout)
+                           http_timeout=http_timeout, paced=bool(limits))
         async with running(bot, poll_timeout=1):
             yield Harness(api, bot.services, bot.store, clock, bot.app, data_dir)
     finally:

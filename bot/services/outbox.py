@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.services.base import ServiceBase
+from bot.storage.protocol import Repository
 from bot.storage.records import Member, OutboxItem, StepMessage
 
 log = logging.getLogger(__name__)
@@ -84,28 +85,21 @@ class OutboxService(ServiceBase):
             if next_item is not None and needs_inflight_mark(next_item):
                 next_item.inflight_at = now
                 repo.save_outbox(next_item)
-            item.status = "sent"
-            item.inflight_at = None
-            item.sent_at = now
-            item.attempts += 1
-            item.message_ids = message_ids
-            repo.save_outbox(item)
-            p = item.payload
-            if item.kind == "step" and message_ids:
-                repo.add_step_message(StepMessage(
-                    chat_id=item.chat_id, message_id=message_ids[-1], member_id=item.member_id,
-                    instance_id=p["instance_id"], step_no=p["step_no"], round=p["round"],
-                    text=text))
-            elif item.kind == "wait" and message_ids:  # its "Sudah kembali" button/reply
-                repo.add_step_message(StepMessage(
-                    chat_id=item.chat_id, message_id=message_ids[-1], member_id=item.member_id,
-                    instance_id=p["instance_id"], step_no=p["step_no"], round=0, text=text,
-                    kind="wait"))
-            elif item.kind == "reminder" and p.get("task_id") and message_ids:
-                # Replying to it with the evidence marks the duty done.
-                repo.add_step_message(StepMessage(
-                    chat_id=item.chat_id, message_id=message_ids[-1], member_id=item.member_id,
-                    instance_id=p["task_id"], step_no=0, round=0, text="", kind="cycle"))
+            _record_sent(repo, item, message_ids, now, text)
+
+    def outbox_inflight_many(self, items: list[OutboxItem], now: datetime) -> None:
+        """The sender is about to send all of `items` (one write for the batch)."""
+        with self.store.transaction(record_update=False) as repo:
+            for item in items:
+                item.inflight_at = now
+                repo.save_outbox(item)
+
+    def outbox_sent_many(self, results: list[tuple[OutboxItem, list[int]]],
+                         now: datetime) -> None:
+        """A batch went out (the bulk lane's reminders): one write for all of them."""
+        with self.store.transaction(record_update=False) as repo:
+            for item, message_ids in results:
+                _record_sent(repo, item, message_ids, now, "")
 
     def outbox_failed(self, item: OutboxItem, error: str, *, final: bool,
                       maybe_delivered: bool = False) -> None:
@@ -146,3 +140,30 @@ class OutboxService(ServiceBase):
                 "ack": "undeliverable", "name": member.name, "flow_id": inst.flow_id,
                 "year": inst.year}, now))
             return True
+
+
+def _record_sent(repo: Repository, item: OutboxItem, message_ids: list[int], now: datetime,
+                 text: str) -> None:
+    """`item` went out as `message_ids`: a step message (or a duty's reminder) is
+    remembered so that buttons and replies on it find their step."""
+    item.status = "sent"
+    item.inflight_at = None
+    item.sent_at = now
+    item.attempts += 1
+    item.message_ids = message_ids
+    repo.save_outbox(item)
+    p = item.payload
+    if item.kind == "step" and message_ids:
+        repo.add_step_message(StepMessage(
+            chat_id=item.chat_id, message_id=message_ids[-1], member_id=item.member_id,
+            instance_id=p["instance_id"], step_no=p["step_no"], round=p["round"], text=text))
+    elif item.kind == "wait" and message_ids:  # its "Sudah kembali" button/reply
+        repo.add_step_message(StepMessage(
+            chat_id=item.chat_id, message_id=message_ids[-1], member_id=item.member_id,
+            instance_id=p["instance_id"], step_no=p["step_no"], round=0, text=text,
+            kind="wait"))
+    elif item.kind == "reminder" and p.get("task_id") and message_ids:
+        # Replying to it with the evidence marks the duty done.
+        repo.add_step_message(StepMessage(
+            chat_id=item.chat_id, message_id=message_ids[-1], member_id=item.member_id,
+            instance_id=p["task_id"], step_no=0, round=0, text="", kind="cycle"))

@@ -81,6 +81,8 @@ class Reminders:
             return self._plan(repo, now, horizon)
 
     def _plan(self, repo: Repository, now: datetime, horizon: timedelta) -> list[Planned]:
+        if not isinstance(repo, _Snapshot):
+            repo = _Snapshot(repo)
         sent = repo.sent_reminders()
         until = now + horizon
         points = [p for p in self._step_points(repo) + self._cycle_points(repo, now, until)
@@ -223,30 +225,43 @@ class Reminders:
 
     def fire(self, point_id: str, now: datetime) -> bool:
         """Send a planned point if it is still owed; True if messages were queued."""
-        with self.services.store.transaction(record_update=False) as repo:
-            point = next((p for p in self._plan(repo, now, HORIZON) if p.id == point_id), None)
-            if point is None or point.at > now:
-                return False
-            payload = dict(point.payload)
-            if point.kind is ReminderKind.RECAP:
-                payload["done"] = [self._name(repo, m) for m in payload["reports"]
-                                   if task_id(payload["flow_id"], payload["occurrence"], m)
-                                   in repo.cycle_tasks_done()]
-                payload["not_done"] = [self._name(repo, m) for m in payload["reports"]
-                                       if self._name(repo, m) not in payload["done"]]
-            for member_id in point.recipients:
-                member = repo.member(member_id)
-                if member is None:
-                    continue
-                owner = self._name(repo, member_id)
-                repo.enqueue(OutboxItem(
-                    id=secrets.token_hex(8), member_id=member.id, chat_id=member.chat_id,
-                    kind="reminder", created_at=now,
-                    payload=payload | {"at": point.at.isoformat(), "owner": owner}))
-            repo.mark_reminder(point.id, now)
-            metrics.reminder_sent(point.kind.value, (now - point.at).total_seconds())
+        return bool(self.fire_many([point_id], now))
+
+    def fire_many(self, point_ids: list[str], now: datetime) -> list[str]:
+        """Send every planned point of `point_ids` still owed, in one write and one
+        recomputation of the plan (a round of N reminders costs O(N), not O(N²));
+        returns the ids sent."""
+        wanted = set(point_ids)
+        with self.services.store.transaction(record_update=False) as raw:
+            repo: Repository = _Snapshot(raw)
+            points = [p for p in self._plan(repo, now, HORIZON)
+                      if p.id in wanted and p.at <= now]
+            if not points:
+                return []
+            done = repo.cycle_tasks_done()
+            for point in points:
+                self._fire(repo, point, now, done)
             repo.prune_reminders(now - LOOKBACK - timedelta(days=30))
-            return True
+            return [p.id for p in points]
+
+    def _fire(self, repo: Repository, point: Planned, now: datetime, done: set[str]) -> None:
+        payload = dict(point.payload)
+        if point.kind is ReminderKind.RECAP:
+            payload["done"] = [self._name(repo, m) for m in payload["reports"]
+                               if task_id(payload["flow_id"], payload["occurrence"], m)
+                               in done]
+            payload["not_done"] = [self._name(repo, m) for m in payload["reports"]
+                                   if self._name(repo, m) not in payload["done"]]
+        for member_id in point.recipients:
+            member = repo.member(member_id)
+            if member is None:
+                continue
+            repo.enqueue(OutboxItem(
+                id=secrets.token_hex(8), member_id=member.id, chat_id=member.chat_id,
+                kind="reminder", created_at=now,
+                payload=payload | {"at": point.at.isoformat(), "owner": member.name}))
+        repo.mark_reminder(point.id, now)
+        metrics.reminder_sent(point.kind.value, (now - point.at).total_seconds())
 
     # -- what officials see and do ---------------------------------------------------
 
@@ -267,7 +282,8 @@ class Reminders:
                     repo.save_cycle_task(existing)
                 return existing
             owed = {p.payload.get("task_id"): p for p in self._cycle_points(
-                repo, now, now + HORIZON) if p.payload.get("task_id")}
+                _Snapshot(repo), now, now + HORIZON)
+                if p.payload.get("task_id")}
             point = owed.get(tid)
             if point is None or member.id not in point.recipients:
                 raise UnknownInstance(tid)
@@ -288,3 +304,37 @@ class Reminders:
     def _name(repo: Repository, member_id: str) -> str:
         member = repo.member(member_id)
         return member.name if member else member_id
+
+
+class _Snapshot:
+    """The repository as one planning reads it: officials and role holders read once.
+
+    Planning asks for every official's atasan, and each answer needs the unit's holders;
+    read from the store each time, a plan cost O(N²) in the officials. Within one
+    transaction they do not change while a plan is made (firing only queues messages and
+    marks points), so they are read once here; everything else goes to the repository.
+    """
+
+    def __init__(self, repo: Repository) -> None:
+        self._repo = repo
+        self._members: dict[str, Member] | None = None
+        self._holders: dict[str, dict[str, list[str]]] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._repo, name)
+
+    def members(self) -> list[Member]:
+        if self._members is None:
+            self._members = {m.id: m for m in self._repo.members()}
+        return list(self._members.values())
+
+    def member(self, member_id: str) -> Member | None:
+        if self._members is None:
+            self.members()
+        assert self._members is not None
+        return self._members.get(member_id)
+
+    def holders(self, unit: str) -> dict[str, list[str]]:
+        if unit not in self._holders:
+            self._holders[unit] = self._repo.holders(unit)
+        return self._holders[unit]

@@ -190,6 +190,7 @@ class Store:
             db, storage = _memory_db(read_json_file(self.path))
             repo = Repository(db, self)
             yield repo
+            repo.trim()
             update_id = CURRENT_UPDATE.get() if record_update else None
             if storage.writes and update_id is not None:
                 repo.mark_update(update_id)
@@ -326,6 +327,8 @@ class Repository:
         self._cycle_tasks = db.table("cycle_tasks")
         self._roster = db.table("roster")
         self._delegations = db.table("delegations")
+        self._outbox_ids: dict[str, int] | None = None
+        self._trim_outbox = False
 
     # -- members -------------------------------------------------------------------
 
@@ -508,18 +511,40 @@ class Repository:
     # -- outbox --------------------------------------------------------------------
 
     def enqueue(self, item: OutboxItem) -> None:
-        self._outbox.insert(item.to_doc())
+        doc_id = self._outbox.insert(item.to_doc())
+        if self._outbox_ids is not None:
+            self._outbox_ids[item.id] = doc_id
 
     def outbox(self, status: str = "pending") -> list[OutboxItem]:
         docs = sorted(self._outbox.search(q.status == status), key=lambda d: d.doc_id)
         return [OutboxItem.from_doc(dict(d)) for d in docs]  # in the order they were owed
 
     def save_outbox(self, item: OutboxItem) -> None:
-        self._outbox.upsert(item.to_doc(), q.id == item.id)
+        # By the item's document id (an index built once per transaction), not a query
+        # over the whole outbox: a batch of results is then O(batch), not O(batch × outbox).
+        if self._outbox_ids is None:
+            self._outbox_ids = {d["id"]: d.doc_id for d in self._outbox.all()}
+        doc_id = self._outbox_ids.get(item.id)
+        if doc_id is None:
+            self._outbox_ids[item.id] = self._outbox.insert(item.to_doc())
+        else:
+            self._outbox.update(item.to_doc(), doc_ids=[doc_id])
         if item.status != "pending":
-            done = self._outbox.search(q.status != "pending")
-            if len(done) > KEEP_SENT:  # the working set keeps only the newest
-                self._outbox.remove(doc_ids=[d.doc_id for d in done[:-KEEP_SENT]])
+            self._trim_outbox = True  # once, when the transaction ends (see trim())
+
+    def trim(self) -> None:
+        """The working set keeps only the newest finished outbox items (at commit)."""
+        if not self._trim_outbox:
+            return
+        self._trim_outbox = False
+        done = self._outbox.search(q.status != "pending")
+        if len(done) > KEEP_SENT:
+            old = [d.doc_id for d in done[:-KEEP_SENT]]
+            self._outbox.remove(doc_ids=old)
+            if self._outbox_ids is not None:
+                gone = set(old)
+                self._outbox_ids = {k: v for k, v in self._outbox_ids.items()
+                                    if v not in gone}
 
     def retry_undeliverable(self, member_id: str) -> int:
         """Queue again what could not reach an official while their chat was blocked."""

@@ -41,6 +41,7 @@ from bot.tg.callbacks import (
     WITHDRAW_PATTERN,
 )
 from bot.tg.digest_jobs import DigestScheduler
+from bot.tg.pacing import UNPACED, Pace
 from bot.tg.poller import DurablePoller
 from bot.tg.reminder_jobs import ReminderScheduler
 from bot.tg.sender import OutboxSender
@@ -74,6 +75,7 @@ def build_application(
     sender_poll_interval: float = 5.0,
     http_timeout: float | None = None,
     reminder_sync_interval: float = 300.0,
+    paced: bool = True,
 ) -> Application:
     """The bot: handlers, the outbox sender (started in post_init) and its commands."""
     builder = (
@@ -93,7 +95,8 @@ def build_application(
                    .connect_timeout(http_timeout))
     app = builder.build()
     sender = OutboxSender(app.bot, services, clock, default_language=settings.language,
-                          poll_interval=sender_poll_interval, undo=settings.undo_minutes > 0)
+                          poll_interval=sender_poll_interval, undo=settings.undo_minutes > 0,
+                          pace=Pace() if paced else UNPACED)
     app.bot_data[conversation.UNDO_MINUTES] = settings.undo_minutes
     reminders = Reminders(services, escalate_after=settings.escalate_after)
     scheduler = ReminderScheduler(app, reminders, sender, clock,

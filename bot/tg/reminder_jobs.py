@@ -1,11 +1,12 @@
 """Reminder jobs on APScheduler (PTB's JobQueue), derived from the database.
 
-Nothing depends on jobs surviving a restart: at start-up and then periodically (and after
-each change, when the services wake it) the scheduler recomputes the plan from the stored
-state and makes the jobs match it, one job per planned point under the point's deterministic
-id. A point that fell due while the bot was down is sent once, right away within office hours
-(APScheduler's own misfire handling is not relied on: its default 1-second grace would drop
-it). Firing re-checks the point against the database, so it never goes out twice.
+Nothing depends on jobs surviving a restart: at start-up and then periodically (and a
+moment after each change, when the services wake it) the scheduler recomputes the plan from
+the stored state and makes the jobs match it, one job per moment at which points fall due
+(the job fires all of them in one write). A point that fell due while the bot was down is
+sent once, right away within office hours (APScheduler's own misfire handling is not relied
+on: its default 1-second grace would drop it). Firing re-checks the point against the
+database, so it never goes out twice.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ log = logging.getLogger(__name__)
 
 JOB_PREFIX = "reminder:"
 SYNC_JOB = "reminders-sync"
+#: Seconds between a change and the re-sync it asks for (the pokes of a burst coalesce).
+POKE_DELAY = 1.0
 
 
 class ReminderScheduler:
@@ -37,27 +40,49 @@ class ReminderScheduler:
         self.clock = clock
         self.sync_interval = sync_interval
         self._lock = asyncio.Lock()
+        self._first: asyncio.Task[None] | None = None
 
     def start(self) -> None:
-        """Sync now and every `sync_interval` seconds."""
+        """Sync now and every `sync_interval` seconds.
+
+        The first sync is a task of its own, started at once: a repeating job's ``first=0``
+        does not fire before the first interval has passed, so reminders due just after a
+        restart would go out an interval (five minutes) late.
+        """
         job_queue = self.app.job_queue
         assert job_queue is not None, "install python-telegram-bot[job-queue]"
-        job_queue.run_repeating(self._sync_job, interval=self.sync_interval, first=0,
+        self._first = asyncio.get_running_loop().create_task(self._first_sync(),
+                                                             name="reminders-first-sync")
+        job_queue.run_repeating(self._sync_job, interval=self.sync_interval,
+                                first=self.sync_interval,
                                 name=SYNC_JOB, job_kwargs={"id": SYNC_JOB,
                                                            "replace_existing": True,
                                                            "coalesce": True,
                                                            "misfire_grace_time": None})
 
+    async def _first_sync(self) -> None:
+        try:
+            await self.sync()
+        except Exception:  # the periodic sync tries again
+            log.exception("first reminder sync failed")
+
     async def _sync_job(self, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self.sync()
 
     def poke(self) -> None:
-        """Something changed (a step moved, a duty was done): re-derive the jobs soon."""
+        """Something changed (a step moved, a duty was done): re-derive the jobs soon.
+
+        Not on the press's path: the re-sync waits `POKE_DELAY` seconds, and the pokes of
+        a burst of presses coalesce into that one re-sync (a re-plan reads everything).
+        """
         job_queue = self.app.job_queue
-        if job_queue is not None and job_queue.scheduler.running:
-            job_queue.run_once(self._sync_job, when=0, name=SYNC_JOB + "-now",
-                               job_kwargs={"id": SYNC_JOB + "-now", "replace_existing": True,
-                                           "misfire_grace_time": None})
+        if job_queue is None or not job_queue.scheduler.running:
+            return
+        if job_queue.scheduler.get_job(SYNC_JOB + "-now") is not None:
+            return  # one is already due: it will see this change too
+        job_queue.run_once(self._sync_job, when=POKE_DELAY, name=SYNC_JOB + "-now",
+                           job_kwargs={"id": SYNC_JOB + "-now", "replace_existing": True,
+                                       "misfire_grace_time": None})
 
     async def sync(self) -> int:
         """Make the jobs match the plan; returns how many jobs are scheduled."""
@@ -69,39 +94,58 @@ class ReminderScheduler:
             caught_up = await asyncio.to_thread(self.reminders.collapse_missed, now)
             plan = await asyncio.to_thread(self.reminders.plan, now)
             missed = {p.id for p in caught_up}
-            wanted = {p.id: p for p in plan if p.at > now or p.id in missed}
+            wanted = [p for p in plan if p.at > now or p.id in missed]
+            # One job per moment, firing every point due then in one write (not one job
+            # per reminder: 10,000 officials' round is one job, not 10,000).
+            moments: dict[str, tuple[datetime, list[str]]] = {}
+            for point in wanted:
+                run_at = self._run_at(point, now)
+                # Due already (missed, the office open): one job that runs at once.
+                key = JOB_PREFIX + ("due" if run_at is None
+                                    else run_at.strftime("%Y%m%dT%H%M%S"))
+                run_at = run_at or datetime.now(UTC)
+                moments.setdefault(key, (run_at, []))[1].append(point.id)
             scheduler = self.app.job_queue.scheduler  # type: ignore[union-attr]
             for job in scheduler.get_jobs():
-                if job.id.startswith(JOB_PREFIX) and job.id[len(JOB_PREFIX):] not in wanted:
+                if job.id.startswith(JOB_PREFIX) and job.id not in moments:
                     job.remove()
-            for point in wanted.values():
-                self._schedule(point, now)
+            for key, (run_at, ids) in moments.items():
+                self._schedule(key, run_at, sorted(ids))
             return len(wanted)
 
-    def _schedule(self, point: Planned, now: datetime) -> None:
+    def _run_at(self, point: Planned, now: datetime) -> datetime | None:
+        """When the job of `point` runs, on the machine's clock (whole seconds); None: now."""
         # The plan speaks in office time (the clock); jobs run on the machine's time.
         at = point.at
         if at <= now:  # missed while the bot was down: now, unless the office is closed
             flow = self.reminders.services.flows.get(point.payload.get("flow_id", ""))
             at = flow.unit.calendar().next_opening(now) if flow else now
-        delay = max(timedelta(0), at - now)
-        run_at = datetime.now(UTC) + delay
+        if at <= now:
+            return None
+        run_at = datetime.now(UTC) + (at - now)
+        if run_at.microsecond:  # never early: the point is re-checked when fired
+            run_at = run_at.replace(microsecond=0) + timedelta(seconds=1)
+        return run_at
+
+    def _schedule(self, job_id: str, run_at: datetime, point_ids: list[str]) -> None:
         job_queue = self.app.job_queue
         assert job_queue is not None
-        job_id = JOB_PREFIX + point.id
         existing = job_queue.scheduler.get_job(job_id)
-        if existing is not None and abs((existing.next_run_time - run_at).total_seconds()) < 1:
+        # The id names the moment; the same points then: the job is already right.
+        if existing is not None and len(existing.args) == 2 \
+                and getattr(existing.args[1], "data", None) == point_ids:
             return
-        job_queue.run_once(self._fire_job, when=run_at, data=point.id, name=job_id,
+        job_queue.run_once(self._fire_job, when=run_at, data=point_ids, name=job_id,
                            job_kwargs={"id": job_id, "replace_existing": True,
                                        "misfire_grace_time": None})
 
     async def _fire_job(self, context: ContextTypes.DEFAULT_TYPE) -> None:
-        point_id = context.job.data if context.job else None
-        if not isinstance(point_id, str):
+        point_ids = context.job.data if context.job else None
+        if not isinstance(point_ids, list):
             return
-        if await asyncio.to_thread(self.reminders.fire, point_id, self.clock()):
-            log.info("reminder %s sent", point_id)
+        sent = await asyncio.to_thread(self.reminders.fire_many, point_ids, self.clock())
+        if sent:
+            log.info("%d reminder(s) sent", len(sent))
             self.sender.wake()
 
     def jobs(self) -> list[str]:

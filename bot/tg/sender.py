@@ -4,6 +4,16 @@ Transitions store their notifications in the outbox in the same write as the tra
 sender renders each one in its recipient's language when it goes out, retries network errors
 and 5xx with capped backoff, waits out 429 ``retry_after``, and marks a chat that blocked the bot
 (403) as undeliverable instead of retrying it forever.
+
+Two lanes share one :class:`~bot.tg.pacing.Pacer` (Telegram's pace, kept before Telegram has
+to say so): the interactive lane (steps, acknowledgements, edits: what an official waits for)
+sends in the order owed; the bulk lane (reminders) sends several chats at once, each chat in
+order, and records its results in batches. The pacer's slots are reserved in turn, so the
+bulk lane never holds more than a few slots ahead of an interactive message.
+
+An item may take several Telegram calls (a long text in parts, then its attachments); the
+calls already made are remembered, so a 429 or a network error in the middle resends only
+what did not go out (never the step message again).
 """
 
 from __future__ import annotations
@@ -12,7 +22,7 @@ import asyncio
 import contextlib
 import logging
 import warnings
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -32,6 +42,7 @@ from bot.ops import metrics
 from bot.services import Member, OutboxItem, Services
 from bot.services.notices import decode, is_typed
 from bot.services.outbox import needs_inflight_mark
+from bot.tg.pacing import UNPACED, Pace, Pacer
 from bot.tg.render import (
     ack_text,
     cancelled_text,
@@ -50,6 +61,14 @@ from bot.tg.render_flowops import wait_instruction, wait_keyboard, wait_text
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = 60.0
+#: Chats the bulk lane sends to at once, and how many results it records per write.
+BULK_LANES = 16
+BULK_BATCH = 100
+
+
+def is_bulk(item: OutboxItem) -> bool:
+    """Reminders are bulk: an official waits for nothing in them."""
+    return item.kind == "reminder"
 
 
 def retry_seconds(exc: RetryAfter) -> float:
@@ -74,39 +93,48 @@ class OutboxSender:
 
     def __init__(self, bot: Bot, services: Services, clock: Callable[[], datetime], *,
                  default_language: str = "id", poll_interval: float = 5.0,
-                 undo: bool = True) -> None:
+                 undo: bool = True, pace: Pace = UNPACED) -> None:
         self.bot = bot
         self.undo = undo  # offer "Tarik kembali" on a decided step (SOPBOT_UNDO_MINUTES > 0)
         self.services = services
         self.clock = clock
         self.default_language = default_language
         self.poll_interval = poll_interval
+        self.pacer = Pacer(pace)
         self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._bulk_wake = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
         self._backoff = 0.0
+        #: item id -> ids of the messages its calls already made (see the module's doc)
+        self._progress: dict[str, list[int]] = {}
 
     def wake(self) -> None:
         """Something was queued: deliver now rather than at the next poll."""
         self._wake.set()
+        self._bulk_wake.set()
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="sopbot-outbox")
+        if not self._tasks:
+            self._tasks = [
+                asyncio.create_task(self._run(self._wake, self.drain), name="sopbot-outbox"),
+                asyncio.create_task(self._run(self._bulk_wake, self.drain_bulk),
+                                    name="sopbot-outbox-bulk")]
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+                await task
+        self._tasks = []
 
-    async def _run(self) -> None:
+    async def _run(self, wake: asyncio.Event, drain: Callable[[], Awaitable[int]]) -> None:
         while True:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
-            self._wake.clear()
+                await asyncio.wait_for(wake.wait(), timeout=self.poll_interval)
+            wake.clear()
             try:
-                await self.drain()
+                await drain()
             except asyncio.CancelledError:
                 raise
             except Exception:  # keep the sender alive whatever one message does
@@ -115,8 +143,10 @@ class OutboxSender:
                 await asyncio.sleep(self._backoff)
 
     async def drain(self) -> int:
-        """Deliver pending items in order until one must wait; returns how many were sent."""
-        due = await asyncio.to_thread(self.services.outbox_due)
+        """Deliver pending interactive items in order until one must wait; returns how many
+        were sent."""
+        due = [(i, m) for i, m in await asyncio.to_thread(self.services.outbox_due)
+               if not is_bulk(i)]
         sent = 0
         for n, (item, member) in enumerate(due):
             following = due[n + 1][0] if n + 1 < len(due) else None
@@ -137,11 +167,21 @@ class OutboxSender:
 
         `following` is marked in flight together with this one's result.
         """
+        if needs_inflight_mark(item) and item.inflight_at is None:
+            await asyncio.to_thread(self.services.outbox_inflight, item, self.clock())
+        outcome, message_ids, kept_text = await self._attempt(item, member)
+        if outcome == "sent":
+            await asyncio.to_thread(self.services.outbox_sent, item, message_ids, self.clock(),
+                                    text=kept_text, next_item=following)
+        return outcome
+
+    async def _attempt(self, item: OutboxItem,
+                       member: Member | None) -> tuple[str, list[int], str]:
+        """Send one item, waiting out 429s: ("sent", message ids, kept text), or ("done" |
+        "wait", [], "") with the failure already recorded."""
         outbox = self.services
         t = member_translator(member, self.default_language)
         flow = self.services.flows.get(item.payload.get("flow_id", ""))
-        if needs_inflight_mark(item) and item.inflight_at is None:
-            await asyncio.to_thread(outbox.outbox_inflight, item, self.clock())
         while True:
             try:
                 message_ids, kept_text = await self._send(item, flow, t)
@@ -150,18 +190,18 @@ class OutboxSender:
                 seconds = retry_seconds(exc)
                 metrics.rate_limited()
                 log.warning("rate limited by Telegram; waiting %ss", seconds)
-                await asyncio.sleep(seconds)  # then the same message again
+                self.pacer.hold(item.chat_id, seconds)  # then the rest of the item again
             except (ValueError, KeyError) as exc:  # cannot be rendered: retrying will not help
                 log.error("outbox item %s cannot be sent: %s", item.id, exc)
                 metrics.send_failed("unrenderable")
                 await asyncio.to_thread(outbox.outbox_failed, item, str(exc), final=True)
-                return "done"
+                return self._given_up(item)
             except Forbidden as exc:
                 log.warning("chat %s blocked the bot (%s); message %s undeliverable",
                             item.chat_id, exc.message, item.id)
                 metrics.send_failed("blocked")
                 await self._undeliverable(item, str(exc.message))
-                return "done"
+                return self._given_up(item)
             except BadRequest as exc:
                 if "chat not found" in exc.message.lower():
                     log.warning("message %s: chat %s not found (%s); undeliverable", item.id,
@@ -173,7 +213,7 @@ class OutboxSender:
                     metrics.send_failed("refused")
                     await asyncio.to_thread(outbox.outbox_failed, item, exc.message,
                                             final=True)
-                return "done"
+                return self._given_up(item)
             except (NetworkError, TelegramError) as exc:
                 self._backoff = min(MAX_BACKOFF, max(0.5, self._backoff * 2))
                 metrics.send_failed("timeout" if isinstance(exc, TimedOut) else "network")
@@ -183,12 +223,52 @@ class OutboxSender:
                 await asyncio.to_thread(outbox.outbox_failed, item, str(exc), final=False,
                                         maybe_delivered=isinstance(exc, TimedOut))
                 self.wake()
-                return "wait"
+                return "wait", [], ""
         self._backoff = 0.0
         metrics.message_sent()
-        await asyncio.to_thread(outbox.outbox_sent, item, message_ids, self.clock(),
-                                text=kept_text, next_item=following)
-        return "sent"
+        return "sent", message_ids, kept_text
+
+    def _given_up(self, item: OutboxItem) -> tuple[str, list[int], str]:
+        self._progress.pop(item.id, None)
+        return "done", [], ""
+
+    # -- the bulk lane -------------------------------------------------------------------
+
+    async def drain_bulk(self) -> int:
+        """Deliver the pending reminders, several chats at once (each in order), recording
+        their in-flight marks and results a batch per write; returns how many were sent."""
+        due = [(i, m) for i, m in await asyncio.to_thread(self.services.outbox_due)
+               if is_bulk(i)]
+        sent = 0
+        for start in range(0, len(due), BULK_BATCH):
+            sent += await self._bulk_batch(due[start:start + BULK_BATCH])
+        return sent
+
+    async def _bulk_batch(self, batch: list[tuple[OutboxItem, Member | None]]) -> int:
+        marks = [item for item, _m in batch if item.inflight_at is None]
+        if marks:
+            await asyncio.to_thread(self.services.outbox_inflight_many, marks, self.clock())
+        chats: dict[int, list[tuple[OutboxItem, Member | None]]] = {}
+        for item, member in batch:
+            chats.setdefault(item.chat_id, []).append((item, member))
+        lanes: asyncio.Queue[list[tuple[OutboxItem, Member | None]]] = asyncio.Queue()
+        for queue in chats.values():
+            lanes.put_nowait(queue)
+        results: list[tuple[OutboxItem, list[int]]] = []
+
+        async def lane() -> None:
+            while not lanes.empty():
+                for item, member in lanes.get_nowait():
+                    outcome, ids, _kept = await self._attempt(item, member)
+                    if outcome == "wait":
+                        break  # keep the chat's order: the rest waits for the next drain
+                    if outcome == "sent":
+                        results.append((item, ids))
+
+        await asyncio.gather(*(lane() for _ in range(min(BULK_LANES, len(chats)))))
+        if results:
+            await asyncio.to_thread(self.services.outbox_sent_many, results, self.clock())
+        return len(results)
 
     async def _undeliverable(self, item: OutboxItem, error: str) -> None:
         """The chat blocked the bot: the outbox flags it (and may tell the starter)."""
@@ -209,6 +289,7 @@ class OutboxSender:
             decode(item.kind, p)  # an unreadable payload raises ValueError: not retried
         flows = self.services.flows
         if item.kind == "settle":
+            await self.pacer.slot(item.chat_id)
             try:
                 await self.bot.edit_message_text(
                     settled_text(p, flows, t), chat_id=item.chat_id,
@@ -250,21 +331,29 @@ class OutboxSender:
             keyboard = cycle_keyboard(p, t)
         else:
             raise ValueError(f"outbox item {item.id} has unknown kind {item.kind!r}")
-        sent: list[Message] = []
         parts = split_message(text)
-        for i, part in enumerate(parts):
-            sent.append(await self.bot.send_message(
-                item.chat_id, part, reply_parameters=reply if i == 0 else None,
-                reply_markup=keyboard if i == len(parts) - 1 else None))
-        for attachment in p.get("attachments") or []:
-            await self._send_attachment(item.chat_id, attachment, sent[-1].message_id)
+        attachments = list(p.get("attachments") or [])
+        # The calls already made for this item (before a 429 or a network error) are not
+        # made again: each Telegram call is its own unit of delivery.
+        done = self._progress.setdefault(item.id, [])
+        for i in range(len(done), len(parts) + len(attachments)):
+            await self.pacer.slot(item.chat_id, bulk=is_bulk(item))
+            if i < len(parts):
+                message = await self.bot.send_message(
+                    item.chat_id, parts[i], reply_parameters=reply if i == 0 else None,
+                    reply_markup=keyboard if i == len(parts) - 1 else None)
+            else:
+                message = await self._send_attachment(item.chat_id, attachments[i - len(parts)],
+                                                      done[len(parts) - 1])
+            done.append(message.message_id)
+        del self._progress[item.id]
         kept = (parts[-1].removesuffix(instruction).rstrip() if item.kind in ("step", "wait")
                 else "")
-        return [m.message_id for m in sent], kept
+        return done[:len(parts)], kept
 
-    async def _send_attachment(self, chat_id: int, attachment: str, reply_to: int) -> None:
+    async def _send_attachment(self, chat_id: int, attachment: str, reply_to: int) -> Message:
         kind, _, file_id = attachment.partition(":")
         if kind == "photo":
-            await self.bot.send_photo(chat_id, file_id, reply_to_message_id=reply_to)
-        else:
-            await self.bot.send_document(chat_id, file_id or kind, reply_to_message_id=reply_to)
+            return await self.bot.send_photo(chat_id, file_id, reply_to_message_id=reply_to)
+        return await self.bot.send_document(chat_id, file_id or kind,
+                                            reply_to_message_id=reply_to)

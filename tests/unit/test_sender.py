@@ -1,0 +1,145 @@
+"""The outbox sender against a scripted Telegram: each call of an item is delivered once,
+Telegram's pace is kept, reminders do not hold up what an official waits for."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from telegram.error import RetryAfter
+
+from bot.bootstrap import build_services
+from bot.engine.loader import load_flows
+from bot.services.commands import Decide, Decision
+from bot.storage.memory import MemoryStore
+from bot.tg.pacing import UNPACED, Pace, Pacer
+from bot.tg.sender import OutboxSender
+from tests.support.paths import FLOWS_DIR
+from tests.support.services import START, World
+
+
+class Sent:
+    def __init__(self, message_id: int) -> None:
+        self.message_id = message_id
+
+
+class ScriptedBot:
+    """Records every call; `refuse` lists (method, times) answered with 429 first."""
+
+    def __init__(self, refuse: dict[str, int] | None = None, retry_after: int = 0) -> None:
+        self.calls: list[tuple[str, int, Any]] = []
+        self.refuse = dict(refuse or {})
+        self.retry_after = retry_after
+        self._next = 100
+
+    def _call(self, method: str, chat_id: int, what: Any) -> Sent:
+        """Message ids count the accepted calls from 101 on."""
+        if self.refuse.get(method):
+            self.refuse[method] -= 1
+            self.calls.append((method + "!429", chat_id, what))
+            raise RetryAfter(self.retry_after)
+        self._next += 1
+        self.calls.append((method, chat_id, what))
+        return Sent(self._next)
+
+    async def send_message(self, chat_id: int, text: str, **_: Any) -> Sent:
+        return self._call("sendMessage", chat_id, text)
+
+    async def send_document(self, chat_id: int, document: str, **kw: Any) -> Sent:
+        return self._call("sendDocument", chat_id, (document, kw.get("reply_to_message_id")))
+
+    async def send_photo(self, chat_id: int, photo: str, **kw: Any) -> Sent:
+        return self._call("sendPhoto", chat_id, photo)
+
+    async def edit_message_text(self, text: str, chat_id: int, **_: Any) -> Sent:
+        return self._call("editMessageText", chat_id, text[:30])
+
+
+@pytest.fixture
+def world() -> World:
+    store = MemoryStore()
+    return World(build_services(load_flows(FLOWS_DIR), store), store, START)
+
+
+def decided_with_attachment(world: World) -> None:
+    """Pak Camat completes step 1 sending a document: Bu Perenkeu's step carries it."""
+    world.join("Pak Camat", "camat")
+    world.join("Bu Perenkeu", "kasubag_perenkeu")
+    inst = world.services.start(world.member("Pak Camat"), "PK 2026", world.now).instances[0]
+    world.services.decide(Decide(world.member("Pak Camat"), inst.id, 1, None,
+                                 Decision.ADVANCE, world.later(timedelta(minutes=5)),
+                                 attachments=("document:FILE-1",)))
+
+
+async def test_a_429_on_the_attachment_does_not_send_the_step_again(world: World) -> None:
+    decided_with_attachment(world)
+    [step] = world.outbox("Bu Perenkeu", "step")
+    assert step.payload["attachments"]
+    bot = ScriptedBot(refuse={"sendDocument": 3})
+    sender = OutboxSender(bot, world.services, lambda: world.now)  # type: ignore[arg-type]
+    await sender.drain()
+    to_her = [(m, w) for m, c, w in bot.calls if c == step.chat_id][1:]  # after the welcome
+    assert [m for m, _w in to_her] == ["sendMessage", "sendDocument!429", "sendDocument!429",
+                                       "sendDocument!429", "sendDocument"]
+    step_id = [i for i, (m, _c, _w) in enumerate(bot.calls)
+               if m == "sendMessage" and _c == step.chat_id][1]
+    # The document answers the step message, sent once; the step is recorded as sent.
+    assert to_her[-1][1] == ("FILE-1", 101 + step_id)
+    assert not world.outbox("Bu Perenkeu")
+    assert world.services.step_message(step.chat_id, 101 + step_id) is not None
+
+
+def test_the_pacer_keeps_one_message_a_second_per_chat_and_the_overall_rate() -> None:
+    now = [0.0]
+    pacer = Pacer(Pace(overall_per_second=10, private_interval=1.0, group_per_minute=2),
+                  clock=lambda: now[0])
+    assert [pacer.reserve(7) for _ in range(3)] == [0.0, 1.0, 2.0]
+    slots = [pacer.reserve(c) for c in range(100, 110)]
+    assert all(b - a >= 0.1 - 1e-9 for a, b in itertools.pairwise(slots))
+    assert slots[0] == 0.1  # between chat 7's reservations, not after them
+    group = [pacer.reserve(-5) for _ in range(3)]
+    assert group[2] - group[0] >= 60.0
+    pacer.hold(8, 30)
+    assert pacer.reserve(8) == 30.0
+    assert pacer.reserve(9) < 2.0  # neither the group nor the held chat holds back others
+    assert Pacer(UNPACED, clock=lambda: 5.0).reserve(7) == 5.0
+
+
+async def test_reminders_go_at_the_pace_and_do_not_hold_up_a_step(world: World) -> None:
+    """Forty reminders to forty chats, paced at 20/s, while a step notification is owed:
+    the step goes out in the first moments, every reminder once, each chat in order."""
+    decided_with_attachment(world)
+    from bot.services.outbox import new_item
+    with world.store.transaction(record_update=False) as repo:
+        step_chat = world.member("Bu Perenkeu").chat_id
+        camat = world.member("Pak Camat")
+        flow_id = world.outbox("Bu Perenkeu", "step")[0].payload["flow_id"]
+        for n in range(40):
+            repo.enqueue(new_item(camat.id, 5000 + n % 20, "reminder", {
+                "type": "step", "flow_id": flow_id, "year": 2026, "step_no": 1, "n": n,
+                "deadline": world.now.isoformat(), "kind": "overdue"}, world.now))
+    bot = ScriptedBot()
+    sender = OutboxSender(bot, world.services, lambda: world.now,  # type: ignore[arg-type]
+                          pace=Pace(overall_per_second=20, private_interval=1.0),
+                          poll_interval=0.05)
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    sender.start()
+    sender.wake()
+    try:
+        while world.outbox("Pak Camat", "reminder") or world.outbox("Bu Perenkeu"):
+            await asyncio.sleep(0.05)
+            assert loop.time() - began < 10
+    finally:
+        await sender.stop()
+    steps = [i for i, (_m, c, _w) in enumerate(bot.calls) if c == step_chat]
+    assert steps and steps[0] < 10  # not queued behind the forty reminders
+    reminders = [(c, w) for _m, c, w in bot.calls if c >= 5000]
+    assert len(reminders) == 40  # each once
+    for chat in range(5000, 5020):  # two per chat, in the order owed
+        numbers = [int(w.rsplit("Reminder ", 1)[1].split(".")[0]) for c, w in reminders
+                   if c == chat]
+        assert numbers == [chat - 5000, chat - 5000 + 20]
