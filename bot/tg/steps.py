@@ -104,6 +104,22 @@ async def button_pressed(update: Update, context: Context, caller: Caller) -> No
     await query.answer(toast(render.ack_text(payload, rt.services.flows, t)))
 
 
+def caption_decision(caption: str) -> tuple[str, str | None] | None:
+    """What a file's caption decides: (ADVANCE, None), (REVISE, reason) or None.
+
+    Only an unmistakable decision ("selesai", "revisi: …") decides; anything else, hedges
+    above all, only attaches the file with the caption as its note.
+    """
+    said = understand(caption) if caption.strip() else None
+    if said is None or said.certainty is not Certainty.DECIDE:
+        return None
+    if said.intent in (Intent.APPROVE, Intent.COMPLETE):
+        return ADVANCE, None
+    if said.intent is Intent.REVISE and said.reason:
+        return REVISE, said.reason
+    return None
+
+
 async def _reply_target(rt: Runtime, update: Update) -> StepMessage | None:
     message = update.effective_message
     if message is None or message.reply_to_message is None:
@@ -137,19 +153,11 @@ async def file_message(update: Update, context: Context, caller: Caller) -> None
             await reply(update, problem)
         return
     caption = message.caption or ""
-    # A caption decides only when it is an unmistakable decision ("selesai", "revisi: …"):
-    # anything else, hedges above all, attaches the file with the caption as its note.
-    said = understand(caption) if caption else None
-    decides = said is not None and said.certainty is Certainty.DECIDE and (
-        said.intent in (Intent.APPROVE, Intent.COMPLETE)
-        or (said.intent is Intent.REVISE and said.reason))
-    if decides:
-        assert said is not None
-        revise = said.intent is Intent.REVISE
-        button = StepButton(target.instance_id, target.step_no, target.round,
-                            REVISE if revise else ADVANCE)
-        _done, problem = await decide(context, member, t, button,
-                                      note=said.reason if revise else None,
+    decided = caption_decision(caption)
+    if decided is not None:
+        action, note = decided
+        button = StepButton(target.instance_id, target.step_no, target.round, action)
+        _done, problem = await decide(context, member, t, button, note=note,
                                       attachments=(attachment,), ack_to=message.message_id)
     else:
         _flow, problem = await service_call(

@@ -9,9 +9,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.config import ConfigError, settings_from_env
-from bot.tg.callbacks import MAX_BYTES, StepButton, decode_language, language_button
+from bot.tg.callbacks import (
+    ADVANCE,
+    MAX_BYTES,
+    REVISE,
+    StepButton,
+    decode_language,
+    language_button,
+)
 from bot.tg.render import split_message
-from bot.tg.steps import parse_decision
+from bot.tg.steps import caption_decision
 from tests.support.paths import FLOWS_DIR
 
 
@@ -44,22 +51,22 @@ def test_split_message_keeps_everything_within_the_limit(text: str) -> None:
     assert len(parts) == 1 or all(len(p) > 2048 or p.endswith("\n") for p in parts[:-1])
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("selesai", ("advance", None)),
-    ("Done", ("advance", None)),
-    ("setuju", ("advance", None)),
-    ("ACC, lanjutkan ke Kaban", ("advance", "lanjutkan ke Kaban")),
-    ("ok", ("advance", None)),
-    ("lanjut!", ("advance", None)),
-    ("revisi: angka IKU salah", ("revise", "angka IKU salah")),
-    ("Revisi angka IKU salah", ("revise", "angka IKU salah")),
-    ("revisi", ("revise", None)),
-    ("revisi:", ("revise", None)),
-    ("mungkin nanti", None),
-    ("revisian", None),
+@pytest.mark.parametrize(("caption", "expected"), [
+    ("selesai", (ADVANCE, None)),
+    ("Sudah selesai pak 🙏", (ADVANCE, None)),
+    ("setuju", (ADVANCE, None)),
+    ("revisi: angka IKU salah", (REVISE, "angka IKU salah")),
+    ("revisi", None),  # no reason: the file is only attached
+    ("Ok, nanti saya pelajari dulu", None),
+    ("selesai tapi lampiran menyusul besok", None),
+    ("Sudah saya baca, tapi belum setuju", None),
+    ("draf revisi kedua", None),
+    ("", None),
 ])
-def test_typed_decisions(text: str, expected: tuple[str, str | None] | None) -> None:
-    assert parse_decision(text) == expected
+def test_a_caption_decides_only_when_unmistakable(caption: str,
+                                                   expected: tuple[str, str | None] | None
+                                                   ) -> None:
+    assert caption_decision(caption) == expected
 
 
 def test_settings_from_env(tmp_path: Path) -> None:
