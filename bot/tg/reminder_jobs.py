@@ -82,7 +82,11 @@ class ReminderScheduler:
             return  # one is already due: it will see this change too
         job_queue.run_once(self._sync_job, when=POKE_DELAY, name=SYNC_JOB + "-now",
                            job_kwargs={"id": SYNC_JOB + "-now", "replace_existing": True,
-                                       "misfire_grace_time": None})
+                                       "misfire_grace_time": None,
+                                       # a poke while the last re-sync still runs must not be
+                                       # skipped (APScheduler would drop it with a warning):
+                                       # the second run waits for the first on self._lock
+                                       "max_instances": 2})
 
     async def sync(self) -> int:
         """Make the jobs match the plan; returns how many jobs are scheduled."""
