@@ -351,12 +351,19 @@ def ack_text(payload: dict[str, Any], flows: dict[str, Flow], t: Translator) -> 
         return text
     if kind == "decided":
         flow = flows[payload["flow_id"]]
-        title = step_title(flow.step(payload["step_no"]), t)
-        text = {
-            "approve": _("Approved: {title}."),
-            "complete": _("Marked done: {title}."),
-            "revise": _("Sent back for revision: {title}."),
-        }[payload["action"]].format(title=title)
+        step = flow.step(payload["step_no"])
+        title = step_title(step, t)
+        back = flow.step(step.on_revise) if step.on_revise is not None else None
+        if payload["action"] == "revise" and back is not None:
+            # what the act means for the decider: the earlier step goes back to its holder
+            text = _("Thank you. Step {no} «{title}» goes back to {role} for revision.").format(
+                no=back.no, title=step_title(back, t), role=_role_title(flow, back.actor, t))
+        else:
+            text = {
+                "approve": _("Approved: {title}."),
+                "complete": _("Marked done: {title}."),
+                "revise": _("Sent back for revision: {title}."),
+            }[payload["action"]].format(title=title)
         if payload.get("completed"):
             text += "\n" + _("The flow is now complete.")
         return text
