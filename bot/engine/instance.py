@@ -7,6 +7,11 @@ for a decision by an official, the :class:`Disposition` to record. Nothing here 
 sleeps or reads the clock. A transition that is not allowed raises a :class:`DomainError`
 subclass and leaves the instance untouched.
 
+Why this module is long (about 900 lines): the instance's state and the one transition
+table over it (sequence, fan-out parts, waits outside the office, event steps that resume,
+withdrawal, cancelling) belong together; each transition re-checks the invariants the others
+rely on, and splitting them would spread one state machine across files.
+
 The allowed transitions, by instance status and step kind::
 
     status     action            step kind      result

@@ -3,6 +3,11 @@
 A flow file is checked completely before anything uses it: every problem is collected
 (never just the first), and each names the file, the line and the field, so that the person
 editing the YAML can fix them all in one pass.
+
+Why this module is long (about 1,000 lines): it is the one validating reader of the whole
+flow format (header, roles, steps, waits, events, cycles, targets), and each check stands
+beside the field it reads so that the format and its error messages are read together;
+calendar.yaml reuses its line-aware reader (:mod:`bot.calendar_file`).
 """
 
 from __future__ import annotations

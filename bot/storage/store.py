@@ -5,6 +5,10 @@ the running bot and ``sopbot invite`` never lose each other's writes), read the 
 file once, work on it in memory through TinyDB, and — only if something changed and no
 exception escaped — write it back atomically (temporary file, fsync, rename, fsync of the
 directory). A crash therefore leaves either the old or the new file, never a torn one.
+
+This module is a little over 500 lines because it is the whole TinyDB side of the storage
+protocol (every table, the lock, the atomic write, the archives); the protocol itself and the
+in-memory twin live beside it.
 """
 
 from __future__ import annotations
