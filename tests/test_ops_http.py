@@ -29,8 +29,7 @@ from bot.engine.loader import load_flows
 from bot.ops.http import OpsServer, http_address_from
 from bot.tg.webhook import WebhookConfig, WebhookServer
 from fakeapi import FakeBotApi
-from tests.botharness import running_bot
-from tests.conftest import FLOWS_DIR, ROOT
+from tests.conftest import FLOWS_DIR, ROOT, running_bot
 
 ENTRYPOINT = ROOT / "deploy" / "entrypoint.sh"
 

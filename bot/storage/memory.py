@@ -29,7 +29,8 @@ from bot.storage.store import KEEP_SENT, KEEP_UPDATES
 
 Doc = dict[str, Any]
 TABLES = ("members", "invites", "instances", "dispositions", "step_messages",
-          "pending_reasons", "outbox", "processed_updates", "reminders_sent", "cycle_tasks")
+          "pending_reasons", "outbox", "processed_updates", "reminders_sent", "cycle_tasks",
+          "failed_updates")
 
 
 @dataclass
@@ -266,6 +267,17 @@ class MemoryRepository:
         docs.append({"v": 1, "update_id": update_id})
         if len(docs) > KEEP_UPDATES:
             docs[:] = sorted(docs, key=lambda d: d["update_id"])[-KEEP_UPDATES:]
+
+    def record_failed_update(self, update_id: int, reason: str, at: datetime) -> None:
+        """An update given up on (it can never succeed): kept for the operator, and marked
+        as processed so that a redelivery is skipped."""
+        self.writes += 1
+        self._t("failed_updates").append(
+            {"v": 1, "update_id": update_id, "reason": reason, "at": at.isoformat()})
+        self.mark_update(update_id)
+
+    def failed_updates(self) -> list[Doc]:
+        return [dict(d) for d in self._t("failed_updates")]
 
 
 class MemoryStore:

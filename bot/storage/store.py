@@ -322,6 +322,7 @@ class Repository:
         self._updates = db.table("processed_updates")
         self._reminders = db.table("reminders_sent")
         self._cycle_tasks = db.table("cycle_tasks")
+        self._failed = db.table("failed_updates")
 
     # -- members -------------------------------------------------------------------
 
@@ -533,3 +534,13 @@ class Repository:
         if len(self._updates) > KEEP_UPDATES:
             oldest = sorted(self._updates.all(), key=lambda d: d["update_id"])
             self._updates.remove(doc_ids=[d.doc_id for d in oldest[:-KEEP_UPDATES]])
+
+    def record_failed_update(self, update_id: int, reason: str, at: datetime) -> None:
+        """An update given up on (it can never succeed): kept for the operator, and marked
+        as processed so that a redelivery is skipped."""
+        self._failed.insert({"v": 1, "update_id": update_id, "reason": reason,
+                             "at": at.isoformat()})
+        self.mark_update(update_id)
+
+    def failed_updates(self) -> list[dict[str, Any]]:
+        return [dict(d) for d in self._failed.all()]
