@@ -11,7 +11,7 @@ the 500 hands the retry to Telegram.
 
 aiohttp (already the ops endpoint's server, :mod:`bot.ops.http`) parses HTTP; this module adds
 what an exposed server needs: at most ``SOPBOT_WEBHOOK_MAX_CONNECTIONS`` open connections
-(further ones are closed at once), a client that has not sent a whole request within
+(when full, the oldest idle one is closed to make room; when all are busy, the new one), a client that has not sent a whole request within
 :data:`READ_TIMEOUT` seconds is disconnected, the secret header is checked before the body
 is read, the body is bounded (:data:`MAX_BODY`), malformed or deeply nested JSON gets a 400,
 and the warnings an attacker can trigger are rate-limited.
@@ -149,21 +149,21 @@ class _Guarded(asyncio.Protocol):
         self.inner = inner
         self.server = server
         self.transport: asyncio.Transport | None = None
-        self._requests = -1
+        self._requests = 0
         self._timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         server = self.server
-        if len(server.connections) >= server.config.max_connections:
+        if len(server.connections) >= server.config.max_connections and not server.evict():
             server.refused += 1
             _throttle.warn(log, "full", "webhook: %d connections open, the most allowed "
-                           "(SOPBOT_WEBHOOK_MAX_CONNECTIONS); a new one was closed",
+                           "(SOPBOT_WEBHOOK_MAX_CONNECTIONS), all busy; a new one was closed",
                            len(server.connections))
             transport.abort()
             return
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
-        server.connections.add(self)
+        server.connections[self] = None
         self.inner.connection_made(transport)
         self._arm()
 
@@ -190,7 +190,7 @@ class _Guarded(asyncio.Protocol):
             return
         if self._timer is not None:
             self._timer.cancel()
-        self.server.connections.discard(self)
+        self.server.connections.pop(self, None)
         self.transport = None
         self.inner.connection_lost(exc)
 
@@ -219,14 +219,29 @@ class WebhookServer:
         self.read_timeout = read_timeout
         self.retry_window = retry_window
         self.ready = False
-        self.connections: set[_Guarded] = set()
+        self.connections: dict[_Guarded, None] = {}  # oldest first
         self.busy: set[asyncio.BaseTransport] = set()
         self.refused = 0  #: connections closed at once because the server was full
         self.timed_out = 0  #: connections closed for sending no whole request in time
+        self.evicted = 0  #: idle connections closed to make room for new ones
         self._secret = config.secret.encode("ascii")
         self._runner: web.AppRunner | None = None
         self._server: asyncio.Server | None = None
         self._stopping = False
+
+    def evict(self) -> bool:
+        """Close the oldest connection that has no request in flight (an idle or slow one)
+        to make room for a new one; False when every connection is busy."""
+        for conn in self.connections:
+            if conn.transport is not None and conn.transport not in self.busy:
+                self.evicted += 1
+                _throttle.warn(log, "evict", "webhook: %d connections open, the most allowed "
+                               "(SOPBOT_WEBHOOK_MAX_CONNECTIONS); closing the oldest idle one",
+                               len(self.connections))
+                conn.transport.abort()  # connection_lost() takes it out of the table
+                self.connections.pop(conn, None)
+                return True
+        return False
 
     @property
     def port(self) -> int:
