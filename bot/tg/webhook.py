@@ -11,10 +11,10 @@ the 500 hands the retry to Telegram.
 
 aiohttp (already the ops endpoint's server, :mod:`bot.ops.http`) parses HTTP; this module adds
 what an exposed server needs: at most ``SOPBOT_WEBHOOK_MAX_CONNECTIONS`` open connections
-(when full, the oldest idle one is closed to make room; when all are busy, the new one), a client that has not sent a whole request within
-:data:`READ_TIMEOUT` seconds is disconnected, the secret header is checked before the body
-is read, the body is bounded (:data:`MAX_BODY`), malformed or deeply nested JSON gets a 400,
-and the warnings an attacker can trigger are rate-limited.
+(when full, the oldest idle one is closed to make room; when all are busy, the new one); a
+client that sends no whole request within :data:`READ_TIMEOUT` seconds is disconnected; the
+secret header is checked before the body is read; the body is bounded (:data:`MAX_BODY`);
+malformed or deeply nested JSON gets a 400; warnings an attacker can trigger are rate-limited.
 
 ``GET /health`` tells a load balancer or an uptime check whether the bot is ready (200) or not
 (503), with a little state: the bot's username, the flows loaded, the outbox.
