@@ -7,6 +7,7 @@ sockets from a thread, as a hostile client on the network would.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import socket
 import time
@@ -142,3 +143,21 @@ def test_depth_is_measured_without_recursion() -> None:
         node = node[0]  # type: ignore[assignment]
     assert too_deep(deep)
     assert not too_deep({"update_id": 1, "message": {"chat": {"id": 1}}})
+
+
+async def test_what_is_not_the_private_chat_protocol_is_ignored(tmp_path: Path) -> None:
+    """Edited messages, channel posts and group messages get no answer and change nothing."""
+    async with served(tmp_path) as s:
+        code = s.bot.services.create_invite(unit="kec-sooko", role="camat",
+                                            now=datetime.now(UTC)).code
+        user = s.fake.user(7401, "Pak Camat", language_code="en")
+        message = start_update(user, code)["message"]
+        group = {**message, "chat": {"id": -100123, "type": "group", "title": "Kantor"}}
+        channel = {**message, "chat": {"id": -100456, "type": "channel", "title": "Info"}}
+        for n, update in enumerate([{"edited_message": message}, {"channel_post": channel},
+                                    {"message": group}, {"edited_channel_post": channel}]):
+            body = json.dumps({"update_id": 900 + n, **update}).encode()
+            assert await asyncio.to_thread(post_update, s.server.port, body) == 200
+        await asyncio.sleep(0.5)
+        assert s.bot.services.member_count() == 0  # the code was not redeemed
+        assert not s.fake.calls("sendMessage")

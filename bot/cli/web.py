@@ -95,6 +95,9 @@ def cmd_web(args: argparse.Namespace, t: Translator) -> int:
     config = webhook_config_from_env(os.environ, t, problems)
     if problems or settings is None:
         return report_settings(t, problems)
+    from bot.redact import add_secrets
+
+    add_secrets([config.secret])
     bot = prepare_bot(t, settings, "webhook")
     if isinstance(bot, int):
         return bot

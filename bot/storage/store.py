@@ -122,6 +122,8 @@ def read_json_file(path: Path) -> dict[str, Any]:
         upgrade_file(data)
     except SchemaError as exc:
         raise StoreError(f"{path}: {exc}") from exc
+    except (AttributeError, TypeError, ValueError, KeyError) as exc:  # records of wrong types
+        raise StoreError(f"{path}: a record cannot be read ({type(exc).__name__})") from exc
     return data
 
 
@@ -298,7 +300,7 @@ def validate_file(path: Path) -> None:
         for doc in db.table("invites").all():
             Invite.from_doc(dict(doc))
         repo.outbox("pending")
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise StoreError(f"{path}: a record cannot be read ({exc!r})") from exc
 
 

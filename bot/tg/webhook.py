@@ -411,7 +411,8 @@ async def serve_webhook(app: Application, config: WebhookConfig,
                                           allowed_updates=ALLOWED_UPDATES,
                                           drop_pending_updates=False)
             except TelegramError as exc:
-                log.critical("Telegram refused the webhook %s: %s", config.url, exc)
+                log.critical("Telegram refused the webhook %s (%s): check SOPBOT_WEBHOOK_URL "
+                             "and TELEGRAM_API_URL", config.url, exc)
                 return 1
             server.ready = True
             log.info("webhook %s registered; listening on %s:%d", config.url, config.host,
@@ -420,7 +421,9 @@ async def serve_webhook(app: Application, config: WebhookConfig,
             log.info("stopping")
             await server.stop()  # finish the updates in flight while the bot still runs
     except TelegramError as exc:  # at start-up: getMe, setMyCommands
-        log.critical("cannot start the bot: %s", exc)
+        log.critical("cannot start the bot: the Bot API at %s answered %s (%s): check "
+                     "TELEGRAM_BOT_TOKEN, TELEGRAM_API_URL and HTTPS_PROXY",
+                     app.bot.base_url.rsplit("/bot", 1)[0], type(exc).__name__, exc)
         return 1
     finally:
         await server.stop()

@@ -102,3 +102,20 @@ async def test_status_and_tugas_during_a_5xx_burst_are_answered(tmp_path: Path) 
         tasks = await o["kepala"].await_message(timeout=30)
         assert tasks["text"]
         assert not h.store.read().failed_updates()
+
+
+async def test_a_forged_language_button_does_not_overwrite_a_step_message(
+        tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as h:
+        o = await kesbangpol(h)
+        await h.say(o["kepala"], "mulai PK 2025", expect="Started")
+        step1 = await o["kepala"].await_message(is_step(1, 1))
+        query = o["kepala"].press(step1, "l:en", crafted=True)
+        await h.answer(query)
+        await h.idle()
+        now = next(m for m in h.api.messages(o["kepala"].id)
+                   if m["message_id"] == step1["message_id"])
+        assert now["text"] == step1["text"] and "Language" not in now["text"]
+        assert is_step(1, 1)(now)  # its buttons are still there
+        await h.press(o["kepala"], now, "✔️ Selesai")
+        await o["kasubbag"].await_message(is_step(2, 1), timeout=10)
