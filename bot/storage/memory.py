@@ -24,6 +24,7 @@ from bot.storage.records import (
     OutboxItem,
     PendingReason,
     StepMessage,
+    invite_key,
 )
 from bot.storage.store import KEEP_SENT, KEEP_UPDATES
 
@@ -100,11 +101,13 @@ class MemoryRepository:
         self._t("invites").append(invite.to_doc())
 
     def invite(self, code: str) -> Invite | None:
-        doc = self._find("invites", lambda d: d["code"] == code)
+        key = invite_key(code)
+        doc = self._find("invites", lambda d: d["code_hash"] == key)
         return Invite.from_doc(copy.deepcopy(doc)) if doc else None
 
     def save_invite(self, invite: Invite) -> None:
-        self._upsert("invites", invite.to_doc(), lambda d: d["code"] == invite.code)
+        self._upsert("invites", invite.to_doc(),
+                     lambda d: d["code_hash"] == invite.code_hash)
 
     # -- instances, dispositions, archives -------------------------------------------
 

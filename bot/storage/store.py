@@ -35,6 +35,7 @@ from bot.storage.records import (
     OutboxItem,
     PendingReason,
     StepMessage,
+    invite_key,
 )
 
 DB_FILE = "sopbot.json"
@@ -150,6 +151,23 @@ class Store:
         self._running_fd: int | None = None
         with self._locked():
             self._clean_leftovers()
+            self._persist_upgrades()
+
+    def _persist_upgrades(self) -> None:
+        """Write back a file whose documents the migrations changed (invitation codes become
+        hashes), so that the file and its later backups hold the current shapes only."""
+        try:
+            raw = json.loads(self.path.read_bytes() or b"{}")
+        except (OSError, ValueError):
+            return  # absent or unreadable: reading it says why, where it matters
+        if not isinstance(raw, dict):
+            return
+        try:
+            changed = upgrade_file(raw)
+        except (SchemaError, AttributeError, TypeError, ValueError, KeyError):
+            return
+        if changed:
+            atomic_write(self.path, _dump(raw))
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
@@ -353,11 +371,11 @@ class Repository:
         self._invites.insert(invite.to_doc())
 
     def invite(self, code: str) -> Invite | None:
-        doc = self._invites.get(q.code == code)
+        doc = self._invites.get(q.code_hash == invite_key(code))
         return Invite.from_doc(dict(doc)) if doc else None
 
     def save_invite(self, invite: Invite) -> None:
-        self._invites.upsert(invite.to_doc(), q.code == invite.code)
+        self._invites.upsert(invite.to_doc(), q.code_hash == invite.code_hash)
 
     # -- archives ------------------------------------------------------------------
 
