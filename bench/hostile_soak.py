@@ -48,6 +48,7 @@ SECRET = "soak_secret_0123456789"
 @dataclass
 class Figures:
     presses: dict[str, float] = field(default_factory=dict)  # query id -> pressed at
+    pressed: dict[str, tuple[str, Any]] = field(default_factory=dict)  # query -> who, button
     answered: dict[str, float] = field(default_factory=dict)  # query id -> delay
     probes: list[tuple[float, float | None]] = field(default_factory=list)  # (sent, delay)
     faults: list[tuple[float, float]] = field(default_factory=list)  # fault windows
@@ -125,8 +126,10 @@ async def _decider(h: Harness, officials: list[Any], stop: asyncio.Event,
             if key in pressed:
                 continue
             pressed.add(key)
-            data = step_buttons(message)[0].encode()
-            figures.presses[by_chat[chat].press(message, data)] = time.monotonic()
+            button = step_buttons(message)[0]
+            qid = by_chat[chat].press(message, button.encode())
+            figures.presses[qid] = time.monotonic()
+            figures.pressed[qid] = (str(chat), button)
         for qid, at in figures.presses.items():
             if qid not in figures.answered and h.api.callback_answer(qid):
                 figures.answered[qid] = time.monotonic() - at
@@ -248,6 +251,14 @@ async def soak(data_dir: Path, *, disk_fault: float, api_outage: float, calm: fl
         await server.stop()
         repo = await asyncio.to_thread(h.store.read)
         figures.attack["doubled"] = _doubled(repo)
+        stored = {(d.instance_id, d.step_no, d.round, d.member)
+                  for i in repo.instances(unit=UNIT) for d in repo.dispositions(i.id)}
+        for qid, (member, button) in figures.pressed.items():
+            if qid in figures.answered:
+                continue
+            key = (button.instance_id, button.step_no, button.round, member)
+            figures.attack["unanswered presses whose decision is stored" if key in stored
+                           else "unanswered presses not stored"] += 1
         figures.attack["instances"] = len(repo.instances(unit=UNIT))
         figures.attack["given up (recorded)"] = len(repo.failed_updates())
         for failed in repo.failed_updates():
@@ -269,7 +280,7 @@ def _in_fault(at: float, figures: Figures, slack: float = 5.0) -> bool:
 
 
 def report(figures: Figures, args: argparse.Namespace) -> int:
-    lost_presses = sum(q not in figures.answered for q in figures.presses)
+    lost_presses = figures.attack["unanswered presses not stored"]
     lost_probes = sum(delay is None for _sent, delay in figures.probes)
     delays = [d for _s, d in figures.probes if d is not None] + list(figures.answered.values())
     calm = [d for s, d in figures.probes if d is not None and not _in_fault(s, figures)]
@@ -281,7 +292,8 @@ def report(figures: Figures, args: argparse.Namespace) -> int:
           f"(PK instances {figures.attack['instances']})")
     print(f"/tugas asked             {len(figures.probes)}")
     print(f"updates lost             {lost_presses + lost_probes} "
-          f"(presses never answered {lost_presses}, /tugas never replied {lost_probes})")
+          f"(decisions neither stored nor answered {lost_presses}, /tugas never replied "
+          f"{lost_probes})")
     print(f"decisions doubled        {figures.attack['doubled']}")
     print(f"longest delay            {max(delays, default=0):.1f}s (a fault window included)")
     print(f"longest delay, no fault  {max(calm, default=0):.1f}s")

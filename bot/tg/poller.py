@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 
 from telegram import Update
 from telegram.error import (
+    BadRequest,
     Conflict,
     Forbidden,
     InvalidToken,
@@ -74,7 +75,7 @@ class UpdateFailed(Exception):
 
 def is_transient(exc: BaseException) -> bool:
     """A fault that clears by itself: the store cannot write, the Bot API is away or busy."""
-    if isinstance(exc, Forbidden | InvalidToken):
+    if isinstance(exc, Forbidden | InvalidToken | BadRequest):  # BadRequest is a NetworkError
         return False
     return isinstance(exc, OSError | StoreError | NetworkError | RetryAfter | TimeoutError)
 
@@ -326,15 +327,30 @@ class DurablePoller:
                 del self._lock_users[key]
                 self._chat_locks.pop(key, None)
 
+    @staticmethod
+    async def _answer_late(update: Update) -> None:
+        """A button whose decision is stored but whose answer failed (the Bot API was away):
+        answer it now, so the official's button stops spinning."""
+        if update.callback_query is None:
+            return
+        try:
+            await update.callback_query.answer()
+        except BadRequest:
+            return  # answered before, or too old: nothing to do
+        except (NetworkError, RetryAfter) as exc:
+            raise UpdateFailed(f"{type(exc).__name__}: {exc}", transient=True) from exc
+        except TelegramError:
+            return
+
     async def _handle_in_order(self, update: Update) -> None:
         try:
             seen = await asyncio.to_thread(self.services.update_seen, update.update_id)
         except (OSError, StoreError) as exc:
             raise UpdateFailed(f"{type(exc).__name__}: {exc}", transient=True) from exc
         if seen:
-            log.info("update %s was already handled before a restart; skipped",
-                     update.update_id)
+            log.info("update %s was already handled; skipped", update.update_id)
             metrics.update_done("skipped")
+            await self._answer_late(update)
             return
         failures: list[BaseException] = []
         failed = _FAILURES.set(failures)
