@@ -153,6 +153,7 @@ class _Guarded(asyncio.Protocol):
         self._timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
         server = self.server
         if len(server.connections) >= server.config.max_connections and not server.evict():
             server.refused += 1
@@ -161,7 +162,6 @@ class _Guarded(asyncio.Protocol):
                            len(server.connections))
             transport.abort()
             return
-        assert isinstance(transport, asyncio.Transport)
         self.transport = transport
         server.connections[self] = None
         self.inner.connection_made(transport)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -119,3 +120,17 @@ async def test_a_forged_language_button_does_not_overwrite_a_step_message(
         assert is_step(1, 1)(now)  # its buttons are still there
         await h.press(o["kepala"], now, "✔️ Selesai")
         await o["kasubbag"].await_message(is_step(2, 1), timeout=10)
+
+
+async def test_an_unreachable_api_is_logged_once_per_state_change(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    async with running_bot(tmp_path) as h:
+        o = await kesbangpol(h)
+        with caplog.at_level(logging.WARNING, logger="bot.tg.poller"):
+            h.api.fail_next("getUpdates", status=502, count=3)
+            o["kepala"].send_text("/tugas")
+            await o["kepala"].await_message(timeout=20)
+        lines = [r.getMessage() for r in caplog.records if r.name == "bot.tg.poller"]
+        assert sum("cannot be reached" in line for line in lines) == 1, lines
+        assert sum("reached again" in line for line in lines) == 1, lines
+        assert any("HTTPS_PROXY" in line for line in lines)
