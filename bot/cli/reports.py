@@ -190,27 +190,9 @@ def cmd_monev(args: argparse.Namespace, t: Translator) -> int:
 
 
 def _rekap_line(line: Any, tz: str, t: Translator) -> str:
-    if line.per_official:
-        text = t.gettext("done {done}, in progress {running}, late {late}").format(
-            done=line.done, running=line.in_progress, late=line.late)
-        if line.holders:
-            text += " (" + ", ".join(line.holders) + ")"
-    elif line.state == "active" and line.step is not None:
-        where = t.gettext("step {position} of {total}").format(
-            position=line.position or line.step, total=line.total_steps)
-        text = f"{where}: {line.step_title} — {', '.join(line.holders) or '-'}"
-        if line.deadline is not None:
-            text += " · " + t.gettext("due {when}").format(
-                when=format_short(line.deadline, tz, t))
-    else:
-        text = {"not_started": t.gettext("not started"), "completed": t.gettext("completed"),
-                "cancelled": t.gettext("cancelled")}.get(line.state, line.state)
-    if line.working_days_late:
-        text += " · " + t.ngettext("late by {n} working day", "late by {n} working days",
-                                   line.working_days_late).format(n=line.working_days_late)
-    elif line.at_risk == "due_soon":
-        text += " · " + t.gettext("due within a working day")
-    return f"{line.unit_name} ({line.unit}): {text}"
+    from bot.reports.rekap import rekap_line_text
+
+    return f"{line.unit_name} ({line.unit}): {rekap_line_text(line, tz, t)}"
 
 
 @_run

@@ -15,6 +15,8 @@ from typing import Any
 
 from bot.engine.instance import Instance, Status
 from bot.engine.model import Flow, Trigger
+from bot.formatting import format_short
+from bot.i18n import Translator
 from bot.reports.trail import Trail
 from bot.reports.worktime import working_days_late
 
@@ -249,3 +251,28 @@ def merge_exports(exports: Iterable[tuple[str, Sequence[object]]]) -> list[Merge
             last_title=last["title"] if last else None,
             last_action=last["action"] if last else None))
     return sorted(merged, key=lambda m: (-m.late_steps, -m.late_minutes, m.unit, m.flow))
+
+
+def rekap_line_text(line: UnitRekap, tz: str, t: Translator) -> str:
+    """Where one unit stands, in words (the CLI's ``sopbot rekap`` and the chat's rekap)."""
+    if line.per_official:
+        text = t.gettext("done {done}, in progress {running}, late {late}").format(
+            done=line.done, running=line.in_progress, late=line.late)
+        if line.holders:
+            text += " (" + ", ".join(line.holders) + ")"
+    elif line.state == "active" and line.step is not None:
+        where = t.gettext("step {position} of {total}").format(
+            position=line.position or line.step, total=line.total_steps)
+        text = f"{where}: {line.step_title} — {', '.join(line.holders) or '-'}"
+        if line.deadline is not None:
+            text += " · " + t.gettext("due {when}").format(
+                when=format_short(line.deadline, tz, t))
+    else:
+        text = {"not_started": t.gettext("not started"), "completed": t.gettext("completed"),
+                "cancelled": t.gettext("cancelled")}.get(line.state, line.state)
+    if line.working_days_late:
+        text += " · " + t.ngettext("late by {n} working day", "late by {n} working days",
+                                   line.working_days_late).format(n=line.working_days_late)
+    elif line.at_risk == "due_soon":
+        text += " · " + t.gettext("due within a working day")
+    return text

@@ -19,7 +19,7 @@ from bot.engine.instance import Instance, Status
 from bot.engine.model import Flow
 from bot.formatting import format_short
 from bot.i18n import Translator
-from bot.reports.rekap import UnitRekap
+from bot.reports.rekap import UnitRekap, rekap_line_text
 from bot.reports.trail import Trail
 from bot.services import AmbiguousFlow, NotStarted, ServiceError
 from bot.services.oversight import (
@@ -108,26 +108,7 @@ async def target_answer(update: Update, context: Context, caller: Caller) -> boo
 
 
 def _rekap_line(line: UnitRekap, tz: str, target: TargetView | None, t: Translator) -> str:
-    if line.per_official:
-        text = t.gettext("done {done}, in progress {running}, late {late}").format(
-            done=line.done, running=line.in_progress, late=line.late)
-        if line.holders:
-            text += " (" + ", ".join(line.holders) + ")"
-    elif line.state == "active" and line.step is not None:
-        where = t.gettext("step {position} of {total}").format(
-            position=line.position or line.step, total=line.total_steps)
-        text = f"{where}: {line.step_title} — {', '.join(line.holders) or '-'}"
-        if line.deadline is not None:
-            text += " · " + t.gettext("due {when}").format(
-                when=format_short(line.deadline, tz, t))
-    else:
-        text = {"not_started": t.gettext("not started"), "completed": t.gettext("completed"),
-                "cancelled": t.gettext("cancelled")}.get(line.state, line.state)
-    if line.working_days_late:
-        text += " · " + t.ngettext("late by {n} working day", "late by {n} working days",
-                                   line.working_days_late).format(n=line.working_days_late)
-    elif line.at_risk == "due_soon":
-        text += " · " + t.gettext("due within a working day")
+    text = rekap_line_text(line, tz, t)
     mark = {"late": "🔴", "due_soon": "🟠", "not_started": "⚪", "cancelled": "⚫",
             "done": "✅"}.get(line.at_risk or "", "🟢")
     text = f"{mark} {line.unit_name}: {text}"
