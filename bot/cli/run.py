@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 
 from bot.cli.common import load_or_report, report_settings, setup_logging
 from bot.i18n import Translator
-from bot.storage.store import Store
 
 if TYPE_CHECKING:
     from bot.bootstrap import Bot
@@ -31,17 +30,25 @@ def prepare_bot(t: Translator, settings: Settings, mode: str) -> Bot | int:
     Returns the built bot (see :mod:`bot.bootstrap`), or the exit status when something is
     wrong.
     """
-    from bot.bootstrap import build_bot
-    from bot.cli.startup import open_checked_store
+    from bot.bootstrap import build_bot, open_store
+    from bot.storage import StoreError
 
     flows = load_or_report(t, str(settings.flows_dir))
     if flows is None:
         return 1
-    store = open_checked_store(settings.data_dir)
-    if not isinstance(store, Store):
-        print(store.render(t.gettext), file=sys.stderr)
+    from bot.storage.store import BotRunning
+
+    try:
+        store = open_store(settings.data_dir)
+        store.claim_running()
+    except BotRunning:  # said in the CLI's language (issue 12)
+        print(t.gettext("Another sopbot is already running on {dir}: stop it first.").format(
+            dir=settings.data_dir), file=sys.stderr)
         return 1
-    setup_logging(settings.token)
+    except StoreError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    setup_logging()
     log = logging.getLogger("sopbot")
     if os.environ.get("DYNO"):
         log.warning("this looks like a Heroku dyno: its filesystem is ephemeral and %s will "
@@ -64,13 +71,10 @@ def prepare_bot(t: Translator, settings: Settings, mode: str) -> Bot | int:
     return bot
 
 
-async def serve_polling(bot: Bot, t: Translator) -> int:
+async def serve_polling(bot: Bot) -> int:
     """``sopbot run``: poll for updates until SIGINT or SIGTERM, with /health and /metrics
     beside it when ``SOPBOT_HTTP_PORT`` is set; the exit status."""
-    from telegram.error import TelegramError
-
     from bot.bootstrap import running
-    from bot.cli.startup import telegram_problem
     from bot.ops.http import ops_server
     from bot.tg.app import wait_for_stop_signal
 
@@ -78,15 +82,9 @@ async def serve_polling(bot: Bot, t: Translator) -> int:
     async with ops_server(bot.app, os.environ) as status:
         if status:
             return status
-        try:
-            async with running(bot):
-                log.info("polling for updates")
-                await wait_for_stop_signal()
-        except TelegramError as exc:  # at start-up: getMe, setMyCommands, deleteWebhook
-            log.debug("start-up failed", exc_info=True)
-            print(telegram_problem(exc, bot.settings.api_url).render(t.gettext),
-                  file=sys.stderr)
-            return 1
+        async with running(bot):
+            log.info("polling for updates")
+            await wait_for_stop_signal()
     log.info("stopped")
     return 0
 
@@ -102,7 +100,4 @@ def cmd_run(args: argparse.Namespace, t: Translator) -> int:
     bot = prepare_bot(t, settings, "polling")
     if isinstance(bot, int):
         return bot
-    try:
-        return asyncio.run(serve_polling(bot, t))
-    finally:
-        bot.store.release_running()
+    return asyncio.run(serve_polling(bot))
