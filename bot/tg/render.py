@@ -356,7 +356,8 @@ def ack_text(payload: dict[str, Any], flows: dict[str, Flow], t: Translator) -> 
         back = flow.step(step.on_revise) if step.on_revise is not None else None
         if payload["action"] == "revise" and back is not None:
             # what the act means for the decider: the earlier step goes back to its holder
-            text = _("Thank you. Step {no} «{title}» goes back to {role} for revision.").format(
+            text = _("Sent back for revision: step {no} «{title}» goes back to {role}. "
+                     "Thank you.").format(
                 no=back.no, title=step_title(back, t), role=_role_title(flow, back.actor, t))
         else:
             text = {

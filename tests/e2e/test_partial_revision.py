@@ -48,7 +48,7 @@ async def test_sekcam_sends_back_one_part_in_chat(tmp_path: Path,
         assert "Target IKU belum sesuai Renstra" in again["text"]
         # the Sekcam is told what the act means: step 7 (not his step 8) went back
         told = await sekcam.await_message("goes back to", timeout=10)
-        assert told["text"].startswith("Thank you. Step 7 «"), told["text"]
+        assert told["text"].startswith("Sent back for revision: step 7 «"), told["text"]
         await h.idle()
         for other in (lurah, staf):
             assert not [m for m in other.messages() if is_step(7, 2)(m)], other.first_name
