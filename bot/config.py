@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -13,6 +14,10 @@ from bot.i18n import LANGUAGES, N_, Message
 
 DEFAULT_API_URL = "https://api.telegram.org"
 TOKEN_PATTERN = re.compile(r"^\d+:[A-Za-z0-9_-]{1,}$")
+#: Ten years: longer is a typo (and 1e10 days overflows a date).
+MAX_INVITE_TTL_DAYS = 3650
+MAX_ESCALATE_AFTER = 1000
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 Gettext = Callable[[str], str]
@@ -126,11 +131,16 @@ def invite_ttl_from(env: Mapping[str, str], problems: list[str]) -> timedelta:
     raw = env.get("SOPBOT_INVITE_TTL_DAYS", "7").strip()
     try:
         days = float(raw)
-        if days <= 0:
-            raise ValueError
     except ValueError:
+        days = math.nan
+    if not days > 0:  # also nan
         problems.append(ConfigProblem(
             N_("SOPBOT_INVITE_TTL_DAYS: {value!r} is not a positive number of days"), value=raw))
+        return timedelta(days=7)
+    if not days <= MAX_INVITE_TTL_DAYS:  # also inf
+        problems.append(ConfigProblem(
+            N_("SOPBOT_INVITE_TTL_DAYS: {value!r} is too long; give at most {most} days"),
+            value=raw, most=MAX_INVITE_TTL_DAYS))
         return timedelta(days=7)
     return timedelta(days=days)
 
@@ -188,11 +198,20 @@ def settings_from_env(env: Mapping[str, str]) -> Settings:
     ttl = invite_ttl_from(env, problems)
     oversight_from(env, problems)
     raw = env.get("SOPBOT_ESCALATE_AFTER", "2").strip()
-    escalate = int(raw) if raw.isdigit() and int(raw) >= 1 else 0
+    escalate = int(raw) if raw.isascii() and raw.isdigit() else 0
     if not escalate:
         problems.append(ConfigProblem(
             N_("SOPBOT_ESCALATE_AFTER: {value!r} is not a whole number of at least 1 (overdue "
                "reminders before the atasan is told)"), value=raw))
+    elif escalate > MAX_ESCALATE_AFTER:
+        problems.append(ConfigProblem(
+            N_("SOPBOT_ESCALATE_AFTER: {value!r} is too large; give at most {most}"),
+            value=raw, most=MAX_ESCALATE_AFTER))
+    level = (env.get("SOPBOT_LOG_LEVEL") or "INFO").strip().upper()
+    if level not in LOG_LEVELS:
+        problems.append(ConfigProblem(
+            N_("SOPBOT_LOG_LEVEL: {value!r} is not one of {levels}"),
+            value=level, levels=", ".join(LOG_LEVELS)))
     raw = env.get("SOPBOT_UNDO_MINUTES", "10").strip()
     undo = int(raw) if raw.isdigit() and 0 <= int(raw) <= 1440 else -1
     if undo < 0:

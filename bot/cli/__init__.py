@@ -8,6 +8,7 @@ write such a module and list it in :data:`COMMAND_MODULES` (the order is the hel
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
@@ -57,7 +58,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if hasattr(args, "dir") and args.dir:
         args.dir = str(Path(args.dir))
-    return int(args.func(args, t) or 0)
+    try:
+        return int(args.func(args, t) or 0)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # the last resort: a sentence and a redacted traceback
+        import traceback
+
+        from bot.redact import redact
+
+        print(redact("".join(traceback.format_exception(exc))), file=sys.stderr)
+        print(t.gettext("sopbot stopped on an unexpected error: {error}").format(
+            error=redact(f"{type(exc).__name__}: {exc}")), file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

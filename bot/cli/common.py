@@ -74,8 +74,11 @@ def load_or_report(t: Translator, directory: str) -> list[Flow] | None:
 
 
 
-def setup_logging() -> None:
-    """Operator logs on stderr; libraries that would print secrets kept quiet."""
+def setup_logging(*secrets: str) -> None:
+    """Operator logs on stderr; libraries that would print secrets kept quiet, and `secrets`
+    (the token, the webhook secret) and anything shaped like a token redacted in every line."""
+    from bot.redact import install_redaction
+
     logging.basicConfig(
         level=os.environ.get("SOPBOT_LOG_LEVEL", "INFO").upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -87,6 +90,7 @@ def setup_logging() -> None:
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     level = logging.getLogger().getEffectiveLevel()
     logging.getLogger("telegram").setLevel(max(level, logging.INFO))
+    install_redaction(*secrets)
 
 
 def report_settings(t: Translator, problems: Sequence[str]) -> int:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.cli.common import load_or_report, report_settings, setup_logging
 from bot.i18n import Translator
+from bot.storage.store import Store
 
 if TYPE_CHECKING:
     from bot.bootstrap import Bot
@@ -30,25 +31,17 @@ def prepare_bot(t: Translator, settings: Settings, mode: str) -> Bot | int:
     Returns the built bot (see :mod:`bot.bootstrap`), or the exit status when something is
     wrong.
     """
-    from bot.bootstrap import build_bot, open_store
-    from bot.storage import StoreError
+    from bot.bootstrap import build_bot
+    from bot.cli.startup import open_checked_store
 
     flows = load_or_report(t, str(settings.flows_dir))
     if flows is None:
         return 1
-    from bot.storage.store import BotRunning
-
-    try:
-        store = open_store(settings.data_dir)
-        store.claim_running()
-    except BotRunning:  # said in the CLI's language (issue 12)
-        print(t.gettext("Another sopbot is already running on {dir}: stop it first.").format(
-            dir=settings.data_dir), file=sys.stderr)
+    store = open_checked_store(settings.data_dir)
+    if not isinstance(store, Store):
+        print(store.render(t.gettext), file=sys.stderr)
         return 1
-    except StoreError as exc:
-        print(str(exc), file=sys.stderr)
-        return 1
-    setup_logging()
+    setup_logging(settings.token)
     log = logging.getLogger("sopbot")
     if os.environ.get("DYNO"):
         log.warning("this looks like a Heroku dyno: its filesystem is ephemeral and %s will "
@@ -71,10 +64,13 @@ def prepare_bot(t: Translator, settings: Settings, mode: str) -> Bot | int:
     return bot
 
 
-async def serve_polling(bot: Bot) -> int:
+async def serve_polling(bot: Bot, t: Translator) -> int:
     """``sopbot run``: poll for updates until SIGINT or SIGTERM, with /health and /metrics
     beside it when ``SOPBOT_HTTP_PORT`` is set; the exit status."""
+    from telegram.error import TelegramError
+
     from bot.bootstrap import running
+    from bot.cli.startup import telegram_problem
     from bot.ops.http import ops_server
     from bot.tg.app import wait_for_stop_signal
 
@@ -82,9 +78,15 @@ async def serve_polling(bot: Bot) -> int:
     async with ops_server(bot.app, os.environ) as status:
         if status:
             return status
-        async with running(bot):
-            log.info("polling for updates")
-            await wait_for_stop_signal()
+        try:
+            async with running(bot):
+                log.info("polling for updates")
+                await wait_for_stop_signal()
+        except TelegramError as exc:  # at start-up: getMe, setMyCommands, deleteWebhook
+            log.debug("start-up failed", exc_info=True)
+            print(telegram_problem(exc, bot.settings.api_url).render(t.gettext),
+                  file=sys.stderr)
+            return 1
     log.info("stopped")
     return 0
 
@@ -100,4 +102,7 @@ def cmd_run(args: argparse.Namespace, t: Translator) -> int:
     bot = prepare_bot(t, settings, "polling")
     if isinstance(bot, int):
         return bot
-    return asyncio.run(serve_polling(bot))
+    try:
+        return asyncio.run(serve_polling(bot, t))
+    finally:
+        bot.store.release_running()

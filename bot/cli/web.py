@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from bot.cli.common import report_settings
 from bot.cli.run import prepare_bot
 from bot.i18n import Translator
-from bot.tg.webhook import WEBHOOK_PATH, WebhookConfig
+from bot.tg.webhook import MAX_CONNECTIONS, WEBHOOK_PATH, WebhookConfig
 
 SECRET_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 DEFAULT_HOST = "0.0.0.0"
@@ -70,7 +70,15 @@ def webhook_config_from_env(env: Mapping[str, str], t: Translator,
     elif not SECRET_PATTERN.match(secret):
         problems.append(_("SOPBOT_WEBHOOK_SECRET: use only 1-256 letters, digits, _ and -"))
     host = env.get("SOPBOT_WEBHOOK_HOST", "").strip() or DEFAULT_HOST
-    return WebhookConfig(base_url=url, secret=secret, host=host, port=port)
+    raw = env.get("SOPBOT_WEBHOOK_MAX_CONNECTIONS", "").strip() or str(MAX_CONNECTIONS)
+    max_connections = int(raw) if raw.isascii() and raw.isdigit() else 0
+    if not 1 <= max_connections <= 100_000:
+        problems.append(_("SOPBOT_WEBHOOK_MAX_CONNECTIONS: {value!r} is not a whole number "
+                          "from 1 to 100000 (open connections served at once)"
+                          ).format(value=raw))
+        max_connections = MAX_CONNECTIONS
+    return WebhookConfig(base_url=url, secret=secret, host=host, port=port,
+                         max_connections=max_connections)
 
 
 def cmd_web(args: argparse.Namespace, t: Translator) -> int:
@@ -87,6 +95,9 @@ def cmd_web(args: argparse.Namespace, t: Translator) -> int:
     config = webhook_config_from_env(os.environ, t, problems)
     if problems or settings is None:
         return report_settings(t, problems)
+    from bot.redact import add_secrets
+
+    add_secrets([config.secret])
     bot = prepare_bot(t, settings, "webhook")
     if isinstance(bot, int):
         return bot

@@ -23,7 +23,7 @@ from bot.services.membership import MembershipService
 from bot.services.notices import StepNotice, encode
 from bot.services.outbox import new_item
 from bot.storage.protocol import Repository
-from bot.storage.records import Delegation, Invite, Member, Membership, RosterEntry
+from bot.storage.records import Delegation, Invite, Member, Membership, RosterEntry, invite_key
 
 SALUTATIONS = {"bapak": "Bapak", "ibu": "Ibu", "bpk": "Bapak", "bu": "Ibu", "pak": "Bapak"}
 KINDS = ("plh", "plt")
@@ -201,6 +201,7 @@ class PeopleService(MembershipService, ServiceBase):
             return report
         with self.store.transaction() as repo:
             stored = {e.nip: e for e in repo.roster()}
+            known = {i.code_hash: i for i in repo.invites()}  # codes are kept only as hashes
             for entry in entries:
                 old = stored.get(entry.nip)
                 if old is None:
@@ -217,7 +218,7 @@ class PeopleService(MembershipService, ServiceBase):
                                             boss.member_id if boss else None)
                     else:
                         report.unchanged += 1
-                report.invitations += self._invite_entry(repo, entry, now)
+                report.invitations += self._invite_entry(repo, entry, now, known)
             repo.save_roster_entries(entries)
         return report
 
@@ -231,21 +232,25 @@ class PeopleService(MembershipService, ServiceBase):
         member.roles.append(Membership(new.unit, new.role, now, boss, new.atasan_nip))
         repo.save_member(member)
 
-    def _invite_entry(self, repo: Repository, entry: RosterEntry,
-                      now: datetime) -> list[tuple[RosterEntry, Invite]]:
-        """The entry's invitation: its still-valid one, else a new one (none once bound)."""
+    def _invite_entry(self, repo: Repository, entry: RosterEntry, now: datetime,
+                      known: dict[str, Invite]) -> list[tuple[RosterEntry, Invite]]:
+        """A new invitation for an official not yet bound; none while their last one is still
+        valid (its slip stands: the store keeps only a code's hash, so it cannot be printed
+        again) or once they are bound."""
         if entry.member_id:
             return []
-        current = repo.invite(entry.invite_code) if entry.invite_code else None
+        key = entry.invite_code or ""
+        current = known.get(key) or known.get(invite_key(key)) if key else None  # old: plain
         if (current is not None and current.used_by is None and now < current.expires_at
                 and (current.unit, current.role) == (entry.unit, entry.role)):
-            return [(entry, current)]
+            entry.invite_code = current.code_hash
+            return []
         invite = Invite(code=secrets.token_urlsafe(12), unit=entry.unit, role=entry.role,
                         created_at=now, expires_at=now + self.invite_ttl, name=entry.name,
                         nip=entry.nip, salutation=entry.salutation,
                         atasan_nip=entry.atasan_nip)
         repo.add_invite(invite)
-        entry.invite_code = invite.code
+        entry.invite_code = invite.code_hash  # the hash, never the code itself
         return [(entry, invite)]
 
     # -- members ---------------------------------------------------------------------

@@ -26,13 +26,15 @@ from bot.storage.records import (
     PendingReason,
     RosterEntry,
     StepMessage,
+    invite_key,
 )
 from bot.storage.store import KEEP_SENT, KEEP_UPDATES
 
 Doc = dict[str, Any]
 TABLES = ("members", "invites", "instances", "dispositions", "step_messages",
           "pending_reasons", "outbox", "processed_updates", "reminders_sent", "cycle_tasks",
-          "roster", "delegations")
+          "roster", "delegations",
+          "failed_updates")
 
 
 @dataclass
@@ -102,11 +104,13 @@ class MemoryRepository:
         self._t("invites").append(invite.to_doc())
 
     def invite(self, code: str) -> Invite | None:
-        doc = self._find("invites", lambda d: d["code"] == code)
+        key = invite_key(code)
+        doc = self._find("invites", lambda d: d["code_hash"] == key)
         return Invite.from_doc(copy.deepcopy(doc)) if doc else None
 
     def save_invite(self, invite: Invite) -> None:
-        self._upsert("invites", invite.to_doc(), lambda d: d["code"] == invite.code)
+        self._upsert("invites", invite.to_doc(),
+                     lambda d: d["code_hash"] == invite.code_hash)
 
     def invites(self) -> list[Invite]:
         return [Invite.from_doc(copy.deepcopy(d)) for d in self._t("invites")]
@@ -302,6 +306,17 @@ class MemoryRepository:
         docs.append({"v": 1, "update_id": update_id})
         if len(docs) > KEEP_UPDATES:
             docs[:] = sorted(docs, key=lambda d: d["update_id"])[-KEEP_UPDATES:]
+
+    def record_failed_update(self, update_id: int, reason: str, at: datetime) -> None:
+        """An update given up on (it can never succeed): kept for the operator, and marked
+        as processed so that a redelivery is skipped."""
+        self.writes += 1
+        self._t("failed_updates").append(
+            {"v": 1, "update_id": update_id, "reason": reason, "at": at.isoformat()})
+        self.mark_update(update_id)
+
+    def failed_updates(self) -> list[Doc]:
+        return [dict(d) for d in self._t("failed_updates")]
 
 
 class MemoryStore:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.engine.instance import INSTANCE_SCHEMA, migrate_instance
-from bot.storage.records import RECORD_SCHEMA
+from bot.storage.records import INVITE_SCHEMA, RECORD_SCHEMA, invite_key
 
 Doc = dict[str, Any]
 
@@ -30,10 +30,16 @@ def _disposition_v0_to_v1(doc: Doc) -> Doc:
     return {**doc, "round": doc.get("round", 1), "v": 1}
 
 
+def _invite_v1_to_v2(doc: Doc) -> Doc:
+    """Invitation codes were stored in plain text: keep only their hash."""
+    new = {k: v for k, v in doc.items() if k != "code"}
+    return {**new, "code_hash": invite_key(str(doc["code"])), "v": 2}
+
+
 #: table -> {from_version: upgrade to from_version + 1}
 MIGRATIONS: dict[str, dict[int, Callable[[Doc], Doc]]] = {
     "members": {0: _v0_to_v1},
-    "invites": {0: _v0_to_v1},
+    "invites": {0: _v0_to_v1, 1: _invite_v1_to_v2},
     "step_messages": {0: _v0_to_v1},
     "pending_reasons": {0: _v0_to_v1},
     "outbox": {0: _v0_to_v1},
@@ -45,7 +51,8 @@ MIGRATIONS: dict[str, dict[int, Callable[[Doc], Doc]]] = {
     "delegations": {0: _v0_to_v1},
 }
 
-CURRENT: dict[str, int] = {table: RECORD_SCHEMA for table in MIGRATIONS}
+CURRENT: dict[str, int] = {table: RECORD_SCHEMA for table in MIGRATIONS} | {
+    "invites": INVITE_SCHEMA}
 
 
 def upgrade(table: str, doc: Doc) -> Doc:

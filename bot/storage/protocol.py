@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextvars
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.engine.instance import Disposition, Instance, Status
 from bot.storage.records import (
@@ -93,6 +93,8 @@ class Repository(Protocol):
     # processed updates
     def update_seen(self, update_id: int) -> bool: ...
     def mark_update(self, update_id: int) -> None: ...
+    def record_failed_update(self, update_id: int, reason: str, at: datetime) -> None: ...
+    def failed_updates(self) -> list[dict[str, Any]]: ...
 
 
 class Storage(Protocol):

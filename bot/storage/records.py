@@ -5,6 +5,7 @@ Each record has a versioned, JSON-friendly stored form (``to_doc`` / ``from_doc`
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -98,9 +99,28 @@ class Member:
         )
 
 
+#: Invitations are stored by the hash of their code (schema 2), never the code itself.
+INVITE_SCHEMA = 2
+
+
+def invite_key(code: str) -> str:
+    """What is stored of an invitation code: its SHA-256.
+
+    Plain SHA-256 without a salt is enough here: a code is 96 random bits
+    (``secrets.token_urlsafe(12)``), so no dictionary or precomputed table can invert the hash;
+    a salt protects guessable secrets such as passwords, which these are not. The data file and
+    its backups then hold nothing that can be redeemed.
+    """
+    return "sha256:" + hashlib.sha256(code.encode("utf-8")).hexdigest()
+
+
 @dataclass
 class Invite:
-    """A single-use invitation code that binds whoever redeems it to a role in a unit."""
+    """A single-use invitation code that binds whoever redeems it to a role in a unit.
+
+    `code` is the plain code only when the invitation was just made (to print it once); one
+    read from the store has ``code == ""`` and only its `code_hash`.
+    """
 
     code: str
     unit: str
@@ -115,11 +135,16 @@ class Invite:
     salutation: str | None = None
     atasan_nip: str | None = None
     admin: bool = False  # binds the unit's admin (sees /anggota)
+    code_hash: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.code_hash:
+            self.code_hash = invite_key(self.code)
 
     def to_doc(self) -> dict[str, Any]:
         return {
-            "v": RECORD_SCHEMA,
-            "code": self.code,
+            "v": INVITE_SCHEMA,
+            "code_hash": self.code_hash,
             "unit": self.unit,
             "role": self.role,
             "created_at": _iso(self.created_at),
@@ -137,7 +162,8 @@ class Invite:
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> Invite:
         return cls(
-            code=doc["code"],
+            code="",
+            code_hash=doc["code_hash"],
             unit=doc["unit"],
             role=doc["role"],
             created_at=datetime.fromisoformat(doc["created_at"]),
@@ -270,7 +296,7 @@ class RosterEntry:
     atasan_nip: str | None = None
     telegram: str | None = None  # @username, as the roster gives it
     member_id: str | None = None  # set when they joined through their invitation
-    invite_code: str | None = None  # their current (single-use) invitation
+    invite_code: str | None = None  # their current invitation, by its hash (older: the code)
 
     def to_doc(self) -> dict[str, Any]:
         return {"v": RECORD_SCHEMA, **asdict(self)}

@@ -41,6 +41,7 @@ from bot.storage.records import (
     PendingReason,
     RosterEntry,
     StepMessage,
+    invite_key,
 )
 
 DB_FILE = "sopbot.json"
@@ -128,6 +129,8 @@ def read_json_file(path: Path) -> dict[str, Any]:
         upgrade_file(data)
     except SchemaError as exc:
         raise StoreError(f"{path}: {exc}") from exc
+    except (AttributeError, TypeError, ValueError, KeyError) as exc:  # records of wrong types
+        raise StoreError(f"{path}: a record cannot be read ({type(exc).__name__})") from exc
     return data
 
 
@@ -154,6 +157,23 @@ class Store:
         self._running_fd: int | None = None
         with self._locked():
             self._clean_leftovers()
+            self._persist_upgrades()
+
+    def _persist_upgrades(self) -> None:
+        """Write back a file whose documents the migrations changed (invitation codes become
+        hashes), so that the file and its later backups hold the current shapes only."""
+        try:
+            raw = json.loads(self.path.read_bytes() or b"{}")
+        except (OSError, ValueError):
+            return  # absent or unreadable: reading it says why, where it matters
+        if not isinstance(raw, dict):
+            return
+        try:
+            changed = upgrade_file(raw)
+        except (SchemaError, AttributeError, TypeError, ValueError, KeyError):
+            return
+        if changed:
+            atomic_write(self.path, _dump(raw))
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
@@ -305,7 +325,7 @@ def validate_file(path: Path) -> None:
         for doc in db.table("invites").all():
             Invite.from_doc(dict(doc))
         repo.outbox("pending")
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise StoreError(f"{path}: a record cannot be read ({exc!r})") from exc
 
 
@@ -333,6 +353,7 @@ class Repository:
         self._delegations = db.table("delegations")
         self._outbox_ids: dict[str, int] | None = None
         self._trim_outbox = False
+        self._failed = db.table("failed_updates")
 
     # -- members -------------------------------------------------------------------
 
@@ -361,11 +382,11 @@ class Repository:
         self._invites.insert(invite.to_doc())
 
     def invite(self, code: str) -> Invite | None:
-        doc = self._invites.get(q.code == code)
+        doc = self._invites.get(q.code_hash == invite_key(code))
         return Invite.from_doc(dict(doc)) if doc else None
 
     def save_invite(self, invite: Invite) -> None:
-        self._invites.upsert(invite.to_doc(), q.code == invite.code)
+        self._invites.upsert(invite.to_doc(), q.code_hash == invite.code_hash)
 
     def invites(self) -> list[Invite]:
         return [Invite.from_doc(dict(d)) for d in self._invites.all()]
@@ -600,3 +621,13 @@ class Repository:
         if len(self._updates) > KEEP_UPDATES:
             oldest = sorted(self._updates.all(), key=lambda d: d["update_id"])
             self._updates.remove(doc_ids=[d.doc_id for d in oldest[:-KEEP_UPDATES]])
+
+    def record_failed_update(self, update_id: int, reason: str, at: datetime) -> None:
+        """An update given up on (it can never succeed): kept for the operator, and marked
+        as processed so that a redelivery is skipped."""
+        self._failed.insert({"v": 1, "update_id": update_id, "reason": reason,
+                             "at": at.isoformat()})
+        self.mark_update(update_id)
+
+    def failed_updates(self) -> list[dict[str, Any]]:
+        return [dict(d) for d in self._failed.all()]

@@ -203,7 +203,7 @@ async def running(app: Application, *, poll_timeout: int = 30,
     """
     rt: h.Runtime = app.bot_data["runtime"]
     poller = DurablePoller(app, rt.services, timeout=poll_timeout,
-                           allowed_updates=ALLOWED_UPDATES)
+                           allowed_updates=ALLOWED_UPDATES, default_language=rt.default_language)
     app.bot_data["poller"] = poller  # handle_update() goes through it in webhook mode
     await app.initialize()
     await app.start()

@@ -48,6 +48,8 @@ from bot.tg.sender import OutboxSender, member_translator
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+LANGUAGE_PREFIX = language_button("")  # "l:"
+
 
 
 @dataclass
@@ -362,8 +364,19 @@ async def language_chosen(update: Update, context: Context, caller: Caller) -> N
     await run(rt.services.set_language, member.id, lang)
     t = Translator(lang)
     await query.answer(t.gettext("Language set."))
+    if not only_buttons(query.message, LANGUAGE_PREFIX):
+        return  # a forged language button on another kind of message: never edit that one
     await edit_message(query.message, t.gettext("Language: {language}").format(
         language={"id": "Bahasa Indonesia", "en": "English"}[lang]), None)
+
+
+def only_buttons(message: Any, prefix: str) -> bool:
+    """Whether every button of `message` carries callback data starting with `prefix`: a
+    callback may only edit a message of its own kind."""
+    markup = getattr(message, "reply_markup", None)
+    data = [b.callback_data for row in (markup.inline_keyboard if markup else ())
+            for b in row]
+    return bool(data) and all(isinstance(d, str) and d.startswith(prefix) for d in data)
 
 
 async def edit_message(message: Any, text: str, markup: InlineKeyboardMarkup | None) -> None:

@@ -1,12 +1,21 @@
-"""Long polling that never loses an update and never applies one twice.
+"""Long polling that never loses an update, never applies one twice, and lets no chat hold
+up another.
 
 python-telegram-bot's own poller confirms a batch of updates to Telegram (the getUpdates
 offset) as soon as it has fetched it, before the handlers have run: a crash then silently
-drops a button press. This poller asks for the next batch only after every update of the
-current one has been handled, so an update is confirmed only once its effects are stored.
-Handling an update runs in :func:`bot.services.handling_update`; the transaction that
-stores its effects records the update id in the same atomic write, so an update that
-Telegram delivers again after a crash is recognised and skipped.
+drops a button press. This poller confirms an update only once its effects are stored: the
+offset it asks with is the oldest update not yet finished. Handling an update runs in
+:func:`bot.services.handling_update`; the transaction that stores its effects records the
+update id in the same atomic write, so an update that Telegram delivers again after a crash
+is recognised and skipped.
+
+Updates are handled concurrently across chats and in order within a chat (a queue and a
+worker per chat; webhook requests take the same per-chat lock). A transient fault — the disk
+full or read-only, the Bot API answering 5xx or unreachable — delays an update, never drops
+it: it is retried with capped backoff until the fault clears, the official is told once that
+it will be processed, and other chats go on meanwhile. Only an update that can never succeed
+(the chat blocked the bot, Telegram refuses the request, a bug) is given up after
+:data:`MAX_ATTEMPTS`; it is logged and recorded in the store (``failed_updates``).
 """
 
 from __future__ import annotations
@@ -16,31 +25,59 @@ import contextlib
 import contextvars
 import logging
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from telegram import Update
-from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 from telegram.ext import Application, ContextTypes
 
+from bot.i18n import N_, Translator, normalize_language
 from bot.ops import metrics
-from bot.services import Services, handling_update
+from bot.services import Services, StoreError, handling_update
 from bot.tg.sender import retry_seconds
 
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = 30.0
 
-
 #: Errors python-telegram-bot reported to the error handlers while the current update was
 #: handled: PTB gives a handler's exception to the error handlers instead of raising it.
 _FAILURES: contextvars.ContextVar[list[BaseException] | None] = contextvars.ContextVar(
     "sopbot_update_failures", default=None)
 
-#: How often polling tries an update whose handling fails before giving up on it.
+#: How often an update that fails for a lasting reason is tried before it is given up.
 MAX_ATTEMPTS = 3
+
+#: Told once to an official whose update waits for a transient fault to clear.
+DELAYED = N_("⏳ The bot has a temporary problem. Your message is kept and will be processed "
+             "as soon as it is resolved; there is no need to send it again.")
 
 
 class UpdateFailed(Exception):
-    """A handler of the update failed: its effects were not stored; deliver it again."""
+    """A handler of the update failed: its effects were not stored; deliver it again.
+
+    `transient` when the cause may clear by itself (disk, network, 5xx): retry without limit.
+    """
+
+    def __init__(self, message: str, *, transient: bool, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
+        self.permanent = permanent  #: can never succeed: give up at once
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A fault that clears by itself: the store cannot write, the Bot API is away or busy."""
+    if isinstance(exc, Forbidden | InvalidToken | BadRequest):  # BadRequest is a NetworkError
+        return False
+    return isinstance(exc, OSError | StoreError | NetworkError | RetryAfter | TimeoutError)
 
 
 async def record_failure(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -50,18 +87,51 @@ async def record_failure(update: object, context: ContextTypes.DEFAULT_TYPE) -> 
         failures.append(context.error)
 
 
+def chat_key(update: Update) -> int:
+    """The chat whose order the update belongs to (the sender for a chatless update)."""
+    if update.effective_chat is not None:
+        return update.effective_chat.id
+    if update.effective_user is not None:
+        return update.effective_user.id
+    return 0
+
+
+def addressed_to_bot(update: Update) -> bool:
+    """Whether the update belongs to the bot's protocol: a new message in a private chat, or
+    a button pressed on one of the bot's messages in a private chat. Edited messages, channel
+    posts, group messages and whatever else are ignored."""
+    if update.message is not None:
+        return update.message.chat.type == "private"
+    query = update.callback_query
+    if query is not None:
+        message = query.message
+        return message is None or message.chat.type == "private"
+    return False
+
+
 class DurablePoller:
-    """getUpdates → handle each update → only then confirm it (by asking for the next)."""
+    """getUpdates → a worker per chat → confirm (the offset) only what is finished."""
 
     def __init__(self, app: Application, services: Services, *, timeout: int = 30,
-                 allowed_updates: Sequence[str] | None = None) -> None:
+                 allowed_updates: Sequence[str] | None = None, retry_base: float = 1.0,
+                 default_language: str = "id") -> None:
         self.app = app
         self.services = services
         self.timeout = timeout
         self.allowed_updates = list(allowed_updates) if allowed_updates else None
+        self.retry_base = retry_base
+        self.default_language = default_language
         self.offset: int | None = None
         self._task: asyncio.Task[None] | None = None
-        self._handling = asyncio.Lock()  # one update at a time, whichever way it came
+        self._chat_locks: dict[int, asyncio.Lock] = {}
+        self._queues: dict[int, asyncio.Queue[Update]] = {}
+        self._workers: dict[int, asyncio.Task[None]] = {}
+        self._unfinished: set[int] = set()  # fetched, not yet finished
+        self._finished: set[int] = set()  # finished above the confirmed offset
+        self._progress = asyncio.Event()
+        self._told: set[int] = set()  # updates whose official was told of a delay
+        self._top: int | None = None  # one past the newest update fetched
+        self._lock_users: dict[int, int] = {}
         app.add_error_handler(record_failure)
 
     async def start(self) -> None:
@@ -77,12 +147,20 @@ class DurablePoller:
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
         self._task = None
+        workers = list(self._workers.values())
+        for worker in workers:
+            worker.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+        self._workers.clear()
         if self.offset is not None:
             with contextlib.suppress(TelegramError):
-                await self.app.bot.get_updates(offset=self.offset, timeout=0, limit=1)
+                await self.app.bot.get_updates(offset=self._confirmable(), timeout=0, limit=1)
+
+    # -- polling -------------------------------------------------------------------------
 
     async def _run(self) -> None:
         backoff = 0.0
+        unreachable = False
         while True:
             try:
                 updates = await self.app.bot.get_updates(
@@ -94,51 +172,196 @@ class DurablePoller:
                 continue
             except InvalidToken:
                 metrics.poll_failed("token")
-                log.critical("Telegram refuses the bot token; check TELEGRAM_BOT_TOKEN")
-                backoff = MAX_BACKOFF
-                await asyncio.sleep(backoff)
+                if not unreachable:
+                    log.critical("Telegram refuses the bot token; check TELEGRAM_BOT_TOKEN "
+                                 "and TELEGRAM_API_URL")
+                unreachable = True
+                await asyncio.sleep(MAX_BACKOFF)
                 continue
             except (Conflict, NetworkError) as exc:
                 metrics.poll_failed("conflict" if isinstance(exc, Conflict) else "network")
                 backoff = min(MAX_BACKOFF, max(1.0, backoff * 2))
-                log.warning("getUpdates failed (%s); retrying in %.0fs", exc, backoff)
+                if not unreachable:  # once per state change, not once per try
+                    log.warning("Telegram cannot be reached (%s); retrying with backoff up "
+                                "to %.0fs (check TELEGRAM_API_URL and HTTPS_PROXY)",
+                                type(exc).__name__, MAX_BACKOFF)
+                unreachable = True
                 await asyncio.sleep(backoff)
                 continue
+            if unreachable:
+                log.warning("Telegram can be reached again")
+            unreachable = False
             backoff = 0.0
             metrics.poll_succeeded()
-            for update in updates:
-                for attempt in range(1, MAX_ATTEMPTS + 1):
-                    try:
-                        await self.handle(update)
-                        break
-                    except UpdateFailed as exc:
-                        if attempt == MAX_ATTEMPTS:
-                            log.error("update %s failed %d times (%s); giving up on it",
-                                      update.update_id, attempt, exc)
-                        else:
-                            await asyncio.sleep(attempt)
-                self.offset = update.update_id + 1
+            await self._dispatch(updates)
+
+    async def _dispatch(self, updates: Sequence[Update]) -> None:
+        """Queue the new updates on their chats' workers; advance the offset."""
+        self._progress.clear()
+        fresh = 0
+        for update in updates:
+            uid = update.update_id
+            if uid in self._unfinished or uid in self._finished:
+                continue  # delivered again because an older one is not finished yet
+            if self.offset is not None and uid < self.offset:
+                continue
+            fresh += 1
+            self._unfinished.add(uid)
+            key = chat_key(update)
+            self._queues.setdefault(key, asyncio.Queue()).put_nowait(update)
+            if key not in self._workers:
+                self._workers[key] = asyncio.create_task(self._work(key),
+                                                         name=f"sopbot-chat-{key}")
+        if updates:
+            self._top = max(self._top or 0, updates[-1].update_id + 1)
+        self.offset = self._confirmable()
+        if updates and not fresh:
+            # Only updates already in hand came back (an old one waits for a fault to clear):
+            # do not spin; wait until some update finishes.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._progress.wait(), timeout=1.0)
+
+    def _confirmable(self) -> int | None:
+        """The offset that confirms every finished update below the oldest unfinished one."""
+        if self._top is None:
+            return self.offset
+        offset = min(self._unfinished) if self._unfinished else self._top
+        self._finished = {uid for uid in self._finished if uid >= offset}
+        return offset
+
+    async def _work(self, key: int) -> None:
+        """Handle one chat's updates in order; ends when its queue is empty."""
+        queue = self._queues[key]
+        try:
+            while not queue.empty():
+                update = queue.get_nowait()
+                try:
+                    await self.process(update)
+                finally:
+                    self._unfinished.discard(update.update_id)
+                    self._finished.add(update.update_id)
+                    self._progress.set()
+        finally:
+            self._workers.pop(key, None)
+            if queue.empty():
+                self._queues.pop(key, None)
+
+    # -- one update ----------------------------------------------------------------------
+
+    async def process(self, update: Update, *, give_up_after: float | None = None) -> bool:
+        """Handle `update`, retrying transient faults with backoff; True once done (handled,
+        skipped or given up and recorded), False when `give_up_after` seconds passed first
+        (the webhook then answers 500 and Telegram delivers it again)."""
+        loop = asyncio.get_running_loop()
+        deadline = None if give_up_after is None else loop.time() + give_up_after
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                await self.handle(update)
+                return True
+            except UpdateFailed as exc:
+                if not exc.transient and (exc.permanent or attempt >= MAX_ATTEMPTS):
+                    await self._give_up(update, exc, attempt)
+                    return True
+                if exc.transient:
+                    if attempt == 1:
+                        log.warning("update %s waits for a transient fault to clear (%s)",
+                                    update.update_id, exc)
+                    await self._tell_delayed(update)
+                wait = min(MAX_BACKOFF, self.retry_base * 2 ** min(attempt - 1, 10))
+                if deadline is not None and loop.time() + wait > deadline:
+                    return False
+                await asyncio.sleep(wait)
+
+    async def _give_up(self, update: Update, exc: UpdateFailed, attempts: int) -> None:
+        log.error("update %s failed %d times (%s); giving up on it and recording it",
+                  update.update_id, attempts, exc)
+        metrics.update_done("given_up")
+
+        def record() -> None:
+            with self.services.store.transaction(record_update=False) as repo:
+                repo.record_failed_update(update.update_id, str(exc)[:500], datetime.now(UTC))
+
+        try:
+            await asyncio.to_thread(record)
+        except (OSError, StoreError) as error:
+            log.error("update %s: the record of giving up could not be stored (%s)",
+                      update.update_id, type(error).__name__)
+
+    async def _tell_delayed(self, update: Update) -> None:
+        """Tell the official, once per update, that it will be processed (best effort)."""
+        if update.update_id in self._told or update.effective_chat is None:
+            return
+        user = update.effective_user
+        language = normalize_language(user.language_code if user else None,
+                                      self.default_language)
+        try:
+            await self.app.bot.send_message(update.effective_chat.id,
+                                            Translator(language).gettext(DELAYED))
+        except TelegramError:
+            return  # the Bot API is the fault: it is told next time round
+        self._told.add(update.update_id)
 
     async def handle(self, update: Update) -> None:
-        """Handle one update unless its effects are already stored.
+        """Handle one update unless its effects are already stored (or it is not addressed
+        to the bot's private-chat protocol: then it is ignored).
 
         Raises :class:`UpdateFailed` when a handler failed, so that the update is not
-        confirmed (polling retries it; a webhook answers 500 and Telegram redelivers).
+        confirmed. Updates of one chat are handled one at a time, in order.
         """
-        async with self._handling:
-            if await asyncio.to_thread(self.services.update_seen, update.update_id):
-                log.info("update %s was already handled before a restart; skipped",
-                         update.update_id)
-                metrics.update_done("skipped")
-                return
-            failures: list[BaseException] = []
-            failed = _FAILURES.set(failures)
-            try:
-                with handling_update(update.update_id):
-                    await self.app.process_update(update)
-            finally:
-                _FAILURES.reset(failed)
-            metrics.update_done("failed" if failures else "handled")
-            if failures:
-                raise UpdateFailed(f"{type(failures[0]).__name__}: {failures[0]}")
+        if not addressed_to_bot(update):
+            log.debug("update %s ignored: not a private-chat message or button",
+                      update.update_id)
+            metrics.update_done("ignored")
+            return
+        key = chat_key(update)
+        lock = self._chat_locks.setdefault(key, asyncio.Lock())
+        self._lock_users[key] = self._lock_users.get(key, 0) + 1
+        try:
+            async with lock:
+                await self._handle_in_order(update)
+        finally:
+            self._lock_users[key] -= 1
+            if not self._lock_users[key]:
+                del self._lock_users[key]
+                self._chat_locks.pop(key, None)
 
+    @staticmethod
+    async def _answer_late(update: Update) -> None:
+        """A button whose decision is stored but whose answer failed (the Bot API was away):
+        answer it now, so the official's button stops spinning."""
+        if update.callback_query is None:
+            return
+        try:
+            await update.callback_query.answer()
+        except BadRequest:
+            return  # answered before, or too old: nothing to do
+        except (NetworkError, RetryAfter) as exc:
+            raise UpdateFailed(f"{type(exc).__name__}: {exc}", transient=True) from exc
+        except TelegramError:
+            return
+
+    async def _handle_in_order(self, update: Update) -> None:
+        try:
+            seen = await asyncio.to_thread(self.services.update_seen, update.update_id)
+        except (OSError, StoreError) as exc:
+            raise UpdateFailed(f"{type(exc).__name__}: {exc}", transient=True) from exc
+        if seen:
+            log.info("update %s was already handled; skipped", update.update_id)
+            metrics.update_done("skipped")
+            await self._answer_late(update)
+            return
+        failures: list[BaseException] = []
+        failed = _FAILURES.set(failures)
+        try:
+            with handling_update(update.update_id):
+                await self.app.process_update(update)
+        finally:
+            _FAILURES.reset(failed)
+        metrics.update_done("failed" if failures else "handled")
+        if failures:
+            first = failures[0]
+            raise UpdateFailed(f"{type(first).__name__}: {first}",
+                               transient=all(map(is_transient, failures)),
+                               permanent=any(isinstance(f, Forbidden) for f in failures))

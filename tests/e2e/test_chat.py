@@ -6,17 +6,10 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
-from bot.demo.harness import Harness
 from bot.engine.instance import Action
 from tests.support.bot import running_bot
 from tests.support.chatdriver import is_step, step_button_data
-from tests.support.offices import UNIT, kesbangpol
-
-
-def dispositions(h: Harness) -> list:
-    repo = h.services.store.read()
-    (inst,) = repo.instances(unit=UNIT)
-    return repo.dispositions(inst.id)
+from tests.support.offices import UNIT, dispositions, kesbangpol
 
 
 async def test_joining_and_bad_codes(tmp_path: Path) -> None:

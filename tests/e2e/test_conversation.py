@@ -6,27 +6,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.demo.harness import Harness
 from bot.engine.instance import Action
-from tests.e2e.test_chat import UNIT, dispositions, kesbangpol
 from tests.support.bot import running_bot
 from tests.support.chatdriver import is_step, step_button_data
+from tests.support.conversation import current, to_step_9
+from tests.support.offices import UNIT, dispositions, kesbangpol
 
 JSON = dict
 
 
-async def to_step_9(h: Harness, o: dict) -> JSON:
-    """Start PK 2025 and finish steps 1..8 by button: step 9 (Sekretaris decides) waits."""
-    await h.say(o["kepala"], "mulai PK 2025", expect="Started")
-    for no, who in ((1, "kepala"), (2, "kasubbag"), (3, "bidang"), (4, "pelaksana"),
-                    (5, "pelaksana"), (6, "bidang"), (7, "pelaksana"), (8, "kasubbag")):
-        m = await o[who].await_message(is_step(no, 1))
-        await h.press(o[who], m, "✔️ Selesai")
-    return await o["sekretaris"].await_message(is_step(9, 1))
 
 
-def current(h: Harness) -> int:
-    return h.services.store.read().instances(unit=UNIT)[0].current.no
 
 
 async def test_hedges_never_decide_and_unmistakable_replies_do(tmp_path: Path) -> None:

@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.demo.harness import Clock
-from tests.e2e.test_oversight import SETDA, with_oversight
-from tests.e2e.test_reminders_chat import arrives_exactly_at, at, texts, wib
 from tests.support.bot import running_bot
-from tests.support.chatdriver import is_step
+from tests.support.chatdriver import is_step, texts
+from tests.support.clock import arrives_exactly_at, at, wib
+from tests.support.oversight import SETDA, with_oversight
 
 DIGEST = "📋 Weekly digest"
 

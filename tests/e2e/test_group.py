@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.e2e.test_chat import kesbangpol
 from tests.support.bot import running_bot
 from tests.support.chatdriver import is_step
+from tests.support.offices import kesbangpol
 
 GROUP = -100555
 

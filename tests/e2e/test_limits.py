@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from bot.textlimits import utf16_len
-from tests.e2e.test_chat import kesbangpol
-from tests.e2e.test_conversation import to_step_9
 from tests.support.bot import running_bot
 from tests.support.chatdriver import is_step, step_button_data
+from tests.support.conversation import to_step_9
+from tests.support.offices import kesbangpol
 
 
 @pytest.mark.parametrize("reason", [

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.e2e.test_delegation import ROSTER, UNIT, join_roster
 from tests.support.bot import running_bot
 from tests.support.chatdriver import is_step, step_button_data
+from tests.support.people import ROSTER, UNIT, join_roster
 
 
 async def test_a_kasubag_is_replaced_mid_flow(tmp_path: Path) -> None:

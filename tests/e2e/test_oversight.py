@@ -6,17 +6,9 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from bot.demo.harness import Harness
-from bot.services.oversight import OversightUnit
 from tests.support.bot import running_bot
 from tests.support.chatdriver import is_step
-
-SETDA = OversightUnit("setda-jateng", "Bagian Organisasi Setda")
-
-
-def with_oversight(h: Harness) -> None:
-    """As SOPBOT_OVERSIGHT_UNIT=setda-jateng declares it (bootstrap.build_services)."""
-    h.services.oversight = SETDA
+from tests.support.oversight import SETDA, with_oversight
 
 
 async def test_oversight_rekap_across_two_units_with_target_countdown(tmp_path: Path) -> None:

@@ -8,10 +8,9 @@ from pathlib import Path
 
 from bot.demo.harness import Clock, live_bot
 from bot.engine.loader import load_flows
-from tests.e2e.test_chat import kesbangpol
-from tests.e2e.test_reminders_chat import texts
 from tests.support.bot import running_bot
-from tests.support.chatdriver import is_step
+from tests.support.chatdriver import is_step, texts
+from tests.support.offices import kesbangpol
 from tests.support.paths import FLOWS_DIR, WIB
 
 

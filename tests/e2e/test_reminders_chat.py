@@ -8,41 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from bot.demo.harness import Clock, Harness
-from fakeapi import FakeBotApi, FakeUser
+from fakeapi import FakeBotApi
 from tests.support.bot import running_bot
-from tests.support.chatdriver import is_step
+from tests.support.chatdriver import is_step, texts
+from tests.support.clock import SETTLE, arrives_exactly_at, at, wib
 from tests.support.offices import kesbangpol
-from tests.support.paths import WIB
-
-SETTLE = 0.6  # seconds of real time for the scheduler's sync (every 0.2 s) to act
-
-
-def wib(*args: int) -> datetime:
-    return datetime(*args, tzinfo=WIB)
-
-
-def texts(api: FakeBotApi, user: FakeUser, marker: str) -> list[str]:
-    return [m["text"] for m in api.messages(user.id) if marker in (m.get("text") or "")]
-
-
-async def at(h: Harness, when: datetime) -> None:
-    """Move the office clock and let the scheduler catch up."""
-    h.clock.now = when
-    await asyncio.sleep(SETTLE)
-
-
-async def arrives_exactly_at(h: Harness, user: FakeUser, marker: str, when: datetime,
-                             *, count: int = 1) -> list[str]:
-    """Nothing with `marker` a minute before `when`; `count` new ones at `when`."""
-    before = len(texts(h.api, user, marker))
-    await at(h, when - timedelta(minutes=1))
-    assert len(texts(h.api, user, marker)) == before, f"{marker!r} came before {when}"
-    await at(h, when)
-    await h.api.await_for(lambda: len(texts(h.api, user, marker)) >= before + count,
-                          what=f"{count} × {marker!r} for {user.first_name} at {when}")
-    new = texts(h.api, user, marker)[before:]
-    assert len(new) == count, new
-    return new
 
 
 async def test_step_reminders_escalation_and_a_decided_step(tmp_path: Path) -> None:

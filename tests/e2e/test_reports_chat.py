@@ -12,9 +12,9 @@ from PIL import Image
 
 from bot.demo.harness import Harness
 from fakeapi import FakeUser
-from tests.e2e.test_oversight import SETDA, with_oversight
 from tests.support.bot import running_bot
 from tests.support.chatdriver import is_step
+from tests.support.oversight import SETDA, with_oversight
 
 UNIT = "kesbangpol-jateng"
 

@@ -11,10 +11,10 @@ import pytest
 
 from bot.config import ConfigError, settings_from_env
 from bot.engine.instance import Action
-from tests.e2e.test_chat import dispositions, kesbangpol
-from tests.e2e.test_conversation import current, to_step_9
 from tests.support.bot import running_bot
 from tests.support.chatdriver import is_step, step_button_data
+from tests.support.conversation import current, to_step_9
+from tests.support.offices import dispositions, kesbangpol
 from tests.support.paths import FLOWS_DIR
 
 UNDO = "↩️ Tarik kembali"

@@ -73,8 +73,16 @@ def test_import_binds_by_nip_and_reimport_reports_changes(world: World) -> None:
     changed[2][1]["nama"] = "Ani Perenkeu, S.E."
     again = world.services.import_roster(changed, world.now)
     assert again.added == [] and again.changed == [("1003", ["name"])]
-    assert again.unchanged == 4 and len(again.invitations) == 3  # the unbound keep theirs
-    assert {i.code for _e, i in again.invitations} <= {i.code for _e, i in report.invitations}
+    # the unbound keep their still-valid invitations (their slips stand): nothing new issued
+    assert again.unchanged == 4 and again.invitations == []
+    with world.store.transaction(record_update=False) as repo:
+        entries = {e.nip: e for e in repo.roster()}
+        codes = {i.code for _e, i in report.invitations}
+        # the roster keeps an invitation's hash, never a usable code
+        assert not codes & {e.invite_code for e in entries.values()}
+        first = {e.nip: i for e, i in report.invitations}
+        assert entries["1003"].invite_code == first["1003"].code_hash
+        assert repo.invite(first["1003"].code) is not None  # the slip's code still works
 
 
 def start_pk(world: World) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.demo.harness import Harness, step_buttons
 from bot.engine.model import Flow
-from fakeapi import TINY_PNG, FakeUser
+from fakeapi import TINY_PNG, FakeBotApi, FakeUser
 
 JSON = dict[str, Any]
 
@@ -151,3 +151,7 @@ async def play(
                     h.api.message(u.id, m["message_id"]) or {}),
                 what=f"buttons of step {no} removed for {user.first_name}")
     return run
+
+
+def texts(api: FakeBotApi, user: FakeUser, marker: str) -> list[str]:
+    return [m["text"] for m in api.messages(user.id) if marker in (m.get("text") or "")]

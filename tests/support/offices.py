@@ -19,3 +19,7 @@ async def kesbangpol(h: Harness) -> dict:
     }
 
 
+def dispositions(h: Harness) -> list:
+    repo = h.services.store.read()
+    (inst,) = repo.instances(unit=UNIT)
+    return repo.dispositions(inst.id)

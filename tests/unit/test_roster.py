@@ -29,6 +29,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("SOPBOT_LANGUAGE", "en")
     monkeypatch.setenv("SOPBOT_FLOWS_DIR", str(FLOWS_DIR))
     return tmp_path
+OTHER = [["196601011990031009", "Hadi Purnomo", "Bapak", "kec-sooko", "camat", "", ""]]
 
 
 def xlsx(path: Path, rows: list[list[str]]) -> Path:
@@ -85,15 +86,21 @@ def test_import_writes_invitations_slips_and_json_then_reimport_reports_changes(
     assert values[0][0] == "NIP" and values[1][:3] == (GOOD[0][0], GOOD[0][1], "Camat")
     assert str(values[1][5]).endswith("WIB")
     assert pdf.read_bytes().startswith(b"%PDF")
-    code, _out, _err = run(capsys, "roster", "import", str(roster), "--slips", str(pngs))
-    assert code == 0 and sorted(p.name for p in pngs.iterdir()) == sorted(
-        f"{r[0]}.png" for r in GOOD)
-    assert (pngs / f"{GOOD[0][0]}.png").read_bytes().startswith(b"\x89PNG")
+    # PNG slips, one per official, named by NIP (another office's roster)
+    other = xlsx(env / "sooko.xlsx", OTHER)
+    code, _out, err = run(capsys, "roster", "import", str(other), "--slips", str(pngs))
+    assert code == 0, err
+    assert sorted(p.name for p in pngs.iterdir()) == [f"{OTHER[0][0]}.png"]
+    assert (pngs / f"{OTHER[0][0]}.png").read_bytes().startswith(b"\x89PNG")
+    # importing the first roster again: the still-valid invitations stand (their codes are
+    # stored only as hashes, so nothing is printed again and no new code is issued)
+    code, out, _err = run(capsys, "roster", "import", str(roster))
+    assert code == 0 and "3 unchanged; 0 invitations" in out, out
     changed = [list(r) for r in GOOD]
     changed[1][1] = "Sri Wahyuni, S.Sos., M.Si."
     xlsx(roster, changed)
     code, out, _err = run(capsys, "roster", "import", str(roster))
-    assert "0 added, 1 changed, 2 unchanged; 3 invitations" in out
+    assert "0 added, 1 changed, 2 unchanged; 0 invitations" in out
     assert f"changed {GOOD[1][0]}: name" in out
     code, out, _err = run(capsys, "members", "list", "--unit", "kec-neglasari", "--json")
     rows = json.loads(out)

@@ -7,18 +7,12 @@ the updates (a simulated user writes), and the test POSTs them as Telegram would
 from __future__ import annotations
 
 import asyncio
-import http.client
-import json
-import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
 
 import pytest
 
@@ -28,50 +22,19 @@ from bot.engine.loader import load_flows
 from bot.services import Services
 from bot.storage import Store
 from bot.tg.webhook import WebhookConfig, WebhookServer
-from fakeapi import FakeBotApi, FakeUser
+from fakeapi import FakeBotApi
 from tests.support.paths import FLOWS_DIR, ROOT
-
-SOPBOT = [sys.executable, "-m", "bot"]
-SECRET = "s3cr3t_Webhook-Token"
-PUBLIC_URL = "https://bot.example.go.id"
-T = TypeVar("T")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def env_for(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("TELEGRAM_", "SOPBOT_")) and k not in ("PORT", "DYNO")}
-    env.update(SOPBOT_LANGUAGE="en", SOPBOT_FLOWS_DIR=str(FLOWS_DIR))
-    env.update(extra)
-    return env
-
-
-def request(port: int, method: str, path: str, body: bytes | None = None,
-            headers: dict[str, str] | None = None) -> tuple[int, Any]:
-    """One HTTP request to the bot; (status, decoded JSON body)."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
-    try:
-        conn.request(method, path, body=body, headers=headers or {})
-        response = conn.getresponse()
-        data = response.read()
-        return response.status, json.loads(data) if data else None
-    finally:
-        conn.close()
-
-
-def post_update(port: int, update: dict[str, Any] | bytes, secret: str | None = SECRET
-                ) -> int:
-    body = update if isinstance(update, bytes) else json.dumps(update).encode()
-    headers = {"Content-Type": "application/json"}
-    if secret is not None:
-        headers["X-Telegram-Bot-Api-Secret-Token"] = secret
-    status, _ = request(port, "POST", "/telegram", body, headers)
-    return status
+from tests.support.webhook import (
+    PUBLIC_URL,
+    SECRET,
+    SOPBOT,
+    T,
+    env_for,
+    free_port,
+    post_update,
+    request,
+    start_update,
+)
 
 
 def wait_until(probe: Callable[[], T], done: Callable[[T], bool] = bool,
@@ -88,12 +51,6 @@ def member_ids(data_dir: Path) -> set[str]:
     return {m.id for m in Store(data_dir).read().members()}
 
 
-def start_update(user: FakeUser, code: str) -> dict[str, Any]:
-    """The Update Telegram would deliver for the user's ``/start <code>``."""
-    sent = user.send_text(f"/start {code}")
-    return next(u for u in user.api.pending_updates()
-                if u.get("message", {}).get("message_id") == sent["message_id"]
-                and u["message"]["chat"]["id"] == user.id)
 
 
 @pytest.fixture
