@@ -197,7 +197,6 @@ class DurablePoller:
 
     async def _dispatch(self, updates: Sequence[Update]) -> None:
         """Queue the new updates on their chats' workers; advance the offset."""
-        self._progress.clear()
         fresh = 0
         for update in updates:
             uid = update.update_id
@@ -214,12 +213,15 @@ class DurablePoller:
                                                          name=f"sopbot-chat-{key}")
         if updates:
             self._top = max(self._top or 0, updates[-1].update_id + 1)
-        self.offset = self._confirmable()
-        if updates and not fresh:
-            # Only updates already in hand came back (an old one waits for a fault to clear):
-            # do not spin; wait until some update finishes.
+        previous, self.offset = self.offset, self._confirmable()
+        if updates and not fresh and self.offset == previous and self._unfinished:
+            # Only updates already in hand came back (an old one is still being handled or
+            # waits for a fault to clear) and nothing finished meanwhile: do not spin; wait
+            # until some update finishes, then confirm what can be confirmed.
+            self._progress.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._progress.wait(), timeout=1.0)
+            self.offset = self._confirmable()
 
     def _confirmable(self) -> int | None:
         """The offset that confirms every finished update below the oldest unfinished one."""
