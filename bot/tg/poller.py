@@ -132,6 +132,7 @@ class DurablePoller:
         self._told: set[int] = set()  # updates whose official was told of a delay
         self._top: int | None = None  # one past the newest update fetched
         self._lock_users: dict[int, int] = {}
+        self._stopping = False
         app.add_error_handler(record_failure)
 
     async def start(self) -> None:
@@ -143,6 +144,7 @@ class DurablePoller:
         """Stop polling and confirm what was handled, so a restart does not see it again."""
         if self._task is None:
             return
+        self._stopping = True  # ends the loop even if a library swallowed the cancellation
         self._task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
@@ -161,7 +163,7 @@ class DurablePoller:
     async def _run(self) -> None:
         backoff = 0.0
         unreachable = False
-        while True:
+        while not self._stopping:
             try:
                 updates = await self.app.bot.get_updates(
                     offset=self.offset, timeout=self.timeout,
@@ -219,8 +221,11 @@ class DurablePoller:
             # waits for a fault to clear) and nothing finished meanwhile: do not spin; wait
             # until some update finishes, then confirm what can be confirmed.
             self._progress.clear()
+            # asyncio.timeout, not wait_for: Python 3.11's wait_for swallows a cancellation
+            # that arrives as the event is set, and stop() then waited for ever.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._progress.wait(), timeout=1.0)
+                async with asyncio.timeout(1.0):
+                    await self._progress.wait()
             self.offset = self._confirmable()
 
     def _confirmable(self) -> int | None:

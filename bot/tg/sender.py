@@ -130,8 +130,11 @@ class OutboxSender:
 
     async def _run(self, wake: asyncio.Event, drain: Callable[[], Awaitable[int]]) -> None:
         while True:
+            # asyncio.timeout, not wait_for: Python 3.11's wait_for can swallow a
+            # cancellation that arrives as the event is set (stop() would never end).
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wake.wait(), timeout=self.poll_interval)
+                async with asyncio.timeout(self.poll_interval):
+                    await wake.wait()
             wake.clear()
             try:
                 await drain()

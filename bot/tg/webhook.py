@@ -293,7 +293,8 @@ class WebhookServer:
             if conn.transport is not None:
                 conn.transport.abort()
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(server.wait_closed(), 5)
+            async with asyncio.timeout(5):
+                await server.wait_closed()
         await runner.cleanup()
 
     # -- requests ------------------------------------------------------------------------
@@ -336,7 +337,8 @@ class WebhookServer:
             return _error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
                           f"the body is larger than {self.max_body} bytes")
         try:
-            body = await asyncio.wait_for(request.read(), self.read_timeout)
+            async with asyncio.timeout(self.read_timeout):
+                body = await request.read()
         except web.HTTPRequestEntityTooLarge:
             return _error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
                           f"the body is larger than {self.max_body} bytes")
