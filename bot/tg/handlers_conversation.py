@@ -24,6 +24,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatType
+from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.engine.model import Flow
@@ -456,9 +457,12 @@ async def group_guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     t = h.translator_for(rt, None, h.tg_user(update) if user else None)
     text = t.gettext("Sopbot works in a private chat only. Please write to me there: "
                      "{link}").format(link=f"https://t.me/{context.bot.username}")
-    if update.callback_query is not None:
-        await update.callback_query.answer(shorten(text, CALLBACK_ANSWER_LIMIT),
-                                           show_alert=True)
-    elif update.effective_message is not None:
-        await update.effective_message.reply_text(text)
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer(shorten(text, CALLBACK_ANSWER_LIMIT),
+                                               show_alert=True)
+        elif update.effective_message is not None:
+            await update.effective_message.reply_text(text)
+    except TelegramError as exc:  # the pointer is a courtesy: the stop is the rule
+        log.info("the pointer to the private chat could not be sent (%s)", exc)
     raise ApplicationHandlerStop

@@ -97,15 +97,18 @@ def chat_key(update: Update) -> int:
 
 
 def addressed_to_bot(update: Update) -> bool:
-    """Whether the update belongs to the bot's protocol: a new message in a private chat, or
-    a button pressed on one of the bot's messages in a private chat. Edited messages, channel
-    posts, group messages and whatever else are ignored."""
-    if update.message is not None:
-        return update.message.chat.type == "private"
+    """Whether the update belongs to the bot's protocol: a new message in a private chat, a
+    message that reached the bot in a group (with Telegram's privacy mode only commands,
+    mentions and replies do: each gets a pointer to the private chat and binds no one, issue
+    12), or a button pressed on one of the bot's messages. Edited messages, channel posts and
+    whatever else are ignored."""
+    message = update.message
+    if message is not None:
+        return message.chat.type in ("private", "group", "supergroup")
     query = update.callback_query
     if query is not None:
         message = query.message
-        return message is None or message.chat.type == "private"
+        return message is None or message.chat.type != "channel"
     return False
 
 
