@@ -107,8 +107,8 @@ def addressed_to_bot(update: Update) -> bool:
         return message.chat.type in ("private", "group", "supergroup")
     query = update.callback_query
     if query is not None:
-        message = query.message
-        return message is None or message.chat.type != "channel"
+        pressed = query.message
+        return pressed is None or pressed.chat.type != "channel"
     return False
 
 
