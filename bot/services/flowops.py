@@ -17,8 +17,14 @@ from typing import Any
 from bot.engine.instance import Actor, DomainError, Instance, Status, WrongState
 from bot.engine.model import ExternalWait, Flow, Step, Trigger
 from bot.services.errors import BadQuery, NotStarted, Refused, ServiceError
-from bot.services.notices import SettleNotice, encode
-from bot.services.outbox import new_item
+from bot.services.notices import (
+    CancelledAck,
+    ReturnedAck,
+    SettleNotice,
+    TriggeredAck,
+    encode,
+)
+from bot.services.outbox import new_item, notice_item
 from bot.services.workflow import WorkflowService
 from bot.storage.protocol import Repository
 from bot.storage.records import Member, PendingReason, StepMessage
@@ -142,9 +148,10 @@ class FlowOpsService(WorkflowService):
             for msg in repo.step_messages(inst.id, t.disposition.step_no, 0):
                 if msg.kind == "wait" and not msg.settled:
                     self._settle(repo, flow, msg, t.disposition.to_dict(), member.name, now)
-            repo.enqueue(new_item(member.id, member.chat_id, "ack", {
-                "ack": "returned", "reply_to": ack_to, "flow_id": flow.id, "year": inst.year,
-                "step_no": t.instance.current.no if t.instance.current else None}, now))
+            repo.enqueue(notice_item(member.id, member.chat_id, ReturnedAck(
+                flow_id=flow.id, year=inst.year,
+                step_no=t.instance.current.no if t.instance.current else None,
+                reply_to=ack_to), now))
             self._record(repo, flow, t, now)
         return Returned(flow, t.instance, wait)
 
@@ -281,9 +288,8 @@ class FlowOpsService(WorkflowService):
             except DomainError as exc:
                 raise Refused(exc) from exc
             if member is not None:
-                repo.enqueue(new_item(member.id, member.chat_id, "ack", {
-                    "ack": "triggered", "reply_to": ack_to, "flow_id": flow.id,
-                    "year": inst.year, "step_no": step_no}, now))
+                repo.enqueue(notice_item(member.id, member.chat_id, TriggeredAck(
+                    flow_id=flow.id, year=inst.year, step_no=step_no, reply_to=ack_to), now))
             self._record(repo, flow, t, now)
         return t.instance
 
@@ -336,9 +342,8 @@ class FlowOpsService(WorkflowService):
                         self._settle(repo, flow, msg, t.disposition.to_dict(),
                                      self._name(repo, actor.member), now)
             if member is not None:
-                repo.enqueue(new_item(member.id, member.chat_id, "ack", {
-                    "ack": "cancelled", "reply_to": ack_to, "flow_id": flow.id,
-                    "year": inst.year}, now))
+                repo.enqueue(notice_item(member.id, member.chat_id, CancelledAck(
+                    flow_id=flow.id, year=inst.year, reply_to=ack_to), now))
             self._record(repo, flow, t, now)
         return t.instance
 

@@ -18,7 +18,8 @@ from bot.services.errors import (
     NotAMember,
     UnknownUnitOrRole,
 )
-from bot.services.outbox import new_item
+from bot.services.notices import JoinedAck
+from bot.services.outbox import notice_item
 from bot.services.people_binding import bind_roster
 from bot.services.results import Joined, TelegramUser
 from bot.storage.records import Invite, Member, Membership
@@ -133,10 +134,10 @@ class MembershipService(ServiceBase):
             repo.save_invite(invite)
             joined = Joined(member, invite.unit, self.units()[invite.unit], invite.role,
                             self.role_title(invite.unit, invite.role), already)
-            repo.enqueue(new_item(member.id, member.chat_id, "ack", {
-                "ack": "joined", "reply_to": ack_to, "name": member.name,
-                "unit_id": invite.unit, "role_id": invite.role,
-                "role": joined.role_title, "unit": joined.unit_name, "already": already}, now))
+            repo.enqueue(notice_item(member.id, member.chat_id, JoinedAck(
+                name=member.name, role=joined.role_title, unit=joined.unit_name,
+                already=already, unit_id=invite.unit, role_id=invite.role,
+                reply_to=ack_to), now))
         return joined
 
     def member(self, user: TelegramUser) -> Member | None:

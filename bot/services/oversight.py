@@ -23,6 +23,7 @@ from bot.reports.source import load_trails
 from bot.reports.trail import Trail
 from bot.services.errors import BadQuery, FlowNotFound, NotStarted, ServiceError
 from bot.services.membership import YEAR, MembershipService
+from bot.services.notices import StartedAck, decode
 from bot.storage.records import Member
 
 __all__ = [
@@ -247,11 +248,12 @@ class OversightService(MembershipService):
         for the date the flow's target counts from."""
         with self.store.transaction(record_update=False) as repo:
             for item in repo.outbox("sent"):
-                p = item.payload
-                if (item.member_id == member.id and item.chat_id == chat_id
-                        and item.kind == "ack" and p.get("ack") == "started"
-                        and p.get("target_asked") and message_id in item.message_ids):
-                    return str(p["flow_id"]), int(p["year"])
+                if (item.member_id != member.id or item.chat_id != chat_id
+                        or item.kind != "ack" or message_id not in item.message_ids):
+                    continue
+                ack = decode(item.kind, item.payload)
+                if isinstance(ack, StartedAck) and ack.target_asked:
+                    return ack.flow_id, ack.year
         return None
 
     def set_target_from(self, member: Member, flow_id: str, year: int, when: date,

@@ -37,9 +37,17 @@ from bot.services.errors import (
     UnknownInstance,
 )
 from bot.services.membership import MembershipService
-from bot.services.notices import SettleNotice, encode
+from bot.services.notices import (
+    AttachedAck,
+    DecidedAck,
+    PendingDroppedAck,
+    ReasonAskedAck,
+    SettleNotice,
+    StartedAck,
+    encode,
+)
 from bot.services.notifications import UnitSnapshot, notices
-from bot.services.outbox import new_item
+from bot.services.outbox import new_item, notice_item
 from bot.services.oversight import split_target_date
 from bot.services.results import Decided, ReasonAsked, Started
 from bot.services.undo_marks import drop_undo_button
@@ -93,14 +101,14 @@ class WorkflowService(MembershipService, ServiceBase):
                     raise Refused(DomainError(
                         "no official is bound to the levels of this procedure yet",
                         "no_officials"))
-            repo.enqueue(new_item(member.id, member.chat_id, "ack", {
-                "ack": "started", "reply_to": ack_to, "flow_id": flow.id, "year": year,
-                "count": len(pairs), "skipped": skipped,
+            repo.enqueue(notice_item(member.id, member.chat_id, StartedAck(
+                flow_id=flow.id, year=year, count=len(pairs), skipped=tuple(skipped),
                 # the starter holds step 1 themself: "Langkah 1 menunggu Ibu" (issue 12)
-                "starter_acts": flow.first_step.actor in actor.roles,
-                "salutation": member.salutation,
+                starter_acts=flow.first_step.actor in actor.roles,
+                salutation=member.salutation,
                 # the started message asks for the date the flow's target counts from
-                "target_asked": flow.target is not None and basis != flow.target.basis}, now))
+                target_asked=flow.target is not None and basis != flow.target.basis,
+                reply_to=ack_to), now))
             started = []
             for subject, atasan in pairs:
                 try:
@@ -212,10 +220,9 @@ class WorkflowService(MembershipService, ServiceBase):
                     undo=bool(t.instance.undo) and msg.member_id == member.id))
                 repo.enqueue(new_item(msg.member_id, msg.chat_id, kind, payload, now))
             if ack_to is not None:
-                repo.enqueue(new_item(member.id, member.chat_id, "ack", {
-                    "ack": "decided", "reply_to": ack_to, "flow_id": flow.id,
-                    "step_no": step_no, "action": t.disposition.action.value,
-                    "completed": t.instance.status is Status.COMPLETED}, now))
+                repo.enqueue(notice_item(member.id, member.chat_id, DecidedAck(
+                    flow_id=flow.id, step_no=step_no, action=t.disposition.action.value,
+                    completed=t.instance.status is Status.COMPLETED, reply_to=ack_to), now))
             repo.clear_pending_reason(member.id)
             self._record(repo, flow, t, now)
         return Decided(flow, t.instance, t.disposition, copies,
@@ -243,8 +250,8 @@ class WorkflowService(MembershipService, ServiceBase):
             assert active is not None
             repo.set_pending_reason(PendingReason(member.id, inst.id, step_no, active.round,
                                                   now, chat_id, message_id))
-            repo.enqueue(new_item(member.id, member.chat_id, "ack", {
-                "ack": "reason_asked", "reply_to": ack_to}, now))
+            repo.enqueue(notice_item(member.id, member.chat_id, ReasonAskedAck(reply_to=ack_to),
+                                     now))
         return ReasonAsked(flow, inst, step_no)
 
     def pending_reason(self, member: Member) -> PendingReason | None:
@@ -257,8 +264,8 @@ class WorkflowService(MembershipService, ServiceBase):
         with self.store.transaction() as repo:
             dropped = repo.clear_pending_reason(member.id)
             if dropped:
-                repo.enqueue(new_item(member.id, member.chat_id, "ack", {
-                    "ack": "pending_dropped", "reply_to": ack_to}, now))
+                repo.enqueue(notice_item(member.id, member.chat_id,
+                                         PendingDroppedAck(reply_to=ack_to), now))
             return dropped
 
     def attach(self, member: Member, instance_id: str, step_no: int, round_no: int | None,
@@ -274,8 +281,8 @@ class WorkflowService(MembershipService, ServiceBase):
                     attachments=attachments, step_no=step_no, note=note)
             except DomainError as exc:
                 raise Refused(exc) from exc
-            repo.enqueue(new_item(member.id, member.chat_id, "ack", {
-                "ack": "attached", "reply_to": ack_to}, now))
+            repo.enqueue(notice_item(member.id, member.chat_id, AttachedAck(reply_to=ack_to),
+                                     now))
             self._record(repo, flow, t, now)
         return flow
 

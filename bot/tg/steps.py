@@ -20,6 +20,7 @@ from bot.services import (
     StepMessage,
 )
 from bot.services.commands import Decide, Decision
+from bot.services.notices import DecidedAck
 from bot.textlimits import CALLBACK_ANSWER_LIMIT, shorten
 from bot.tg import handlers_flowops as flowops
 from bot.tg import render
@@ -98,10 +99,9 @@ async def button_pressed(update: Update, context: Context, caller: Caller) -> No
     if decided is None:
         await query.answer(toast(problem or ""), show_alert=True)
         return
-    payload = {"ack": "decided", "flow_id": decided.flow.id,
-               "step_no": decided.disposition.step_no,
-               "action": decided.disposition.action.value, "completed": decided.completed}
-    await query.answer(toast(render.ack_text(payload, rt.services.flows, t)))
+    said = DecidedAck(flow_id=decided.flow.id, step_no=decided.disposition.step_no,
+                      action=decided.disposition.action.value, completed=decided.completed)
+    await query.answer(toast(render.ack_text(said, rt.services.flows, t)))
 
 
 def caption_decision(caption: str) -> tuple[str, str | None] | None:
