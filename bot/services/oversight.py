@@ -18,6 +18,7 @@ from datetime import date, datetime, timedelta
 from bot.engine.calendar import resolve_timezone
 from bot.engine.instance import Instance, Status
 from bot.engine.model import Flow
+from bot.i18n import N_, Message
 from bot.reports.rekap import UnitRekap, rekap, select_flows
 from bot.reports.source import load_trails
 from bot.reports.trail import Trail
@@ -64,6 +65,14 @@ class NotAllowedReport(ServiceError):
         self.what = what
         super().__init__(what)
 
+    @property
+    def message(self) -> Message:
+        if self.what == "rekap":
+            return Message(N_("Sorry, the recap across units is for the oversight officials "
+                              "(Bagian Organisasi, Inspektorat, Sekda)."))
+        return Message(N_("Sorry, this report is for the unit's Sekretaris and the oversight "
+                          "officials."))
+
 
 @dataclass(frozen=True)
 class TargetView:
@@ -95,6 +104,11 @@ class BadTargetDate(ServiceError):
         self.basis = basis
         self.text = text
         super().__init__(text)
+
+    @property
+    def message(self) -> Message:
+        return Message(N_("{text!r} is not a date: write {basis} and the date as DD-MM-YYYY, "
+                          "e.g. {basis} 15-01-2026."), text=self.text, basis=self.basis)
 
 
 def parse_date(text: str) -> date | None:

@@ -34,8 +34,12 @@ class PeopleProblem(ServiceError):
     """A people request that cannot be done; `message` says why in the reader's language."""
 
     def __init__(self, template: str, /, **params: object) -> None:
-        self.message = Message(template, **params)
-        super().__init__(str(self.message))
+        self._message = Message(template, **params)
+        super().__init__(str(self._message))
+
+    @property
+    def message(self) -> Message:
+        return self._message
 
 
 @dataclass(frozen=True)

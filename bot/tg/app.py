@@ -133,7 +133,6 @@ def build_application(
     app.add_handler(CallbackQueryHandler(h.language_chosen, pattern=LANGUAGE_PATTERN))
     app.add_handler(CallbackQueryHandler(steps.cycle_pressed, pattern=CYCLE_PATTERN))
     # Issue 13: Sudah kembali, the parts of a fan-out to send back, Ya/Tidak confirmations.
-    h.REFUSALS.update(flowops.REFUSALS)
     app.add_handler(CallbackQueryHandler(flowops.wait_pressed, pattern=rf.WAIT_PATTERN))
     app.add_handler(CallbackQueryHandler(flowops.part_pressed, pattern=rf.PARTS_PATTERN))
     app.add_handler(CallbackQueryHandler(flowops.confirm_pressed, pattern=rf.CONFIRM_PATTERN))

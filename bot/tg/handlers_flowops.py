@@ -16,7 +16,7 @@ from typing import Any
 
 from telegram import ForceReply, Message, Update
 
-from bot.i18n import N_, Translator
+from bot.i18n import Translator
 from bot.services import BadQuery, ServiceError, StepMessage
 from bot.services.flowops import NothingWaiting, SeveralWaiting, is_far_year
 from bot.tg import handlers as h
@@ -32,19 +32,6 @@ TRIGGER = re.compile(r"^\s*revisi\s+(?P<words>[^:\s][^:]*?\b(?:19|20|21)\d\d\b.*
 CANCEL = re.compile(r"^\s*(?:batalkan|cancel)\s+(?P<words>.+\b(?:19|20|21)\d\d\b.*)$",
                     re.IGNORECASE | re.DOTALL)
 YEAR = re.compile(r"\b((?:19|20|21)\d\d)\b")
-
-
-#: What the engine's refusals of these operations say (merged into handlers.REFUSALS).
-REFUSALS: dict[str, str] = {
-    "not_recorder": N_("Sorry, only {role} records that the document came back."),
-    "not_waiting": N_("This flow is not waiting on anyone outside the office."),
-    "waiting": N_("The document is outside the office; nothing can be decided until it "
-                  "comes back."),
-    "not_event_step": N_("Step {step} is not a step that an event starts."),
-    "no_event_step": N_("{alias} has no step that an event starts."),
-    "not_a_part": N_("That is not a part of step {step}: {parts}."),
-    "no_parts": N_("Step {step} is done by one official; it has no parts to choose."),
-}
 
 
 @dataclass
