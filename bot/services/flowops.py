@@ -16,6 +16,14 @@ from typing import Any
 
 from bot.engine.instance import Actor, DomainError, Instance, Status, WrongState
 from bot.engine.model import ExternalWait, Flow, Step, Trigger
+from bot.services.commands import (
+    AdminCancel,
+    AdminTrigger,
+    AskPartsReason,
+    Cancel,
+    RecordReturn,
+    TriggerStep,
+)
 from bot.services.errors import BadQuery, NotStarted, Refused, ServiceError
 from bot.services.notices import (
     CancelledAck,
@@ -127,9 +135,10 @@ class FlowOpsService(WorkflowService):
                         found.append((flow, inst))
         return found
 
-    def record_return(self, member: Member, now: datetime, *, instance_id: str | None = None,
-                      words: str = "", ack_to: int | None = None) -> Returned:
+    def record_return(self, cmd: RecordReturn) -> Returned:
         """"Sudah kembali": the document is back in the office; the next step starts."""
+        member, now, instance_id, words, ack_to = (cmd.member, cmd.now, cmd.instance_id,
+                                                   cmd.words, cmd.ack_to)
         with self.store.transaction() as repo:
             if instance_id is not None:
                 flow, inst = self._load(repo, member, instance_id)
@@ -200,10 +209,11 @@ class FlowOpsService(WorkflowService):
             parts = [(m, self._name(repo, m)) for m in known]
         return PartsChoice(flow, inst, step_no, back.no, parts)
 
-    def ask_parts_reason(self, member: Member, instance_id: str, step_no: int,
-                         round_no: int | None, parts: tuple[str, ...], now: datetime, *,
-                         chat_id: int | None = None, message_id: int | None = None) -> None:
+    def ask_parts_reason(self, cmd: AskPartsReason) -> None:
         """The decider chose the part(s) to send back: wait for the reason."""
+        member, instance_id, step_no, round_no = (cmd.member, cmd.instance_id, cmd.step_no,
+                                                  cmd.round)
+        parts, now, chat_id, message_id = cmd.parts, cmd.now, cmd.chat_id, cmd.message_id
         with self.store.transaction() as repo:
             flow, inst = self._load(repo, member, instance_id)
             self._check_fresh(repo, inst, step_no, round_no)
@@ -267,9 +277,11 @@ class FlowOpsService(WorkflowService):
                 raise Refused(exc) from exc
         return Planned(flow, inst, reason, step)
 
-    def trigger(self, member: Member | None, instance_id: str, step_no: int, reason: str,
-                now: datetime, *, ack_to: int | None = None) -> Instance:
+    def trigger(self, cmd: TriggerStep) -> Instance:
         """Start the event step (as `member`, or as the admin from the command line)."""
+        member, instance_id, step_no, reason = (cmd.member, cmd.instance_id, cmd.step_no,
+                                                cmd.reason)
+        now, ack_to = cmd.now, cmd.ack_to
         with self.store.transaction() as repo:
             if member is None:
                 inst_or_none = repo.instance(instance_id)
@@ -293,12 +305,11 @@ class FlowOpsService(WorkflowService):
             self._record(repo, flow, t, now)
         return t.instance
 
-    def admin_trigger(self, flow: Flow, year: int, step_no: int, reason: str,
-                      now: datetime) -> Instance:
+    def admin_trigger(self, cmd: AdminTrigger) -> Instance:
         """``sopbot instances trigger``."""
         with self.store.transaction(record_update=False) as repo:
-            inst = self._admin_instance(repo, flow, year)
-        return self.trigger(None, inst.id, step_no, reason, now)
+            inst = self._admin_instance(repo, cmd.flow, cmd.year)
+        return self.trigger(TriggerStep(None, inst.id, cmd.step_no, cmd.reason, cmd.now))
 
     # -- cancelling -------------------------------------------------------------------
 
@@ -313,9 +324,10 @@ class FlowOpsService(WorkflowService):
             raise Refused(DomainError("may not cancel", "not_canceller"))
         return Planned(flow, inst, reason)
 
-    def cancel(self, member: Member | None, instance_id: str, reason: str, now: datetime, *,
-               ack_to: int | None = None) -> Instance:
+    def cancel(self, cmd: Cancel) -> Instance:
         """Cancel the instance (as `member`, or as the admin from the command line)."""
+        member, instance_id, reason, now, ack_to = (cmd.member, cmd.instance_id, cmd.reason,
+                                                    cmd.now, cmd.ack_to)
         with self.store.transaction() as repo:
             if member is None:
                 found = repo.instance(instance_id)
@@ -347,11 +359,11 @@ class FlowOpsService(WorkflowService):
             self._record(repo, flow, t, now)
         return t.instance
 
-    def admin_cancel(self, flow: Flow, year: int, reason: str, now: datetime) -> Instance:
+    def admin_cancel(self, cmd: AdminCancel) -> Instance:
         """``sopbot instances cancel``."""
         with self.store.transaction(record_update=False) as repo:
-            inst = self._admin_instance(repo, flow, year)
-        return self.cancel(None, inst.id, reason, now)
+            inst = self._admin_instance(repo, cmd.flow, cmd.year)
+        return self.cancel(Cancel(None, inst.id, cmd.reason, cmd.now))
 
 
 def _match_name(piece: str, names: dict[str, str]) -> str | None:

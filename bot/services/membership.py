@@ -10,6 +10,7 @@ from datetime import datetime
 from bot.engine.model import Flow
 from bot.i18n import N_
 from bot.services.base import ServiceBase
+from bot.services.commands import Join
 from bot.services.errors import (
     AmbiguousFlow,
     BadQuery,
@@ -106,9 +107,9 @@ class MembershipService(ServiceBase):
             repo.add_invite(invite)
         return invite
 
-    def redeem(self, code: str, user: TelegramUser, now: datetime,
-               ack_to: int | None = None) -> Joined:
+    def redeem(self, cmd: Join) -> Joined:
         """Bind the Telegram user to the invitation's role."""
+        code, user, now, ack_to = cmd.code, cmd.user, cmd.now, cmd.ack_to
         with self.store.transaction() as repo:
             invite = repo.invite(code.strip())
             if invite is None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Sequence
 from datetime import datetime
 
 from bot.engine.instance import (
@@ -29,7 +28,14 @@ from bot.services.assignment import (
     route_to_delegates,
 )
 from bot.services.base import ServiceBase
-from bot.services.commands import Decide, Decision
+from bot.services.commands import (
+    AskReason,
+    Attach,
+    Decide,
+    Decision,
+    DropPendingReason,
+    Start,
+)
 from bot.services.errors import (
     AlreadyRunning,
     Refused,
@@ -72,11 +78,11 @@ class WorkflowService(MembershipService, ServiceBase):
 
     # -- starting --------------------------------------------------------------------
 
-    def start(self, member: Member, words: str, now: datetime,
-              ack_to: int | None = None) -> Started:
+    def start(self, cmd: Start) -> Started:
         """``mulai PK 2025``: start the flow (per official: one instance per official).
 
         ``mulai PK 2026 DPA 15-01-2026`` also gives the date the flow's target counts from."""
+        member, words, now, ack_to = cmd.member, cmd.words, cmd.now, cmd.ack_to
         words, basis, target_from = split_target_date(list(self.flows.values()), words)
         key, year, unit_hint = self.parse_flow_and_year(words, "mulai")
         flow = self.find_flow(member, key, unit_hint, prefer_starter=True)
@@ -228,10 +234,11 @@ class WorkflowService(MembershipService, ServiceBase):
         return Decided(flow, t.instance, t.disposition, copies,
                        completed=t.instance.status is Status.COMPLETED)
 
-    def ask_reason(self, member: Member, instance_id: str, step_no: int,
-                   round_no: int | None, now: datetime, *, chat_id: int | None = None,
-                   message_id: int | None = None, ack_to: int | None = None) -> ReasonAsked:
+    def ask_reason(self, cmd: AskReason) -> ReasonAsked:
         """The official pressed Revisi: check they may, then wait for their reason."""
+        member, instance_id, step_no, round_no = (cmd.member, cmd.instance_id, cmd.step_no,
+                                                  cmd.round)
+        now, chat_id, message_id, ack_to = cmd.now, cmd.chat_id, cmd.message_id, cmd.ack_to
         with self.store.transaction() as repo:
             flow, inst = self._load(repo, member, instance_id)
             self._check_fresh(repo, inst, step_no, round_no)
@@ -258,9 +265,9 @@ class WorkflowService(MembershipService, ServiceBase):
         with self.store.transaction() as repo:
             return repo.pending_reason(member.id)
 
-    def drop_pending_reason(self, member: Member, now: datetime,
-                            ack_to: int | None = None) -> bool:
+    def drop_pending_reason(self, cmd: DropPendingReason) -> bool:
         """``/batal``: stop waiting for a revision reason (True if one was awaited)."""
+        member, now, ack_to = cmd.member, cmd.now, cmd.ack_to
         with self.store.transaction() as repo:
             dropped = repo.clear_pending_reason(member.id)
             if dropped:
@@ -268,10 +275,11 @@ class WorkflowService(MembershipService, ServiceBase):
                                          PendingDroppedAck(reply_to=ack_to), now))
             return dropped
 
-    def attach(self, member: Member, instance_id: str, step_no: int, round_no: int | None,
-               attachments: Sequence[str], now: datetime, note: str | None = None,
-               ack_to: int | None = None) -> Flow:
+    def attach(self, cmd: Attach) -> Flow:
         """Attach documents to the step an official is working on."""
+        member, instance_id, step_no, round_no = (cmd.member, cmd.instance_id, cmd.step_no,
+                                                  cmd.round)
+        attachments, now, note, ack_to = cmd.attachments, cmd.now, cmd.note, cmd.ack_to
         with self.store.transaction() as repo:
             flow, inst = self._load(repo, member, instance_id)
             self._check_fresh(repo, inst, step_no, round_no)

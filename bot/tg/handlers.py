@@ -35,6 +35,7 @@ from bot.services import (
     TelegramUser,
     UnknownInstance,
 )
+from bot.services.commands import DropPendingReason, Join, Start
 from bot.services.reminders import Reminders
 from bot.tg import render
 from bot.tg.callbacks import (
@@ -174,7 +175,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                         + render.help_text(t))
         return
     try:
-        await run(rt.services.redeem, code, user, rt.clock(), ack_to=_message_id(update))
+        await run(rt.services.redeem, Join(code, user, rt.clock(), ack_to=_message_id(update)))
     except InviteProblem as exc:
         await reply(update, exc.message.render(_))
         return
@@ -215,7 +216,7 @@ async def mulai(update: Update, context: Context, caller: Caller,
     words = " ".join(context.args or []) if words is None else words
     now = rt.clock()
     try:
-        await run(rt.services.start, member, words, now, ack_to=_message_id(update))
+        await run(rt.services.start, Start(member, words, now, ack_to=_message_id(update)))
     except AlreadyRunning as exc:
         existing = exc.instances[0]
         st = await run(rt.services.status, member,
@@ -286,7 +287,8 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 async def batal(update: Update, context: Context, caller: Caller) -> None:
     """``/batal``: stop waiting for a revision reason."""
     rt, member, t = caller
-    if await run(rt.services.drop_pending_reason, member, rt.clock(), _message_id(update)):
+    if await run(rt.services.drop_pending_reason,
+                 DropPendingReason(member, rt.clock(), _message_id(update))):
         rt.changed()
     else:
         await reply(update, t.gettext("There was nothing to cancel."))

@@ -18,6 +18,7 @@ from telegram import ForceReply, Message, Update
 
 from bot.i18n import Translator
 from bot.services import BadQuery, ServiceError, StepMessage
+from bot.services.commands import AskPartsReason, Cancel, RecordReturn, TriggerStep
 from bot.services.flowops import NothingWaiting, SeveralWaiting, is_far_year
 from bot.tg import handlers as h
 from bot.tg import render_flowops as rf
@@ -78,9 +79,8 @@ async def record_return(update: Update, caller: Caller, *, instance_id: str | No
     rt, member, t = caller
     now = rt.clock()
     try:
-        _res, problem = await service_call(rt, t, rt.services.record_return, member, now,
-                                           instance_id=instance_id, words=words,
-                                           ack_to=h._message_id(update))
+        _res, problem = await service_call(rt, t, rt.services.record_return, RecordReturn(
+            member, now, instance_id=instance_id, words=words, ack_to=h._message_id(update)))
     except ServiceError as exc:
         return _problem(exc, t, now)
     return problem
@@ -145,10 +145,10 @@ async def part_pressed(update: Update, context: Context, caller: Caller) -> None
         await query.answer(t.gettext("This button is no longer valid."), show_alert=True)
         return
     message = query.message if isinstance(query.message, Message) else None
-    _ok, problem = await service_call(
-        rt, t, rt.services.ask_parts_reason, member, instance_id, step_no, round_no, parts,
-        rt.clock(), chat_id=message.chat.id if message else None,
-        message_id=message.message_id if message else None)
+    _ok, problem = await service_call(rt, t, rt.services.ask_parts_reason, AskPartsReason(
+        member, instance_id, step_no, round_no, parts, rt.clock(),
+        chat_id=message.chat.id if message else None,
+        message_id=message.message_id if message else None))
     await query.answer(problem or "", show_alert=bool(problem))
     if problem is None:
         shown = [names[p] for p in parts] or [n for _m, n in choice.parts]
@@ -282,12 +282,11 @@ async def _confirmed(update: Update, context: Context, caller: Caller,
         return None
     try:
         if pending.action == "trigger":
-            _r, problem = await service_call(rt, t, rt.services.trigger, member,
-                                             pending.instance_id, pending.step_no,
-                                             pending.reason, now)
+            _r, problem = await service_call(rt, t, rt.services.trigger, TriggerStep(
+                member, pending.instance_id, pending.step_no, pending.reason, now))
         else:
-            _r, problem = await service_call(rt, t, rt.services.cancel, member,
-                                             pending.instance_id, pending.reason, now)
+            _r, problem = await service_call(rt, t, rt.services.cancel, Cancel(
+                member, pending.instance_id, pending.reason, now))
     except (ServiceError, BadQuery) as exc:
         return _problem(exc, t, now)
     return problem

@@ -13,7 +13,7 @@ from telegram.error import RetryAfter
 
 from bot.bootstrap import build_services
 from bot.engine.loader import load_flows
-from bot.services.commands import Decide, Decision
+from bot.services.commands import Decide, Decision, Start
 from bot.storage.memory import MemoryStore
 from bot.tg.pacing import UNPACED, Pace, Pacer
 from bot.tg.sender import OutboxSender
@@ -68,7 +68,7 @@ def decided_with_attachment(world: World) -> None:
     """Pak Camat completes step 1 sending a document: Bu Perenkeu's step carries it."""
     world.join("Pak Camat", "camat")
     world.join("Bu Perenkeu", "kasubag_perenkeu")
-    inst = world.services.start(world.member("Pak Camat"), "PK 2026", world.now).instances[0]
+    inst = world.services.start(Start(world.member("Pak Camat"), "PK 2026", world.now)).instances[0]
     world.services.decide(Decide(world.member("Pak Camat"), inst.id, 1, None,
                                  Decision.ADVANCE, world.later(timedelta(minutes=5)),
                                  attachments=("document:FILE-1",)))
