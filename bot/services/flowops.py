@@ -16,6 +16,7 @@ from typing import Any
 
 from bot.engine.instance import Actor, DomainError, Instance, Status, WrongState
 from bot.engine.model import ExternalWait, Flow, Step, Trigger
+from bot.i18n import N_, Message
 from bot.services.commands import (
     AdminCancel,
     AdminTrigger,
@@ -47,6 +48,10 @@ _SEPARATORS = re.compile(r"\s*(?:,|&|\bdan\b|\band\b)\s*", re.IGNORECASE)
 class NothingWaiting(ServiceError):
     """"Sudah kembali" from an official with no document outside the office to record."""
 
+    @property
+    def message(self) -> Message:
+        return Message(N_("No document of yours is waiting outside the office."))
+
 
 class SeveralWaiting(ServiceError):
     """Several documents are outside: the official must say which (flow and year)."""
@@ -54,6 +59,12 @@ class SeveralWaiting(ServiceError):
     def __init__(self, waiting: list[tuple[Flow, Instance]]) -> None:
         self.waiting = waiting
         super().__init__(", ".join(f"{f.alias} {i.year}" for f, i in waiting))
+
+    @property
+    def message(self) -> Message:
+        names = ", ".join(f"\"sudah kembali {f.alias} {i.year}\"" for f, i in self.waiting)
+        return Message(N_("Several documents are outside the office; say which: {names}."),
+                       names=names)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from telegram import ForceReply, Message, Update
 from bot.i18n import Translator
 from bot.services import BadQuery, ServiceError, StepMessage
 from bot.services.commands import AskPartsReason, Cancel, RecordReturn, TriggerStep
-from bot.services.flowops import NothingWaiting, SeveralWaiting, is_far_year
+from bot.services.flowops import is_far_year
 from bot.tg import handlers as h
 from bot.tg import render_flowops as rf
 from bot.tg.callbacks import StepButton
@@ -60,13 +60,7 @@ async def _ask(update: Update, context: Context, t: Translator, text: str,
 
 
 def _problem(exc: ServiceError, t: Translator, now: datetime) -> str:
-    _ = t.gettext
-    if isinstance(exc, NothingWaiting):
-        return _("No document of yours is waiting outside the office.")
-    if isinstance(exc, SeveralWaiting):
-        names = ", ".join(f"\"sudah kembali {f.alias} {i.year}\"" for f, i in exc.waiting)
-        return _("Several documents are outside the office; say which: {names}.").format(
-            names=names)
+    """What the official is told (NothingWaiting, SeveralWaiting … say it as their Message)."""
     return h._flow_problem(exc, t, now)
 
 
