@@ -484,6 +484,13 @@ def _int_field(c: _Checker, node: _Map, key: str, field: str) -> int | None:
 
 
 def _build_steps(c: _Checker, doc: _Map, role_ids: set[str]) -> list[Step]:
+    """``steps:``, each step checked field by field.
+
+    Long (about 130 lines) for the reason the module gives: each field's check and its
+    message stand in the order the step's fields are written, one after the other, and the
+    checks that relate two fields (a decision's on_revise, an event step's continue_at)
+    need the values read just before them.
+    """
     seq = c.sequence(doc, "steps", "steps", required=True)
     steps: list[Step] = []
     seen: dict[int, int] = {}
@@ -771,6 +778,7 @@ def _build_cycles(
     c: _Checker, doc: _Map, role_ids: set[str], step_nos: set[int],
     per_official: PerOfficial | None,
 ) -> tuple[Cycle, ...]:
+    # (About 60 lines: one check per field of a cycle, in the order they are written.)
     seq = c.sequence(doc, "cycles", "cycles", required=False)
     cycles: list[Cycle] = []
     for i, node in enumerate(seq or []):
@@ -831,7 +839,9 @@ def _build_cycles(
 
 
 def _check_graph(c: _Checker, doc: _Map, flow: Flow) -> None:
-    """Checks that need the whole step table: revise targets, next targets, reachability."""
+    """Checks that need the whole step table: revise targets, next targets, reachability.
+
+    (About 60 lines: each check over the table beside the message it gives.)"""
     seq_node = doc["steps"]
     lines: dict[int, tuple[int, _Map]] = {}
     for i, node in enumerate(seq_node):

@@ -77,7 +77,11 @@ def build_application(
     reminder_sync_interval: float = 300.0,
     paced: bool = True,
 ) -> Application:
-    """The bot: handlers, the outbox sender (started in post_init) and its commands."""
+    """The bot: handlers, the outbox sender (started in post_init) and its commands.
+
+    Long (about 90 lines) on purpose: it is the one block wiring every handler, so that the
+    whole chat surface is read in one place (docs/architecture.md, "Adding a chat command").
+    """
     builder = (
         ApplicationBuilder()
         .token(settings.token)
