@@ -46,8 +46,15 @@ class ConfigProblem(str):
         return self.message.render(gettext)
 
 
+def problem_message(problem: str) -> Message:
+    """A problem as a Message; plain text passes through as ``{error}``."""
+    if isinstance(problem, ConfigProblem):
+        return problem.message
+    return Message(N_("{error}"), error=str(problem))
+
+
 def problem_item(problem: str) -> tuple[str, dict[str, str | int]]:
-    """``(template, params)`` of a problem; plain text passes through as ``{error}``."""
+    """``(template, params)`` of a problem (the pair older callers read)."""
     if isinstance(problem, ConfigProblem):
         return problem.template, dict(problem.params)
     return N_("{error}"), {"error": str(problem)}
@@ -55,26 +62,26 @@ def problem_item(problem: str) -> tuple[str, dict[str, str | int]]:
 
 def render_problems(problems: Iterable[str], gettext: Gettext) -> list[str]:
     """Each problem (from :func:`invite_ttl_from` and the like) in the language of `gettext`."""
-    return [gettext(template).format(**params)
-            for template, params in map(problem_item, problems)]
+    return [problem_message(p).render(gettext) for p in problems]
 
 
 class ConfigError(Exception):
     """The environment does not describe a usable bot; `problems` lists each issue.
 
-    `problems` holds the English texts; `items` the same problems as ``(template, params)``
-    pairs, which :meth:`render` shows in any language.
+    `problems` holds the English texts; `messages` the same problems as Messages, which
+    :meth:`render` shows in any language (`items`: as ``(template, params)`` pairs).
     """
 
     def __init__(self, problems: Iterable[str]) -> None:
         problems = list(problems)
         self.problems: list[str] = [str(p) for p in problems]
+        self.messages: list[Message] = [problem_message(p) for p in problems]
         self.items: list[tuple[str, dict[str, str | int]]] = [problem_item(p) for p in problems]
         super().__init__("\n".join(self.problems))
 
     def render(self, gettext: Gettext) -> list[str]:
         """Every problem in the language of `gettext`."""
-        return [gettext(template).format(**params) for template, params in self.items]
+        return [m.render(gettext) for m in self.messages]
 
 
 @dataclass(frozen=True)

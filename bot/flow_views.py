@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.engine.describe import role_notes, step_notes
-from bot.engine.loader import render_message
 from bot.engine.model import END, Flow, Step
 from bot.i18n import Translator
 
@@ -129,8 +128,7 @@ def render_flow_text(flow: Flow, t: Translator, *, width: int = 110) -> str:
     lines.append("")
     lines.append(_("Roles (pelaksana):"))
     for role in flow.roles:
-        notes = [render_message(n.message_id, n.params, t.gettext)
-                 for n in role_notes(flow, role)]
+        notes = [n.render(t.gettext) for n in role_notes(flow, role)]
         lines.append(f"  {role.id:<20} {role.title}" + (f" ({'; '.join(notes)})" if notes
                                                           else ""))
     lines.append("")
@@ -152,8 +150,7 @@ def _describe(flow: Flow, step: Step, t: Translator) -> str:
         marks.append(_("◇ decision; revise → step {no}").format(no=step.on_revise))
     if step.trigger.value == "event":
         marks.append(_("only when: {when}").format(when=step.when or "-"))
-    marks.extend(render_message(n.message_id, n.params, t.gettext)
-                 for n in step_notes(flow, step))
+    marks.extend(n.render(t.gettext) for n in step_notes(flow, step))
     title = step.title
     if step.holder_title:  # the uraian as its holder reads it
         title += " — " + _("to the holder: {title}").format(title=step.holder_title)

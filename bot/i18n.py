@@ -11,12 +11,13 @@ from __future__ import annotations
 import gettext
 import io
 import os
-from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+
+from bot.i18n_message import N_, Message
 
 DEFAULT_LANGUAGE = "id"
 LANGUAGES: tuple[str, ...] = ("id", "en")
@@ -79,38 +80,5 @@ def translator(language: str | None = None) -> Translator:
     return Translator(language or os.environ.get("SOPBOT_LANGUAGE") or DEFAULT_LANGUAGE)
 
 
-def N_(message: str) -> str:
-    """Mark a string for extraction without translating it here."""
-    return message
-
-
-class Message:
-    """A message for people, not yet in any language: an ``N_()``-marked template and its
-    parameters. ``str()`` is the English text; :meth:`render` translates first, then fills.
-
-    The one way every layer (engine problems, settings, services, CLI) carries a translatable
-    message; error types that explain themselves expose one as ``.message``.
-    """
-
-    __slots__ = ("params", "template")
-
-    def __init__(self, template: str, /, **params: object) -> None:
-        self.template = template
-        self.params = params
-
-    def render(self, gettext: Callable[[str], str]) -> str:
-        """The message in the language of `gettext`."""
-        return gettext(self.template).format(**self.params)
-
-    def __str__(self) -> str:
-        return self.template.format(**self.params)
-
-    def __repr__(self) -> str:
-        return f"Message({self.template!r}, **{self.params!r})"
-
-    def __eq__(self, other: object) -> bool:
-        return (isinstance(other, Message) and other.template == self.template
-                and other.params == self.params)
-
-    def __hash__(self) -> int:
-        return hash(self.template)
+__all__ = ["DEFAULT_LANGUAGE", "LANGUAGES", "N_", "Message", "Translator", "locales_dir",
+           "normalize_language", "translations", "translator"]

@@ -67,7 +67,7 @@ def _open(args: argparse.Namespace, t: Translator) -> Any:
 def _run(args: argparse.Namespace, t: Translator, action: str) -> int:
     from bot.bootstrap import utc_now
     from bot.services import NotStarted, Refused
-    from bot.tg.handlers import refusal_text
+    from bot.services.commands import AdminCancel, AdminTrigger
 
     opened = _open(args, t)
     if isinstance(opened, int):
@@ -75,15 +75,16 @@ def _run(args: argparse.Namespace, t: Translator, action: str) -> int:
     services, flow = opened
     try:
         if action == "cancel":
-            inst = services.admin_cancel(flow, args.year, args.reason, utc_now())
+            inst = services.admin_cancel(AdminCancel(flow, args.year, args.reason, utc_now()))
         else:
-            inst = services.admin_trigger(flow, args.year, args.step, args.reason, utc_now())
+            inst = services.admin_trigger(AdminTrigger(flow, args.year, args.step, args.reason,
+                                                       utc_now()))
     except NotStarted:
         print(t.gettext("{alias} {year} has not been started in {unit}.").format(
             alias=flow.alias, year=args.year, unit=flow.unit.id), file=sys.stderr)
         return 2
     except Refused as exc:
-        print(refusal_text(exc, t), file=sys.stderr)
+        print(exc.message.render(t.gettext), file=sys.stderr)
         return 2
     if action == "cancel":
         print(t.gettext("{alias} {year} ({unit}) is cancelled; the officials holding a step "

@@ -131,6 +131,8 @@ class DemoPlayer:
         return when.replace(second=0, microsecond=0)
 
     async def play(self) -> DemoSummary:
+        """The demo's storyline, top to bottom (about 110 lines): each section of the
+        transcript is a few lines here, in the order the reader sees them."""
         s, flow, t = self.s, self.flow, self.s.t
         _ = t.gettext
         summary = self.summary

@@ -2,28 +2,21 @@
 
 ``sopbot flows show`` lists the step table as the SOP prints it; the notes here add what the
 bot does beyond the table (the document waits outside the office, an event step resumes the
-sequence, a step lives only in a recurring duty …). Each note is a message template marked
-with ``N_`` and its parameters, so the caller renders it in the reader's language with
-:func:`bot.engine.loader.render_message`. Pure: no I/O.
+sequence, a step lives only in a recurring duty …). Each note is a :class:`bot.i18n.Message`
+(a template marked with ``N_`` and its parameters), which the caller renders in the reader's
+language. Pure: no I/O.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
-
-from bot.engine.loader import N_
 from bot.engine.model import Flow, Role, Step, Trigger
+from bot.i18n_message import N_, Message
 
 __all__ = ["Note", "role_notes", "step_notes"]
 
 
-@dataclass(frozen=True)
-class Note:
-    """A message template and its parameters (see :func:`render_message`)."""
-
-    message_id: str
-    params: dict[str, Any] = field(default_factory=dict)
+#: A note is a :class:`bot.i18n.Message`: an ``N_()`` template and its parameters.
+Note = Message
 
 
 def _titles(flow: Flow, role_ids: tuple[str, ...]) -> str:
@@ -37,21 +30,19 @@ def step_notes(flow: Flow, step: Step) -> tuple[Note, ...]:
         notes.append(Note(N_("every holder does their own part")))
     if step.is_decision and flow.revises_fan_out(step.no):
         notes.append(Note(N_("a revision may name only some parts of step {no}"),
-                          {"no": step.on_revise}))
+                          no=step.on_revise))
     if step.wait is not None:
         notes.append(Note(N_("then outside the office with {who} until {role} records its "
-                             "return"),
-                          {"who": _titles(flow, step.wait.waits_for),
-                           "role": flow.role(step.wait.recorded_by).title}))
+                             "return"), who=_titles(flow, step.wait.waits_for),
+                          role=flow.role(step.wait.recorded_by).title))
         if step.wait.waktu.unit is not None:
-            notes.append(Note(N_("expected back within {waktu}"), {"waktu": str(step.wait.waktu)}))
+            notes.append(Note(N_("expected back within {waktu}"), waktu=str(step.wait.waktu)))
     if step.continue_at is not None:
         notes.append(Note(N_("afterwards the flow runs again from step {no}"),
-                          {"no": step.continue_at}))
+                          no=step.continue_at))
     if step.trigger is Trigger.CYCLE:
         cycles = [c.name for c in flow.cycles if step.no in c.steps]
-        notes.append(Note(N_("only in the recurring duty: {cycles}"),
-                          {"cycles": ", ".join(cycles)}))
+        notes.append(Note(N_("only in the recurring duty: {cycles}"), cycles=", ".join(cycles)))
     return tuple(notes)
 
 

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.engine.refusals import CANNOT, REFUSALS
 from bot.engine.waktu import WaktuTotal
+from bot.i18n_message import Message
 
 
 class Status(enum.StrEnum):
@@ -48,14 +50,16 @@ ACTING_KINDS: frozenset[str] = frozenset({"plt", "plh"})
 class DomainError(Exception):
     """A transition that the flow's rules do not allow.
 
-    The message says why in English (for logs and the command line); `code` and `params`
-    say it as data, so that the chat layer can say it in the reader's language.
+    ``str()`` says why in English, for the logs; `code` and `params` say it as data, and
+    `message` is what the official is told: the :class:`~bot.i18n.Message` of the code
+    (:mod:`bot.engine.refusals`), which every layer renders in the reader's language.
     """
 
     def __init__(self, message: str, code: str = "", **params: Any) -> None:
         super().__init__(message)
         self.code = code
         self.params = params
+        self.message = Message(REFUSALS.get(code, CANNOT), **params)
 
 
 class NotAllowed(DomainError):

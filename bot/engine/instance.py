@@ -737,6 +737,8 @@ class Engine:
         note: str | None,
         attachments: Sequence[str],
     ) -> Transition:
+        # Complete/approve/revise of one step: the checks and the three outcomes (next
+        # step, fan-out part, back to on_revise) are one table; about 60 lines, kept whole.
         _aware(now)
         target = self._target(inst, step_no)
         step = self.flow.step(target.no)

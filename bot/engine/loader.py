@@ -42,19 +42,12 @@ from bot.engine.model import (
     Unit,
 )
 from bot.engine.waktu import Waktu, WaktuError, WaktuTotal, parse_total, parse_waktu
+from bot.i18n_message import N_ as N_  # re-exported: the flow-file modules mark with it
+from bot.i18n_message import Message
 
 FLOW_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 ROLE_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 ALIAS = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*$")
-
-
-def N_(message: str) -> str:
-    """Mark a message id for extraction (``pybabel extract -k N_``); it is translated later.
-
-    The engine does not translate: it records the English template and its parameters, and
-    the caller renders them in the reader's language (see :meth:`Problem.render`).
-    """
-    return message
 
 
 Gettext = Callable[[str], str]
@@ -63,55 +56,51 @@ Gettext = Callable[[str], str]
 PSEUDO_FIELDS: tuple[str, ...] = (N_("(yaml)"), N_("(file)"), N_("(directory)"))
 
 
-def nested(message_id: str, **params: Any) -> dict[str, Any]:
+def nested(message_id: str, **params: Any) -> Message:
     """A message used as the parameter of another message (rendered in the same language)."""
-    return {"message_id": message_id, "params": params}
-
-
-def _is_nested(value: Any) -> bool:
-    # Exactly a dict (YAML mappings quoted in a message are _Map, a dict subclass).
-    return type(value) is dict and set(value) == {"message_id", "params"}
+    return Message(message_id, **params)
 
 
 def render_message(message_id: str, params: Mapping[str, Any], gettext: Gettext) -> str:
     """Translate a template with `gettext`, then fill in its parameters (nested ones too)."""
-    values = {
-        key: render_message(value["message_id"], value["params"], gettext)
-        if _is_nested(value) else value
-        for key, value in params.items()
-    }
-    return gettext(message_id).format(**values)
-
-
-def _english(message: str) -> str:
-    return message
+    return Message(message_id, **params).render(gettext)
 
 
 @dataclass(frozen=True, order=True)
 class Problem:
     """One thing wrong with a flow file.
 
-    `message` is the English text; `message_id` is its template (marked with :func:`N_`) and
-    `params` the values that fill it, so that :meth:`render` can show it in any language.
+    `message` is the English text; `text` is the same as a :class:`bot.i18n.Message` (its
+    ``N_()`` template and the values that fill it, nested messages included), so that
+    :meth:`render` can show it in any language. A problem built from ready text passes it
+    through untranslated (template ``{error}``).
     """
 
     file: str
     line: int
     field: str
     message: str
-    message_id: str = dc_field(default="", compare=False)
-    params: dict[str, Any] = dc_field(default_factory=dict, compare=False)
+    text: Message = dc_field(default=Message(""), compare=False)
 
     def __post_init__(self) -> None:
-        if not self.message_id:  # built from ready text: pass it through untranslated
-            object.__setattr__(self, "message_id", N_("{error}"))
-            object.__setattr__(self, "params", {"error": self.message})
+        if not self.text.template:  # built from ready text: pass it through untranslated
+            object.__setattr__(self, "text", Message(N_("{error}"), error=self.message))
 
     @classmethod
     def of(cls, file: str, line: int, field: str, message_id: str, /, **params: Any) -> Problem:
         """A problem from a template and its parameters (the English text is derived)."""
-        return cls(file, line, field, render_message(message_id, params, _english),
-                   message_id, params)
+        text = Message(message_id, **params)
+        return cls(file, line, field, str(text), text)
+
+    @property
+    def message_id(self) -> str:
+        """The message's template."""
+        return self.text.template
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The values that fill the template."""
+        return dict(self.text.params)
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}: {self.field}: {self.message}"
@@ -119,8 +108,7 @@ class Problem:
     def render(self, gettext: Gettext) -> str:
         """``FILE:LINE: FIELD: message`` with the message (and a pseudo-field) translated."""
         field = gettext(self.field) if self.field in PSEUDO_FIELDS else self.field
-        message = render_message(self.message_id, self.params, gettext)
-        return f"{self.file}:{self.line}: {field}: {message}"
+        return f"{self.file}:{self.line}: {field}: {self.text.render(gettext)}"
 
 
 class FlowError(Exception):
@@ -253,7 +241,7 @@ class _Checker:
         return value
 
 
-def _kind(value: Any) -> dict[str, Any]:
+def _kind(value: Any) -> Message:
     """What a YAML value is, as a nested message ("a list", "int 5", ...)."""
     if isinstance(value, Mapping):
         return nested(N_("a mapping"))
@@ -496,6 +484,13 @@ def _int_field(c: _Checker, node: _Map, key: str, field: str) -> int | None:
 
 
 def _build_steps(c: _Checker, doc: _Map, role_ids: set[str]) -> list[Step]:
+    """``steps:``, each step checked field by field.
+
+    Long (about 130 lines) for the reason the module gives: each field's check and its
+    message stand in the order the step's fields are written, one after the other, and the
+    checks that relate two fields (a decision's on_revise, an event step's continue_at)
+    need the values read just before them.
+    """
     seq = c.sequence(doc, "steps", "steps", required=True)
     steps: list[Step] = []
     seen: dict[int, int] = {}
@@ -783,6 +778,7 @@ def _build_cycles(
     c: _Checker, doc: _Map, role_ids: set[str], step_nos: set[int],
     per_official: PerOfficial | None,
 ) -> tuple[Cycle, ...]:
+    # (About 60 lines: one check per field of a cycle, in the order they are written.)
     seq = c.sequence(doc, "cycles", "cycles", required=False)
     cycles: list[Cycle] = []
     for i, node in enumerate(seq or []):
@@ -843,7 +839,9 @@ def _build_cycles(
 
 
 def _check_graph(c: _Checker, doc: _Map, flow: Flow) -> None:
-    """Checks that need the whole step table: revise targets, next targets, reachability."""
+    """Checks that need the whole step table: revise targets, next targets, reachability.
+
+    (About 60 lines: each check over the table beside the message it gives.)"""
     seq_node = doc["steps"]
     lines: dict[int, tuple[int, _Map]] = {}
     for i, node in enumerate(seq_node):

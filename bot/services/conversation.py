@@ -9,11 +9,12 @@ edited to say the decision was withdrawn and by whom, and the trail keeps both a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from bot.engine.instance import Action, Actor, DecisionWithdrawn, DomainError, Event, Instance
 from bot.engine.model import Flow
+from bot.services.commands import Withdraw
 from bot.services.errors import Refused, StaleStep
 from bot.services.notices import SettleNotice, encode
 from bot.services.outbox import new_item
@@ -35,9 +36,11 @@ class Withdrawn:
 class ConversationService(WorkflowService):
     """Use cases of the conversation beyond deciding: withdrawing a decision."""
 
-    def withdraw(self, member: Member, instance_id: str, step_no: int, round_no: int,
-                 now: datetime, window: timedelta) -> Withdrawn:
+    def withdraw(self, cmd: Withdraw) -> Withdrawn:
         """Take back `member`'s decision on step `step_no` (round `round_no`)."""
+        member, instance_id, step_no, round_no = (cmd.member, cmd.instance_id, cmd.step_no,
+                                                  cmd.round)
+        now, window = cmd.now, cmd.window
         with self.store.transaction() as repo:
             flow, inst = self._load(repo, member, instance_id)
             undo = inst.undo or {}

@@ -16,9 +16,24 @@ from typing import Any
 
 from bot.engine.instance import Actor, DomainError, Instance, Status, WrongState
 from bot.engine.model import ExternalWait, Flow, Step, Trigger
+from bot.i18n import N_, Message
+from bot.services.commands import (
+    AdminCancel,
+    AdminTrigger,
+    AskPartsReason,
+    Cancel,
+    RecordReturn,
+    TriggerStep,
+)
 from bot.services.errors import BadQuery, NotStarted, Refused, ServiceError
-from bot.services.notices import SettleNotice, encode
-from bot.services.outbox import new_item
+from bot.services.notices import (
+    CancelledAck,
+    ReturnedAck,
+    SettleNotice,
+    TriggeredAck,
+    encode,
+)
+from bot.services.outbox import new_item, notice_item
 from bot.services.workflow import WorkflowService
 from bot.storage.protocol import Repository
 from bot.storage.records import Member, PendingReason, StepMessage
@@ -33,6 +48,10 @@ _SEPARATORS = re.compile(r"\s*(?:,|&|\bdan\b|\band\b)\s*", re.IGNORECASE)
 class NothingWaiting(ServiceError):
     """"Sudah kembali" from an official with no document outside the office to record."""
 
+    @property
+    def message(self) -> Message:
+        return Message(N_("No document of yours is waiting outside the office."))
+
 
 class SeveralWaiting(ServiceError):
     """Several documents are outside: the official must say which (flow and year)."""
@@ -40,6 +59,12 @@ class SeveralWaiting(ServiceError):
     def __init__(self, waiting: list[tuple[Flow, Instance]]) -> None:
         self.waiting = waiting
         super().__init__(", ".join(f"{f.alias} {i.year}" for f, i in waiting))
+
+    @property
+    def message(self) -> Message:
+        names = ", ".join(f"\"sudah kembali {f.alias} {i.year}\"" for f, i in self.waiting)
+        return Message(N_("Several documents are outside the office; say which: {names}."),
+                       names=names)
 
 
 @dataclass(frozen=True)
@@ -121,9 +146,10 @@ class FlowOpsService(WorkflowService):
                         found.append((flow, inst))
         return found
 
-    def record_return(self, member: Member, now: datetime, *, instance_id: str | None = None,
-                      words: str = "", ack_to: int | None = None) -> Returned:
+    def record_return(self, cmd: RecordReturn) -> Returned:
         """"Sudah kembali": the document is back in the office; the next step starts."""
+        member, now, instance_id, words, ack_to = (cmd.member, cmd.now, cmd.instance_id,
+                                                   cmd.words, cmd.ack_to)
         with self.store.transaction() as repo:
             if instance_id is not None:
                 flow, inst = self._load(repo, member, instance_id)
@@ -142,9 +168,10 @@ class FlowOpsService(WorkflowService):
             for msg in repo.step_messages(inst.id, t.disposition.step_no, 0):
                 if msg.kind == "wait" and not msg.settled:
                     self._settle(repo, flow, msg, t.disposition.to_dict(), member.name, now)
-            repo.enqueue(new_item(member.id, member.chat_id, "ack", {
-                "ack": "returned", "reply_to": ack_to, "flow_id": flow.id, "year": inst.year,
-                "step_no": t.instance.current.no if t.instance.current else None}, now))
+            repo.enqueue(notice_item(member.id, member.chat_id, ReturnedAck(
+                flow_id=flow.id, year=inst.year,
+                step_no=t.instance.current.no if t.instance.current else None,
+                reply_to=ack_to), now))
             self._record(repo, flow, t, now)
         return Returned(flow, t.instance, wait)
 
@@ -193,10 +220,11 @@ class FlowOpsService(WorkflowService):
             parts = [(m, self._name(repo, m)) for m in known]
         return PartsChoice(flow, inst, step_no, back.no, parts)
 
-    def ask_parts_reason(self, member: Member, instance_id: str, step_no: int,
-                         round_no: int | None, parts: tuple[str, ...], now: datetime, *,
-                         chat_id: int | None = None, message_id: int | None = None) -> None:
+    def ask_parts_reason(self, cmd: AskPartsReason) -> None:
         """The decider chose the part(s) to send back: wait for the reason."""
+        member, instance_id, step_no, round_no = (cmd.member, cmd.instance_id, cmd.step_no,
+                                                  cmd.round)
+        parts, now, chat_id, message_id = cmd.parts, cmd.now, cmd.chat_id, cmd.message_id
         with self.store.transaction() as repo:
             flow, inst = self._load(repo, member, instance_id)
             self._check_fresh(repo, inst, step_no, round_no)
@@ -260,9 +288,11 @@ class FlowOpsService(WorkflowService):
                 raise Refused(exc) from exc
         return Planned(flow, inst, reason, step)
 
-    def trigger(self, member: Member | None, instance_id: str, step_no: int, reason: str,
-                now: datetime, *, ack_to: int | None = None) -> Instance:
+    def trigger(self, cmd: TriggerStep) -> Instance:
         """Start the event step (as `member`, or as the admin from the command line)."""
+        member, instance_id, step_no, reason = (cmd.member, cmd.instance_id, cmd.step_no,
+                                                cmd.reason)
+        now, ack_to = cmd.now, cmd.ack_to
         with self.store.transaction() as repo:
             if member is None:
                 inst_or_none = repo.instance(instance_id)
@@ -281,18 +311,16 @@ class FlowOpsService(WorkflowService):
             except DomainError as exc:
                 raise Refused(exc) from exc
             if member is not None:
-                repo.enqueue(new_item(member.id, member.chat_id, "ack", {
-                    "ack": "triggered", "reply_to": ack_to, "flow_id": flow.id,
-                    "year": inst.year, "step_no": step_no}, now))
+                repo.enqueue(notice_item(member.id, member.chat_id, TriggeredAck(
+                    flow_id=flow.id, year=inst.year, step_no=step_no, reply_to=ack_to), now))
             self._record(repo, flow, t, now)
         return t.instance
 
-    def admin_trigger(self, flow: Flow, year: int, step_no: int, reason: str,
-                      now: datetime) -> Instance:
+    def admin_trigger(self, cmd: AdminTrigger) -> Instance:
         """``sopbot instances trigger``."""
         with self.store.transaction(record_update=False) as repo:
-            inst = self._admin_instance(repo, flow, year)
-        return self.trigger(None, inst.id, step_no, reason, now)
+            inst = self._admin_instance(repo, cmd.flow, cmd.year)
+        return self.trigger(TriggerStep(None, inst.id, cmd.step_no, cmd.reason, cmd.now))
 
     # -- cancelling -------------------------------------------------------------------
 
@@ -307,9 +335,10 @@ class FlowOpsService(WorkflowService):
             raise Refused(DomainError("may not cancel", "not_canceller"))
         return Planned(flow, inst, reason)
 
-    def cancel(self, member: Member | None, instance_id: str, reason: str, now: datetime, *,
-               ack_to: int | None = None) -> Instance:
+    def cancel(self, cmd: Cancel) -> Instance:
         """Cancel the instance (as `member`, or as the admin from the command line)."""
+        member, instance_id, reason, now, ack_to = (cmd.member, cmd.instance_id, cmd.reason,
+                                                    cmd.now, cmd.ack_to)
         with self.store.transaction() as repo:
             if member is None:
                 found = repo.instance(instance_id)
@@ -336,17 +365,16 @@ class FlowOpsService(WorkflowService):
                         self._settle(repo, flow, msg, t.disposition.to_dict(),
                                      self._name(repo, actor.member), now)
             if member is not None:
-                repo.enqueue(new_item(member.id, member.chat_id, "ack", {
-                    "ack": "cancelled", "reply_to": ack_to, "flow_id": flow.id,
-                    "year": inst.year}, now))
+                repo.enqueue(notice_item(member.id, member.chat_id, CancelledAck(
+                    flow_id=flow.id, year=inst.year, reply_to=ack_to), now))
             self._record(repo, flow, t, now)
         return t.instance
 
-    def admin_cancel(self, flow: Flow, year: int, reason: str, now: datetime) -> Instance:
+    def admin_cancel(self, cmd: AdminCancel) -> Instance:
         """``sopbot instances cancel``."""
         with self.store.transaction(record_update=False) as repo:
-            inst = self._admin_instance(repo, flow, year)
-        return self.cancel(None, inst.id, reason, now)
+            inst = self._admin_instance(repo, cmd.flow, cmd.year)
+        return self.cancel(Cancel(None, inst.id, cmd.reason, cmd.now))
 
 
 def _match_name(piece: str, names: dict[str, str]) -> str | None:

@@ -10,6 +10,7 @@ from datetime import datetime
 from bot.engine.model import Flow
 from bot.i18n import N_
 from bot.services.base import ServiceBase
+from bot.services.commands import Join
 from bot.services.errors import (
     AmbiguousFlow,
     BadQuery,
@@ -18,7 +19,8 @@ from bot.services.errors import (
     NotAMember,
     UnknownUnitOrRole,
 )
-from bot.services.outbox import new_item
+from bot.services.notices import JoinedAck
+from bot.services.outbox import notice_item
 from bot.services.people_binding import bind_roster
 from bot.services.results import Joined, TelegramUser
 from bot.storage.records import Invite, Member, Membership
@@ -105,9 +107,9 @@ class MembershipService(ServiceBase):
             repo.add_invite(invite)
         return invite
 
-    def redeem(self, code: str, user: TelegramUser, now: datetime,
-               ack_to: int | None = None) -> Joined:
+    def redeem(self, cmd: Join) -> Joined:
         """Bind the Telegram user to the invitation's role."""
+        code, user, now, ack_to = cmd.code, cmd.user, cmd.now, cmd.ack_to
         with self.store.transaction() as repo:
             invite = repo.invite(code.strip())
             if invite is None:
@@ -133,10 +135,10 @@ class MembershipService(ServiceBase):
             repo.save_invite(invite)
             joined = Joined(member, invite.unit, self.units()[invite.unit], invite.role,
                             self.role_title(invite.unit, invite.role), already)
-            repo.enqueue(new_item(member.id, member.chat_id, "ack", {
-                "ack": "joined", "reply_to": ack_to, "name": member.name,
-                "unit_id": invite.unit, "role_id": invite.role,
-                "role": joined.role_title, "unit": joined.unit_name, "already": already}, now))
+            repo.enqueue(notice_item(member.id, member.chat_id, JoinedAck(
+                name=member.name, role=joined.role_title, unit=joined.unit_name,
+                already=already, unit_id=invite.unit, role_id=invite.role,
+                reply_to=ack_to), now))
         return joined
 
     def member(self, user: TelegramUser) -> Member | None:

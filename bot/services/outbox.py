@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.services.base import ServiceBase
+from bot.services.notices import Notice, UndeliverableAck, encode
 from bot.storage.protocol import Repository
 from bot.storage.records import Member, OutboxItem, StepMessage
 
@@ -34,6 +35,12 @@ def new_item(member_id: str, chat_id: int, kind: str, payload: dict[str, Any],
     """A pending outbox item (a fresh id; the payload copied)."""
     return OutboxItem(id=secrets.token_hex(8), member_id=member_id, chat_id=chat_id,
                       kind=kind, payload=dict(payload), created_at=now)
+
+
+def notice_item(member_id: str, chat_id: int, notice: Notice, now: datetime) -> OutboxItem:
+    """A pending outbox item carrying `notice`, stored by the one codec."""
+    kind, payload = encode(notice)
+    return new_item(member_id, chat_id, kind, payload, now)
 
 
 class OutboxService(ServiceBase):
@@ -136,9 +143,8 @@ class OutboxService(ServiceBase):
             starter = repo.member(inst.started_by)
             if starter is None or starter.undeliverable:
                 return False
-            repo.enqueue(new_item(starter.id, starter.chat_id, "ack", {
-                "ack": "undeliverable", "name": member.name, "flow_id": inst.flow_id,
-                "year": inst.year}, now))
+            repo.enqueue(notice_item(starter.id, starter.chat_id, UndeliverableAck(
+                name=member.name, flow_id=inst.flow_id, year=inst.year), now))
             return True
 
 

@@ -18,11 +18,13 @@ from datetime import date, datetime, timedelta
 from bot.engine.calendar import resolve_timezone
 from bot.engine.instance import Instance, Status
 from bot.engine.model import Flow
+from bot.i18n import N_, Message
 from bot.reports.rekap import UnitRekap, rekap, select_flows
 from bot.reports.source import load_trails
 from bot.reports.trail import Trail
 from bot.services.errors import BadQuery, FlowNotFound, NotStarted, ServiceError
 from bot.services.membership import YEAR, MembershipService
+from bot.services.notices import StartedAck, decode
 from bot.storage.records import Member
 
 __all__ = [
@@ -63,6 +65,14 @@ class NotAllowedReport(ServiceError):
         self.what = what
         super().__init__(what)
 
+    @property
+    def message(self) -> Message:
+        if self.what == "rekap":
+            return Message(N_("Sorry, the recap across units is for the oversight officials "
+                              "(Bagian Organisasi, Inspektorat, Sekda)."))
+        return Message(N_("Sorry, this report is for the unit's Sekretaris and the oversight "
+                          "officials."))
+
 
 @dataclass(frozen=True)
 class TargetView:
@@ -94,6 +104,11 @@ class BadTargetDate(ServiceError):
         self.basis = basis
         self.text = text
         super().__init__(text)
+
+    @property
+    def message(self) -> Message:
+        return Message(N_("{text!r} is not a date: write {basis} and the date as DD-MM-YYYY, "
+                          "e.g. {basis} 15-01-2026."), text=self.text, basis=self.basis)
 
 
 def parse_date(text: str) -> date | None:
@@ -247,11 +262,12 @@ class OversightService(MembershipService):
         for the date the flow's target counts from."""
         with self.store.transaction(record_update=False) as repo:
             for item in repo.outbox("sent"):
-                p = item.payload
-                if (item.member_id == member.id and item.chat_id == chat_id
-                        and item.kind == "ack" and p.get("ack") == "started"
-                        and p.get("target_asked") and message_id in item.message_ids):
-                    return str(p["flow_id"]), int(p["year"])
+                if (item.member_id != member.id or item.chat_id != chat_id
+                        or item.kind != "ack" or message_id not in item.message_ids):
+                    continue
+                ack = decode(item.kind, item.payload)
+                if isinstance(ack, StartedAck) and ack.target_asked:
+                    return ack.flow_id, ack.year
         return None
 
     def set_target_from(self, member: Member, flow_id: str, year: int, when: date,

@@ -20,8 +20,9 @@ from bot.services.assignment import hand_over, rebind, who_must_act
 from bot.services.base import ServiceBase
 from bot.services.errors import ServiceError
 from bot.services.membership import MembershipService
-from bot.services.notices import StepNotice, encode
-from bot.services.outbox import new_item
+from bot.services.notices import StepNotice, SuccessorAck, encode
+from bot.services.notices_acks import delegation_ack
+from bot.services.outbox import new_item, notice_item
 from bot.storage.protocol import Repository
 from bot.storage.records import Delegation, Invite, Member, Membership, RosterEntry, invite_key
 
@@ -33,8 +34,12 @@ class PeopleProblem(ServiceError):
     """A people request that cannot be done; `message` says why in the reader's language."""
 
     def __init__(self, template: str, /, **params: object) -> None:
-        self.message = Message(template, **params)
-        super().__init__(str(self.message))
+        self._message = Message(template, **params)
+        super().__init__(str(self._message))
+
+    @property
+    def message(self) -> Message:
+        return self._message
 
 
 @dataclass(frozen=True)
@@ -333,8 +338,8 @@ class PeopleService(MembershipService, ServiceBase):
                                        "import them and let them open their invitation "
                                        "first."), nip=new_nip)
             moved = 0
-            repo.enqueue(new_item(new.id, new.chat_id, "ack", {  # told first, then the steps
-                "ack": "people_successor", "name": old.name, "steps": 0}, now))
+            repo.enqueue(notice_item(new.id, new.chat_id,  # told first, then the steps
+                                     SuccessorAck(name=old.name, steps=0), now))
             for ms in old.roles:
                 if ms.role not in new.roles_in(ms.unit):
                     new.roles.append(Membership(ms.unit, ms.role, now, ms.atasan,
@@ -452,14 +457,13 @@ class PeopleService(MembershipService, ServiceBase):
         moved = sum(len(steps) for _f, _i, steps in handed)
         d.state = state
         repo.save_delegation(d)
-        payload = {"ack": f"people_delegation_{state}", "kind": d.kind, "unit_id": d.unit,
-                   "role_id": d.role, "holder": self._name(repo, d.holder),
-                   "delegate": self._name(repo, d.delegate), "until": d.until.isoformat(),
-                   "steps": moved}
+        told = delegation_ack(state)(
+            acting=d.kind, unit_id=d.unit, role_id=d.role, holder=self._name(repo, d.holder),
+            delegate=self._name(repo, d.delegate), until=d.until.isoformat(), steps=moved)
         for member_id in (d.delegate, d.holder):
             member = repo.member(member_id)
             if member is not None:
-                repo.enqueue(new_item(member.id, member.chat_id, "ack", payload, now))
+                repo.enqueue(notice_item(member.id, member.chat_id, told, now))
         for flow, inst, steps in handed:  # told first, then the steps that moved
             _notify_steps(repo, flow, inst, steps, new, now)
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Sequence
 from datetime import datetime
 
 from bot.engine.instance import (
@@ -29,7 +28,14 @@ from bot.services.assignment import (
     route_to_delegates,
 )
 from bot.services.base import ServiceBase
-from bot.services.commands import Decide, Decision
+from bot.services.commands import (
+    AskReason,
+    Attach,
+    Decide,
+    Decision,
+    DropPendingReason,
+    Start,
+)
 from bot.services.errors import (
     AlreadyRunning,
     Refused,
@@ -37,9 +43,17 @@ from bot.services.errors import (
     UnknownInstance,
 )
 from bot.services.membership import MembershipService
-from bot.services.notices import SettleNotice, encode
+from bot.services.notices import (
+    AttachedAck,
+    DecidedAck,
+    PendingDroppedAck,
+    ReasonAskedAck,
+    SettleNotice,
+    StartedAck,
+    encode,
+)
 from bot.services.notifications import UnitSnapshot, notices
-from bot.services.outbox import new_item
+from bot.services.outbox import new_item, notice_item
 from bot.services.oversight import split_target_date
 from bot.services.results import Decided, ReasonAsked, Started
 from bot.services.undo_marks import drop_undo_button
@@ -64,11 +78,11 @@ class WorkflowService(MembershipService, ServiceBase):
 
     # -- starting --------------------------------------------------------------------
 
-    def start(self, member: Member, words: str, now: datetime,
-              ack_to: int | None = None) -> Started:
+    def start(self, cmd: Start) -> Started:
         """``mulai PK 2025``: start the flow (per official: one instance per official).
 
         ``mulai PK 2026 DPA 15-01-2026`` also gives the date the flow's target counts from."""
+        member, words, now, ack_to = cmd.member, cmd.words, cmd.now, cmd.ack_to
         words, basis, target_from = split_target_date(list(self.flows.values()), words)
         key, year, unit_hint = self.parse_flow_and_year(words, "mulai")
         flow = self.find_flow(member, key, unit_hint, prefer_starter=True)
@@ -93,14 +107,14 @@ class WorkflowService(MembershipService, ServiceBase):
                     raise Refused(DomainError(
                         "no official is bound to the levels of this procedure yet",
                         "no_officials"))
-            repo.enqueue(new_item(member.id, member.chat_id, "ack", {
-                "ack": "started", "reply_to": ack_to, "flow_id": flow.id, "year": year,
-                "count": len(pairs), "skipped": skipped,
+            repo.enqueue(notice_item(member.id, member.chat_id, StartedAck(
+                flow_id=flow.id, year=year, count=len(pairs), skipped=tuple(skipped),
                 # the starter holds step 1 themself: "Langkah 1 menunggu Ibu" (issue 12)
-                "starter_acts": flow.first_step.actor in actor.roles,
-                "salutation": member.salutation,
+                starter_acts=flow.first_step.actor in actor.roles,
+                salutation=member.salutation,
                 # the started message asks for the date the flow's target counts from
-                "target_asked": flow.target is not None and basis != flow.target.basis}, now))
+                target_asked=flow.target is not None and basis != flow.target.basis,
+                reply_to=ack_to), now))
             started = []
             for subject, atasan in pairs:
                 try:
@@ -212,19 +226,19 @@ class WorkflowService(MembershipService, ServiceBase):
                     undo=bool(t.instance.undo) and msg.member_id == member.id))
                 repo.enqueue(new_item(msg.member_id, msg.chat_id, kind, payload, now))
             if ack_to is not None:
-                repo.enqueue(new_item(member.id, member.chat_id, "ack", {
-                    "ack": "decided", "reply_to": ack_to, "flow_id": flow.id,
-                    "step_no": step_no, "action": t.disposition.action.value,
-                    "completed": t.instance.status is Status.COMPLETED}, now))
+                repo.enqueue(notice_item(member.id, member.chat_id, DecidedAck(
+                    flow_id=flow.id, step_no=step_no, action=t.disposition.action.value,
+                    completed=t.instance.status is Status.COMPLETED, reply_to=ack_to), now))
             repo.clear_pending_reason(member.id)
             self._record(repo, flow, t, now)
         return Decided(flow, t.instance, t.disposition, copies,
                        completed=t.instance.status is Status.COMPLETED)
 
-    def ask_reason(self, member: Member, instance_id: str, step_no: int,
-                   round_no: int | None, now: datetime, *, chat_id: int | None = None,
-                   message_id: int | None = None, ack_to: int | None = None) -> ReasonAsked:
+    def ask_reason(self, cmd: AskReason) -> ReasonAsked:
         """The official pressed Revisi: check they may, then wait for their reason."""
+        member, instance_id, step_no, round_no = (cmd.member, cmd.instance_id, cmd.step_no,
+                                                  cmd.round)
+        now, chat_id, message_id, ack_to = cmd.now, cmd.chat_id, cmd.message_id, cmd.ack_to
         with self.store.transaction() as repo:
             flow, inst = self._load(repo, member, instance_id)
             self._check_fresh(repo, inst, step_no, round_no)
@@ -243,28 +257,29 @@ class WorkflowService(MembershipService, ServiceBase):
             assert active is not None
             repo.set_pending_reason(PendingReason(member.id, inst.id, step_no, active.round,
                                                   now, chat_id, message_id))
-            repo.enqueue(new_item(member.id, member.chat_id, "ack", {
-                "ack": "reason_asked", "reply_to": ack_to}, now))
+            repo.enqueue(notice_item(member.id, member.chat_id, ReasonAskedAck(reply_to=ack_to),
+                                     now))
         return ReasonAsked(flow, inst, step_no)
 
     def pending_reason(self, member: Member) -> PendingReason | None:
         with self.store.transaction() as repo:
             return repo.pending_reason(member.id)
 
-    def drop_pending_reason(self, member: Member, now: datetime,
-                            ack_to: int | None = None) -> bool:
+    def drop_pending_reason(self, cmd: DropPendingReason) -> bool:
         """``/batal``: stop waiting for a revision reason (True if one was awaited)."""
+        member, now, ack_to = cmd.member, cmd.now, cmd.ack_to
         with self.store.transaction() as repo:
             dropped = repo.clear_pending_reason(member.id)
             if dropped:
-                repo.enqueue(new_item(member.id, member.chat_id, "ack", {
-                    "ack": "pending_dropped", "reply_to": ack_to}, now))
+                repo.enqueue(notice_item(member.id, member.chat_id,
+                                         PendingDroppedAck(reply_to=ack_to), now))
             return dropped
 
-    def attach(self, member: Member, instance_id: str, step_no: int, round_no: int | None,
-               attachments: Sequence[str], now: datetime, note: str | None = None,
-               ack_to: int | None = None) -> Flow:
+    def attach(self, cmd: Attach) -> Flow:
         """Attach documents to the step an official is working on."""
+        member, instance_id, step_no, round_no = (cmd.member, cmd.instance_id, cmd.step_no,
+                                                  cmd.round)
+        attachments, now, note, ack_to = cmd.attachments, cmd.now, cmd.note, cmd.ack_to
         with self.store.transaction() as repo:
             flow, inst = self._load(repo, member, instance_id)
             self._check_fresh(repo, inst, step_no, round_no)
@@ -274,8 +289,8 @@ class WorkflowService(MembershipService, ServiceBase):
                     attachments=attachments, step_no=step_no, note=note)
             except DomainError as exc:
                 raise Refused(exc) from exc
-            repo.enqueue(new_item(member.id, member.chat_id, "ack", {
-                "ack": "attached", "reply_to": ack_to}, now))
+            repo.enqueue(notice_item(member.id, member.chat_id, AttachedAck(reply_to=ack_to),
+                                     now))
             self._record(repo, flow, t, now)
         return flow
 

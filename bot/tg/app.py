@@ -77,7 +77,11 @@ def build_application(
     reminder_sync_interval: float = 300.0,
     paced: bool = True,
 ) -> Application:
-    """The bot: handlers, the outbox sender (started in post_init) and its commands."""
+    """The bot: handlers, the outbox sender (started in post_init) and its commands.
+
+    Long (about 90 lines) on purpose: it is the one block wiring every handler, so that the
+    whole chat surface is read in one place (docs/architecture.md, "Adding a chat command").
+    """
     builder = (
         ApplicationBuilder()
         .token(settings.token)
@@ -133,7 +137,6 @@ def build_application(
     app.add_handler(CallbackQueryHandler(h.language_chosen, pattern=LANGUAGE_PATTERN))
     app.add_handler(CallbackQueryHandler(steps.cycle_pressed, pattern=CYCLE_PATTERN))
     # Issue 13: Sudah kembali, the parts of a fan-out to send back, Ya/Tidak confirmations.
-    h.REFUSALS.update(flowops.REFUSALS)
     app.add_handler(CallbackQueryHandler(flowops.wait_pressed, pattern=rf.WAIT_PATTERN))
     app.add_handler(CallbackQueryHandler(flowops.part_pressed, pattern=rf.PARTS_PATTERN))
     app.add_handler(CallbackQueryHandler(flowops.confirm_pressed, pattern=rf.CONFIRM_PATTERN))

@@ -18,17 +18,15 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
+from bot.engine import refusals as engine_refusals
 from bot.formatting import format_short
-from bot.i18n import LANGUAGES, N_, Translator, normalize_language
+from bot.i18n import LANGUAGES, Translator, normalize_language
 from bot.services import (
     AlreadyRunning,
     AmbiguousFlow,
-    BadQuery,
-    FlowNotFound,
     InstanceStatus,
     InviteProblem,
     Member,
-    NotStarted,
     PerOfficialStatus,
     Refused,
     ServiceError,
@@ -37,6 +35,7 @@ from bot.services import (
     TelegramUser,
     UnknownInstance,
 )
+from bot.services.commands import DropPendingReason, Join, Start
 from bot.services.reminders import Reminders
 from bot.tg import render
 from bot.tg.callbacks import (
@@ -176,17 +175,9 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                         + render.help_text(t))
         return
     try:
-        await run(rt.services.redeem, code, user, rt.clock(), ack_to=_message_id(update))
+        await run(rt.services.redeem, Join(code, user, rt.clock(), ack_to=_message_id(update)))
     except InviteProblem as exc:
-        text = {
-            "unknown": _("This invitation code is not valid. Check the link, or ask your "
-                         "admin for a new one."),
-            "used": _("This invitation has already been used. Ask your admin for a new one."),
-            "expired": _("This invitation has expired. Ask your admin for a new one."),
-            "external": _("This invitation is for a role outside the office, which cannot "
-                          "join the bot. Ask your admin for an invitation to your own role."),
-        }[exc.reason]
-        await reply(update, text)
+        await reply(update, exc.message.render(_))
         return
     rt.changed()  # the welcome was stored with the binding; the sender delivers it
 
@@ -196,63 +187,24 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def _flow_problem(exc: ServiceError, t: Translator, now: datetime) -> str:
     _ = t.gettext
-    if isinstance(exc, FlowNotFound):
-        known = ", ".join(sorted({f"{f.alias} ({f.name})" for f in exc.known}))
-        return _("I know no flow {key!r} in your units. Known: {known}.").format(
-            key=exc.key, known=known or "-")
     if isinstance(exc, AmbiguousFlow):
         units = "\n".join(f"• {f.unit.id} — {f.unit.name}" for f in exc.flows)
-        return _("{key!r} exists in several of your units; add the unit after the year, "
-                 "e.g. \"{key} 2025 {unit}\":").format(key=exc.key, unit=exc.flows[0].unit.id
-                                                      ) + "\n" + units
-    if isinstance(exc, BadQuery):
-        return _("Write the flow and the year, e.g. \"{usage} PK 2025\".").format(
-            usage=exc.usage)
-    if isinstance(exc, NotStarted):
-        return _("{alias} {year} has not been started. Start it with \"mulai {alias} "
-                 "{year}\".").format(alias=exc.flow.alias, year=exc.year)
+        return exc.message.render(_) + "\n" + units
     if isinstance(exc, Refused):
         return refusal_text(exc, t)
-    return str(exc)
+    return exc.message.render(_)
 
 
-#: What each refusal of the engine (DomainError.code) says to the official.
-REFUSALS: dict[str, str] = {
-    "not_starter": N_("Sorry, only {roles} may start this flow."),
-    "not_canceller": N_("Sorry, only those who may start this flow may cancel it."),
-    "not_trigger": N_("Sorry, only {role} may start step {step}."),
-    "bound_other": N_("Sorry, step {step} is for a particular {role}, not for you."),
-    "not_role": N_("Sorry, step {step} is for {role}; you do not hold that role."),
-    "not_assigned": N_("Sorry, step {step} was not assigned to you."),
-    "already_done": N_("You have already done your part of step {step}."),
-    "revise_reason": N_("A revision needs a reason. Write \"revisi: <reason>\"."),
-    "trigger_reason": N_("Say what happened ({when})."),
-    "task_not_decision": N_("Step {step} is a task: it cannot be sent back. Reply "
-                            "\"selesai\" when it is done."),
-    "decision_not_task": N_("Step {step} is a decision: approve it or send it back for "
-                            "revision."),
-    "completed": N_("This flow is already complete."),
-    "cancelled": N_("This flow was cancelled."),
-    "not_active": N_("Step {step} is not active."),
-    "already_running": N_("Step {step} is already running."),
-    "no_officials": N_("No official is registered at the levels of this procedure yet."),
-    "needs_pair": N_("This procedure runs per official: each needs a known atasan."),
-    "nothing_to_withdraw": N_("This decision can no longer be withdrawn: something has "
-                              "happened since."),
-    "not_decider": N_("Only the official who decided may withdraw the decision."),
-    "withdraw_too_late": N_("Too late to withdraw: a decision may be withdrawn within "
-                            "{minutes} minutes."),
-}
+#: What each refusal of the engine (DomainError.code) says: the engine's one table.
+REFUSALS = engine_refusals.REFUSALS
 
 
 def refusal_text(exc: Refused, t: Translator) -> str:
     """The engine's refusal, in the reader's language."""
     err = exc.error
-    template = REFUSALS.get(err.code)
-    if template is None:
+    if err.code not in REFUSALS:
         log.warning("refusal without a message: %s (%s)", err.code, err)
-        return t.gettext("That is not possible now.")
-    return t.gettext(template).format(**err.params)
+    return err.message.render(t.gettext)
 
 
 @member_only
@@ -264,7 +216,7 @@ async def mulai(update: Update, context: Context, caller: Caller,
     words = " ".join(context.args or []) if words is None else words
     now = rt.clock()
     try:
-        await run(rt.services.start, member, words, now, ack_to=_message_id(update))
+        await run(rt.services.start, Start(member, words, now, ack_to=_message_id(update)))
     except AlreadyRunning as exc:
         existing = exc.instances[0]
         st = await run(rt.services.status, member,
@@ -335,7 +287,8 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 async def batal(update: Update, context: Context, caller: Caller) -> None:
     """``/batal``: stop waiting for a revision reason."""
     rt, member, t = caller
-    if await run(rt.services.drop_pending_reason, member, rt.clock(), _message_id(update)):
+    if await run(rt.services.drop_pending_reason,
+                 DropPendingReason(member, rt.clock(), _message_id(update))):
         rt.changed()
     else:
         await reply(update, t.gettext("There was nothing to cancel."))

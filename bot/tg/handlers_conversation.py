@@ -30,6 +30,7 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 from bot.engine.model import Flow
 from bot.i18n import Translator
 from bot.services import Member, PendingReason, Task
+from bot.services.commands import AskReason, Withdraw
 from bot.textlimits import CALLBACK_ANSWER_LIMIT, shorten
 from bot.tg import handlers as h
 from bot.tg import handlers_flowops as flowops
@@ -271,10 +272,10 @@ async def _reply_to_step(update: Update, context: h.Context, caller: h.Caller,
             if problem:
                 await h.reply(update, problem)
         else:
-            _asked, problem = await h.service_call(
-                rt, t, rt.services.ask_reason, member, target.instance_id, target.step_no,
-                target.round, rt.clock(), chat_id=target.chat_id,
-                message_id=target.message_id, ack_to=message.message_id)
+            _asked, problem = await h.service_call(rt, t, rt.services.ask_reason, AskReason(
+                member, target.instance_id, target.step_no, target.round, rt.clock(),
+                chat_id=target.chat_id, message_id=target.message_id,
+                ack_to=message.message_id))
             if problem:
                 await h.reply(update, problem)
         return
@@ -365,9 +366,8 @@ async def confirm_pressed(update: Update, context: h.Context, caller: h.Caller) 
     original = message.reply_to_message.text if message and message.reply_to_message else None
     said = read(rt, member, original or "")
     if confirm.action == REVISE and not (said.intent is Intent.REVISE and said.reason):
-        _asked, problem = await h.service_call(
-            rt, t, rt.services.ask_reason, member, confirm.instance_id, confirm.step_no,
-            confirm.round, rt.clock())
+        _asked, problem = await h.service_call(rt, t, rt.services.ask_reason, AskReason(
+            member, confirm.instance_id, confirm.step_no, confirm.round, rt.clock()))
     else:
         note = _note(original, said) if confirm.action == ADVANCE else said.reason
         _done, problem = await steps.decide(context, member, t, confirm.step, note=note)
@@ -402,9 +402,9 @@ async def withdraw_pressed(update: Update, context: h.Context, caller: h.Caller)
     if button is None or minutes <= 0:
         await toast(query, t.gettext("This button is no longer valid."), alert=True)
         return
-    _done, problem = await h.service_call(
-        rt, t, rt.services.withdraw, member, button.instance_id, button.step_no, button.round,
-        rt.clock(), timedelta(minutes=minutes))
+    _done, problem = await h.service_call(rt, t, rt.services.withdraw, Withdraw(
+        member, button.instance_id, button.step_no, button.round, rt.clock(),
+        timedelta(minutes=minutes)))
     if problem:
         await toast(query, problem, alert=True)
         if isinstance(query.message, Message):  # the button can do nothing more

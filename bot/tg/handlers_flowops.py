@@ -16,9 +16,10 @@ from typing import Any
 
 from telegram import ForceReply, Message, Update
 
-from bot.i18n import N_, Translator
+from bot.i18n import Translator
 from bot.services import BadQuery, ServiceError, StepMessage
-from bot.services.flowops import NothingWaiting, SeveralWaiting, is_far_year
+from bot.services.commands import AskPartsReason, Cancel, RecordReturn, TriggerStep
+from bot.services.flowops import is_far_year
 from bot.tg import handlers as h
 from bot.tg import render_flowops as rf
 from bot.tg.callbacks import StepButton
@@ -32,19 +33,6 @@ TRIGGER = re.compile(r"^\s*revisi\s+(?P<words>[^:\s][^:]*?\b(?:19|20|21)\d\d\b.*
 CANCEL = re.compile(r"^\s*(?:batalkan|cancel)\s+(?P<words>.+\b(?:19|20|21)\d\d\b.*)$",
                     re.IGNORECASE | re.DOTALL)
 YEAR = re.compile(r"\b((?:19|20|21)\d\d)\b")
-
-
-#: What the engine's refusals of these operations say (merged into handlers.REFUSALS).
-REFUSALS: dict[str, str] = {
-    "not_recorder": N_("Sorry, only {role} records that the document came back."),
-    "not_waiting": N_("This flow is not waiting on anyone outside the office."),
-    "waiting": N_("The document is outside the office; nothing can be decided until it "
-                  "comes back."),
-    "not_event_step": N_("Step {step} is not a step that an event starts."),
-    "no_event_step": N_("{alias} has no step that an event starts."),
-    "not_a_part": N_("That is not a part of step {step}: {parts}."),
-    "no_parts": N_("Step {step} is done by one official; it has no parts to choose."),
-}
 
 
 @dataclass
@@ -72,13 +60,7 @@ async def _ask(update: Update, context: Context, t: Translator, text: str,
 
 
 def _problem(exc: ServiceError, t: Translator, now: datetime) -> str:
-    _ = t.gettext
-    if isinstance(exc, NothingWaiting):
-        return _("No document of yours is waiting outside the office.")
-    if isinstance(exc, SeveralWaiting):
-        names = ", ".join(f"\"sudah kembali {f.alias} {i.year}\"" for f, i in exc.waiting)
-        return _("Several documents are outside the office; say which: {names}.").format(
-            names=names)
+    """What the official is told (NothingWaiting, SeveralWaiting … say it as their Message)."""
     return h._flow_problem(exc, t, now)
 
 
@@ -91,9 +73,8 @@ async def record_return(update: Update, caller: Caller, *, instance_id: str | No
     rt, member, t = caller
     now = rt.clock()
     try:
-        _res, problem = await service_call(rt, t, rt.services.record_return, member, now,
-                                           instance_id=instance_id, words=words,
-                                           ack_to=h._message_id(update))
+        _res, problem = await service_call(rt, t, rt.services.record_return, RecordReturn(
+            member, now, instance_id=instance_id, words=words, ack_to=h._message_id(update)))
     except ServiceError as exc:
         return _problem(exc, t, now)
     return problem
@@ -158,10 +139,10 @@ async def part_pressed(update: Update, context: Context, caller: Caller) -> None
         await query.answer(t.gettext("This button is no longer valid."), show_alert=True)
         return
     message = query.message if isinstance(query.message, Message) else None
-    _ok, problem = await service_call(
-        rt, t, rt.services.ask_parts_reason, member, instance_id, step_no, round_no, parts,
-        rt.clock(), chat_id=message.chat.id if message else None,
-        message_id=message.message_id if message else None)
+    _ok, problem = await service_call(rt, t, rt.services.ask_parts_reason, AskPartsReason(
+        member, instance_id, step_no, round_no, parts, rt.clock(),
+        chat_id=message.chat.id if message else None,
+        message_id=message.message_id if message else None))
     await query.answer(problem or "", show_alert=bool(problem))
     if problem is None:
         shown = [names[p] for p in parts] or [n for _m, n in choice.parts]
@@ -295,12 +276,11 @@ async def _confirmed(update: Update, context: Context, caller: Caller,
         return None
     try:
         if pending.action == "trigger":
-            _r, problem = await service_call(rt, t, rt.services.trigger, member,
-                                             pending.instance_id, pending.step_no,
-                                             pending.reason, now)
+            _r, problem = await service_call(rt, t, rt.services.trigger, TriggerStep(
+                member, pending.instance_id, pending.step_no, pending.reason, now))
         else:
-            _r, problem = await service_call(rt, t, rt.services.cancel, member,
-                                             pending.instance_id, pending.reason, now)
+            _r, problem = await service_call(rt, t, rt.services.cancel, Cancel(
+                member, pending.instance_id, pending.reason, now))
     except (ServiceError, BadQuery) as exc:
         return _problem(exc, t, now)
     return problem

@@ -34,15 +34,8 @@ from bot.tg.handlers import Caller, Context, _flow_problem, member_only, reply, 
 
 
 def report_problem(exc: ServiceError, t: Translator, now: datetime) -> str:
-    _ = t.gettext
-    if isinstance(exc, NotAllowedReport):
-        if exc.what == "rekap":
-            return _("Sorry, the recap across units is for the oversight officials (Bagian "
-                     "Organisasi, Inspektorat, Sekda).")
-        return _("Sorry, this report is for the unit's Sekretaris and the oversight officials.")
-    if isinstance(exc, BadTargetDate):
-        return _("{text!r} is not a date: write {basis} and the date as DD-MM-YYYY, e.g. "
-                 "{basis} 15-01-2026.").format(text=exc.text, basis=exc.basis)
+    if isinstance(exc, NotAllowedReport | BadTargetDate):
+        return exc.message.render(t.gettext)
     return _flow_problem(exc, t, now)
 
 

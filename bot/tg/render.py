@@ -17,9 +17,7 @@ from bot.formatting import (
     format_duration,
     format_short,
     format_until,
-    format_when,
     normalised_total,
-    period_label,
 )
 from bot.i18n import Translator
 from bot.services import (
@@ -38,7 +36,6 @@ from bot.tg.callbacks import (
     DetailsButton,
     StepButton,
     WithdrawButton,
-    cycle_button,
 )
 
 MAX_MESSAGE = 4096
@@ -300,97 +297,6 @@ def not_registered_text(t: Translator) -> str:
              "invitation link and open it; it binds you to your role.")
 
 
-def target_question(flow: Flow, payload: dict[str, Any], t: Translator) -> str:
-    """The question a started message ends with when the flow's target needs its date."""
-    if not payload.get("target_asked") or flow.target is None:
-        return ""
-    label = flow.target.label_en if t.language == "en" and flow.target.label_en else \
-        flow.target.label
-    return "\n\n" + t.gettext(
-        "On what date was the {label} for {alias} {year}? Reply to this message with the date "
-        "(DD-MM-YYYY); the target of the whole flow counts from it.").format(
-        label=label, alias=flow.alias, year=payload["year"])
-
-
-def ack_text(payload: dict[str, Any], flows: dict[str, Flow], t: Translator) -> str:
-    """The reply that confirms what an official just did (sent through the outbox)."""
-    _ = t.gettext
-    kind = payload["ack"]
-    if kind.startswith("people_"):
-        from bot.tg.render_people import people_ack_text
-
-        return people_ack_text(payload, flows, t)
-    if kind == "joined":
-        text = (_("You already hold the role {role} in {unit}.") if payload["already"]
-                else _("Welcome, {name}! You are now registered as {role} in {unit}."))
-        role = sop_title = payload["role"]
-        for flow in flows.values():  # the role's title in the reader's language
-            if flow.unit.id == payload.get("unit_id") and flow.has_role(payload["role_id"]):
-                role = _role_title(flow, payload["role_id"], t)
-                sop_title = flow.role(payload["role_id"]).title
-                break
-        role = own_title(role, sop_title, payload["name"], t)
-        return text.format(name=payload["name"], role=role,
-                           unit=payload["unit"]) + "\n\n" + help_text(t)
-    if kind == "started":
-        flow = flows[payload["flow_id"]]
-        label = flow_label(flow, payload["year"], None, t)
-        if flow.per_official is None and payload.get("starter_acts"):
-            return _("Started {flow}. Step 1 is waiting for {you}.").format(
-                flow=label, you=address(payload.get("salutation"), t)
-            ) + target_question(flow, payload, t)
-        if flow.per_official is None:
-            return _("Started {flow}. Step 1 went to {role}.").format(
-                flow=label, role=_role_title(flow, flow.first_step.actor, t)
-            ) + target_question(flow, payload, t)
-        text = t.ngettext("Started {flow} for {n} official.", "Started {flow} for {n} officials.",
-                          payload["count"]).format(flow=label, n=payload["count"])
-        if payload.get("skipped"):
-            text += "\n" + _("No atasan known for: {names}.").format(
-                names=", ".join(payload["skipped"]))
-        return text
-    if kind == "decided":
-        flow = flows[payload["flow_id"]]
-        step = flow.step(payload["step_no"])
-        title = step_title(step, t)
-        back = flow.step(step.on_revise) if step.on_revise is not None else None
-        if payload["action"] == "revise" and back is not None:
-            # what the act means for the decider: the earlier step goes back to its holder
-            text = _("Sent back for revision: step {no} «{title}» goes back to {role}. "
-                     "Thank you.").format(
-                no=back.no, title=step_title(back, t), role=_role_title(flow, back.actor, t))
-        else:
-            text = {
-                "approve": _("Approved: {title}."),
-                "complete": _("Marked done: {title}."),
-                "revise": _("Sent back for revision: {title}."),
-            }[payload["action"]].format(title=title)
-        if payload.get("completed"):
-            text += "\n" + _("The flow is now complete.")
-        return text
-    if kind == "reason_asked":
-        return _("What must be revised? Write the reason as your next message (or /batal to "
-                 "cancel).")
-    if kind == "pending_dropped":
-        return _("Cancelled; nothing was changed.")
-    if kind == "attached":
-        return _("Attached. It will travel with the next step's notification.")
-    if kind == "cycle_done":
-        flow = flows[payload["flow_id"]]
-        return _("Recorded: {duty} is done. Thank you.").format(duty="{name} ({period})".format(
-            name=_cycle_name(flow, payload["cycle_id"]),
-            period=period_label(payload["period"], payload["index"], payload["year"], t)))
-    if kind == "undeliverable":
-        flow = flows[payload["flow_id"]]
-        return _("⚠️ {name} cannot be reached: they blocked the bot, so the step of {flow} "
-                 "waiting for them was not delivered. Ask them to open the bot and press "
-                 "Start.").format(name=payload["name"],
-                                  flow=flow_label(flow, payload["year"], None, t))
-    if kind in render_flowops.ACKS:
-        return render_flowops.ack_text(payload, flows, t)
-    raise ValueError(f"unknown acknowledgement {kind!r}")
-
-
 def settled_text(payload: dict[str, Any], flows: dict[str, Flow], t: Translator) -> str:
     """A decided step message: what it said, then who decided what and when."""
     flow = flows[payload["flow_id"]]
@@ -416,106 +322,17 @@ def _cycle_name(flow: Flow, cycle_id: str) -> str:
     return cycle.name if cycle else cycle_id
 
 
-def reminder_text(payload: dict[str, Any], flows: dict[str, Flow], t: Translator,
-                  now: datetime) -> str:
-    """A reminder of a step deadline or of a recurring duty (triwulan, semester …)."""
-    _ = t.gettext
-    flow = flows[payload["flow_id"]]
-    tz = flow.unit.timezone
-    kind = payload["kind"]
-    if payload["type"] == "step":
-        step = flow.step(payload["step_no"])
-        deadline = datetime.fromisoformat(payload["deadline"])
-        subject = payload.get("subject")
-        if subject and subject in (payload.get("late") or []):
-            subject = None  # the escalation names them already: never "Bu X late … — Bu X"
-        what = _("step {n} of {total} of {flow}: {title}").format(
-            n=flow.position(step.no), total=len(flow.sequence),
-            flow=flow_label(flow, payload["year"], subject, t),
-            title=step_title(step, t))
-        if kind == "before":
-            return _("⏰ Reminder: {what} is due {when} ({left}).").format(
-                what=what, when=format_when(deadline, tz, t),
-                left=format_until(deadline, now, t))
-        if kind == "due":
-            return _("⏰ Due now: {what} (deadline {when}).").format(
-                what=what, when=format_when(deadline, tz, t))
-        if kind == "overdue":
-            return _("⚠️ Late: {what} was due {when} ({late}). Reminder {n}.").format(
-                what=what, when=format_when(deadline, tz, t),
-                late=format_until(deadline, now, t), n=payload["n"])
-        return _("⚠️ {names} late with {what}: it was due {when} ({late}).").format(
-            names=", ".join(payload.get("late") or []), what=what,
-            when=format_when(deadline, tz, t), late=format_until(deadline, now, t))
-    due = datetime.fromisoformat(payload["due"])
-    duty = "{name} ({period})".format(
-        name=_cycle_name(flow, payload["cycle_id"]),
-        period=period_label(payload["period"], payload["index"], payload["year"], t))
-    how = _("When it is done, press the button or reply to this message with the evidence "
-            "document.")
-    stage = render_flowops.stage_line(flow, payload, t)  # a later stage of the duty
-    if stage:
-        how = stage + "\n" + how
-    if kind == "before":
-        return _("📅 {duty} is due {when}.").format(duty=duty, when=format_when(due, tz, t)) + \
-            "\n" + how
-    if kind == "due":
-        return _("📅 {duty} is due today ({when}).").format(
-            duty=duty, when=format_when(due, tz, t)) + "\n" + how
-    if kind == "overdue":
-        return _("⚠️ {duty} is late: it was due {when}. Reminder {n}.").format(
-            duty=duty, when=format_when(due, tz, t), n=payload["n"]) + "\n" + how
-    done = ", ".join(payload.get("done") or []) or "-"
-    not_done = ", ".join(payload.get("not_done") or []) or "-"
-    return "\n".join([
-        _("📋 Recap of {duty} (due {when}):").format(duty=duty, when=format_when(due, tz, t)),
-        _("Reported: {names}").format(names=done),
-        _("Not yet: {names}").format(names=not_done),
-    ])
-
-
-def cycle_keyboard(payload: dict[str, Any], t: Translator) -> InlineKeyboardMarkup | None:
-    """The "done" button of a recurring duty's reminder."""
-    if payload.get("type") != "cycle" or not payload.get("task_id"):
-        return None
-    return InlineKeyboardMarkup([[InlineKeyboardButton(
-        t.gettext("✔️ Selesai"), callback_data=cycle_button(payload["task_id"]))]])
-
-
-def upcoming_text(points: Sequence[Any], flows: dict[str, Flow], t: Translator,
-                  now: datetime) -> str:
-    """``/pengingat``: my next reminders and deadlines."""
-    _ = t.gettext
-    if not points:
-        return _("No reminders are planned for you.")
-    lines = [_("Your next reminders:")]
-    grouped: dict[tuple[str, str], list[str]] = {}  # (what, due) -> reminder times
-    for p in points:
-        flow = flows[p.payload["flow_id"]]
-        tz = flow.unit.timezone
-        if p.payload["type"] == "step":
-            step = flow.step(p.payload["step_no"])
-            what = _("{flow}, step {n}: {title}").format(
-                flow=flow_label(flow, p.payload["year"], p.payload.get("subject"), t),
-                n=flow.position(step.no), title=step_title(step, t))
-            due = datetime.fromisoformat(p.payload["deadline"])
-        else:
-            what = "{name} ({period})".format(
-                name=_cycle_name(flow, p.payload["cycle_id"]),
-                period=period_label(p.payload["period"], p.payload["index"],
-                                    p.payload["year"], t))
-            due = datetime.fromisoformat(p.payload["due"])
-        # One line per step or duty, however many reminders it has (issue 12).
-        grouped.setdefault((what, format_short(due, tz, t)), []).append(
-            format_short(p.at, tz, t))
-    for (what, deadline), times in grouped.items():
-        lines.append("• " + _("{what} — deadline {due}; reminders: {times}").format(
-            what=what, due=deadline, times=", ".join(times)))
-    return "\n".join(lines)
-
-
 # The step notification and its details live in render_step (imported last: it uses the
 # helpers above).
+# The acknowledgements and reminders (typed notices) live in render_notices.
+from bot.tg.render_notices import (  # noqa: E402
+    ack_text,
+    cycle_keyboard,
+    reminder_text,
+    target_question,
+    upcoming_text,
+)
 from bot.tg.render_step import details_text, step_text  # noqa: E402
 
-__all__ = ["details_text", "split_message", "step_text"]
+__all__ = ["ack_text", "cycle_keyboard", "details_text", "reminder_text", "split_message",
+           "step_text", "target_question", "upcoming_text"]

@@ -20,6 +20,7 @@ from bot.engine.instance import Instance, Status
 from bot.engine.model import Flow
 from bot.formatting import format_short, format_when
 from bot.i18n import Translator
+from bot.services.notices import CancelledAck, CycleReminder, ReturnedAck, TriggeredAck
 from bot.tg import render as base  # (render imports this module: names looked up late)
 
 WAIT_PATTERN = r"^w:"
@@ -173,33 +174,30 @@ def far_year_question(year: int, now_year: int, t: Translator) -> str:
         year=year, now=now_year)
 
 
-def stage_line(flow: Flow, payload: dict[str, Any], t: Translator) -> str | None:
+def stage_line(flow: Flow, reminder: CycleReminder, t: Translator) -> str | None:
     """A later stage of a recurring duty: whose share, and the SOP step(s) now due."""
-    steps = payload.get("stage_steps")
-    if not steps:
+    if not reminder.stage_steps:
         return None
-    titles = "; ".join(f"{no}. {base.step_title(flow.step(no), t)}" for no in steps)
-    return t.gettext("For {name}: {steps}").format(name=payload.get("official_name") or "-",
+    titles = "; ".join(f"{no}. {base.step_title(flow.step(no), t)}"
+                       for no in reminder.stage_steps)
+    return t.gettext("For {name}: {steps}").format(name=reminder.official_name or "-",
                                                    steps=titles)
 
 
-ACKS = ("returned", "triggered", "cancelled")
-
-
-def ack_text(payload: dict[str, Any], flows: dict[str, Flow], t: Translator) -> str:
+def ack_text(ack: ReturnedAck | TriggeredAck | CancelledAck, flows: dict[str, Flow],
+             t: Translator) -> str:
     """The acknowledgements of the operations (sent through the outbox)."""
     _ = t.gettext
-    flow = flows[payload["flow_id"]]
-    label = base.flow_label(flow, payload["year"], None, t)
-    kind = payload["ack"]
-    if kind == "returned":
+    flow = flows[ack.flow_id]
+    label = base.flow_label(flow, ack.year, None, t)
+    if isinstance(ack, ReturnedAck):
         text = _("Recorded: the document of {flow} is back in the office.").format(flow=label)
-        if payload.get("step_no"):
+        if ack.step_no:
             text += "\n" + _("Step {no} ({title}) has started.").format(
-                no=payload["step_no"], title=base.step_title(flow.step(payload["step_no"]), t))
+                no=ack.step_no, title=base.step_title(flow.step(ack.step_no), t))
         return text
-    if kind == "triggered":
-        step = flow.step(payload["step_no"])
+    if isinstance(ack, TriggeredAck):
+        step = flow.step(ack.step_no)
         return _("Started step {no} ({title}) of {flow}.").format(
             no=step.no, title=base.step_title(step, t), flow=label)
     return _("{flow} is cancelled. Everyone holding a step has been told.").format(flow=label)

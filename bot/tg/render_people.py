@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from bot.engine.model import Flow
 from bot.formatting import format_short
 from bot.i18n import Translator
+from bot.services.notices import DelegationActiveAck, DelegationEndedAck, SuccessorAck
 from bot.services.people import MemberRow
 
 
@@ -22,29 +22,27 @@ def role_and_zone(flows: dict[str, Flow], unit: str, role: str, t: Translator) -
     return role, "Asia/Jakarta"
 
 
-def people_ack_text(payload: dict[str, Any], flows: dict[str, Flow], t: Translator) -> str:
-    """A people notice (an outbox "ack" whose kind starts with ``people_``)."""
+def people_ack_text(ack: SuccessorAck | DelegationActiveAck, flows: dict[str, Flow],
+                    t: Translator) -> str:
+    """A people notice: a successor's hand-over, a delegation begun or ended."""
     _ = t.gettext
-    kind = payload["ack"]
-    if kind == "people_successor":
+    if isinstance(ack, SuccessorAck):
         return _("You take over from {name}; their open steps are now yours (see /tugas).").format(
-            name=payload["name"])
-    title, zone = role_and_zone(flows, payload["unit_id"], payload["role_id"], t)
-    acting = f"{payload['kind'].capitalize()}. {title}"
-    n = payload["steps"]
-    if kind == "people_delegation_active":
-        return _("{acting}: {delegate} acts for {holder} until {until}. Steps and reminders "
-                 "of {role} go to {delegate}.").format(
-            acting=acting, delegate=payload["delegate"], holder=payload["holder"], role=title,
-            until=format_short(datetime.fromisoformat(payload["until"]), zone, t)) + (
-            " " + t.ngettext("{n} waiting step moved with it.",
-                             "{n} waiting steps moved with it.", n).format(n=n) if n else "")
-    if kind == "people_delegation_ended":
+            name=ack.name)
+    title, zone = role_and_zone(flows, ack.unit_id, ack.role_id, t)
+    acting = f"{ack.acting.capitalize()}. {title}"
+    n = ack.steps
+    if isinstance(ack, DelegationEndedAck):
         return _("The {acting} period has ended: {role} is back with {holder}.").format(
-            acting=acting, role=title, holder=payload["holder"]) + (
+            acting=acting, role=title, holder=ack.holder) + (
             " " + t.ngettext("{n} waiting step went back.",
                              "{n} waiting steps went back.", n).format(n=n) if n else "")
-    raise ValueError(f"unknown acknowledgement {kind!r}")
+    return _("{acting}: {delegate} acts for {holder} until {until}. Steps and reminders "
+             "of {role} go to {delegate}.").format(
+        acting=acting, delegate=ack.delegate, holder=ack.holder, role=title,
+        until=format_short(datetime.fromisoformat(ack.until), zone, t)) + (
+        " " + t.ngettext("{n} waiting step moved with it.",
+                         "{n} waiting steps moved with it.", n).format(n=n) if n else "")
 
 
 def members_text(unit_name: str, rows: Sequence[MemberRow], titles: dict[str, str],

@@ -19,7 +19,8 @@ from bot.services import (
     Member,
     StepMessage,
 )
-from bot.services.commands import Decide, Decision
+from bot.services.commands import AskReason, Attach, Decide, Decision
+from bot.services.notices import DecidedAck
 from bot.textlimits import CALLBACK_ANSWER_LIMIT, shorten
 from bot.tg import handlers_flowops as flowops
 from bot.tg import render
@@ -87,10 +88,10 @@ async def button_pressed(update: Update, context: Context, caller: Caller) -> No
     if button.action == REVISE and await flowops.revise_pressed(update, caller, button):
         return  # a decision after a fan-out: its parts are offered first
     if button.action == REVISE:
-        _asked, problem = await service_call(
-            rt, t, rt.services.ask_reason, member, button.instance_id, button.step_no,
-            button.round, rt.clock(), chat_id=message.chat.id if message else None,
-            message_id=message.message_id if message else None)
+        _asked, problem = await service_call(rt, t, rt.services.ask_reason, AskReason(
+            member, button.instance_id, button.step_no, button.round, rt.clock(),
+            chat_id=message.chat.id if message else None,
+            message_id=message.message_id if message else None))
         await query.answer(toast(problem or ""), show_alert=bool(problem))
         return
     decided, problem = await decide(context, member, t, button,
@@ -98,10 +99,9 @@ async def button_pressed(update: Update, context: Context, caller: Caller) -> No
     if decided is None:
         await query.answer(toast(problem or ""), show_alert=True)
         return
-    payload = {"ack": "decided", "flow_id": decided.flow.id,
-               "step_no": decided.disposition.step_no,
-               "action": decided.disposition.action.value, "completed": decided.completed}
-    await query.answer(toast(render.ack_text(payload, rt.services.flows, t)))
+    said = DecidedAck(flow_id=decided.flow.id, step_no=decided.disposition.step_no,
+                      action=decided.disposition.action.value, completed=decided.completed)
+    await query.answer(toast(render.ack_text(said, rt.services.flows, t)))
 
 
 def caption_decision(caption: str) -> tuple[str, str | None] | None:
@@ -160,9 +160,9 @@ async def file_message(update: Update, context: Context, caller: Caller) -> None
         _done, problem = await decide(context, member, t, button, note=note,
                                       attachments=(attachment,), ack_to=message.message_id)
     else:
-        _flow, problem = await service_call(
-            rt, t, rt.services.attach, member, target.instance_id, target.step_no, target.round,
-            (attachment,), rt.clock(), caption or None, ack_to=message.message_id)
+        _flow, problem = await service_call(rt, t, rt.services.attach, Attach(
+            member, target.instance_id, target.step_no, target.round, (attachment,),
+            rt.clock(), caption or None, ack_to=message.message_id))
     if problem:
         await reply(update, problem)
 

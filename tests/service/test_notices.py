@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.services.commands import Decide, Decision
+from bot.services.commands import Decide, Decision, Start
 from bot.services.notices import (
     NOTICE_SCHEMA,
     NoticeError,
@@ -55,7 +55,7 @@ def test_newer_or_unknown_payloads_are_refused_with_a_reason() -> None:
 def test_the_workflow_stores_versioned_notices(world: World) -> None:
     world.join("Pak Camat", "camat")
     world.join("Bu Perenkeu", "kasubag_perenkeu")
-    inst = world.services.start(world.member("Pak Camat"), "PK 2026", world.now).instances[0]
+    inst = world.services.start(Start(world.member("Pak Camat"), "PK 2026", world.now)).instances[0]
     world.services.decide(Decide(world.member("Pak Camat"), inst.id, 1, None,
                                  Decision.ADVANCE, world.later(timedelta(minutes=5))))
     [item] = world.outbox("Bu Perenkeu", "step")

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.services.commands import Decide, Decision
+from bot.services.commands import Decide, Decision, Start
 from tests.support.services import World
 
 
 def started(world: World) -> str:
     world.join("Pak Camat", "camat")
     world.join("Bu Perenkeu", "kasubag_perenkeu")
-    inst = world.services.start(world.member("Pak Camat"), "PK 2026", world.now).instances[0]
+    inst = world.services.start(Start(world.member("Pak Camat"), "PK 2026", world.now)).instances[0]
     world.services.decide(Decide(world.member("Pak Camat"), inst.id, 1, None,
                                  Decision.ADVANCE, world.later(timedelta(minutes=5))))
     return inst.id

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from bot.engine.instance import Action
 from bot.services import TelegramUser
-from bot.services.commands import Decide, Decision
+from bot.services.commands import Decide, Decision, Join, Start
 from tests.support.services import NEGLASARI, World
 
 SETWAN = "setwan-nganjuk"
@@ -32,7 +32,7 @@ def bind_all(world: World, report_invitations: list) -> dict[str, str]:
         world._next_id += 1
         user = TelegramUser(id=world._next_id, chat_id=world._next_id, name="tg",
                             language_code="id")
-        joined = world.services.redeem(invite.code, user, world.now)
+        joined = world.services.redeem(Join(invite.code, user, world.now))
         world.people[entry.name] = joined.member
         ids[entry.nip] = joined.member.id
     return ids
@@ -87,7 +87,7 @@ def test_import_binds_by_nip_and_reimport_reports_changes(world: World) -> None:
 
 def start_pk(world: World) -> str:
     camat = world.people["Budi Camat"]
-    inst = world.services.start(camat, "PK 2026", world.now).instances[0]
+    inst = world.services.start(Start(camat, "PK 2026", world.now)).instances[0]
     world.services.decide(Decide(world.people["Budi Camat"], inst.id, 1, None,
                                  Decision.ADVANCE, world.later(timedelta(minutes=5))))
     for step in (2, 3):
@@ -130,7 +130,8 @@ def test_mutasi_hands_the_open_step_to_the_successor(world: World) -> None:
                            "pejabat_unit_kerja", "1002"))]
     report = world.services.import_roster(roster, world.now)
     ids = bind_all(world, report.invitations)
-    inst = world.services.start(world.people["Budi Camat"], "PK 2026", world.now).instances[0]
+    inst = world.services.start(Start(world.people["Budi Camat"], "PK 2026",
+                                      world.now)).instances[0]
     world.services.decide(Decide(world.people["Budi Camat"], inst.id, 1, None,
                                  Decision.ADVANCE, world.later(timedelta(minutes=5))))
     done = world.services.replace_member("1003", "1006", world.now)
@@ -151,7 +152,7 @@ def test_remove_member_unbinds_and_voids_the_invitation(world: World) -> None:
     code = next(i.code for e, i in report.invitations if e.nip == "1005")
     user = TelegramUser(id=9, chat_id=9, name="x", language_code="id")
     try:
-        world.services.redeem(code, user, world.now)
+        world.services.redeem(Join(code, user, world.now))
     except Exception as exc:  # InviteProblem: expired
         assert getattr(exc, "reason", None) == "expired"
     else:
@@ -181,7 +182,8 @@ def test_notify_holder_sends_the_holder_a_copy_of_new_steps(world: World) -> Non
     world.services.delegate(unit=NEGLASARI, role="camat", to_nip="1002", start=world.now,
                             until=world.now + timedelta(days=3), kind="plt", now=world.now,
                             notify_holder=True)
-    inst = world.services.start(world.people["Sri Sekcam"], "PK 2026", world.now).instances[0]
+    inst = world.services.start(Start(world.people["Sri Sekcam"], "PK 2026",
+                                      world.now)).instances[0]
     assert inst.active(1).pending == [ids["1002"]]  # step 1 is the Camat's: the Plt's now
     for name in ("Sri Sekcam", "Budi Camat"):
         steps = [i.payload for i in world.outbox(name, "step")]
@@ -207,7 +209,7 @@ def test_an_official_with_open_steps_is_not_removed(world: World) -> None:
 
     report = world.services.import_roster(NEG, world.now)
     bind_all(world, report.invitations)
-    world.services.start(world.people["Budi Camat"], "PK 2026", world.now)
+    world.services.start(Start(world.people["Budi Camat"], "PK 2026", world.now))
     try:
         world.services.remove_member("1001", world.now)
     except PeopleProblem as exc:

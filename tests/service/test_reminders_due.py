@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.services.commands import Decide, Decision
+from bot.services.commands import Decide, Decision, Start
 from bot.services.reminders import Reminders
 from tests.support.services import World
 
@@ -12,7 +12,7 @@ from tests.support.services import World
 def test_reminders_of_a_step_fall_due_and_go_out_once(world: World) -> None:
     world.join("Pak Camat", "camat")
     world.join("Bu Perenkeu", "kasubag_perenkeu")
-    inst = world.services.start(world.member("Pak Camat"), "PK 2026", world.now).instances[0]
+    inst = world.services.start(Start(world.member("Pak Camat"), "PK 2026", world.now)).instances[0]
     reminders = Reminders(world.services)
     plan = [p for p in reminders.plan(world.now) if p.payload.get("instance_id") == inst.id]
     assert plan, "a 10-minute step has reminders before and at its deadline"
@@ -30,7 +30,7 @@ def test_reminders_of_a_step_fall_due_and_go_out_once(world: World) -> None:
 def test_a_decided_step_is_no_longer_reminded(world: World) -> None:
     world.join("Pak Camat", "camat")
     world.join("Bu Perenkeu", "kasubag_perenkeu")
-    inst = world.services.start(world.member("Pak Camat"), "PK 2026", world.now).instances[0]
+    inst = world.services.start(Start(world.member("Pak Camat"), "PK 2026", world.now)).instances[0]
     world.services.decide(Decide(world.member("Pak Camat"), inst.id, 1, None,
                                  Decision.ADVANCE, world.now))
     reminders = Reminders(world.services)

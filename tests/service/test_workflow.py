@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from bot.services import AlreadyRunning, BadQuery, FlowNotFound, Refused, StaleStep
-from bot.services.commands import Decide, Decision
+from bot.services.commands import Decide, Decision, Start
 from tests.support.services import World
 
 
@@ -30,7 +30,7 @@ def advance(world: World, name: str, instance_id: str, step_no: int) -> None:
 
 def test_start_notifies_the_first_step_and_acknowledges(world: World) -> None:
     neglasari(world)
-    started = world.services.start(world.member("Pak Camat"), "PK 2026", world.now, ack_to=7)
+    started = world.services.start(Start(world.member("Pak Camat"), "PK 2026", world.now, ack_to=7))
     assert started.flow.alias == "PK" and started.year == 2026 and len(started.instances) == 1
     inst = started.instances[0]
     assert inst.current is not None and inst.current.no == 1
@@ -42,7 +42,7 @@ def test_start_notifies_the_first_step_and_acknowledges(world: World) -> None:
 
 def test_decide_moves_on_and_tells_the_next_holder(world: World) -> None:
     neglasari(world)
-    inst = world.services.start(world.member("Pak Camat"), "PK 2026", world.now).instances[0]
+    inst = world.services.start(Start(world.member("Pak Camat"), "PK 2026", world.now)).instances[0]
     decided = world.services.decide(Decide(world.member("Pak Camat"), inst.id, 1, 1,
                                            Decision.ADVANCE, world.later(timedelta(minutes=5))))
     assert decided.disposition.action.value == "complete"
@@ -53,7 +53,7 @@ def test_decide_moves_on_and_tells_the_next_holder(world: World) -> None:
 
 def test_revise_goes_back_with_the_reason(world: World) -> None:
     neglasari(world)
-    inst = world.services.start(world.member("Pak Camat"), "PK 2026", world.now).instances[0]
+    inst = world.services.start(Start(world.member("Pak Camat"), "PK 2026", world.now)).instances[0]
     advance(world, "Pak Camat", inst.id, 1)
     advance(world, "Bu Perenkeu", inst.id, 2)
     advance(world, "Bu Perenkeu", inst.id, 3)
@@ -68,7 +68,7 @@ def test_revise_goes_back_with_the_reason(world: World) -> None:
 
 def test_a_fan_out_step_waits_for_every_holder(world: World) -> None:
     neglasari(world)
-    inst = world.services.start(world.member("Pak Camat"), "PK 2026", world.now).instances[0]
+    inst = world.services.start(Start(world.member("Pak Camat"), "PK 2026", world.now)).instances[0]
     for name, no in [("Pak Camat", 1), ("Bu Perenkeu", 2), ("Bu Perenkeu", 3),
                      ("Pak Camat", 4), ("Pak Camat", 5), ("Pak Umpeg", 6)]:
         advance(world, name, inst.id, no)
@@ -90,7 +90,7 @@ def test_per_official_procedure_pairs_each_official_with_their_atasan(world: Wor
     world.join("Bu Kabag", "kabag", unit)
     world.join("Pak Kasubag", "kasubag", unit)
     world.join("Staf Satu", "staf", unit)
-    started = world.services.start(world.member("Pak Sekwan"), "PDK 2026", world.now)
+    started = world.services.start(Start(world.member("Pak Sekwan"), "PDK 2026", world.now))
     pairs = {(i.subject, i.bindings.get("atasan")) for i in started.instances}
     ids = {name: world.people[name].id for name in world.people}
     assert pairs == {(ids["Bu Kabag"], ids["Pak Sekwan"]),
@@ -103,14 +103,14 @@ def test_refusals(world: World) -> None:
     neglasari(world)
     camat = world.member("Pak Camat")
     with pytest.raises(BadQuery):
-        world.services.start(camat, "PK", world.now)
+        world.services.start(Start(camat, "PK", world.now))
     with pytest.raises(FlowNotFound):
-        world.services.start(camat, "XYZ 2026", world.now)
+        world.services.start(Start(camat, "XYZ 2026", world.now))
     with pytest.raises(Refused):  # only the first step's actor may start PK
-        world.services.start(world.member("Pak Umpeg"), "PK 2026", world.now)
-    inst = world.services.start(camat, "PK 2026", world.now).instances[0]
+        world.services.start(Start(world.member("Pak Umpeg"), "PK 2026", world.now))
+    inst = world.services.start(Start(camat, "PK 2026", world.now)).instances[0]
     with pytest.raises(AlreadyRunning):
-        world.services.start(camat, "PK 2026", world.now)
+        world.services.start(Start(camat, "PK 2026", world.now))
     with pytest.raises(Refused):  # not the holder of step 1
         advance(world, "Pak Umpeg", inst.id, 1)
     advance(world, "Pak Camat", inst.id, 1)
@@ -121,7 +121,7 @@ def test_refusals(world: World) -> None:
 
 def test_a_refused_decision_stores_nothing(world: World) -> None:
     neglasari(world)
-    inst = world.services.start(world.member("Pak Camat"), "PK 2026", world.now).instances[0]
+    inst = world.services.start(Start(world.member("Pak Camat"), "PK 2026", world.now)).instances[0]
     before = len(world.outbox("Pak Umpeg"))
     with pytest.raises(Refused):
         advance(world, "Pak Umpeg", inst.id, 1)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.services import Services, TelegramUser
+from bot.services.commands import Join
 from bot.storage.protocol import Storage
 from bot.storage.records import Member, OutboxItem
 from tests.support.paths import WIB
@@ -32,7 +33,7 @@ class World:
                                              atasan=atasan)
         user = TelegramUser(id=self._next_id, chat_id=self._next_id, name=name,
                             language_code="en")
-        joined = self.services.redeem(invite.code, user, self.now)
+        joined = self.services.redeem(Join(invite.code, user, self.now))
         self.people[name] = joined.member
         return joined.member
 

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import socket
-import sys
 from typing import Any, TypeVar
 
 from fakeapi import FakeUser
-from tests.support.paths import FLOWS_DIR
-
-SOPBOT = [sys.executable, "-m", "bot"]
-
+from tests.support.cli import SOPBOT as SOPBOT  # the one copy of each (re-exported)
+from tests.support.cli import env_for as env_for
 
 SECRET = "s3cr3t_Webhook-Token"
 
@@ -29,13 +25,6 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
-
-def env_for(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("TELEGRAM_", "SOPBOT_")) and k not in ("PORT", "DYNO")}
-    env.update(SOPBOT_LANGUAGE="en", SOPBOT_FLOWS_DIR=str(FLOWS_DIR))
-    env.update(extra)
-    return env
 
 
 def request(port: int, method: str, path: str, body: bytes | None = None,

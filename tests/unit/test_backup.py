@@ -7,22 +7,18 @@ import json
 import os
 import stat
 import subprocess
-import sys
 from pathlib import Path
 
 from bot.storage import Store
 from bot.storage.migrations import upgrade
 from tests.support.bot import running_bot
 from tests.support.chatdriver import is_step
-from tests.support.cli import env_for
+from tests.support.cli import env_for, run_sopbot
 from tests.support.offices import UNIT, kesbangpol
-from tests.support.paths import ROOT
 
 
 def sopbot(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=ROOT,
-                          env=env_for(SOPBOT_DATA_DIR=str(data_dir)), capture_output=True,
-                          text=True, timeout=60)
+    return run_sopbot(*args, env=env_for(SOPBOT_DATA_DIR=str(data_dir)))
 
 
 async def test_backup_while_running_and_restore_after(tmp_path: Path) -> None:

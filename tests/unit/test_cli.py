@@ -5,21 +5,19 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from bot.cli import main
-from tests.support.paths import DATA_DIR, FLOWS_DIR, ROOT
+from tests.support.cli import run_sopbot
+from tests.support.paths import DATA_DIR, FLOWS_DIR
 
 MINI = (DATA_DIR / "mini.yaml").read_text(encoding="utf-8")
 
 
 def sopbot(*args: str, lang: str = "id") -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "SOPBOT_LANGUAGE": lang}
-    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=60)
+    return run_sopbot(*args, env={**os.environ, "SOPBOT_LANGUAGE": lang})
 
 
 def test_flows_check_passes_on_the_shipped_flows() -> None:

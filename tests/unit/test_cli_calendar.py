@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.support.cli import run_sopbot
 from tests.support.paths import DATA_DIR, ROOT
 
 MINI = (DATA_DIR / "mini.yaml").read_text(encoding="utf-8")
@@ -18,8 +19,7 @@ DPRD = "pengumpulan-data-kinerja-dprd-nganjuk"
 def sopbot(*args: str, lang: str = "en") -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "SOPBOT_LANGUAGE": lang}
     env.pop("SOPBOT_FLOWS_DIR", None)
-    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=60)
+    return run_sopbot(*args, env=env)
 
 
 def wita_flows(tmp_path: Path) -> Path:

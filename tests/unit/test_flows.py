@@ -160,10 +160,9 @@ def test_deadlines_follow_the_unit_calendar(all_flows: dict[str, Flow]) -> None:
 
 def test_notes_for_the_printout(all_flows: dict[str, Flow]) -> None:
     from bot.engine.describe import role_notes, step_notes
-    from bot.engine.loader import render_message
 
     def texts(notes) -> list[str]:
-        return [render_message(n.message_id, n.params, lambda m: m) for n in notes]
+        return [n.render(lambda m: m) for n in notes]
 
     insp = all_flows["pk-inspektorat-nganjuk"]
     assert texts(step_notes(insp, insp.step(13))) == [

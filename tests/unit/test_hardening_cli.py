@@ -16,8 +16,9 @@ import pytest
 
 from bot.config import ConfigError, settings_from_env
 from bot.redact import REDACTED, RedactingFilter, add_secrets, redact
-from tests.support.paths import FLOWS_DIR, ROOT
-from tests.support.webhook import SECRET, SOPBOT, env_for, free_port
+from tests.support.cli import run_sopbot
+from tests.support.paths import FLOWS_DIR
+from tests.support.webhook import SECRET, env_for, free_port
 
 TOKEN = "123456789:AAH-realistic_Token-0123456789abcdefghij"
 
@@ -49,8 +50,7 @@ def wrong_api() -> Iterator[str]:
 
 
 def sopbot(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*SOPBOT, *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=60, env=env_for(**env))
+    return run_sopbot(*args, env=env_for(**env))
 
 
 def no_secret_in(result: subprocess.CompletedProcess[str], *, debug: bool = False) -> None:

@@ -10,6 +10,7 @@ import pytest
 
 from bot.bootstrap import build_services
 from bot.engine.loader import load_flows
+from bot.services.commands import Join
 from bot.services.results import TelegramUser
 from bot.storage import MemoryStore, Store
 from bot.storage.records import invite_key
@@ -29,10 +30,10 @@ def test_a_new_code_is_stored_as_its_hash_and_still_redeems(backend: str,
     assert "code" not in stored and stored["code_hash"] == invite_key(code)
     if backend == "tinydb":
         assert code not in (tmp_path / "data" / "sopbot.json").read_text()
-    joined = services.redeem(code, TelegramUser(id=7, chat_id=7, name="Pak Camat"), NOW)
+    joined = services.redeem(Join(code, TelegramUser(id=7, chat_id=7, name="Pak Camat"), NOW))
     assert joined is not None and services.member_count() == 1
     with pytest.raises(Exception):  # noqa: B017 (the services' own refusal of a used code)
-        services.redeem(code, TelegramUser(id=8, chat_id=8, name="Lain"), NOW)
+        services.redeem(Join(code, TelegramUser(id=8, chat_id=8, name="Lain"), NOW))
 
 
 def _invite_docs(store: Store | MemoryStore) -> list[dict]:
@@ -55,5 +56,5 @@ def test_plain_codes_of_an_old_file_are_migrated_and_backups_hold_none(tmp_path:
     store.backup(tmp_path / "backup")
     assert old_code not in (tmp_path / "backup" / "sopbot.json").read_text()
     services = build_services(load_flows(FLOWS_DIR), store)
-    services.redeem(old_code, TelegramUser(id=9, chat_id=9, name="Pak Camat"), NOW)
+    services.redeem(Join(old_code, TelegramUser(id=9, chat_id=9, name="Pak Camat"), NOW))
     assert services.member_count() == 1

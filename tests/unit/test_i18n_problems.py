@@ -23,6 +23,7 @@ from bot.config import (
     settings_from_env,
 )
 from bot.engine.loader import FlowError, Problem, load_flows, parse_flow
+from bot.i18n import Message
 from bot.services import Services, UnknownUnitOrRole
 from bot.storage import Store
 from tests.support.paths import DATA_DIR, FLOWS_DIR, ROOT
@@ -135,8 +136,8 @@ def message_trees(message_id: str, params: Mapping[str, Any]) -> Iterator[tuple[
     """Each template with the parameter names it is given, nested messages included."""
     yield message_id, set(params)
     for value in params.values():
-        if type(value) is dict and set(value) == {"message_id", "params"}:
-            yield from message_trees(value["message_id"], value["params"])
+        if isinstance(value, Message):
+            yield from message_trees(value.template, value.params)
 
 
 @pytest.mark.parametrize("text", BROKEN_FILES)
@@ -275,7 +276,13 @@ def test_the_engine_marker_is_the_identity() -> None:
     from bot.engine import loader
 
     assert loader.N_("x {y}") == "x {y}"
-    assert "bot.i18n" not in (ROOT / "bot" / "engine" / "loader.py").read_text(encoding="utf-8")
+    source = (ROOT / "bot" / "engine" / "loader.py").read_text(encoding="utf-8")
+    # The engine carries Message from the pure bot.i18n_message, never the catalogs (Babel).
+    assert "from bot.i18n import" not in source and "import bot.i18n\n" not in source
+    tree = ast.parse((ROOT / "bot" / "i18n_message.py").read_text(encoding="utf-8"))
+    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    assert imported <= {"__future__", "collections.abc"}, imported
 
 
 def test_ttl_problem_types() -> None:

@@ -10,6 +10,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from bot.cli import main
+from bot.services.commands import Join
 from tests.support.paths import FLOWS_DIR
 
 HEAD = ["nip", "nama", "sapaan", "unit", "role", "atasan_nip", "telegram"]
@@ -124,8 +125,8 @@ def test_invite_by_nip_warns_of_a_second_camat_and_an_unknown_atasan(
     assert code == 0
     services = build_services(load_flows(FLOWS_DIR), open_store(env / "data"))
     code_line = next(line for line in _out.splitlines() if line.startswith("link:"))
-    services.redeem(code_line.rsplit("=", 1)[1], TelegramUser(5, 5, "Budi", None, "id"),
-                    utc_now())
+    services.redeem(Join(code_line.rsplit("=", 1)[1], TelegramUser(5, 5, "Budi", None, "id"),
+                    utc_now()))
     code, _out, err = run(capsys, "invite", "--unit", "kec-neglasari", "--role", "camat",
                           "--nip", "1009", "--atasan-nip", "777")
     assert code == 0
@@ -142,7 +143,7 @@ def test_delegate_from_the_command_line(env: Path, capsys: pytest.CaptureFixture
     code, out, _err = run(capsys, "roster", "import", str(roster), "--json")
     services = build_services(load_flows(FLOWS_DIR), open_store(env / "data"))
     for i, inv in enumerate(json.loads(out)):
-        services.redeem(inv["code"], TelegramUser(10 + i, 10 + i, "x", None, "id"), utc_now())
+        services.redeem(Join(inv["code"], TelegramUser(10 + i, 10 + i, "x", None, "id"), utc_now()))
     code, _out, err = run(capsys, "delegate", "--unit", "kec-neglasari", "--role", "camat",
                           "--to", GOOD[1][0], "--from", "2026-01-05", "--until", "bad")
     assert code == 2 and "YYYY-MM-DD" in err
@@ -175,7 +176,7 @@ def test_members_replace_hands_over_and_hints_at_the_mutasi_event_step(
     code, out, _err = run(capsys, "roster", "import", str(xlsx(env / "r.xlsx", rows)), "--json")
     services = build_services(load_flows(FLOWS_DIR), open_store(env / "data"))
     for i, inv in enumerate(json.loads(out)):
-        services.redeem(inv["code"], TelegramUser(20 + i, 20 + i, "x", None, "id"), utc_now())
+        services.redeem(Join(inv["code"], TelegramUser(20 + i, 20 + i, "x", None, "id"), utc_now()))
     code, out, err = run(capsys, "members", "replace", "--nip", "1002", "--by", "1003")
     assert code == 0, err
     assert "Eselon Baru takes over from Eselon Lama: 0 open steps handed over" in out

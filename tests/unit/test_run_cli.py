@@ -11,15 +11,14 @@ from pathlib import Path
 import pytest
 
 from fakeapi import FakeBotApi
-from tests.support.cli import env_for
+from tests.support.cli import env_for, run_sopbot
 from tests.support.paths import DATA_DIR, ROOT
 
 MINI = (DATA_DIR / "mini.yaml").read_text(encoding="utf-8")
 
 
 def sopbot(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    return run_sopbot(*args, env=env, timeout=timeout)
 
 
 def test_run_reports_every_missing_or_invalid_setting_at_once(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from telegram.error import RetryAfter
 
 from bot.bootstrap import build_services
 from bot.engine.loader import load_flows
-from bot.services.commands import Decide, Decision
+from bot.services.commands import Decide, Decision, Start
 from bot.storage.memory import MemoryStore
 from bot.tg.pacing import UNPACED, Pace, Pacer
 from bot.tg.sender import OutboxSender
@@ -68,7 +68,7 @@ def decided_with_attachment(world: World) -> None:
     """Pak Camat completes step 1 sending a document: Bu Perenkeu's step carries it."""
     world.join("Pak Camat", "camat")
     world.join("Bu Perenkeu", "kasubag_perenkeu")
-    inst = world.services.start(world.member("Pak Camat"), "PK 2026", world.now).instances[0]
+    inst = world.services.start(Start(world.member("Pak Camat"), "PK 2026", world.now)).instances[0]
     world.services.decide(Decide(world.member("Pak Camat"), inst.id, 1, None,
                                  Decision.ADVANCE, world.later(timedelta(minutes=5)),
                                  attachments=("document:FILE-1",)))
@@ -112,15 +112,16 @@ async def test_reminders_go_at_the_pace_and_do_not_hold_up_a_step(world: World) 
     """Forty reminders to forty chats, paced at 20/s, while a step notification is owed:
     the step goes out in the first moments, every reminder once, each chat in order."""
     decided_with_attachment(world)
-    from bot.services.outbox import new_item
+    from bot.services.notices import StepReminder
+    from bot.services.outbox import notice_item
     with world.store.transaction(record_update=False) as repo:
         step_chat = world.member("Bu Perenkeu").chat_id
         camat = world.member("Pak Camat")
         flow_id = world.outbox("Bu Perenkeu", "step")[0].payload["flow_id"]
         for n in range(40):
-            repo.enqueue(new_item(camat.id, 5000 + n % 20, "reminder", {
-                "type": "step", "flow_id": flow_id, "year": 2026, "step_no": 1, "n": n,
-                "deadline": world.now.isoformat(), "kind": "overdue"}, world.now))
+            repo.enqueue(notice_item(camat.id, 5000 + n % 20, StepReminder(
+                instance_id="abcd1234", flow_id=flow_id, year=2026, step_no=1, round=1,
+                deadline=world.now.isoformat(), moment="overdue", n=n), world.now))
     bot = ScriptedBot()
     sender = OutboxSender(bot, world.services, lambda: world.now,  # type: ignore[arg-type]
                           pace=Pace(overall_per_second=20, private_interval=1.0),
