@@ -242,6 +242,8 @@ REFUSALS: dict[str, str] = {
     "not_decider": N_("Only the official who decided may withdraw the decision."),
     "withdraw_too_late": N_("Too late to withdraw: a decision may be withdrawn within "
                             "{minutes} minutes."),
+    "duty_ambiguous": N_("This message lists several duties: please press the button of the "
+                         "one that is done."),
 }
 
 

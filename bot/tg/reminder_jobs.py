@@ -1,7 +1,7 @@
 """Reminder jobs on APScheduler (PTB's JobQueue), derived from the database.
 
 Nothing depends on jobs surviving a restart: at start-up and then periodically (and a
-moment after each change, when the services wake it) the scheduler recomputes the plan from
+moment after each change, when the services wake it) the scheduler re-derives the plan from
 the stored state and makes the jobs match it, one job per moment at which points fall due
 (the job fires all of them in one write). A point that fell due while the bot was down is
 sent once, right away within office hours (APScheduler's own misfire handling is not relied
@@ -89,33 +89,49 @@ class ReminderScheduler:
                                        "max_instances": 2})
 
     async def sync(self) -> int:
-        """Make the jobs match the plan; returns how many jobs are scheduled."""
+        """Make the jobs match the plan; returns how many points are scheduled.
+
+        The plan and its grouping into moments are computed in a thread (the planner
+        re-plans only what changed, outside the store lock); the event loop only applies
+        the result: one job per moment, left alone when it already fires the same points.
+        """
         async with self._lock:
             now = self.clock()
             # Plt/Plh periods begin and end on this periodic check (the office's clock).
             if await asyncio.to_thread(self.reminders.services.tick, now):
                 self.sender.wake()
             caught_up = await asyncio.to_thread(self.reminders.collapse_missed, now)
-            plan = await asyncio.to_thread(self.reminders.plan, now)
-            missed = {p.id for p in caught_up}
-            wanted = [p for p in plan if p.at > now or p.id in missed]
-            # One job per moment, firing every point due then in one write (not one job
-            # per reminder: 10,000 officials' round is one job, not 10,000).
-            moments: dict[str, tuple[datetime, list[str]]] = {}
-            for point in wanted:
-                run_at = self._run_at(point, now)
-                # Due already (missed, the office open): one job that runs at once.
-                key = JOB_PREFIX + ("due" if run_at is None
-                                    else run_at.strftime("%Y%m%dT%H%M%S"))
-                run_at = run_at or datetime.now(UTC)
-                moments.setdefault(key, (run_at, []))[1].append(point.id)
+            moments, count = await asyncio.to_thread(self._moments, now,
+                                                     {p.id for p in caught_up})
             scheduler = self.app.job_queue.scheduler  # type: ignore[union-attr]
             for job in scheduler.get_jobs():
                 if job.id.startswith(JOB_PREFIX) and job.id not in moments:
                     job.remove()
             for key, (run_at, ids) in moments.items():
-                self._schedule(key, run_at, sorted(ids))
-            return len(wanted)
+                self._schedule(key, run_at, ids)
+            return count
+
+    def _moments(self, now: datetime,
+                 missed: set[str]) -> tuple[dict[str, tuple[datetime, list[str]]], int]:
+        """The plan as one job per moment (its id names the moment), and how many points.
+
+        One job per moment fires every point due then in one write (not one job per
+        reminder: 10,000 officials' round is one job, not 10,000).
+        """
+        moments: dict[str, tuple[datetime, list[str]]] = {}
+        count = 0
+        for point in self.reminders.pending(self.reminders.snapshot(), now):
+            if point.at <= now and point.id not in missed:
+                continue
+            count += 1
+            run_at = self._run_at(point, now)
+            # Due already (missed, the office open): one job that runs at once.
+            key = JOB_PREFIX + ("due" if run_at is None
+                                else run_at.strftime("%Y%m%dT%H%M%S"))
+            moments.setdefault(key, (run_at or datetime.now(UTC), []))[1].append(point.id)
+        for _run, ids in moments.values():
+            ids.sort()
+        return moments, count
 
     def _run_at(self, point: Planned, now: datetime) -> datetime | None:
         """When the job of `point` runs, on the machine's clock (whole seconds); None: now."""

@@ -17,7 +17,6 @@ from bot.formatting import (
     format_duration,
     format_short,
     format_until,
-    format_when,
     normalised_total,
     period_label,
 )
@@ -38,7 +37,6 @@ from bot.tg.callbacks import (
     DetailsButton,
     StepButton,
     WithdrawButton,
-    cycle_button,
 )
 
 MAX_MESSAGE = 4096
@@ -416,106 +414,11 @@ def _cycle_name(flow: Flow, cycle_id: str) -> str:
     return cycle.name if cycle else cycle_id
 
 
-def reminder_text(payload: dict[str, Any], flows: dict[str, Flow], t: Translator,
-                  now: datetime) -> str:
-    """A reminder of a step deadline or of a recurring duty (triwulan, semester …)."""
-    _ = t.gettext
-    flow = flows[payload["flow_id"]]
-    tz = flow.unit.timezone
-    kind = payload["kind"]
-    if payload["type"] == "step":
-        step = flow.step(payload["step_no"])
-        deadline = datetime.fromisoformat(payload["deadline"])
-        subject = payload.get("subject")
-        if subject and subject in (payload.get("late") or []):
-            subject = None  # the escalation names them already: never "Bu X late … — Bu X"
-        what = _("step {n} of {total} of {flow}: {title}").format(
-            n=flow.position(step.no), total=len(flow.sequence),
-            flow=flow_label(flow, payload["year"], subject, t),
-            title=step_title(step, t))
-        if kind == "before":
-            return _("⏰ Reminder: {what} is due {when} ({left}).").format(
-                what=what, when=format_when(deadline, tz, t),
-                left=format_until(deadline, now, t))
-        if kind == "due":
-            return _("⏰ Due now: {what} (deadline {when}).").format(
-                what=what, when=format_when(deadline, tz, t))
-        if kind == "overdue":
-            return _("⚠️ Late: {what} was due {when} ({late}). Reminder {n}.").format(
-                what=what, when=format_when(deadline, tz, t),
-                late=format_until(deadline, now, t), n=payload["n"])
-        return _("⚠️ {names} late with {what}: it was due {when} ({late}).").format(
-            names=", ".join(payload.get("late") or []), what=what,
-            when=format_when(deadline, tz, t), late=format_until(deadline, now, t))
-    due = datetime.fromisoformat(payload["due"])
-    duty = "{name} ({period})".format(
-        name=_cycle_name(flow, payload["cycle_id"]),
-        period=period_label(payload["period"], payload["index"], payload["year"], t))
-    how = _("When it is done, press the button or reply to this message with the evidence "
-            "document.")
-    stage = render_flowops.stage_line(flow, payload, t)  # a later stage of the duty
-    if stage:
-        how = stage + "\n" + how
-    if kind == "before":
-        return _("📅 {duty} is due {when}.").format(duty=duty, when=format_when(due, tz, t)) + \
-            "\n" + how
-    if kind == "due":
-        return _("📅 {duty} is due today ({when}).").format(
-            duty=duty, when=format_when(due, tz, t)) + "\n" + how
-    if kind == "overdue":
-        return _("⚠️ {duty} is late: it was due {when}. Reminder {n}.").format(
-            duty=duty, when=format_when(due, tz, t), n=payload["n"]) + "\n" + how
-    done = ", ".join(payload.get("done") or []) or "-"
-    not_done = ", ".join(payload.get("not_done") or []) or "-"
-    return "\n".join([
-        _("📋 Recap of {duty} (due {when}):").format(duty=duty, when=format_when(due, tz, t)),
-        _("Reported: {names}").format(names=done),
-        _("Not yet: {names}").format(names=not_done),
-    ])
-
-
-def cycle_keyboard(payload: dict[str, Any], t: Translator) -> InlineKeyboardMarkup | None:
-    """The "done" button of a recurring duty's reminder."""
-    if payload.get("type") != "cycle" or not payload.get("task_id"):
-        return None
-    return InlineKeyboardMarkup([[InlineKeyboardButton(
-        t.gettext("✔️ Selesai"), callback_data=cycle_button(payload["task_id"]))]])
-
-
-def upcoming_text(points: Sequence[Any], flows: dict[str, Flow], t: Translator,
-                  now: datetime) -> str:
-    """``/pengingat``: my next reminders and deadlines."""
-    _ = t.gettext
-    if not points:
-        return _("No reminders are planned for you.")
-    lines = [_("Your next reminders:")]
-    grouped: dict[tuple[str, str], list[str]] = {}  # (what, due) -> reminder times
-    for p in points:
-        flow = flows[p.payload["flow_id"]]
-        tz = flow.unit.timezone
-        if p.payload["type"] == "step":
-            step = flow.step(p.payload["step_no"])
-            what = _("{flow}, step {n}: {title}").format(
-                flow=flow_label(flow, p.payload["year"], p.payload.get("subject"), t),
-                n=flow.position(step.no), title=step_title(step, t))
-            due = datetime.fromisoformat(p.payload["deadline"])
-        else:
-            what = "{name} ({period})".format(
-                name=_cycle_name(flow, p.payload["cycle_id"]),
-                period=period_label(p.payload["period"], p.payload["index"],
-                                    p.payload["year"], t))
-            due = datetime.fromisoformat(p.payload["due"])
-        # One line per step or duty, however many reminders it has (issue 12).
-        grouped.setdefault((what, format_short(due, tz, t)), []).append(
-            format_short(p.at, tz, t))
-    for (what, deadline), times in grouped.items():
-        lines.append("• " + _("{what} — deadline {due}; reminders: {times}").format(
-            what=what, due=deadline, times=", ".join(times)))
-    return "\n".join(lines)
-
-
 # The step notification and its details live in render_step (imported last: it uses the
 # helpers above).
+# Reminders, their digest and /pengingat live in render_reminders (issue 12).
+from bot.tg.render_reminders import cycle_keyboard, reminder_text, upcoming_text  # noqa: E402
 from bot.tg.render_step import details_text, step_text  # noqa: E402
 
-__all__ = ["details_text", "split_message", "step_text"]
+__all__ = ["cycle_keyboard", "details_text", "reminder_text", "split_message", "step_text",
+           "upcoming_text"]
