@@ -163,7 +163,7 @@ def digest_text(payload: dict[str, Any], flows: dict[str, Flow], t: Translator,
         key, label = _group(item, flow, t)
         groups.setdefault(key, (label, []))[1].append(_item_line(item, flow, t, now))
     if payload.get("missed"):
-        head = _("⏰ Reminders that fell due while the bot was unavailable ({n}):")
+        head = _("⏰ Reminders missed while the bot was unavailable ({n}):")
     elif all(p["type"] == "cycle" for p in items):
         head = _("📅 Your duties and their deadlines ({n}):")
     else:

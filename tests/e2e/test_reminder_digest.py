@@ -45,7 +45,7 @@ async def test_what_fell_due_while_the_bot_was_down_comes_as_one_digest(tmp_path
         await asyncio.sleep(SETTLE * 2)
         (digest,) = [m["text"] for m in h.api.messages(sri)]  # one message, not eight
         lines = digest.splitlines()
-        assert lines[0] == "⏰ Reminders that fell due while the bot was unavailable (2):"
+        assert lines[0] == "⏰ Reminders missed while the bot was unavailable (2):"
         assert "Drafting the Performance Agreement (PK 2025):" in lines
         assert "Drafting the Performance Agreement (PK 2026):" in lines
         late = [ln for ln in lines if ln.startswith("• ⚠️ Step 2: ")]

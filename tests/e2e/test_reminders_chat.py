@@ -27,7 +27,7 @@ async def test_step_reminders_escalation_and_a_decided_step(tmp_path: Path) -> N
                                              wib(2026, 1, 5, 9, 30))
         assert "step 2 of 13" in before and "Monday, 5 January 2026 at 10:00 WIB" in before
         assert "30 minutes left" in before
-        await arrives_exactly_at(h, o["kasubbag"], "⏰ Due now", wib(2026, 1, 5, 10, 0))
+        await arrives_exactly_at(h, o["kasubbag"], "⏰ Deadline now", wib(2026, 1, 5, 10, 0))
         # late: once each working day at the office opening, not at night
         await at(h, wib(2026, 1, 5, 22, 0))
         assert texts(h.api, o["kasubbag"], "⚠️ Late") == []
