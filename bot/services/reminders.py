@@ -166,8 +166,9 @@ class Reminders:
 
     def upcoming(self, member: Member, now: datetime) -> list[Planned]:
         """``/pengingat``: this official's reminders to come, the nearest first."""
-        return [p for p in self.plan(now, horizon=timedelta(days=120))
+        mine = [p for p in self.pending(self.snapshot(), now, timedelta(days=120))
                 if member.id in p.recipients and p.at > now]
+        return sorted(mine, key=lambda p: (p.at, p.id))
 
     def mark_done(self, member: Member, tid: str, now: datetime, *,
                   evidence: str | None = None, ack_to: int | None = None) -> CycleTask:

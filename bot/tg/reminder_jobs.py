@@ -15,6 +15,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from telegram.ext import Application, ContextTypes
 
@@ -118,20 +119,26 @@ class ReminderScheduler:
         One job per moment fires every point due then in one write (not one job per
         reminder: 10,000 officials' round is one job, not 10,000).
         """
-        moments: dict[str, tuple[datetime, list[str]]] = {}
-        count = 0
+        by_moment: dict[Any, tuple[Planned, list[str]]] = {}
         for point in self.reminders.pending(self.reminders.snapshot(), now):
-            if point.at <= now and point.id not in missed:
+            if point.at > now:
+                at: Any = point.at
+            elif point.id in missed:  # waits for its office's opening, if closed now
+                at = ("missed", point.payload.get("flow_id", ""))
+            else:
                 continue
-            count += 1
-            run_at = self._run_at(point, now)
+            by_moment.setdefault(at, (point, []))[1].append(point.id)
+        # The run time is computed once per moment, not once per point.
+        moments: dict[str, tuple[datetime, list[str]]] = {}
+        for first, ids in by_moment.values():
+            run_at = self._run_at(first, now)
             # Due already (missed, the office open): one job that runs at once.
             key = JOB_PREFIX + ("due" if run_at is None
                                 else run_at.strftime("%Y%m%dT%H%M%S"))
-            moments.setdefault(key, (run_at or datetime.now(UTC), []))[1].append(point.id)
+            moments.setdefault(key, (run_at or datetime.now(UTC), []))[1].extend(ids)
         for _run, ids in moments.values():
             ids.sort()
-        return moments, count
+        return moments, sum(len(ids) for _first, ids in by_moment.values())
 
     def _run_at(self, point: Planned, now: datetime) -> datetime | None:
         """When the job of `point` runs, on the machine's clock (whole seconds); None: now."""

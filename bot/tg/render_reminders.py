@@ -4,6 +4,9 @@ What one official is owed at one moment comes as one message (issue 12: reminder
 noise): a single reminder reads as it always did; several — the ones missed while the bot was
 down, or duties due the same day (Triwulan II and Semester I) — come as a digest, grouped by
 flow and instance, one line per item with its own deadline, and one "Selesai" button per duty.
+
+Import these through :mod:`bot.tg.render` (which loads this module last, as it does
+render_step): this module uses render's helpers.
 """
 
 from __future__ import annotations
