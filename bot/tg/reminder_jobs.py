@@ -101,9 +101,7 @@ class ReminderScheduler:
             # Plt/Plh periods begin and end on this periodic check (the office's clock).
             if await asyncio.to_thread(self.reminders.services.tick, now):
                 self.sender.wake()
-            caught_up = await asyncio.to_thread(self.reminders.collapse_missed, now)
-            moments, count = await asyncio.to_thread(self._moments, now,
-                                                     {p.id for p in caught_up})
+            moments, count = await asyncio.to_thread(self._moments, now)
             scheduler = self.app.job_queue.scheduler  # type: ignore[union-attr]
             for job in scheduler.get_jobs():
                 if job.id.startswith(JOB_PREFIX) and job.id not in moments:
@@ -112,15 +110,18 @@ class ReminderScheduler:
                 self._schedule(key, run_at, ids)
             return count
 
-    def _moments(self, now: datetime,
-                 missed: set[str]) -> tuple[dict[str, tuple[datetime, list[str]]], int]:
+    def _moments(self, now: datetime) -> tuple[dict[str, tuple[datetime, list[str]]], int]:
         """The plan as one job per moment (its id names the moment), and how many points.
 
-        One job per moment fires every point due then in one write (not one job per
-        reminder: 10,000 officials' round is one job, not 10,000).
+        Of what was missed (the bot was down), each series' newest point is still owed
+        (the older ones are marked skipped). One job per moment fires every point due then
+        in one write (not one job per reminder: 10,000 officials' round is one job, not
+        10,000). One read of the store serves both.
         """
+        snap = self.reminders.snapshot()
+        missed = {p.id for p in self.reminders.collapse_missed(now, snap)}
         by_moment: dict[Any, tuple[Planned, list[str]]] = {}
-        for point in self.reminders.pending(self.reminders.snapshot(), now):
+        for point in self.reminders.pending(snap, now):
             if point.at > now:
                 at: Any = point.at
             elif point.id in missed:  # waits for its office's opening, if closed now
