@@ -37,6 +37,8 @@ from bot.bootstrap import build_services  # noqa: E402
 from bot.engine.loader import load_flows  # noqa: E402
 from bot.services.commands import Decide, Decision  # noqa: E402
 from bot.services.reminders import Reminders  # noqa: E402
+from bot.storage.memory import MemoryStore  # noqa: E402
+from bot.storage.protocol import Storage  # noqa: E402
 from bot.storage.records import Member, Membership  # noqa: E402
 from bot.storage.store import Store  # noqa: E402
 from bot.tg.reminder_jobs import ReminderScheduler  # noqa: E402
@@ -56,9 +58,9 @@ def timed(func: Any, *args: Any) -> tuple[float, Any]:
     return time.perf_counter() - began, result
 
 
-def measure(n: int) -> dict[str, float]:
+def measure(n: int, backend: str) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
-        store = Store(Path(tmp))
+        store: Storage = Store(Path(tmp)) if backend == "tinydb" else MemoryStore()
         services = build_services(load_flows(ROOT / "flows"), store)
         with store.transaction(record_update=False) as repo:
             repo.save_member(Member("1", 1, "Kasubag", JOINED,
@@ -115,13 +117,17 @@ def measure(n: int) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--officials", type=int, nargs="+", default=[100, 1000, 5000, 10000])
+    parser.add_argument("--backend", choices=("tinydb", "memory"), default="tinydb",
+                        help="the store: TinyDB files (production) or in memory (the "
+                             "planning's own cost, without TinyDB's per-insert table copy)")
     args = parser.parse_args()
-    print(f"$ python bench/bench_planning.py --officials {' '.join(map(str, args.officials))}")
+    print(f"$ python bench/bench_planning.py --backend {args.backend} "
+          f"--officials {' '.join(map(str, args.officials))}")
     print("| officials | cold sync | warm sync | lock held | after a press | after a duty done "
           "| fire one | due 07:30 | the round (one write) |")
     print("|---|---|---|---|---|---|---|---|---|")
     for n in args.officials:
-        r = measure(n)
+        r = measure(n, args.backend)
         print(f"| {n:,} | {r['cold']:.2f} s | {r['warm']:.2f} s | {r['lock']:.2f} s "
               f"| {r['press']:.2f} s | {r['done']:.2f} s | {r['one']:.2f} s | {int(r['due']):,} "
               f"| {r['round']:.2f} s |", flush=True)
