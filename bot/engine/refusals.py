@@ -45,4 +45,7 @@ REFUSALS: dict[str, str] = {
     "no_event_step": N_("{alias} has no step that an event starts."),
     "not_a_part": N_("That is not a part of step {step}: {parts}."),
     "no_parts": N_("Step {step} is done by one official; it has no parts to choose."),
+    # a reply to a reminder that lists several duties (issue 12's digest)
+    "duty_ambiguous": N_("This message lists several duties: please press the button of the "
+                         "one that is done."),
 }

@@ -9,7 +9,7 @@ A planned point's payload is the same document without `at` and `owner`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 
 @dataclass(frozen=True)
@@ -56,5 +56,22 @@ class CycleReminder:
     owner: str | None = None
 
 
-Reminder = StepReminder | CycleReminder
-REMINDERS: dict[str, type[Reminder]] = {"step": StepReminder, "cycle": CycleReminder}
+@dataclass(frozen=True)
+class DigestReminder:
+    """What one official is owed at one moment, as one message (issue 12): the reminders
+    missed while the bot was down, or duties due the same day. `items` are the reminders'
+    own stored payloads (step or cycle documents, each with its deadline)."""
+
+    kind: ClassVar[str] = "reminder"
+    flow_id: str  # the first item's: the sender looks the flow up by it
+    moment: str  # stored as "kind": always "digest"
+    items: tuple[dict[str, Any], ...]
+    missed: bool = False  # they fell due while the bot was down
+    task_id: str | None = None  # the duties it names ("a+b"), for a reply to it
+    at: str | None = None
+    owner: str | None = None
+
+
+Reminder = StepReminder | CycleReminder | DigestReminder
+REMINDERS: dict[str, type[Reminder]] = {"step": StepReminder, "cycle": CycleReminder,
+                                        "digest": DigestReminder}

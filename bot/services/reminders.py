@@ -1,57 +1,40 @@
 """Reminders as a use case: what is owed to whom and when, derived from the database.
 
-The plan is recomputed from the stored state every time (active steps, recurring duties,
-what was already sent); the scheduler only turns planned points into jobs with the points'
-deterministic ids. Firing a point re-checks it against the current state and records it as
-sent in the same write as the messages it queues, so a reminder is never sent twice, and a
-decided step or a duty marked done is never reminded again. No Telegram here.
+The plan is derived from the stored state (active steps, recurring duties, what was already
+sent), source by source: :class:`~bot.services.reminder_plan.Planner` re-plans only the
+instances and shares that changed since it last looked. The scheduler only turns planned
+points into jobs with the points' deterministic ids. Firing a point re-checks it against the
+current state and records it as sent in the same write as the messages it queues, so a
+reminder is never sent twice, and a decided step or a duty marked done is never reminded
+again. What one official is owed at one moment goes out as one message. No Telegram here.
 """
 
 from __future__ import annotations
 
-import hashlib
 import secrets
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.engine.cycles import Occurrence, occurrences_between
-from bot.engine.instance import Status
-from bot.engine.model import Cycle, Flow
-from bot.engine.reminders import ReminderKind, ReminderPoint, cycle_reminders, step_reminders
+from bot.engine.events import DomainError
+from bot.engine.model import Flow
+from bot.engine.reminders import ReminderKind
 from bot.ops import metrics
-from bot.services import duty_stages
-from bot.services.assignment import atasan_of, who_must_act
-from bot.services.errors import UnknownInstance
+from bot.services.assignment import atasan_of
+from bot.services.errors import Refused, UnknownInstance
+from bot.services.reminder_plan import LOOKBACK, Planned, Planner, Snapshot, task_id
 from bot.storage.protocol import Repository
 from bot.storage.records import CycleTask, Member, OutboxItem
 
 if TYPE_CHECKING:
     from bot.services import Services
 
+__all__ = ["HORIZON", "LOOKBACK", "Planned", "Reminders", "message_payload", "task_id"]
+
 #: How far ahead jobs are planned; the periodic sync extends the window as time passes.
 HORIZON = timedelta(days=14)
-#: Recurring duties looked at behind "now" (a late report is reminded until it is done).
-LOOKBACK = timedelta(days=120)
-#: A duty's first reminder comes at most this long before its due date.
-LEAD_WINDOW = timedelta(days=45)
-
-
-@dataclass(frozen=True)
-class Planned:
-    """A reminder to send at `at` to `recipients` (member ids)."""
-
-    id: str  # deterministic: the scheduler's job id
-    series: str  # the id without the point's key: missed points collapse per series
-    at: datetime
-    kind: ReminderKind
-    recipients: tuple[str, ...]
-    payload: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
-
-
-def task_id(flow_id: str, occurrence: str, member_id: str) -> str:
-    """The short, stable id of one official's share of a recurring duty."""
-    return hashlib.sha1(f"{flow_id}|{occurrence}|{member_id}".encode()).hexdigest()[:12]
+#: Several reminders for one official at one moment (a restart after a downtime, duties due
+#: the same day) go out as one message; older than this, they are announced as missed.
+MISSED_AFTER = timedelta(minutes=10)
 
 
 class Reminders:
@@ -62,6 +45,8 @@ class Reminders:
         self.services = services
         self.escalate_after = escalate_after
         self.lead_working_days = lead_working_days
+        self.planner = Planner(lambda: services.flows.values(), escalate_after=escalate_after,
+                               lead_working_days=lead_working_days)
 
     # -- who reports to whom -----------------------------------------------------------
 
@@ -75,215 +60,141 @@ class Reminders:
 
     # -- the plan ----------------------------------------------------------------------
 
+    def snapshot(self) -> Snapshot:
+        """What a plan reads, from one read-only transaction: its repository is a private
+        copy on both backends, so the plan is made after the store lock is released."""
+        with self.services.store.transaction(record_update=False) as repo:
+            snap = Snapshot(repo)
+            snap.members()  # read under the lock; the rest is in the private copy
+        return snap
+
     def plan(self, now: datetime, *, horizon: timedelta = HORIZON) -> list[Planned]:
         """Every reminder not yet sent that is due before ``now + horizon`` (missed included)."""
-        with self.services.store.transaction() as repo:
-            return self._plan(repo, now, horizon)
+        return sorted(self.pending(self.snapshot(), now, horizon), key=lambda p: (p.at, p.id))
 
-    def _plan(self, repo: Repository, now: datetime, horizon: timedelta) -> list[Planned]:
-        if not isinstance(repo, _Snapshot):
-            repo = _Snapshot(repo)
-        sent = repo.sent_reminders()
+    def pending(self, repo: Repository | Snapshot, now: datetime,
+                horizon: timedelta = HORIZON) -> list[Planned]:
+        """The plan, unsorted: each source re-planned only if it changed (see Planner)."""
+        snap = repo if isinstance(repo, Snapshot) else Snapshot(repo)
+        sent = snap.sent_reminders()
         until = now + horizon
-        points = [p for p in self._step_points(repo) + self._cycle_points(repo, now, until)
-                  if p.id not in sent and p.at <= until]
-        return sorted(points, key=lambda p: (p.at, p.id))
+        return [p for p in self.planner.points(snap, now, until)
+                if p.at <= until and p.id not in sent]
 
-    def _step_points(self, repo: Repository) -> list[Planned]:
-        result: list[Planned] = []
-        for inst in repo.instances(status=Status.ACTIVE):
-            flow = self.services.flows.get(inst.flow_id)
-            if flow is None:
-                continue
-            holders = repo.holders(inst.unit_id)
-            calendar = flow.unit.calendar()
-            subject = repo.member(inst.subject) if inst.subject else None
-            for active in inst.active_steps():
-                step = flow.step(active.no)
-                waiting = who_must_act(flow, inst, active, holders)
-                if not waiting or active.deadline is None:
-                    continue
-                series = f"s:{inst.id}:{step.no}:{active.round}"
-                base = {"type": "step", "instance_id": inst.id, "flow_id": flow.id,
-                        "year": inst.year, "step_no": step.no, "round": active.round,
-                        "deadline": active.deadline.isoformat(),
-                        "subject": subject.name if subject else None}
-                for point in step_reminders(active.started_at, active.deadline, step.waktu,
-                                            calendar, escalate_after=self.escalate_after):
-                    # The atasan's escalations are a series of their own: they must not
-                    # collapse into the holder's overdue reminders of the same moment.
-                    own = series
-                    if point.kind is ReminderKind.ESCALATE:
-                        late = [self._name(repo, m) for m in waiting]
-                        above = {self.atasan_of(repo, inst.unit_id, m) or inst.started_by
-                                 for m in waiting} - set(waiting)
-                        recipients = tuple(sorted(above))
-                        payload = base | {"late": late}
-                        own = f"{series}:escalate"
-                    else:
-                        recipients, payload = tuple(waiting), base
-                    if recipients:
-                        result.append(Planned(f"{series}:{point.key}", own, point.at,
-                                              point.kind, recipients,
-                                              payload | {"kind": point.kind.value,
-                                                         "n": point.n}))
-        return result
+    def _plan(self, repo: Repository | Snapshot, now: datetime,
+              horizon: timedelta) -> list[Planned]:
+        return sorted(self.pending(repo, now, horizon), key=lambda p: (p.at, p.id))
 
     def officials_of(self, repo: Repository, flow: Flow, applies_to: str,
                      due: datetime) -> list[str]:
-        """Who owes a recurring duty due at `due`: every official at the procedure's levels,
-        or every holder of a role — who held it by then (a newcomer owes no old periods)."""
-        if applies_to == "subject" and flow.per_official is not None:
-            roles = set(flow.per_official.levels)
-        else:
-            roles = {applies_to}
-        owing = []
-        for member in repo.members():
-            since = [m.since for m in member.roles if m.unit == flow.unit.id and m.role in roles]
-            if since and min(since) <= due:
-                owing.append((min(since), member.id))
-        return [member_id for _since, member_id in sorted(owing)]
-
-    def _cycle_points(self, repo: Repository, now: datetime, until: datetime) -> list[Planned]:
-        result: list[Planned] = []
-        done = repo.cycle_tasks_done()
-        for flow in self.services.flows.values():
-            if not flow.cycles:
-                continue
-            calendar = flow.unit.calendar()
-            # Duties due a little after `until` are reminded before it (the lead time).
-            for occ in occurrences_between(flow, (now - LOOKBACK).date(),
-                                           until.date() + LEAD_WINDOW, calendar):
-                cycle = next(c for c in flow.cycles if c.id == occ.cycle_id)
-                officials = self.officials_of(repo, flow, cycle.applies_to, occ.due)
-                points = cycle_reminders(occ, calendar,
-                                         lead_working_days=self.lead_working_days)
-                by_atasan: dict[str, list[str]] = {}
-                for member_id in officials:
-                    atasan = self.atasan_of(repo, flow.unit.id, member_id)
-                    if atasan:
-                        by_atasan.setdefault(atasan, []).append(member_id)
-                    result.extend(self._share_points(repo, flow, cycle, occ, points, member_id,
-                                                     atasan, done))
-                recaps = [(f"r:{flow.id}:{occ.key}:{a}", a, r) for a, r in by_atasan.items()]
-                if cycle.collector:  # the collector (Kasubag TU) gets everyone's recap too
-                    recaps += [(f"rc:{flow.id}:{occ.key}:{c}", c, officials)
-                               for c in repo.holders(flow.unit.id).get(cycle.collector, [])]
-                for series, to, reports in recaps:
-                    for point in points:
-                        if point.kind is ReminderKind.RECAP:
-                            payload = self._cycle_payload(flow, occ, point, None)
-                            payload["reports"] = reports
-                            result.append(Planned(f"{series}:{point.key}", series, point.at,
-                                                  point.kind, (to,), payload))
-        return result
-
-    def _share_points(self, repo: Repository, flow: Flow, cycle: Cycle, occ: Occurrence,
-                      points: list[ReminderPoint], member_id: str, atasan: str | None,
-                      done: set[str]) -> list[Planned]:
-        """One official's share: the reminders of the stage it waits on (the semester's
-        evaluation goes to the atasan, the follow-up back to the official)."""
-        waiting = duty_stages.current(repo, flow, cycle, occ.key, member_id, atasan, done)
-        if waiting is None:
-            return []
-        own = [p for p in points if p.kind is not ReminderKind.RECAP]
-        extra: dict[str, Any] = {}
-        if waiting.since is not None:
-            own = duty_stages.stage_points(points, waiting.since, flow.unit.calendar())
-            extra = {"stage_steps": list(waiting.stage.steps), "official": member_id,
-                     "official_name": self._name(repo, member_id)}
-        series = f"c:{waiting.task_id}"
-        return [Planned(f"{series}:{p.key}", series, p.at, p.kind, (waiting.actor,),
-                        self._cycle_payload(flow, occ, p, waiting.task_id) | extra)
-                for p in own]
-
-    @staticmethod
-    def _cycle_payload(flow: Flow, occ: Occurrence, point: ReminderPoint,
-                       tid: str | None) -> dict[str, Any]:
-        return {"type": "cycle", "flow_id": flow.id, "cycle_id": occ.cycle_id,
-                "occurrence": occ.key, "period": occ.period.value, "index": occ.index,
-                "year": occ.year, "due": occ.due.isoformat(), "kind": point.kind.value,
-                "n": point.n, "task_id": tid}
+        """Who owes a recurring duty due at `due` (see :meth:`Planner.officials_of`)."""
+        snap = repo if isinstance(repo, Snapshot) else Snapshot(repo)
+        return list(self.planner.officials_of(snap, flow, applies_to, due))
 
     # -- firing ------------------------------------------------------------------------
 
-    def collapse_missed(self, now: datetime) -> list[Planned]:
+    def collapse_missed(self, now: datetime, snap: Snapshot | None = None) -> list[Planned]:
         """After a downtime: of each series' missed points only the newest is still owed.
 
         The older ones are recorded as skipped (never sent later); the newest is returned
-        and goes out once — not dropped, not repeated.
+        and goes out once — not dropped, not repeated. Planned outside the store lock (on
+        `snap`, when given); the skipped marks are one short write.
         """
-        with self.services.store.transaction(record_update=False) as repo:
-            missed = [p for p in self._plan(repo, now, timedelta(0)) if p.at <= now]
-            newest: dict[str, Planned] = {}
-            for p in missed:  # sorted by time: the last one per series wins
-                newest[p.series] = p
-            for p in missed:
-                if newest[p.series] is not p:
-                    repo.mark_reminder(p.id, now, skipped=True)
-            return list(newest.values())
+        missed = sorted((p for p in self.pending(snap or self.snapshot(), now, timedelta(0))
+                         if p.at <= now), key=lambda p: (p.at, p.id))
+        newest: dict[str, Planned] = {}
+        for p in missed:  # sorted by time: the last one per series wins
+            newest[p.series] = p
+        skipped = [p.id for p in missed if newest[p.series] is not p]
+        if skipped:
+            with self.services.store.transaction(record_update=False) as repo:
+                for point_id in skipped:
+                    repo.mark_reminder(point_id, now, skipped=True)
+        return list(newest.values())
 
     def fire(self, point_id: str, now: datetime) -> bool:
         """Send a planned point if it is still owed; True if messages were queued."""
         return bool(self.fire_many([point_id], now))
 
     def fire_many(self, point_ids: list[str], now: datetime) -> list[str]:
-        """Send every planned point of `point_ids` still owed, in one write and one
-        recomputation of the plan (a round of N reminders costs O(N), not O(N²));
-        returns the ids sent."""
+        """Send every planned point of `point_ids` still owed, in one write; returns the ids
+        sent.
+
+        The points are re-checked against the stored state (the planner re-plans only the
+        sources that changed since it last looked). What one official is owed here goes out
+        as one message: the reminders missed while the bot was down, or duties due the same
+        day (Triwulan II and Semester I), are listed together, not sent one by one.
+        """
         wanted = set(point_ids)
         with self.services.store.transaction(record_update=False) as raw:
-            repo: Repository = _Snapshot(raw)
-            points = [p for p in self._plan(repo, now, HORIZON)
-                      if p.id in wanted and p.at <= now]
+            snap = Snapshot(raw)
+            points = sorted((p for p in self.pending(snap, now, HORIZON)
+                             if p.id in wanted and p.at <= now), key=lambda p: (p.at, p.id))
             if not points:
                 return []
-            done = repo.cycle_tasks_done()
+            done = snap.cycle_tasks_done()
+            owed: dict[str, list[dict[str, Any]]] = {}
             for point in points:
-                self._fire(repo, point, now, done)
-            repo.prune_reminders(now - LOOKBACK - timedelta(days=30))
+                payload = self._payload(snap, point, done)
+                for member_id in point.recipients:
+                    owed.setdefault(member_id, []).append(payload)
+                snap.mark_reminder(point.id, now)
+                metrics.reminder_sent(point.kind.value, (now - point.at).total_seconds())
+            for member_id, payloads in owed.items():
+                member = snap.member(member_id)
+                if member is None:
+                    continue
+                snap.enqueue(OutboxItem(
+                    id=secrets.token_hex(8), member_id=member.id, chat_id=member.chat_id,
+                    kind="reminder", created_at=now,
+                    payload=message_payload(payloads, member.name, now)))
+            snap.prune_reminders(now - LOOKBACK - timedelta(days=30))
             return [p.id for p in points]
 
-    def _fire(self, repo: Repository, point: Planned, now: datetime, done: set[str]) -> None:
-        payload = dict(point.payload)
+    def _payload(self, snap: Snapshot, point: Planned, done: set[str]) -> dict[str, Any]:
+        payload = dict(point.payload) | {"at": point.at.isoformat()}
         if point.kind is ReminderKind.RECAP:
-            payload["done"] = [self._name(repo, m) for m in payload["reports"]
+            names = {m: self.planner.name(snap, m) for m in payload["reports"]}
+            payload["done"] = [names[m] for m in payload["reports"]
                                if task_id(payload["flow_id"], payload["occurrence"], m)
                                in done]
-            payload["not_done"] = [self._name(repo, m) for m in payload["reports"]
-                                   if self._name(repo, m) not in payload["done"]]
-        for member_id in point.recipients:
-            member = repo.member(member_id)
-            if member is None:
-                continue
-            repo.enqueue(OutboxItem(
-                id=secrets.token_hex(8), member_id=member.id, chat_id=member.chat_id,
-                kind="reminder", created_at=now,
-                payload=payload | {"at": point.at.isoformat(), "owner": member.name}))
-        repo.mark_reminder(point.id, now)
-        metrics.reminder_sent(point.kind.value, (now - point.at).total_seconds())
+            payload["not_done"] = [names[m] for m in payload["reports"]
+                                   if names[m] not in payload["done"]]
+        return payload
 
     # -- what officials see and do ---------------------------------------------------
 
-    def upcoming(self, member: Member, now: datetime, limit: int = 10) -> list[Planned]:
-        """``/pengingat``: the next reminders and deadlines for this official."""
-        points = [p for p in self.plan(now, horizon=timedelta(days=120))
-                  if member.id in p.recipients and p.at > now]
-        return points[:limit]
+    def upcoming(self, member: Member, now: datetime) -> list[Planned]:
+        """``/pengingat``: this official's reminders to come, the nearest first."""
+        mine = [p for p in self.pending(self.snapshot(), now, timedelta(days=120))
+                if member.id in p.recipients and p.at > now]
+        return sorted(mine, key=lambda p: (p.at, p.id))
 
     def mark_done(self, member: Member, tid: str, now: datetime, *,
                   evidence: str | None = None, ack_to: int | None = None) -> CycleTask:
-        """An official reports a recurring duty done (button, or evidence as a reply)."""
+        """An official reports a recurring duty done (button, or evidence as a reply).
+
+        `tid` may name several duties (``a+b``: a reply to a message listing them): it is
+        taken when exactly one of them is still owed by this official, else refused.
+        """
         with self.services.store.transaction() as repo:
+            snap = Snapshot(repo)
+            owed = {p.payload.get("task_id"): p for p in self.planner.points(
+                snap, now, now + HORIZON) if p.payload.get("task_id")}
+            tids = tid.split("+")
+            if len(tids) > 1:
+                mine = [t for t in tids if t in owed and member.id in owed[t].recipients
+                        and repo.cycle_task(t) is None]
+                if len(mine) > 1:
+                    raise Refused(DomainError("this message lists several duties",
+                                              "duty_ambiguous"))
+                tid = mine[0] if mine else tids[0]
             existing = repo.cycle_task(tid)
             if existing is not None:
                 if evidence and not existing.evidence:
                     existing.evidence = evidence
                     repo.save_cycle_task(existing)
                 return existing
-            owed = {p.payload.get("task_id"): p for p in self._cycle_points(
-                _Snapshot(repo), now, now + HORIZON)
-                if p.payload.get("task_id")}
             point = owed.get(tid)
             if point is None or member.id not in point.recipients:
                 raise UnknownInstance(tid)
@@ -300,41 +211,19 @@ class Reminders:
                     "cycle_id": point.payload["cycle_id"]}))
             return task
 
-    @staticmethod
-    def _name(repo: Repository, member_id: str) -> str:
-        member = repo.member(member_id)
-        return member.name if member else member_id
 
+def message_payload(payloads: list[dict[str, Any]], owner: str,
+                    now: datetime) -> dict[str, Any]:
+    """One official's reminders of one moment as one message's payload: a single reminder
+    as it always was, several as a ``digest`` listing them (each with its own deadline).
 
-class _Snapshot:
-    """The repository as one planning reads it: officials and role holders read once.
-
-    Planning asks for every official's atasan, and each answer needs the unit's holders;
-    read from the store each time, a plan cost O(N²) in the officials. Within one
-    transaction they do not change while a plan is made (firing only queues messages and
-    marks points), so they are read once here; everything else goes to the repository.
+    A digest's ``task_id`` names its duties (``a+b``) so that a reply to it finds them; its
+    ``flow_id`` is the first item's (the sender looks the flow up by it).
     """
-
-    def __init__(self, repo: Repository) -> None:
-        self._repo = repo
-        self._members: dict[str, Member] | None = None
-        self._holders: dict[str, dict[str, list[str]]] = {}
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._repo, name)
-
-    def members(self) -> list[Member]:
-        if self._members is None:
-            self._members = {m.id: m for m in self._repo.members()}
-        return list(self._members.values())
-
-    def member(self, member_id: str) -> Member | None:
-        if self._members is None:
-            self.members()
-        assert self._members is not None
-        return self._members.get(member_id)
-
-    def holders(self, unit: str) -> dict[str, list[str]]:
-        if unit not in self._holders:
-            self._holders[unit] = self._repo.holders(unit)
-        return self._holders[unit]
+    if len(payloads) == 1:
+        return payloads[0] | {"owner": owner}
+    tasks = [p["task_id"] for p in payloads if p.get("task_id")]
+    missed = any(now - datetime.fromisoformat(p["at"]) > MISSED_AFTER for p in payloads)
+    return {"type": "digest", "flow_id": payloads[0]["flow_id"], "kind": "digest",
+            "items": payloads, "missed": missed, "owner": owner, "at": now.isoformat(),
+            "task_id": "+".join(tasks) if tasks else None}

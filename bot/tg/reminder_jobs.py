@@ -1,7 +1,7 @@
 """Reminder jobs on APScheduler (PTB's JobQueue), derived from the database.
 
 Nothing depends on jobs surviving a restart: at start-up and then periodically (and a
-moment after each change, when the services wake it) the scheduler recomputes the plan from
+moment after each change, when the services wake it) the scheduler re-derives the plan from
 the stored state and makes the jobs match it, one job per moment at which points fall due
 (the job fires all of them in one write). A point that fell due while the bot was down is
 sent once, right away within office hours (APScheduler's own misfire handling is not relied
@@ -15,6 +15,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from telegram.ext import Application, ContextTypes
 
@@ -89,33 +90,56 @@ class ReminderScheduler:
                                        "max_instances": 2})
 
     async def sync(self) -> int:
-        """Make the jobs match the plan; returns how many jobs are scheduled."""
+        """Make the jobs match the plan; returns how many points are scheduled.
+
+        The plan and its grouping into moments are computed in a thread (the planner
+        re-plans only what changed, outside the store lock); the event loop only applies
+        the result: one job per moment, left alone when it already fires the same points.
+        """
         async with self._lock:
             now = self.clock()
             # Plt/Plh periods begin and end on this periodic check (the office's clock).
             if await asyncio.to_thread(self.reminders.services.tick, now):
                 self.sender.wake()
-            caught_up = await asyncio.to_thread(self.reminders.collapse_missed, now)
-            plan = await asyncio.to_thread(self.reminders.plan, now)
-            missed = {p.id for p in caught_up}
-            wanted = [p for p in plan if p.at > now or p.id in missed]
-            # One job per moment, firing every point due then in one write (not one job
-            # per reminder: 10,000 officials' round is one job, not 10,000).
-            moments: dict[str, tuple[datetime, list[str]]] = {}
-            for point in wanted:
-                run_at = self._run_at(point, now)
-                # Due already (missed, the office open): one job that runs at once.
-                key = JOB_PREFIX + ("due" if run_at is None
-                                    else run_at.strftime("%Y%m%dT%H%M%S"))
-                run_at = run_at or datetime.now(UTC)
-                moments.setdefault(key, (run_at, []))[1].append(point.id)
+            moments, count = await asyncio.to_thread(self._moments, now)
             scheduler = self.app.job_queue.scheduler  # type: ignore[union-attr]
             for job in scheduler.get_jobs():
                 if job.id.startswith(JOB_PREFIX) and job.id not in moments:
                     job.remove()
             for key, (run_at, ids) in moments.items():
-                self._schedule(key, run_at, sorted(ids))
-            return len(wanted)
+                self._schedule(key, run_at, ids)
+            return count
+
+    def _moments(self, now: datetime) -> tuple[dict[str, tuple[datetime, list[str]]], int]:
+        """The plan as one job per moment (its id names the moment), and how many points.
+
+        Of what was missed (the bot was down), each series' newest point is still owed
+        (the older ones are marked skipped). One job per moment fires every point due then
+        in one write (not one job per reminder: 10,000 officials' round is one job, not
+        10,000). One read of the store serves both.
+        """
+        snap = self.reminders.snapshot()
+        missed = {p.id for p in self.reminders.collapse_missed(now, snap)}
+        by_moment: dict[Any, tuple[Planned, list[str]]] = {}
+        for point in self.reminders.pending(snap, now):
+            if point.at > now:
+                at: Any = point.at
+            elif point.id in missed:  # waits for its office's opening, if closed now
+                at = ("missed", point.payload.get("flow_id", ""))
+            else:
+                continue
+            by_moment.setdefault(at, (point, []))[1].append(point.id)
+        # The run time is computed once per moment, not once per point.
+        moments: dict[str, tuple[datetime, list[str]]] = {}
+        for first, ids in by_moment.values():
+            run_at = self._run_at(first, now)
+            # Due already (missed, the office open): one job that runs at once.
+            key = JOB_PREFIX + ("due" if run_at is None
+                                else run_at.strftime("%Y%m%dT%H%M%S"))
+            moments.setdefault(key, (run_at or datetime.now(UTC), []))[1].extend(ids)
+        for _run, ids in moments.values():
+            ids.sort()
+        return moments, sum(len(ids) for _first, ids in by_moment.values())
 
     def _run_at(self, point: Planned, now: datetime) -> datetime | None:
         """When the job of `point` runs, on the machine's clock (whole seconds); None: now."""

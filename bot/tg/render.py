@@ -324,12 +324,12 @@ def _cycle_name(flow: Flow, cycle_id: str) -> str:
 
 # The step notification and its details live in render_step (imported last: it uses the
 # helpers above).
-# The acknowledgements and reminders (typed notices) live in render_notices.
-from bot.tg.render_notices import (  # noqa: E402
-    ack_text,
+# The acknowledgements (typed notices) live in render_notices; reminders, their digest and
+# /pengingat in render_reminders (issue 12).
+from bot.tg.render_notices import ack_text, target_question  # noqa: E402
+from bot.tg.render_reminders import (  # noqa: E402
     cycle_keyboard,
     reminder_text,
-    target_question,
     upcoming_text,
 )
 from bot.tg.render_step import details_text, step_text  # noqa: E402

@@ -9,13 +9,10 @@ imported at the end, so either module may be imported first).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-
 from bot.engine.model import Flow
-from bot.formatting import format_short, format_until, format_when, period_label
+from bot.formatting import period_label
 from bot.i18n import N_, Translator
 from bot.services.notices import (
     Ack,
@@ -25,6 +22,7 @@ from bot.services.notices import (
     CycleReminder,
     DecidedAck,
     DelegationActiveAck,
+    DigestReminder,
     JoinedAck,
     Notice,
     PendingDroppedAck,
@@ -38,7 +36,6 @@ from bot.services.notices import (
     UndeliverableAck,
     decode,
 )
-from bot.tg.callbacks import cycle_button
 
 Flows = dict[str, Flow]
 
@@ -54,7 +51,7 @@ def as_ack(payload: Mapping[str, Any] | Ack) -> Ack:
 def as_reminder(payload: Mapping[str, Any] | Reminder) -> Reminder:
     """The reminder a stored payload (or a planned point's payload) holds."""
     notice: Notice = decode("reminder", payload) if isinstance(payload, Mapping) else payload
-    if not isinstance(notice, StepReminder | CycleReminder):
+    if not isinstance(notice, StepReminder | CycleReminder | DigestReminder):
         raise ValueError(f"not a reminder: {type(notice).__name__}")
     return notice
 
@@ -177,108 +174,7 @@ _ACK_TEXTS: Sequence[tuple[Any, Callable[..., str]]] = (
 )
 
 
-# -- reminders -------------------------------------------------------------------------------
-
-
-def reminder_text(payload: Mapping[str, Any] | Reminder, flows: Flows, t: Translator,
-                  now: datetime) -> str:
-    """A reminder of a step deadline or of a recurring duty (triwulan, semester …)."""
-    reminder = as_reminder(payload)
-    flow = flows[reminder.flow_id]
-    if isinstance(reminder, StepReminder):
-        return _step_reminder(reminder, flow, t, now)
-    return _cycle_reminder(reminder, flow, t)
-
-
-def _step_reminder(r: StepReminder, flow: Flow, t: Translator, now: datetime) -> str:
-    _ = t.gettext
-    tz = flow.unit.timezone
-    step = flow.step(r.step_no)
-    deadline = datetime.fromisoformat(r.deadline)
-    subject = r.subject
-    if subject and subject in r.late:
-        subject = None  # the escalation names them already: never "Bu X late … — Bu X"
-    what = _("step {n} of {total} of {flow}: {title}").format(
-        n=flow.position(step.no), total=len(flow.sequence),
-        flow=flow_label(flow, r.year, subject, t), title=step_title(step, t))
-    if r.moment == "before":
-        return _("⏰ Reminder: {what} is due {when} ({left}).").format(
-            what=what, when=format_when(deadline, tz, t), left=format_until(deadline, now, t))
-    if r.moment == "due":
-        return _("⏰ Due now: {what} (deadline {when}).").format(
-            what=what, when=format_when(deadline, tz, t))
-    if r.moment == "overdue":
-        return _("⚠️ Late: {what} was due {when} ({late}). Reminder {n}.").format(
-            what=what, when=format_when(deadline, tz, t),
-            late=format_until(deadline, now, t), n=r.n)
-    return _("⚠️ {names} late with {what}: it was due {when} ({late}).").format(
-        names=", ".join(r.late), what=what,
-        when=format_when(deadline, tz, t), late=format_until(deadline, now, t))
-
-
-def _cycle_reminder(r: CycleReminder, flow: Flow, t: Translator) -> str:
-    _ = t.gettext
-    tz = flow.unit.timezone
-    due = datetime.fromisoformat(r.due)
-    duty = _duty(flow, r, t)
-    how = _("When it is done, press the button or reply to this message with the evidence "
-            "document.")
-    stage = render_flowops.stage_line(flow, r, t)  # a later stage of the duty
-    if stage:
-        how = stage + "\n" + how
-    if r.moment == "before":
-        return _("📅 {duty} is due {when}.").format(duty=duty, when=format_when(due, tz, t)) + \
-            "\n" + how
-    if r.moment == "due":
-        return _("📅 {duty} is due today ({when}).").format(
-            duty=duty, when=format_when(due, tz, t)) + "\n" + how
-    if r.moment == "overdue":
-        return _("⚠️ {duty} is late: it was due {when}. Reminder {n}.").format(
-            duty=duty, when=format_when(due, tz, t), n=r.n) + "\n" + how
-    return "\n".join([
-        _("📋 Recap of {duty} (due {when}):").format(duty=duty, when=format_when(due, tz, t)),
-        _("Reported: {names}").format(names=", ".join(r.done) or "-"),
-        _("Not yet: {names}").format(names=", ".join(r.not_done) or "-"),
-    ])
-
-
-def cycle_keyboard(payload: Mapping[str, Any] | Reminder,
-                   t: Translator) -> InlineKeyboardMarkup | None:
-    """The "done" button of a recurring duty's reminder."""
-    reminder = as_reminder(payload)
-    if not isinstance(reminder, CycleReminder) or not reminder.task_id:
-        return None
-    return InlineKeyboardMarkup([[InlineKeyboardButton(
-        t.gettext("✔️ Selesai"), callback_data=cycle_button(reminder.task_id))]])
-
-
-def upcoming_text(points: Sequence[Any], flows: Flows, t: Translator, now: datetime) -> str:
-    """``/pengingat``: my next reminders and deadlines (planned points)."""
-    _ = t.gettext
-    if not points:
-        return _("No reminders are planned for you.")
-    lines = [_("Your next reminders:")]
-    grouped: dict[tuple[str, str], list[str]] = {}  # (what, due) -> reminder times
-    for p in points:
-        r = as_reminder(p.payload)
-        flow = flows[r.flow_id]
-        tz = flow.unit.timezone
-        if isinstance(r, StepReminder):
-            step = flow.step(r.step_no)
-            what = _("{flow}, step {n}: {title}").format(
-                flow=flow_label(flow, r.year, r.subject, t),
-                n=flow.position(step.no), title=step_title(step, t))
-            due = datetime.fromisoformat(r.deadline)
-        else:
-            what = _duty(flow, r, t)
-            due = datetime.fromisoformat(r.due)
-        # One line per step or duty, however many reminders it has (issue 12).
-        grouped.setdefault((what, format_short(due, tz, t)), []).append(
-            format_short(p.at, tz, t))
-    for (what, deadline), times in grouped.items():
-        lines.append("• " + _("{what} — deadline {due}; reminders: {times}").format(
-            what=what, due=deadline, times=", ".join(times)))
-    return "\n".join(lines)
+# Reminders, their digest and /pengingat: bot.tg.render_reminders (issue 12).
 
 
 # The helpers shared with render (last: render imports this module at its end).
@@ -293,5 +189,4 @@ from bot.tg.render import (  # noqa: E402
     step_title,
 )
 
-__all__ = ["ack_text", "as_ack", "as_reminder", "cycle_keyboard", "reminder_text",
-           "target_question", "upcoming_text"]
+__all__ = ["ack_text", "as_ack", "as_reminder", "target_question"]

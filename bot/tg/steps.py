@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from telegram import Message, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.ext import ContextTypes
 
 from bot.i18n import Translator
@@ -189,4 +189,10 @@ async def cycle_pressed(update: Update, context: Context, caller: Caller) -> Non
                else t.gettext("This button is no longer valid."))
     await query.answer(toast(problem or t.gettext("Recorded.")), show_alert=bool(problem))
     if problem is None and isinstance(query.message, Message):
-        await edit_message(query.message, (query.message.text or "") + "\n\n✔️", None)
+        # A digest lists several duties: the buttons of the others stay.
+        markup = query.message.reply_markup
+        rest = [[b for b in row if b.callback_data != query.data]
+                for row in (markup.inline_keyboard if markup else ())]
+        rest = [row for row in rest if row]
+        await edit_message(query.message, (query.message.text or "") + "\n\n✔️",
+                           InlineKeyboardMarkup(rest) if rest else None)

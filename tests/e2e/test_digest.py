@@ -34,7 +34,7 @@ async def test_weekly_digest_on_monday_morning_with_opt_out(tmp_path: Path) -> N
         await at(h, wib(2026, 1, 9, 9, 0))
         (digest,) = await arrives_exactly_at(h, sekar, DIGEST, wib(2026, 1, 12, 7, 30))
         assert digest.startswith("📋 Weekly digest (2026-W03)")
-        late = digest.split("Late:")[1].split("Due this week:")[0]
+        late = digest.split("Late:")[1].split("Deadlines this week:")[0]
         assert "Drafting the Performance Agreement (PK 2026)" in late
         assert "2. Prepares the Performance Agreement" in late
         (overseen,) = texts(h.api, inspektur, DIGEST)

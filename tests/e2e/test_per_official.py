@@ -59,7 +59,7 @@ async def test_per_official_procedure_in_chat(tmp_path: Path,
         h.clock.advance(timedelta(hours=2))  # everyone else's 60-minute step 1 is late
         answer = await h.say(sekwan, "status PDK 2026", expect="📊")
         text = answer["text"]
-        assert "Done: 1 · In progress: 4 · Overdue: 4" in text
+        assert "Done: 1 · In progress: 4 · Late: 4" in text
         for name in ("Kabag Umum", "Kasubag Satu", "Kasubag Dua", "Staf Dua"):
             assert f"{name}: step 1" in text
         assert "Staf Satu:" not in text

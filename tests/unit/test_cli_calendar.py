@@ -150,19 +150,19 @@ def test_plan_human_form() -> None:
                               "[triwulan-2026-1]"):]
     assert block[1:6] == [
         "  Period: 1 January 2026 – 31 March 2026",
-        "  Due: Wednesday, 15 April 2026 at 16:00 WIB",
+        "  Deadline: Wednesday, 15 April 2026 at 16:00 WIB",
         "  For: each official of the per-official procedure, for himself",
         "  Reminders:",
-        "    8 Apr 2026 07:30 WIB  reminder before the due date",
+        "    8 Apr 2026 07:30 WIB  reminder before the deadline",
     ]
-    assert "    16 Apr 2026 07:30 WIB  overdue reminder 1" in block
+    assert "    16 Apr 2026 07:30 WIB  late reminder 1" in block
     year = lines[lines.index("Year 2026 — Dokumen Kinerja Tahunan [tahunan-2026-1]"):]
     assert year[1:4] == [
         "  Period: 1 January 2026 – 31 December 2026",
-        "  Due: Monday, 18 January 2027 at 16:00 WIB",
+        "  Deadline: Monday, 18 January 2027 at 16:00 WIB",
         "  For: each official of the per-official procedure, for himself",
     ]
-    assert result.stdout.count("  Due: ") == 7
+    assert result.stdout.count("  Deadline: ") == 7
 
 
 def test_plan_human_form_in_indonesian() -> None:

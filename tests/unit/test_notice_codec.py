@@ -20,6 +20,7 @@ from bot.services.notices import (
     DecidedAck,
     DelegationActiveAck,
     DelegationEndedAck,
+    DigestReminder,
     JoinedAck,
     Notice,
     NoticeError,
@@ -88,6 +89,14 @@ EVERY_NOTICE: list[Notice] = [
                   period="semester", index=1, year=2026, due="2026-07-10T16:00:00+07:00",
                   moment="before", n=0, task_id="t0123", stage_steps=(2, 3), official="102",
                   official_name="Pak Budi"),
+    DigestReminder(flow_id=FLOW, moment="digest", missed=True, task_id="t1+t2",
+                   at="2026-07-06T08:00:00+07:00", owner="Bu Sri", items=(
+                       {"type": "cycle", "kind": "due", "flow_id": FLOW, "cycle_id": "ukur",
+                        "occurrence": "ukur:2026:2", "period": "triwulan", "index": 2,
+                        "year": 2026, "due": "2026-07-06T16:00:00+07:00", "task_id": "t1"},
+                       {"type": "cycle", "kind": "due", "flow_id": FLOW, "cycle_id": "lapor",
+                        "occurrence": "lapor:2026:1", "period": "semester", "index": 1,
+                        "year": 2026, "due": "2026-07-06T16:00:00+07:00", "task_id": "t2"})),
 ]
 
 
