@@ -191,7 +191,8 @@ class Reminders:
         if waiting.since is not None:
             own = duty_stages.stage_points(points, waiting.since, flow.unit.calendar())
             extra = {"stage_steps": list(waiting.stage.steps), "official": member_id,
-                     "official_name": self._name(repo, member_id)}
+                     "official_name": self._name(repo, member_id),
+                     "decision": waiting.stage.decision, "revision": waiting.revision}
         series = f"c:{waiting.task_id}"
         return [Planned(f"{series}:{p.key}", series, p.at, p.kind, (waiting.actor,),
                         self._cycle_payload(flow, occ, p, waiting.task_id) | extra)

@@ -478,6 +478,8 @@ def cycle_keyboard(payload: dict[str, Any], t: Translator) -> InlineKeyboardMark
     """The "done" button of a recurring duty's reminder."""
     if payload.get("type") != "cycle" or not payload.get("task_id"):
         return None
+    if payload.get("decision"):  # the atasan's evaluation: approve, or send it back
+        return render_flowops.evaluation_keyboard(payload["task_id"], t)
     return InlineKeyboardMarkup([[InlineKeyboardButton(
         t.gettext("✔️ Selesai"), callback_data=cycle_button(payload["task_id"]))]])
 

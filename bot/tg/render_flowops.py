@@ -18,9 +18,10 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.engine.instance import Instance, Status
 from bot.engine.model import Flow
-from bot.formatting import format_short, format_when
+from bot.formatting import format_short, format_when, period_label
 from bot.i18n import Translator
 from bot.tg import render as base  # (render imports this module: names looked up late)
+from bot.tg.callbacks import cycle_button, cycle_revise_button
 
 WAIT_PATTERN = r"^w:"
 PARTS_PATTERN = r"^p:"
@@ -174,24 +175,47 @@ def far_year_question(year: int, now_year: int, t: Translator) -> str:
 
 
 def stage_line(flow: Flow, payload: dict[str, Any], t: Translator) -> str | None:
-    """A later stage of a recurring duty: whose share, and the SOP step(s) now due."""
+    """A later stage of a recurring duty: whose share, and the SOP step(s) now due; on a
+    stage sent back, why; on the atasan's evaluation, how to approve or send it back."""
     steps = payload.get("stage_steps")
     if not steps:
         return None
     titles = "; ".join(f"{no}. {base.step_title(flow.step(no), t)}" for no in steps)
-    return t.gettext("For {name}: {steps}").format(name=payload.get("official_name") or "-",
-                                                   steps=titles)
+    lines = [t.gettext("For {name}: {steps}").format(name=payload.get("official_name") or "-",
+                                                     steps=titles)]
+    if payload.get("revision"):
+        lines.append(t.gettext("🔁 Sent back for revision by your atasan: {reason}").format(
+            reason=payload["revision"]))
+    if payload.get("decision"):
+        lines.append(t.gettext("Press ✅ Setujui (or reply \"setuju\") to approve it, or 🔁 "
+                               "Revisi (or reply \"revisi: <reason>\") to send it back."))
+    return "\n".join(lines)
 
 
-ACKS = ("returned", "triggered", "cancelled")
+def evaluation_keyboard(task_id: str, t: Translator) -> InlineKeyboardMarkup:
+    """✅ Setujui / 🔁 Revisi under the atasan's evaluation of a recurring duty."""
+    return InlineKeyboardMarkup([[
+        InlineKeyboardButton(t.gettext("✅ Setujui"), callback_data=cycle_button(task_id)),
+        InlineKeyboardButton(t.gettext("🔁 Revisi"),
+                             callback_data=cycle_revise_button(task_id))]])
+
+
+ACKS = ("returned", "triggered", "cancelled", "cycle_revised")
 
 
 def ack_text(payload: dict[str, Any], flows: dict[str, Flow], t: Translator) -> str:
     """The acknowledgements of the operations (sent through the outbox)."""
     _ = t.gettext
     flow = flows[payload["flow_id"]]
-    label = base.flow_label(flow, payload["year"], None, t)
     kind = payload["ack"]
+    if kind == "cycle_revised":  # the atasan sent an official's duty back
+        duty = "{name} ({period})".format(
+            name=base._cycle_name(flow, payload["cycle_id"]),
+            period=period_label(payload["period"], payload["index"], payload["year"], t))
+        return _("Sent back for revision: {duty} of {name}. Reason: {reason}. They will "
+                 "report again, and you will evaluate it again.").format(
+                     duty=duty, name=payload["official_name"], reason=payload["reason"])
+    label = base.flow_label(flow, payload["year"], None, t)
     if kind == "returned":
         text = _("Recorded: the document of {flow} is back in the office.").format(flow=label)
         if payload.get("step_no"):
