@@ -15,7 +15,7 @@ from typing import Any
 from bot.engine.loader import N_
 from bot.engine.model import Flow, Role, Step, Trigger
 
-__all__ = ["Note", "role_notes", "step_notes"]
+__all__ = ["Note", "cycle_notes", "role_notes", "step_notes"]
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,26 @@ def step_notes(flow: Flow, step: Step) -> tuple[Note, ...]:
         cycles = [c.name for c in flow.cycles if step.no in c.steps]
         notes.append(Note(N_("only in the recurring duty: {cycles}"),
                           {"cycles": ", ".join(cycles)}))
+        if step.is_decision:
+            notes.append(Note(N_("a revision stays in the same period: the official reports "
+                                 "again and is evaluated again")))
+    return tuple(notes)
+
+
+def cycle_notes(flow: Flow) -> tuple[Note, ...]:
+    """One line per recurring duty: its steps, when it is due, who collects it."""
+    notes: list[Note] = []
+    for cycle in flow.cycles:
+        params: dict[str, Any] = {
+            "name": cycle.name, "steps": ", ".join(str(no) for no in cycle.steps),
+            "days": cycle.due_working_days_after_period_end}
+        if cycle.collector is not None:
+            params["collector"] = flow.role(cycle.collector).title
+            notes.append(Note(N_("{name}: steps {steps}; due {days} working days after the "
+                                 "period ends; collected by {collector}"), params))
+        else:
+            notes.append(Note(N_("{name}: steps {steps}; due {days} working days after the "
+                                 "period ends"), params))
     return tuple(notes)
 
 
