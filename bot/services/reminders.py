@@ -277,6 +277,8 @@ class Reminders:
         """An official reports a recurring duty done (button, or evidence as a reply)."""
         with self.services.store.transaction() as repo:
             existing = repo.cycle_task(tid)
+            if existing is not None and existing.action == "revise":
+                raise UnknownInstance(tid)  # sent back: the evaluation is owed anew
             if existing is not None:
                 if evidence and not existing.evidence:
                     existing.evidence = evidence

@@ -60,6 +60,8 @@ async def test_the_atasan_sends_the_semester_report_back_and_evaluates_again(
             "dilampirkan" in again["text"]
         assert labels(again) == ["✔️ Selesai"]
         # the old evaluation is spent; the Staf cannot send his own report back
+        stale = await h.press(kasubag, evaluation, "✅ Setujui")
+        assert stale["text"] == "This step is not one you can act on."
         answer = await h.say(staf, "revisi: salah kirim", reply_to=again)
         assert answer["text"].startswith("Step 9 is a task: it cannot be sent back.")
         await h.send_file(staf, "pengukuran-revisi.pdf", b"%PDF-1.4 bukti 2", reply_to=again,

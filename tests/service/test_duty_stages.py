@@ -101,6 +101,8 @@ def test_the_atasan_sends_the_semester_report_back_and_evaluates_again(world: Wo
     assert again[0].payload["task_id"] not in (first, tid)
     assert again[0].at == revised_at
     assert not [p for p in owed(ids["kasubag"]) if p.payload.get("official") == ids["staf"]]
+    with pytest.raises(UnknownInstance):  # the old evaluation's Setujui changes nothing
+        reminders.mark_done(kasubag, tid, world.now)
     with pytest.raises(Refused) as refused:  # his report is a task, not a decision
         duty_stages.revise(reminders, staf, again[0].payload["task_id"], "x", world.now)
     assert refused.value.error.code == "task_not_decision"
