@@ -48,6 +48,11 @@ async def reply_to_duty(update: Update, context: Context, caller: Caller, said: 
         if said.intent is Intent.CANCEL and said.certainty is Certainty.DECIDE:
             await reply(update, _("Cancelled; nothing was changed."))
             return
+        if said.intent in ADVANCING:  # "setuju" is no reason to send it back: ask again
+            await reply(update, _("Nothing was recorded. Reply \"setuju\" (or press ✅ "
+                                  "Setujui) to approve it, or \"revisi: <reason>\" to send "
+                                  "it back to the official."))
+            return
         reason = said.reason if said.intent is Intent.REVISE and said.reason else text
         await _revise(update, caller, tid, reason, message.message_id)
         return

@@ -50,6 +50,8 @@ async def test_the_atasan_sends_the_semester_report_back_and_evaluates_again(
         await h.press(kasubag, evaluation, "🔁 Revisi")
         prompt = await kasubag.await_message("What must be revised?")
         assert prompt.get("force_reply") is True
+        answer = await h.say(kasubag, "setuju", reply_to=prompt)  # no reason: nothing sent
+        assert answer["text"].startswith("Nothing was recorded."), answer["text"]
         ack = await h.say(kasubag, "Bukti capaian IKI 2 belum dilampirkan", reply_to=prompt,
                           expect="Sent back for revision")
         assert "Reason: Bukti capaian IKI 2 belum dilampirkan" in ack["text"]
