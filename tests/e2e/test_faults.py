@@ -20,10 +20,10 @@ async def test_5xx_burst_then_delivery(tmp_path: Path) -> None:
         o = await kesbangpol(h)
         h.api.fail_next("sendMessage", status=500, count=3)
         h.api.fail_next("sendMessage", status=502, count=1)
-        o["kepala"].send_text("mulai PK 2025")
+        o["sekretaris"].send_text("mulai PK 2025")  # he starts it and holds step 1
         m = await o["sekretaris"].await_message(is_step(1, 1), timeout=20)
         await h.idle()
-        assert len(sends_to(h, o["kepala"].id, step=1)) == 1
+        assert len(sends_to(h, o["sekretaris"].id, step=1)) == 1
         await h.press(o["sekretaris"], m, "✔️ Selesai")
         await o["kasubbag"].await_message(is_step(2, 1), timeout=10)
 
@@ -32,15 +32,16 @@ async def test_429_waits_retry_after(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as h:
         o = await kesbangpol(h)
         h.api.fail_next("sendMessage", status=429, retry_after=1, count=2)
-        o["kepala"].send_text("mulai PK 2025")
+        o["sekretaris"].send_text("mulai PK 2025")
         await o["sekretaris"].await_message(is_step(1, 1), timeout=20)
-        calls = [c for c in h.api.calls("sendMessage") if c.params.get("chat_id") == o["kepala"].id]
+        calls = [c for c in h.api.calls("sendMessage")
+                 if c.params.get("chat_id") == o["sekretaris"].id]
         refused = [c for c in calls if c.status == 429]
         assert len(refused) == 2
         after = [c for c in calls if c.time > refused[0].time and c.status == 200]
         assert after and after[0].time - refused[0].time >= 0.9  # it waited retry_after
         await h.idle()
-        assert len(sends_to(h, o["kepala"].id, step=1)) == 1
+        assert len(sends_to(h, o["sekretaris"].id, step=1)) == 1
 
 
 async def test_timeout_that_delivered_is_sent_again_and_marked_uncertain(tmp_path: Path) -> None:
