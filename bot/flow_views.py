@@ -9,7 +9,7 @@ import textwrap
 from collections.abc import Sequence
 from typing import Any
 
-from bot.engine.describe import role_notes, step_notes
+from bot.engine.describe import cycle_notes, role_notes, step_notes
 from bot.engine.model import END, Flow, Step
 from bot.i18n import Translator
 
@@ -140,6 +140,12 @@ def render_flow_text(flow: Flow, t: Translator, *, width: int = 110) -> str:
     lines.extend(_table(headers, rows, width))
     lines.append("")
     lines.append(_("Total time: {total}").format(total=flow.total_waktu))
+    if flow.cycles:  # the recurring duties (DPRD): which steps, when due, who collects
+        lines.extend(["", _("Recurring duties:")])
+        for note in cycle_notes(flow):
+            lines.extend(textwrap.wrap(note.render(t.gettext),
+                                       width, initial_indent="  - ",
+                                       subsequent_indent="    "))
     return "\n".join(lines)
 
 

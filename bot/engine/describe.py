@@ -12,7 +12,7 @@ from __future__ import annotations
 from bot.engine.model import Flow, Role, Step, Trigger
 from bot.i18n_message import N_, Message
 
-__all__ = ["Note", "role_notes", "step_notes"]
+__all__ = ["Note", "cycle_notes", "role_notes", "step_notes"]
 
 
 #: A note is a :class:`bot.i18n.Message`: an ``N_()`` template and its parameters.
@@ -43,6 +43,25 @@ def step_notes(flow: Flow, step: Step) -> tuple[Note, ...]:
     if step.trigger is Trigger.CYCLE:
         cycles = [c.name for c in flow.cycles if step.no in c.steps]
         notes.append(Note(N_("only in the recurring duty: {cycles}"), cycles=", ".join(cycles)))
+        if step.is_decision:
+            notes.append(Note(N_("a revision stays in the same period: the official reports "
+                                 "again and is evaluated again")))
+    return tuple(notes)
+
+
+def cycle_notes(flow: Flow) -> tuple[Note, ...]:
+    """One line per recurring duty: its steps, when it is due, who collects it."""
+    notes: list[Note] = []
+    for cycle in flow.cycles:
+        params = {"name": cycle.name, "steps": ", ".join(str(no) for no in cycle.steps),
+                  "days": cycle.due_working_days_after_period_end}
+        if cycle.collector is not None:
+            notes.append(Note(N_("{name}: steps {steps}; due {days} working days after the "
+                                 "period ends; collected by {collector}"),
+                              collector=flow.role(cycle.collector).title, **params))
+        else:
+            notes.append(Note(N_("{name}: steps {steps}; due {days} working days after the "
+                                 "period ends"), **params))
     return tuple(notes)
 
 

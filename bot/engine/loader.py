@@ -864,6 +864,10 @@ def _check_graph(c: _Checker, doc: _Map, flow: Flow) -> None:
             elif flow.step(step.on_revise).trigger is Trigger.EVENT:
                 c.add(line, field, N_("revise target {target} is an event-triggered step"),
                       target=step.on_revise)
+            elif (step.trigger is not Trigger.CYCLE
+                  and flow.step(step.on_revise).trigger is Trigger.CYCLE):
+                c.add(line, field, N_("revise target {target} runs only in a recurring duty"),
+                      target=step.on_revise)
         if step.next not in (None, END):
             line, field = where(step.no, "next")
             if not flow.has_step(step.next):
@@ -950,6 +954,30 @@ def _check_cycle_steps(c: _Checker, doc: _Map, flow: Flow, where: _Where) -> Non
             c.add(c.line_of(node, "collector"), f"cycles[{i}].collector",
                   N_("{role!r} is external; the return is recorded by an office role"),
                   role=cycle.collector)
+        _check_cycle_decisions(c, flow, cycle, where)
+
+
+def _check_cycle_decisions(c: _Checker, flow: Flow, cycle: Cycle, where: _Where) -> None:
+    """A decision inside a recurring duty (the DPRD semester evaluation) is the atasan's and
+    sends the official back to one of his own earlier steps of the same cycle."""
+    for pos, no in enumerate(cycle.steps):
+        step = flow.step(no)
+        if not step.is_decision:
+            continue
+        if flow.role(step.actor).relation is not Relation.ATASAN:
+            line, field = where(no, "actor")
+            c.add(line, field, N_("a decision in cycle {cycle!r} is the atasan's: its actor "
+                                  "needs relation: atasan"), cycle=cycle.id)
+        if step.on_revise is None or not flow.has_step(step.on_revise):
+            continue
+        line, field = where(no, "on_revise")
+        if step.on_revise not in cycle.steps[:pos]:
+            c.add(line, field, N_("revise target {target} is not an earlier step of cycle "
+                                  "{cycle!r}: a revision in a recurring duty goes back within "
+                                  "it"), target=step.on_revise, cycle=cycle.id)
+        elif flow.role(flow.step(step.on_revise).actor).relation is Relation.ATASAN:
+            c.add(line, field, N_("revise target {target} is the atasan's own step; a revision "
+                                  "goes back to the official"), target=step.on_revise)
 
 
 # --- a directory of flows ---------------------------------------------------------------

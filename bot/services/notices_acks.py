@@ -113,6 +113,21 @@ class ReturnedAck:
 
 
 @dataclass(frozen=True)
+class CycleRevisedAck:
+    """The atasan sent an official's recurring duty (the semester report) back (issue 13)."""
+
+    kind: ClassVar[str] = "ack"
+    flow_id: str
+    cycle_id: str
+    period: str
+    index: int
+    year: int
+    official_name: str
+    reason: str | None = None
+    reply_to: int | None = None
+
+
+@dataclass(frozen=True)
 class TriggeredAck:
     """An event step started."""
 
@@ -165,7 +180,7 @@ class DelegationEndedAck(DelegationActiveAck):
 
 Ack = (JoinedAck | StartedAck | DecidedAck | ReasonAskedAck | PendingDroppedAck | AttachedAck
        | CycleDoneAck | UndeliverableAck | ReturnedAck | TriggeredAck | CancelledAck
-       | SuccessorAck | DelegationActiveAck)
+       | SuccessorAck | DelegationActiveAck | CycleRevisedAck)
 #: The stored ``"ack"`` name of each acknowledgement.
 ACKS: dict[str, type[Ack]] = {
     "joined": JoinedAck,
@@ -179,6 +194,7 @@ ACKS: dict[str, type[Ack]] = {
     "returned": ReturnedAck,
     "triggered": TriggeredAck,
     "cancelled": CancelledAck,
+    "cycle_revised": CycleRevisedAck,
     "people_successor": SuccessorAck,
     "people_delegation_active": DelegationActiveAck,
     "people_delegation_ended": DelegationEndedAck,

@@ -52,6 +52,8 @@ class CycleReminder:
     reports: tuple[str, ...] = ()  # a recap: who owes it (member ids)
     done: tuple[str, ...] = ()  # a recap: names
     not_done: tuple[str, ...] = ()
+    decision: bool = False  # the atasan's evaluation: Setujui / Revisi (issue 13)
+    revision: str | None = None  # the stage was sent back: why
     at: str | None = None
     owner: str | None = None
 

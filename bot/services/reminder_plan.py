@@ -284,9 +284,16 @@ class Planner:
                occ: Occurrence, points: list[ReminderPoint], stage_count: int,
                done: set[str]) -> list[Planned]:
         member_id = key[2]
-        recorded = tuple(duty_stages.share_id(flow.id, occ.key, member_id, i) in done
-                         for i in range(stage_count))
-        signature = (snap.people(), recorded)
+        # What is recorded of the share, round by round (a stage sent back is owed again in
+        # a round of its own: issue 13's semester evaluation).
+        recorded: list[tuple[bool, ...]] = []
+        while True:
+            row = tuple(duty_stages.share_id(flow.id, occ.key, member_id, i, len(recorded))
+                        in done for i in range(stage_count))
+            recorded.append(row)
+            if not any(row):
+                break
+        signature = (snap.people(), tuple(recorded))
         memo = self._shares.get(key)
         if memo is None or memo.signature != signature:
             self.replanned["share"] += 1
@@ -309,7 +316,8 @@ class Planner:
         if waiting.since is not None:
             own = duty_stages.stage_points(points, waiting.since, flow.unit.calendar())
             extra = {"stage_steps": list(waiting.stage.steps), "official": member_id,
-                     "official_name": self.name(snap, member_id)}
+                     "official_name": self.name(snap, member_id),
+                     "decision": waiting.stage.decision, "revision": waiting.revision}
         series = f"c:{waiting.task_id}"
         return [Planned(f"{series}:{p.key}", series, p.at, p.kind, (waiting.actor,),
                         cycle_payload(flow, occ, p, waiting.task_id) | extra)

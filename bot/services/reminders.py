@@ -190,6 +190,8 @@ class Reminders:
                                               "duty_ambiguous"))
                 tid = mine[0] if mine else tids[0]
             existing = repo.cycle_task(tid)
+            if existing is not None and existing.action == "revise":
+                raise UnknownInstance(tid)  # sent back: the evaluation is owed anew
             if existing is not None:
                 if evidence and not existing.evidence:
                     existing.evidence = evidence

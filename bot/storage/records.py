@@ -273,6 +273,10 @@ class CycleTask:
     done_at: datetime
     done_by: str
     evidence: str | None = None  # "doc:<file_id>" / "photo:<file_id>"
+    # A decision stage (the atasan's evaluation) sent back for revision: action "revise" and
+    # its reason (bot.services.duty_stages.revise); older records are plain "done".
+    action: str = "done"
+    note: str | None = None
 
     def to_doc(self) -> dict[str, Any]:
         return {"v": RECORD_SCHEMA, **asdict(self), "done_at": _iso(self.done_at)}

@@ -25,6 +25,7 @@ DETAILS_PATTERN = r"^i1:"
 _STEP = re.compile(r"^s:([0-9a-f]{4,16}):(\d{1,4}):(\d{1,4}):([dr])$")
 _LANGUAGE = re.compile(r"^l:([a-z]{2})$")
 _CYCLE = re.compile(r"^k:([0-9a-f]{12})$")
+_CYCLE_REVISE = re.compile(r"^k:([0-9a-f]{12}):r$")  # 🔁 Revisi of a duty's evaluation
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,16 @@ def cycle_button(task_id: str) -> str:
 
 def decode_cycle(data: str) -> str | None:
     match = _CYCLE.match(data or "")
+    return match.group(1) if match else None
+
+
+def cycle_revise_button(task_id: str) -> str:
+    """Callback data of the 🔁 Revisi button of a duty's evaluation (the atasan's)."""
+    return f"k:{task_id}:r"
+
+
+def decode_cycle_revise(data: str) -> str | None:
+    match = _CYCLE_REVISE.match(data or "")
     return match.group(1) if match else None
 
 

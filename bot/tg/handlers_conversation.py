@@ -32,9 +32,9 @@ from bot.i18n import Translator
 from bot.services import Member, PendingReason, Task
 from bot.services.commands import AskReason, Withdraw
 from bot.textlimits import CALLBACK_ANSWER_LIMIT, shorten
+from bot.tg import duty_chat, handlers_reports, render, steps
 from bot.tg import handlers as h
 from bot.tg import handlers_flowops as flowops
-from bot.tg import handlers_reports, render, steps
 from bot.tg.callbacks import (
     ADVANCE,
     CONFIRM_NO,
@@ -234,15 +234,8 @@ async def _reply_to_step(update: Update, context: h.Context, caller: h.Caller,
         await h.reply(update, _("That message is not a step of a flow. Reply to a step "
                                 "message, or write \"status\" or /tugas."))
         return
-    if target.kind == "cycle":
-        if said.intent in ADVANCING and said.certainty is Certainty.DECIDE:
-            problem = await steps._cycle_done(update, context, member, t, target.instance_id,
-                                              ack_to=message.message_id)
-            if problem:
-                await h.reply(update, problem)
-        else:
-            await h.reply(update, _("Reply \"selesai\" when it is done, or send the evidence "
-                                    "document as a reply."))
+    if target.kind in ("cycle", "cycle_reason"):  # a recurring duty (its evaluation)
+        await duty_chat.reply_to_duty(update, context, caller, said, text, target)
         return
     if said.is_command:
         await command(update, context, said)

@@ -18,10 +18,17 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.engine.instance import Instance, Status
 from bot.engine.model import Flow
-from bot.formatting import format_short, format_when
+from bot.formatting import format_short, format_when, period_label
 from bot.i18n import Translator
-from bot.services.notices import CancelledAck, CycleReminder, ReturnedAck, TriggeredAck
+from bot.services.notices import (
+    CancelledAck,
+    CycleReminder,
+    CycleRevisedAck,
+    ReturnedAck,
+    TriggeredAck,
+)
 from bot.tg import render as base  # (render imports this module: names looked up late)
+from bot.tg.callbacks import cycle_button, cycle_revise_button
 
 WAIT_PATTERN = r"^w:"
 PARTS_PATTERN = r"^p:"
@@ -175,20 +182,42 @@ def far_year_question(year: int, now_year: int, t: Translator) -> str:
 
 
 def stage_line(flow: Flow, reminder: CycleReminder, t: Translator) -> str | None:
-    """A later stage of a recurring duty: whose share, and the SOP step(s) now due."""
+    """A later stage of a recurring duty: whose share, and the SOP step(s) now due; on a
+    stage sent back, why; on the atasan's evaluation, how to approve or send it back."""
     if not reminder.stage_steps:
         return None
     titles = "; ".join(f"{no}. {base.step_title(flow.step(no), t)}"
                        for no in reminder.stage_steps)
-    return t.gettext("For {name}: {steps}").format(name=reminder.official_name or "-",
-                                                   steps=titles)
+    lines = [t.gettext("For {name}: {steps}").format(name=reminder.official_name or "-",
+                                                     steps=titles)]
+    if reminder.revision:
+        lines.append(t.gettext("🔁 Sent back for revision by your atasan: {reason}").format(
+            reason=reminder.revision))
+    if reminder.decision:
+        lines.append(t.gettext("Press ✅ Setujui (or reply \"setuju\") to approve it, or 🔁 "
+                               "Revisi (or reply \"revisi: <reason>\") to send it back."))
+    return "\n".join(lines)
 
 
-def ack_text(ack: ReturnedAck | TriggeredAck | CancelledAck, flows: dict[str, Flow],
-             t: Translator) -> str:
+def evaluation_keyboard(task_id: str, t: Translator) -> InlineKeyboardMarkup:
+    """✅ Setujui / 🔁 Revisi under the atasan's evaluation of a recurring duty."""
+    return InlineKeyboardMarkup([[
+        InlineKeyboardButton(t.gettext("✅ Setujui"), callback_data=cycle_button(task_id)),
+        InlineKeyboardButton(t.gettext("🔁 Revisi"),
+                             callback_data=cycle_revise_button(task_id))]])
+
+
+def ack_text(ack: ReturnedAck | TriggeredAck | CancelledAck | CycleRevisedAck,
+             flows: dict[str, Flow], t: Translator) -> str:
     """The acknowledgements of the operations (sent through the outbox)."""
     _ = t.gettext
     flow = flows[ack.flow_id]
+    if isinstance(ack, CycleRevisedAck):  # the atasan sent an official's duty back
+        period = period_label(ack.period, ack.index, ack.year, t)
+        duty = f"{base._cycle_name(flow, ack.cycle_id)} ({period})"
+        return _("Sent back for revision: {duty} of {name}. Reason: {reason}. They will "
+                 "report again, and you will evaluate it again.").format(
+                     duty=duty, name=ack.official_name, reason=ack.reason)
     label = base.flow_label(flow, ack.year, None, t)
     if isinstance(ack, ReturnedAck):
         text = _("Recorded: the document of {flow} is back in the office.").format(flow=label)

@@ -20,6 +20,7 @@ from bot.services.notices import (
     CancelledAck,
     CycleDoneAck,
     CycleReminder,
+    CycleRevisedAck,
     DecidedAck,
     DelegationActiveAck,
     DigestReminder,
@@ -155,7 +156,7 @@ def _fixed(text: str) -> Callable[[Any, Flows, Translator], str]:
 
 _ACK_CLASSES = (JoinedAck, StartedAck, DecidedAck, ReasonAskedAck, PendingDroppedAck,
                 AttachedAck, CycleDoneAck, UndeliverableAck, ReturnedAck, TriggeredAck,
-                CancelledAck, SuccessorAck, DelegationActiveAck)
+                CancelledAck, SuccessorAck, DelegationActiveAck, CycleRevisedAck)
 #: Each acknowledgement's text (the gettext calls of the fixed ones mark their msgids).
 _ACK_TEXTS: Sequence[tuple[Any, Callable[..., str]]] = (
     (JoinedAck, _joined),
@@ -167,7 +168,7 @@ _ACK_TEXTS: Sequence[tuple[Any, Callable[..., str]]] = (
     (AttachedAck, _fixed(N_("Attached. It will travel with the next step's notification."))),
     (CycleDoneAck, _cycle_done),
     (UndeliverableAck, _undeliverable),
-    ((ReturnedAck, TriggeredAck, CancelledAck),
+    ((ReturnedAck, TriggeredAck, CancelledAck, CycleRevisedAck),
      lambda ack, flows, t: render_flowops.ack_text(ack, flows, t)),
     ((SuccessorAck, DelegationActiveAck),
      lambda ack, flows, t: render_people.people_ack_text(ack, flows, t)),

@@ -210,6 +210,8 @@ def cycle_keyboard(notice: Mapping[str, Any] | Reminder,
             callback_data=cycle_button(p["task_id"]))] for p in tasks])
     if payload.get("type") != "cycle" or not payload.get("task_id"):
         return None
+    if payload.get("decision"):  # the atasan's evaluation: approve, or send it back
+        return render_flowops.evaluation_keyboard(payload["task_id"], t)
     return InlineKeyboardMarkup([[InlineKeyboardButton(
         t.gettext("✔️ Selesai"), callback_data=cycle_button(payload["task_id"]))]])
 

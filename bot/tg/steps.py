@@ -22,13 +22,14 @@ from bot.services import (
 from bot.services.commands import AskReason, Attach, Decide, Decision
 from bot.services.notices import DecidedAck
 from bot.textlimits import CALLBACK_ANSWER_LIMIT, shorten
+from bot.tg import duty_chat, render
 from bot.tg import handlers_flowops as flowops
-from bot.tg import render
 from bot.tg.callbacks import (
     ADVANCE,
     REVISE,
     StepButton,
     decode_cycle,
+    decode_cycle_revise,
 )
 from bot.tg.handlers import (
     Caller,
@@ -184,6 +185,10 @@ async def cycle_pressed(update: Update, context: Context, caller: Caller) -> Non
     query = update.callback_query
     assert query is not None
     _rt, member, t = caller
+    revise = decode_cycle_revise(query.data or "")
+    if revise:  # the evaluation sent back: the reason is asked for (bot.tg.duty_chat)
+        await duty_chat.revise_pressed(update, context, caller, revise)
+        return
     task = decode_cycle(query.data or "")
     problem = (await _cycle_done(update, context, member, t, task) if task
                else t.gettext("This button is no longer valid."))

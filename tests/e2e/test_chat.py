@@ -42,7 +42,7 @@ async def test_joining_and_bad_codes(tmp_path: Path) -> None:
 
 async def test_one_official_in_two_units_and_two_officials_in_one_role(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as h:
-        ani = await h.join("Ani", UNIT, "kepala", user_id=7001)
+        ani = await h.join("Ani", UNIT, "sekretaris", user_id=7001)
         await h.join("Ani", "kec-sooko", "camat", user_id=7001)
         member = h.services.store.read().member("7001")
         assert member is not None and member.units == [UNIT, "kec-sooko"]
@@ -82,8 +82,8 @@ async def test_text_replies_revision_reason_asked_and_batal(tmp_path: Path) -> N
     async with running_bot(tmp_path) as h:
         o = await kesbangpol(h)
         await h.say(o["kepala"], "mulai PK 2025", expect="Started")
-        msg = await o["kepala"].await_message(is_step(1, 1))
-        await h.say(o["kepala"], "selesai", reply_to=msg, expect="Marked done")
+        msg = await o["sekretaris"].await_message(is_step(1, 1))
+        await h.say(o["sekretaris"], "selesai", reply_to=msg, expect="Marked done")
         msg = await o["kasubbag"].await_message(is_step(2, 1))
         # an approval in other words is confirmed first (issue 12); the words become its note
         question = await h.say(o["kasubbag"], "oke, format sudah dibagikan", reply_to=msg,
@@ -125,13 +125,13 @@ async def test_unauthorised_double_and_simultaneous_presses(tmp_path: Path) -> N
     async with running_bot(tmp_path) as h:
         o = await kesbangpol(h)
         await h.say(o["kepala"], "mulai PK 2025", expect="Started")
-        msg = await o["kepala"].await_message(is_step(1, 1))
+        msg = await o["sekretaris"].await_message(is_step(1, 1))
         # double press: both presses queued before the bot handles either
-        q1 = o["kepala"].press_button(msg, "✔️ Selesai")
-        q2 = o["kepala"].press_button(msg, "✔️ Selesai")
+        q1 = o["sekretaris"].press_button(msg, "✔️ Selesai")
+        q2 = o["sekretaris"].press_button(msg, "✔️ Selesai")
         a1 = await h.api.await_for(lambda: h.api.callback_answer(q1))
         a2 = await h.api.await_for(lambda: h.api.callback_answer(q2))
-        assert "Marked done" in a1["text"] and "Already decided by Haerudin" in a2["text"]
+        assert "Marked done" in a1["text"] and "Already decided by Sekar" in a2["text"]
         assert [d.step_no for d in dispositions(h)].count(1) == 2  # start + one completion
         for no, who in ((2, "kasubbag"), (3, "bidang")):
             m = await o[who].await_message(is_step(no, 1))
@@ -160,8 +160,8 @@ async def test_status_in_every_form_and_only_for_members(tmp_path: Path) -> None
         answer = await h.say(o["sekretaris"], "status PK 2025")
         assert "has not been started" in answer["text"]
         await h.say(o["kepala"], "mulai PK 2025", expect="Started")
-        m = await o["kepala"].await_message(is_step(1, 1))
-        await h.press(o["kepala"], m, "✔️ Selesai")
+        m = await o["sekretaris"].await_message(is_step(1, 1))
+        await h.press(o["sekretaris"], m, "✔️ Selesai")
         h.clock.advance(timedelta(hours=3))  # step 2 (2 Jam) is now overdue
         for text in ("status PK 2025", "Status pk 2025", "/status PK 2025",
                      "status perjanjian kinerja 2025"):
@@ -172,7 +172,7 @@ async def test_status_in_every_form_and_only_for_members(tmp_path: Path) -> None
             assert "Waiting for: Sri (Kasubbag Program)" in body
             assert "Since: 5 Jan 2026 08:00 WIB" in body
             assert "Deadline: 5 Jan 2026 10:00 WIB — ⚠️ late by 1 hour" in body
-            assert "✔️ Done by Haerudin" in body
+            assert "✔️ Done by Sekar" in body
         answer = await h.say(o["sekretaris"], "status")
         assert "Running now:" in answer["text"] and "PK 2025" in answer["text"]
         outsider = await h.join("Camat Sooko", "kec-sooko", "camat")
@@ -192,10 +192,10 @@ async def test_bad_input_gets_help(tmp_path: Path) -> None:
         answer = await h.say(o["kepala"], "setuju", reply_to=2)  # the welcome message
         assert "not a step" in answer["text"]
         await h.say(o["kepala"], "mulai PK 2025", expect="Started")
-        m = await o["kepala"].await_message(is_step(1, 1))
-        answer = await h.say(o["kepala"], "mungkin nanti", reply_to=m)
+        m = await o["sekretaris"].await_message(is_step(1, 1))
+        answer = await h.say(o["sekretaris"], "mungkin nanti", reply_to=m)
         assert "nothing was recorded" in answer["text"] and "selesai" in answer["text"]
-        answer = await h.say(o["kepala"], "revisi: kenapa", reply_to=m)
+        answer = await h.say(o["sekretaris"], "revisi: kenapa", reply_to=m)
         assert answer["text"].startswith("Step 1 is a task: it cannot be sent back.")
         o["kepala"].send_document("x.pdf", b"%PDF", mime_type="application/pdf")
         await h.seen(o["kepala"], "send it as a reply")
@@ -218,7 +218,7 @@ async def test_long_revision_reason_is_split_across_messages(tmp_path: Path) -> 
     async with running_bot(tmp_path) as h:
         o = await kesbangpol(h)
         await h.say(o["kepala"], "mulai PK 2025", expect="Started")
-        for no, who in ((1, "kepala"), (2, "kasubbag"), (3, "bidang"), (4, "pelaksana"),
+        for no, who in ((1, "sekretaris"), (2, "kasubbag"), (3, "bidang"), (4, "pelaksana"),
                         (5, "pelaksana"), (6, "bidang"), (7, "pelaksana"), (8, "kasubbag")):
             m = await o[who].await_message(is_step(no, 1))
             await h.press(o[who], m, "✔️ Selesai")
@@ -262,26 +262,26 @@ async def test_crafted_and_stale_callbacks_change_nothing(tmp_path: Path) -> Non
         o = await kesbangpol(h)
         sooko_camat = await h.join("Camat Sooko", "kec-sooko", "camat")
         await h.say(o["kepala"], "mulai PK 2025", expect="Started")
-        m1 = await o["kepala"].await_message(is_step(1, 1))
+        m1 = await o["sekretaris"].await_message(is_step(1, 1))
         data = step_button_data(m1)[0]
         # the Pelaksana forges the Kepala's button on a message of his own chat
         q = o["pelaksana"].press(2, data, crafted=True)
         answer = await h.api.await_for(lambda: h.api.callback_answer(q))
-        assert answer["text"] == "Sorry, step 1 is for Kepala Badan; you do not hold that role."
+        assert answer["text"] == "Sorry, step 1 is for Sekretaris; you do not hold that role."
         # someone of another unit cannot even learn that the instance exists
         q = sooko_camat.press(2, data, crafted=True)
         answer = await h.api.await_for(lambda: h.api.callback_answer(q))
         assert answer["text"] == "This step is not one you can act on."
         # garbage callback data
-        q = o["kepala"].press(m1, "s:zzz:1:1:x", crafted=True)
+        q = o["sekretaris"].press(m1, "s:zzz:1:1:x", crafted=True)
         answer = await h.api.await_for(lambda: h.api.callback_answer(q))
         assert "no longer valid" in answer["text"]
         assert [d.action for d in dispositions(h)] == [Action.START]
-        await h.press(o["kepala"], m1, "✔️ Selesai")
+        await h.press(o["sekretaris"], m1, "✔️ Selesai")
         # the old button, pressed again from a stale screen, answers who decided and when
-        q = o["kepala"].press(m1, data, crafted=True)
+        q = o["sekretaris"].press(m1, data, crafted=True)
         answer = await h.api.await_for(lambda: h.api.callback_answer(q))
-        assert answer["text"] == "Already decided by Haerudin on 5 Jan 2026 08:00 WIB."
+        assert answer["text"] == "Already decided by Sekar on 5 Jan 2026 08:00 WIB."
         assert [d.action for d in dispositions(h)] == [Action.START, Action.COMPLETE]
 
 
@@ -348,7 +348,7 @@ async def test_language_choice_with_bahasa(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as h:
         # Telegram says Indonesian: the bot speaks Indonesian until the official chooses
         sri = await h.join("Sri", UNIT, "kasubbag_program", language="id")
-        kepala = await h.join("Haerudin", UNIT, "kepala")  # Telegram in English
+        sekar = await h.join("Sekar", UNIT, "sekretaris")  # Telegram in English
         menu = await h.say(sri, "/bahasa", expect="pilih bahasa")
         assert [b for b, _ in h.api.buttons(menu)] == ["🇮🇩 Bahasa Indonesia", "🇬🇧 English"]
         answer = await h.press(sri, menu, "🇬🇧 English")
@@ -358,9 +358,9 @@ async def test_language_choice_with_bahasa(tmp_path: Path) -> None:
             and m)
         assert edited["text"] == "Language: English" and not h.api.buttons(edited)
         # messages sent without an update from her (a notification) use her choice
-        await h.say(kepala, "mulai PK 2025", expect="Started")
-        m1 = await kepala.await_message(is_step(1, 1))
-        await h.press(kepala, m1, "✔️ Selesai")
+        await h.say(sekar, "mulai PK 2025", expect="Started")
+        m1 = await sekar.await_message(is_step(1, 1))
+        await h.press(sekar, m1, "✔️ Selesai")
         step2 = await sri.await_message(is_step(2, 1))
         # (the button words are the contract's, in every language)
         assert "Step 2 of 13" in step2["text"] and [b for b, _ in h.api.buttons(step2)] == [

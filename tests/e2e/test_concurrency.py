@@ -34,7 +34,7 @@ async def test_invites_from_another_process_while_deciding(tmp_path: Path) -> No
         o = await kesbangpol(h)
         await h.say(o["kepala"], "mulai PK 2025", expect="Started")
         inviting = asyncio.create_task(asyncio.to_thread(invite_many, h.data_dir, 6))
-        plan = ((1, "kepala"), (2, "kasubbag"), (3, "bidang"), (4, "pelaksana"),
+        plan = ((1, "sekretaris"), (2, "kasubbag"), (3, "bidang"), (4, "pelaksana"),
                 (5, "pelaksana"), (6, "bidang"), (7, "pelaksana"), (8, "kasubbag"))
         for no, who in plan:
             m = await o[who].await_message(is_step(no, 1), timeout=15)

@@ -51,7 +51,7 @@ async def test_a_revision_in_other_words_is_asked_and_ya_sends_it_once(tmp_path:
         assert current(h) == 9  # nothing happened yet
         # someone else cannot use the question's button, even with its data
         data = h.api.buttons(question)[0][1]
-        other = await h.answer(o["kepala"].press(question, data, crafted=True))
+        other = await h.answer(o["kepala"].press(2, data, crafted=True))  # his welcome
         assert other["text"] == "This button is no longer valid."
         # a double press: both queued before the bot handles either; one revision
         q1 = sek.press_button(question, labels[0])
@@ -90,24 +90,25 @@ async def test_a_decision_typed_without_replying_finds_its_step(tmp_path: Path) 
         o = await kesbangpol(h)
         answer = await h.say(o["kasubbag"], "selesai")
         assert answer["text"] == "No step is waiting for you now, so nothing was recorded."
-        await h.say(o["kepala"], "mulai PK 2025", expect="Started")
-        await o["kepala"].await_message(is_step(1, 1))
-        question = await h.say(o["kepala"], "selesai")  # exactly one open step
+        # the Sekretaris starts the PK and gives step 1's order himself (a starter)
+        await h.say(o["sekretaris"], "mulai PK 2025", expect="Started")
+        await o["sekretaris"].await_message(is_step(1, 1))
+        question = await h.say(o["sekretaris"], "selesai")  # exactly one open step
         assert question["text"].startswith("Do you mark step 1 «Orders the drafting")
         assert "What I understand" not in question["text"]
-        await h.press(o["kepala"], question, "✅ Ya, selesai")
+        await h.press(o["sekretaris"], question, "✅ Ya, selesai")
         await o["kasubbag"].await_message(is_step(2, 1))
         assert current(h) == 2
         # two flows waiting for the same official: a list, each with its button
-        await h.say(o["kepala"], "mulai PK 2026", expect="Started")
-        await o["kepala"].await_message(is_step(1, 1))
-        await h.say(o["kepala"], "mulai PK 2027", expect="Started")
-        await o["kepala"].await_message(is_step(1, 1))
-        listing = await h.say(o["kepala"], "sudah selesai pak")
+        await h.say(o["sekretaris"], "mulai PK 2026", expect="Started")
+        await o["sekretaris"].await_message(is_step(1, 1))
+        await h.say(o["sekretaris"], "mulai PK 2027", expect="Started")
+        await o["sekretaris"].await_message(is_step(1, 1))
+        listing = await h.say(o["sekretaris"], "sudah selesai pak")
         assert listing["text"].startswith("Several steps are waiting for you.")
         labels = [text for text, _data in h.api.buttons(listing)]
         assert labels == ["✅ Ya, selesai · 1 PK 2026", "✅ Ya, selesai · 1 PK 2027", "Tidak"]
-        await h.press(o["kepala"], listing, labels[1])
+        await h.press(o["sekretaris"], listing, labels[1])
         repo = h.services.store.read()
         by_year = {i.year: i.current.no for i in repo.instances(unit=UNIT)}
         assert by_year == {2025: 2, 2026: 1, 2027: 2}
@@ -138,20 +139,20 @@ async def test_commands_while_a_reason_is_awaited_stay_commands(tmp_path: Path) 
 
 async def test_status_and_start_as_people_type_them_in_indonesian(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as h:
-        code = h.services.create_invite(unit=UNIT, role="kepala", now=h.clock(),
-                                        name="Haerudin", salutation="Bapak").code
-        kepala = h.new_user("Haerudin", language="id")
-        await h.say(kepala, f"/start {code}", expect="Selamat datang")
-        started = await h.say(kepala, "Mulai PK 2026 ya pak", expect="telah dimulai")
+        code = h.services.create_invite(unit=UNIT, role="sekretaris", now=h.clock(),
+                                        name="Sekar", salutation="Bapak").code
+        sekretaris = h.new_user("Sekar", language="id")
+        await h.say(sekretaris, f"/start {code}", expect="Selamat datang")
+        started = await h.say(sekretaris, "Mulai PK 2026 ya pak", expect="telah dimulai")
         assert "(PK 2026) telah dimulai. Langkah 1 menunggu Bapak." in started["text"]
-        step = await kepala.await_message(is_step(1, 1))
+        step = await sekretaris.await_message(is_step(1, 1))
         for text in ("Status PK 2026?", "cek status pk 2026", "posisi PK 2026",
                      "PK 2026 sudah sampai mana?", "status perjanjian kinerja 2026"):
-            answer = await h.say(kepala, text, expect="📊")
+            answer = await h.say(sekretaris, text, expect="📊")
             assert "Langkah 1 dari 13" in answer["text"], (text, answer["text"])
-        question = await h.say(kepala, "sudah pak, tapi nanti saya cek lagi", reply_to=step)
+        question = await h.say(sekretaris, "sudah pak, tapi nanti saya cek lagi", reply_to=step)
         assert "belum ada yang dicatat" in question["text"]
-        question = await h.say(kepala, "sudah saya kirim drafnya", reply_to=step)
+        question = await h.say(sekretaris, "sudah saya kirim drafnya", reply_to=step)
         assert question["text"].startswith("Apakah Bapak menyatakan langkah 1"), \
             question["text"]
         assert [t for t, _d in h.api.buttons(question)] == ["✅ Ya, selesai", "Tidak"]

@@ -23,8 +23,8 @@ async def test_weekly_digest_on_monday_morning_with_opt_out(tmp_path: Path) -> N
         await h.join("Sri", "kesbangpol-jateng", "kasubbag_program")
         sekcam = await h.join("Pak Sekcam", "kec-sooko", "sekcam")
         await h.say(kepala, "mulai PK 2026", expect="Started")
-        m1 = await kepala.await_message(is_step(1, 1))
-        await h.press(kepala, m1, "✔️ Selesai")  # step 2 (2 Jam) now lies with Sri
+        m1 = await sekar.await_message(is_step(1, 1))  # step 1 is the Sekretaris's
+        await h.press(sekar, m1, "✔️ Selesai")  # step 2 (2 Jam) now lies with Sri
         answer = await h.say(sekcam, "/ringkasan off", expect="weekly digest")
         assert answer["text"] == "You will no longer receive the weekly digest."
         answer = await h.say(sekcam, "/ringkasan", expect="weekly digest")

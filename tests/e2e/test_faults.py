@@ -20,11 +20,11 @@ async def test_5xx_burst_then_delivery(tmp_path: Path) -> None:
         o = await kesbangpol(h)
         h.api.fail_next("sendMessage", status=500, count=3)
         h.api.fail_next("sendMessage", status=502, count=1)
-        o["kepala"].send_text("mulai PK 2025")
-        m = await o["kepala"].await_message(is_step(1, 1), timeout=20)
+        o["sekretaris"].send_text("mulai PK 2025")  # he starts it and holds step 1
+        m = await o["sekretaris"].await_message(is_step(1, 1), timeout=20)
         await h.idle()
-        assert len(sends_to(h, o["kepala"].id, step=1)) == 1
-        await h.press(o["kepala"], m, "✔️ Selesai")
+        assert len(sends_to(h, o["sekretaris"].id, step=1)) == 1
+        await h.press(o["sekretaris"], m, "✔️ Selesai")
         await o["kasubbag"].await_message(is_step(2, 1), timeout=10)
 
 
@@ -32,25 +32,26 @@ async def test_429_waits_retry_after(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as h:
         o = await kesbangpol(h)
         h.api.fail_next("sendMessage", status=429, retry_after=1, count=2)
-        o["kepala"].send_text("mulai PK 2025")
-        await o["kepala"].await_message(is_step(1, 1), timeout=20)
-        calls = [c for c in h.api.calls("sendMessage") if c.params.get("chat_id") == o["kepala"].id]
+        o["sekretaris"].send_text("mulai PK 2025")
+        await o["sekretaris"].await_message(is_step(1, 1), timeout=20)
+        calls = [c for c in h.api.calls("sendMessage")
+                 if c.params.get("chat_id") == o["sekretaris"].id]
         refused = [c for c in calls if c.status == 429]
         assert len(refused) == 2
         after = [c for c in calls if c.time > refused[0].time and c.status == 200]
         assert after and after[0].time - refused[0].time >= 0.9  # it waited retry_after
         await h.idle()
-        assert len(sends_to(h, o["kepala"].id, step=1)) == 1
+        assert len(sends_to(h, o["sekretaris"].id, step=1)) == 1
 
 
 async def test_timeout_that_delivered_is_sent_again_and_marked_uncertain(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as h:
         o = await kesbangpol(h)
         await h.say(o["kepala"], "mulai PK 2025", expect="Started")
-        m = await o["kepala"].await_message(is_step(1, 1))
+        m = await o["sekretaris"].await_message(is_step(1, 1))
         # Telegram takes the step-2 notification but answers too late for the bot.
         h.api.fail_next("sendMessage", status=None, delay=3.0)
-        await h.press(o["kepala"], m, "✔️ Selesai")
+        await h.press(o["sekretaris"], m, "✔️ Selesai")
         await o["kasubbag"].await_message(is_step(2, 1), timeout=20)
         await h.idle()
         copies = sends_to(h, o["kasubbag"].id, step=2)
@@ -66,8 +67,8 @@ async def test_blocked_chat_is_marked_shown_and_not_retried_forever(tmp_path: Pa
         o = await kesbangpol(h)
         o["kasubbag"].block_bot()
         await h.say(o["kepala"], "mulai PK 2025", expect="Started")
-        m = await o["kepala"].await_message(is_step(1, 1))
-        await h.press(o["kepala"], m, "✔️ Selesai")
+        m = await o["sekretaris"].await_message(is_step(1, 1))
+        await h.press(o["sekretaris"], m, "✔️ Selesai")
         warning = await h.seen(o["kepala"], "cannot be reached")
         assert "Sri" in warning["text"] and "blocked the bot" in warning["text"]
         await h.idle()
@@ -89,7 +90,7 @@ async def test_get_updates_failures_do_not_lose_updates(tmp_path: Path) -> None:
         o = await kesbangpol(h)
         h.api.fail_next("getUpdates", status=502, count=2)
         o["kepala"].send_text("mulai PK 2025")
-        await o["kepala"].await_message(is_step(1, 1), timeout=20)
+        await o["sekretaris"].await_message(is_step(1, 1), timeout=20)
         repo = h.services.store.read()
         assert len(repo.instances(unit=UNIT)) == 1
 
@@ -109,6 +110,6 @@ async def test_a_failed_handler_is_retried_not_confirmed(tmp_path: Path) -> None
         o = await kesbangpol(h)
         h.services.start = flaky  # type: ignore[method-assign]
         o["kepala"].send_text("mulai PK 2025")
-        await o["kepala"].await_message(is_step(1, 1), timeout=15)
+        await o["sekretaris"].await_message(is_step(1, 1), timeout=15)
         assert len(calls) == 2
         assert len(h.services.store.read().instances(unit=UNIT)) == 1

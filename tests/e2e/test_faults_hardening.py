@@ -41,14 +41,14 @@ async def test_a_blocked_stranger_does_not_delay_an_official(tmp_path: Path) -> 
     async with running_bot(tmp_path) as h:
         o = await kesbangpol(h)
         await h.say(o["kepala"], "mulai PK 2025", expect="Started")
-        step1 = await o["kepala"].await_message(is_step(1, 1))
+        step1 = await o["sekretaris"].await_message(is_step(1, 1))
         stranger = h.api.user(5099, "Tamu", language_code="en")
         for n in range(10):  # writes, then blocks the bot again before it answers
             stranger.send_text(f"halo {n}")
             stranger.block_bot()
         await asyncio.sleep(0.3)  # the stranger's updates are being handled
         started = time.monotonic()
-        answer = await h.press(o["kepala"], step1, "✔️ Selesai", timeout=10)
+        answer = await h.press(o["sekretaris"], step1, "✔️ Selesai", timeout=10)
         assert time.monotonic() - started < 3.0, "the official waited for the stranger"
         assert answer["text"]
         await o["kasubbag"].await_message(is_step(2, 1), timeout=10)
@@ -66,13 +66,13 @@ async def test_a_decision_during_a_disk_fault_is_delayed_not_dropped(
         fast_retries(h)
         o = await kesbangpol(h)
         await h.say(o["kepala"], "mulai PK 2025", expect="Started")
-        step1 = await o["kepala"].await_message(is_step(1, 1))
+        step1 = await o["sekretaris"].await_message(is_step(1, 1))
         with disk_fault(monkeypatch):
-            query = o["kepala"].press_button(step1, "✔️ Selesai")
-            notice = await o["kepala"].await_message("temporary problem", timeout=10)
+            query = o["sekretaris"].press_button(step1, "✔️ Selesai")
+            notice = await o["sekretaris"].await_message("temporary problem", timeout=10)
             assert "no need to send it again" in notice["text"]
             # Other chats go on meanwhile: a reading command is answered.
-            await h.say(o["sekretaris"], "/tugas", timeout=10)
+            await h.say(o["kepala"], "/tugas", timeout=10)
             await asyncio.sleep(3.0)  # the fault lasts (15 s in production; shortened)
             assert not h.api.callback_answer(query)
         await h.answer(query, timeout=15)  # the fault cleared: handled
@@ -83,7 +83,7 @@ async def test_a_decision_during_a_disk_fault_is_delayed_not_dropped(
         decided = [d for d in repo.dispositions(inst.id)
                    if d.step_no == 1 and d.action.value != "start"]
         assert len(decided) == 1, decided  # not doubled
-        told = [m for m in h.api.messages(o["kepala"].id)
+        told = [m for m in h.api.messages(o["sekretaris"].id)
                 if "temporary problem" in (m.get("text") or "")]
         assert len(told) == 1  # told once, not once per retry
         assert not repo.failed_updates()
@@ -94,7 +94,7 @@ async def test_status_and_tugas_during_a_5xx_burst_are_answered(tmp_path: Path) 
         fast_retries(h)
         o = await kesbangpol(h)
         await h.say(o["kepala"], "mulai PK 2025", expect="Started")
-        await o["kepala"].await_message(is_step(1, 1))
+        await o["sekretaris"].await_message(is_step(1, 1))
         h.api.fail_next("*", status=502, count=20)  # every Bot API call fails for a while
         o["sekretaris"].send_text("status PK 2025")
         o["kepala"].send_text("/tugas")
@@ -110,15 +110,15 @@ async def test_a_forged_language_button_does_not_overwrite_a_step_message(
     async with running_bot(tmp_path) as h:
         o = await kesbangpol(h)
         await h.say(o["kepala"], "mulai PK 2025", expect="Started")
-        step1 = await o["kepala"].await_message(is_step(1, 1))
-        query = o["kepala"].press(step1, "l:en", crafted=True)
+        step1 = await o["sekretaris"].await_message(is_step(1, 1))
+        query = o["sekretaris"].press(step1, "l:en", crafted=True)
         await h.answer(query)
         await h.idle()
-        now = next(m for m in h.api.messages(o["kepala"].id)
+        now = next(m for m in h.api.messages(o["sekretaris"].id)
                    if m["message_id"] == step1["message_id"])
         assert now["text"] == step1["text"] and "Language" not in now["text"]
         assert is_step(1, 1)(now)  # its buttons are still there
-        await h.press(o["kepala"], now, "✔️ Selesai")
+        await h.press(o["sekretaris"], now, "✔️ Selesai")
         await o["kasubbag"].await_message(is_step(2, 1), timeout=10)
 
 

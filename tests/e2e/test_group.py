@@ -30,5 +30,5 @@ async def test_a_group_command_points_to_the_private_chat_and_binds_nothing(
         assert member is not None and member.chat_id == o["kepala"].id
         # later step messages still go to the private chat, never to the group
         await h.say(o["kepala"], "mulai PK 2025", expect="Started")
-        await o["kepala"].await_message(is_step(1, 1))
+        await o["sekretaris"].await_message(is_step(1, 1))
         assert len(h.api.messages(GROUP)) == 3

@@ -18,10 +18,11 @@ async def test_oversight_rekap_across_two_units_with_target_countdown(tmp_path: 
         # Kesbangpol: started with the DPA date typed; step 2 (2 Jam) left lying
         kepala = await h.join("Haerudin", "kesbangpol-jateng", "kepala")
         sri = await h.join("Sri", "kesbangpol-jateng", "kasubbag_program")
+        sekar = await h.join("Sekar", "kesbangpol-jateng", "sekretaris")
         started = await h.say(kepala, "mulai PK 2026 DPA 02-01-2026", expect="Started")
         assert "DPA" not in started["text"] and "force_reply" not in started  # no question
-        m1 = await kepala.await_message(is_step(1, 1))
-        await h.press(kepala, m1, "✔️ Selesai")
+        m1 = await sekar.await_message(is_step(1, 1))  # step 1 is the Sekretaris's
+        await h.press(sekar, m1, "✔️ Selesai")
         await sri.await_message(is_step(2, 1))
         # Sooko: started without the date: the bot asks for it (ForceReply); a bad answer
         # gets one sentence, a good one the countdown

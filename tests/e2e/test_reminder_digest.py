@@ -29,8 +29,8 @@ async def test_what_fell_due_while_the_bot_was_down_comes_as_one_digest(tmp_path
         o = await kesbangpol(h)
         for year in (2025, 2026):
             await h.say(o["kepala"], f"mulai PK {year}", expect="Started")
-            step1 = await o["kepala"].await_message(is_step(1, 1))
-            await h.press(o["kepala"], step1, "✔️ Selesai")
+            step1 = await o["sekretaris"].await_message(is_step(1, 1))  # his step (MULAI)
+            await h.press(o["sekretaris"], step1, "✔️ Selesai")
             await o["kasubbag"].await_message(is_step(2, 1))
         sri, kepala = o["kasubbag"].id, o["kepala"].id
     # Down from Monday 08:00 until Wednesday 09:00: for each of the two flows, step 2's
@@ -68,27 +68,27 @@ async def test_what_fell_due_while_the_bot_was_down_comes_as_one_digest(tmp_path
 async def test_reminders_follow_a_withdrawn_decision(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as h:  # Monday 5 January 2026, 08:00 WIB
         o = await kesbangpol(h)
-        kepala, sri = o["kepala"], o["kasubbag"]
-        await h.say(kepala, "mulai PK 2025", expect="Started")
-        step1 = await kepala.await_message(is_step(1, 1))  # 10 Menit: deadline 08:10
-        await h.press(kepala, step1, "✔️ Selesai")
+        sekretaris, sri = o["sekretaris"], o["kasubbag"]  # step 1 is his (MULAI)
+        await h.say(o["kepala"], "mulai PK 2025", expect="Started")
+        step1 = await sekretaris.await_message(is_step(1, 1))  # 10 Menit: deadline 08:10
+        await h.press(sekretaris, step1, "✔️ Selesai")
         await sri.await_message(is_step(2, 1))  # 2 Jam: deadline 10:00
         reminders = h.app.bot_data["runtime"].reminders
         assert {p.payload["step_no"] for p in reminders.plan(h.clock())} == {2}
         decided = await h.api.await_for(
-            lambda: (m := h.api.message(kepala.id, step1["message_id"]))
+            lambda: (m := h.api.message(sekretaris.id, step1["message_id"]))
             and [t for t, _d in h.api.buttons(m)] == [UNDO] and m)
-        await h.press(kepala, decided, UNDO)
-        await kepala.await_message(is_step(1, 1))  # the step is the Kepala's again
-        # Sri's reminders are gone; the Kepala's step 1 is reminded again, by its deadline
+        await h.press(sekretaris, decided, UNDO)
+        await sekretaris.await_message(is_step(1, 1))  # the step is the Sekretaris's again
+        # Sri's reminders are gone; the Sekretaris's step 1 is reminded again, by its deadline
         plan = reminders.plan(h.clock())
         assert {p.payload["step_no"] for p in plan} == {1}
         assert {p.payload["deadline"] for p in plan} == {wib(2026, 1, 5, 8, 10).isoformat()}
-        (before,) = await arrives_exactly_at(h, kepala, "⏰ Reminder", wib(2026, 1, 5, 8, 5))
+        (before,) = await arrives_exactly_at(h, sekretaris, "⏰ Reminder", wib(2026, 1, 5, 8, 5))
         assert "step 1 of 13" in before and "at 08:10 WIB" in before
         upcoming = await h.say(sri, "/pengingat", expect="")
         assert upcoming["text"] == "No reminders are planned for you."
         await at(h, wib(2026, 1, 5, 9, 30))
         await at(h, wib(2026, 1, 5, 10, 0))
         assert texts(h.api, sri, "⏰") == []  # step 2's reminders never came
-        assert len(texts(h.api, kepala, "⏰")) == 2  # step 1's "before" and "due"
+        assert len(texts(h.api, sekretaris, "⏰")) == 2  # step 1's "before" and "due"

@@ -20,8 +20,8 @@ async def test_a_reminder_due_just_after_a_restart_goes_out_on_time(tmp_path: Pa
     async with running_bot(tmp_path, clock=clock, data_dir=data) as h:
         o = await kesbangpol(h)
         await h.say(o["kepala"], "mulai PK 2025", expect="Started")
-        m1 = await o["kepala"].await_message(is_step(1, 1))
-        await h.press(o["kepala"], m1, "✔️ Selesai")
+        m1 = await o["sekretaris"].await_message(is_step(1, 1))
+        await h.press(o["sekretaris"], m1, "✔️ Selesai")
         await o["kasubbag"].await_message(is_step(2, 1))
         sri = o["kasubbag"].id
     # Step 2 ("2 Jam", from 08:00) is reminded at 09:30. The bot comes back one minute

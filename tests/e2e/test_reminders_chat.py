@@ -19,8 +19,8 @@ async def test_step_reminders_escalation_and_a_decided_step(tmp_path: Path) -> N
     async with running_bot(tmp_path) as h:
         o = await kesbangpol(h)
         await h.say(o["kepala"], "mulai PK 2025", expect="Started")
-        m1 = await o["kepala"].await_message(is_step(1, 1))
-        await h.press(o["kepala"], m1, "✔️ Selesai")
+        m1 = await o["sekretaris"].await_message(is_step(1, 1))
+        await h.press(o["sekretaris"], m1, "✔️ Selesai")
         await o["kasubbag"].await_message(is_step(2, 1))
         # Step 2, "2 Jam", started Monday 5 January 2026 08:00 WIB: due 10:00.
         (before,) = await arrives_exactly_at(h, o["kasubbag"], "⏰ Reminder",
@@ -63,7 +63,7 @@ async def test_a_multi_day_step_across_idul_fitri(tmp_path: Path) -> None:
     async with running_bot(tmp_path, clock=clock) as h:
         o = await kesbangpol(h)
         await h.say(o["kepala"], "mulai PK 2025", expect="Started")
-        for no, who in ((1, "kepala"), (2, "kasubbag"), (3, "bidang"), (4, "pelaksana"),
+        for no, who in ((1, "sekretaris"), (2, "kasubbag"), (3, "bidang"), (4, "pelaksana"),
                         (5, "pelaksana"), (6, "bidang")):
             m = await o[who].await_message(is_step(no, 1))
             await h.press(o[who], m, "✔️ Selesai")
@@ -83,8 +83,8 @@ async def test_restart_neither_loses_nor_repeats_a_reminder(tmp_path: Path) -> N
     async with running_bot(tmp_path, clock=clock, data_dir=data) as h:
         o = await kesbangpol(h)
         await h.say(o["kepala"], "mulai PK 2025", expect="Started")
-        m1 = await o["kepala"].await_message(is_step(1, 1))
-        await h.press(o["kepala"], m1, "✔️ Selesai")
+        m1 = await o["sekretaris"].await_message(is_step(1, 1))
+        await h.press(o["sekretaris"], m1, "✔️ Selesai")
         await o["kasubbag"].await_message(is_step(2, 1))
         await arrives_exactly_at(h, o["kasubbag"], "⏰ Reminder", wib(2026, 1, 5, 9, 30))
         sri = o["kasubbag"].id

@@ -34,8 +34,8 @@ async def played(h: Harness) -> dict[str, FakeUser]:
         "bidang": await h.join("Bima", UNIT, "bidang"),
     }
     await h.say(o["kepala"], "mulai PK 2026 DPA 02-01-2026", expect="Started")
-    m1 = await o["kepala"].await_message(is_step(1, 1))
-    await h.press(o["kepala"], m1, "✔️ Selesai")
+    m1 = await o["sekretaris"].await_message(is_step(1, 1))
+    await h.press(o["sekretaris"], m1, "✔️ Selesai")
     m2 = await o["kasubbag"].await_message(is_step(2, 1))
     h.clock.advance(timedelta(hours=3))  # 2 Jam: an hour late
     await h.press(o["kasubbag"], m2, "✔️ Selesai")
@@ -64,7 +64,7 @@ async def test_export_and_monev_arrive_as_workbooks(tmp_path: Path) -> None:
         assert [tuple(r[k] for k in pick) for r in got] == [
             (1, "Haerudin", "Started", datetime(2026, 1, 5, 8), datetime(2026, 1, 5, 8),
              None, None, None),
-            (1, "Haerudin", "Done", datetime(2026, 1, 5, 8), datetime(2026, 1, 5, 8),
+            (1, "Sekar", "Done", datetime(2026, 1, 5, 8), datetime(2026, 1, 5, 8),
              10, 0, "No"),
             (2, "Sri", "Done", datetime(2026, 1, 5, 8), datetime(2026, 1, 5, 11),
              120, 180, "Yes"),  # the 2 Jam step took three working hours: late

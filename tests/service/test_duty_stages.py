@@ -6,7 +6,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pytest
+
 from bot.engine.reminders import ReminderKind
+from bot.services import duty_stages
+from bot.services.errors import Refused, UnknownInstance
 from bot.services.reminders import Reminders
 from tests.support.paths import WIB
 from tests.support.services import World
@@ -64,3 +68,57 @@ def test_semester_evaluation_and_follow_up_are_recorded_in_the_cycle(world: Worl
     assert task.member_id == ids["staf"]
     assert not owed(ids["staf"]) and not [p for p in owed(ids["kasubag"])
                                           if p.payload.get("official") == ids["staf"]]
+
+
+def test_the_atasan_sends_the_semester_report_back_and_evaluates_again(world: World) -> None:
+    ids = dprd(world)
+    reminders = Reminders(world.services)
+    staf, kasubag = world.member("Pak Staf"), world.member("Bu Kasubag")
+
+    def owed(member: str) -> list:
+        return [p for p in reminders.plan(world.now) if p.payload.get("cycle_id") == "semester"
+                and p.payload["index"] == 1 and member in p.recipients
+                and p.kind is not ReminderKind.RECAP]
+
+    first = owed(ids["staf"])[0].payload["task_id"]
+    reminders.mark_done(staf, first, world.now, evidence="doc:bukti-1")
+    evaluation = [p for p in owed(ids["kasubag"]) if p.payload.get("official") == ids["staf"]]
+    assert evaluation[0].payload["decision"] is True
+    tid = evaluation[0].payload["task_id"]
+    # only the atasan, only with a reason, only at the decision
+    with pytest.raises(UnknownInstance):
+        duty_stages.revise(reminders, staf, tid, "x", world.now)
+    with pytest.raises(Refused) as refused:
+        duty_stages.revise(reminders, kasubag, tid, "  ", world.now)
+    assert refused.value.error.code == "revise_reason"
+    revised_at = world.later(timedelta(hours=1))
+    duty_stages.revise(reminders, kasubag, tid, "Bukti capaian IKI 2 belum dilampirkan",
+                       revised_at)
+    # the official measures and reports again (steps 9-10), told why, reminded at once
+    again = owed(ids["staf"])
+    assert again and again[0].payload["stage_steps"] == [9, 10]
+    assert again[0].payload["revision"] == "Bukti capaian IKI 2 belum dilampirkan"
+    assert again[0].payload["task_id"] not in (first, tid)
+    assert again[0].at == revised_at
+    assert not [p for p in owed(ids["kasubag"]) if p.payload.get("official") == ids["staf"]]
+    with pytest.raises(UnknownInstance):  # the old evaluation's Setujui changes nothing
+        reminders.mark_done(kasubag, tid, world.now)
+    with pytest.raises(Refused) as refused:  # his report is a task, not a decision
+        duty_stages.revise(reminders, staf, again[0].payload["task_id"], "x", world.now)
+    assert refused.value.error.code == "task_not_decision"
+    reminders.mark_done(staf, again[0].payload["task_id"], world.later(timedelta(hours=2)),
+                        evidence="doc:bukti-2")
+    # the atasan evaluates again, approves; the follow-up is recorded in the same semester
+    second = [p for p in owed(ids["kasubag"]) if p.payload.get("official") == ids["staf"]]
+    assert second[0].payload["stage_steps"] == [11] and second[0].payload["revision"] is None
+    assert second[0].payload["task_id"] != tid
+    reminders.mark_done(kasubag, second[0].payload["task_id"], world.now)
+    follow_up = owed(ids["staf"])
+    assert follow_up[0].payload["stage_steps"] == [12]
+    assert follow_up[0].payload["occurrence"] == "semester-2026-1"
+    reminders.mark_done(staf, follow_up[0].payload["task_id"], world.now)
+    assert not owed(ids["staf"])
+    revision = world.services.store.read().cycle_task(tid)
+    assert revision is not None and revision.action == "revise"
+    assert revision.note == "Bukti capaian IKI 2 belum dilampirkan"
+    assert revision.done_by == ids["kasubag"] and revision.member_id == ids["staf"]

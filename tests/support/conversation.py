@@ -14,7 +14,7 @@ JSON = dict[str, Any]
 async def to_step_9(h: Harness, o: dict) -> JSON:
     """Start PK 2025 and finish steps 1..8 by button: step 9 (Sekretaris decides) waits."""
     await h.say(o["kepala"], "mulai PK 2025", expect="Started")
-    for no, who in ((1, "kepala"), (2, "kasubbag"), (3, "bidang"), (4, "pelaksana"),
+    for no, who in ((1, "sekretaris"), (2, "kasubbag"), (3, "bidang"), (4, "pelaksana"),
                     (5, "pelaksana"), (6, "bidang"), (7, "pelaksana"), (8, "kasubbag")):
         m = await o[who].await_message(is_step(no, 1))
         await h.press(o[who], m, "✔️ Selesai")

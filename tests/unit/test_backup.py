@@ -26,8 +26,8 @@ async def test_backup_while_running_and_restore_after(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as h:
         o = await kesbangpol(h)
         await h.say(o["kepala"], "mulai PK 2025", expect="Started")
-        m = await o["kepala"].await_message(is_step(1, 1))
-        await h.press(o["kepala"], m, "✔️ Selesai")
+        m = await o["sekretaris"].await_message(is_step(1, 1))
+        await h.press(o["sekretaris"], m, "✔️ Selesai")
         result = await asyncio.to_thread(sopbot, "backup", str(backup), data_dir=h.data_dir)
         assert result.returncode == 0, result.stderr
         assert "Backed up 1 file" in result.stdout

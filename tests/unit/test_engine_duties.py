@@ -9,6 +9,7 @@ import pytest
 from bot.engine.duties import Duty, DutyEngine, Who, duty_stages, recap_roles
 from bot.engine.instance import NotAllowed, ReasonRequired, WrongState
 from bot.engine.model import Flow
+from bot.services.duty_stages import Act, Position, share_id, stages, walk
 from tests.support.paths import WIB
 
 DPRD = "pengumpulan-data-kinerja-dprd-nganjuk"
@@ -84,3 +85,37 @@ def test_a_triwulan_duty_is_one_hand_in(dprd: Flow) -> None:
 def test_unknown_cycle(dprd: Flow) -> None:
     with pytest.raises(KeyError):
         DutyEngine(dprd, "bulanan")
+
+
+def test_stored_stages_walk_through_a_revision_round(dprd: Flow) -> None:
+    cycles = {c.id: c for c in dprd.cycles}
+    semester = stages(dprd, cycles["semester"])
+    assert [(s.who, s.steps, s.decision, s.back_to) for s in semester] == [
+        (Who.OFFICIAL, (9, 10), False, None), (Who.ATASAN, (11,), True, 0),
+        (Who.OFFICIAL, (12,), False, None)]
+    assert [(s.steps, s.decision) for s in stages(dprd, cycles["triwulan"])] == [
+        ((8, 13), False)]
+    acts: dict[tuple[int, int], Act] = {}
+
+    def at() -> Position | None:
+        return walk(semester, lambda i, r: acts.get((i, r)))
+
+    assert at() == Position(semester[0], 0, None)
+    acts[(0, 0)] = Act(T0)
+    assert at() == Position(semester[1], 0, T0)
+    acts[(1, 0)] = Act(T0 + timedelta(hours=1), revised=True, note="Bukti kurang", by="kasubag1")
+    assert at() == Position(semester[0], 1, T0 + timedelta(hours=1), "Bukti kurang", "kasubag1")
+    acts[(0, 1)] = Act(T0 + timedelta(days=1))
+    assert at() == Position(semester[1], 1, T0 + timedelta(days=1))  # the reason is spent
+    acts[(1, 1)] = Act(T0 + timedelta(days=2))
+    assert at() == Position(semester[2], 1, T0 + timedelta(days=2))
+    acts[(2, 1)] = Act(T0 + timedelta(days=3))
+    assert at() is None
+    # a revision recorded on a task stage cannot send anything back: it counts as done
+    assert walk(semester[2:], lambda i, r: Act(T0, revised=True) if r == 0 else None) is None
+
+
+def test_round_ids_keep_the_historic_ones(dprd: Flow) -> None:
+    assert share_id(DPRD, "semester-2026-1", "m1") == share_id(DPRD, "semester-2026-1", "m1", 0)
+    ids = {share_id(DPRD, "semester-2026-1", "m1", i, r) for i in range(3) for r in range(3)}
+    assert len(ids) == 9

@@ -180,4 +180,6 @@ def test_notes_for_the_printout(all_flows: dict[str, Flow]) -> None:
         "a revision may name only some parts of step 7"]
     dprd = all_flows["pengumpulan-data-kinerja-dprd-nganjuk"]
     assert texts(step_notes(dprd, dprd.step(11))) == [
-        "only in the recurring duty: Pengukuran Kinerja Semesteran"]
+        "only in the recurring duty: Pengukuran Kinerja Semesteran",
+        "a revision stays in the same period: the official reports again and is evaluated "
+        "again"]

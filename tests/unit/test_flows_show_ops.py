@@ -66,3 +66,30 @@ def test_json_only_gains_fields(capsys: pytest.CaptureFixture[str],
                            "--json"))
     triwulan = next(c for c in dprd["cycles"] if c["id"] == "triwulan")
     assert triwulan["collector"] == "kasubag_tu" and triwulan["steps"] == [8, 13]
+
+
+def test_show_dprd_lists_its_recurring_duties(capsys: pytest.CaptureFixture[str],
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    out = show(capsys, monkeypatch, "pengumpulan-data-kinerja-dprd-nganjuk")
+    steps = uraian(out)
+    assert ("Meneliti dan mengevaluasi kinerja [◇ decision; revise → step 9; only in the "
+            "recurring duty: Pengukuran Kinerja Semesteran; a revision stays in the same period: "
+            "the official reports again and is evaluated again]") in steps
+    duties = " ".join(out.split("Recurring duties:")[1].split())
+    assert ("- Pengukuran Kinerja Triwulan: steps 8, 13; due 10 working days after the period "
+            "ends; collected by Kasubag TU dan Kepegawaian") in duties
+    assert ("- Pengukuran Kinerja Semesteran: steps 9, 10, 11, 12; due 10 working days after "
+            "the period ends -") in duties
+    out_id = " ".join(show(capsys, monkeypatch, "pengumpulan-data-kinerja-dprd-nganjuk",
+                           lang="id").split())
+    assert ("Tugas berkala: - Pengukuran Kinerja Triwulan: langkah 8, 13; batas 10 hari kerja "
+            "setelah akhir periode; dihimpun oleh Kasubag TU dan Kepegawaian") in out_id
+
+
+def test_show_kesbangpol_and_neglasari_name_who_acts(capsys: pytest.CaptureFixture[str],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    out = show(capsys, monkeypatch, "pk-kesbangpol-jateng")
+    first = next(line for line in out.splitlines() if line.startswith("1 "))
+    assert "Memerintahkan penyusunan Perjanjian Kinerja" in first and "| sekretaris" in first
+    neglasari = uraian(show(capsys, monkeypatch, "pk-kec-neglasari"))
+    assert "to the holder: Menyusun Perjanjian Kinerja Bapak/Ibu sendiri" in neglasari

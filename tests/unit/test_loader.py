@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.engine.loader import FlowError, load_flow, load_flows, parse_flow
-from tests.support.paths import DATA_DIR
+from tests.support.paths import DATA_DIR, FLOWS_DIR
 
 MINI = (DATA_DIR / "mini.yaml").read_text(encoding="utf-8")
 
@@ -237,3 +237,26 @@ def test_a_cycle_step_must_be_in_a_cycle_and_the_collector_a_role() -> None:
     assert [s.no for s in flow.sequence] == [1, 2, 3, 4, 5]  # cycle steps are not in it
     assert flow.cycles[0].collector == "sekretaris"
     assert [s.no for s in flow.cycle_steps("triwulan")] == [7, 8]
+
+
+def test_a_decision_in_a_cycle_is_the_atasans_and_revises_within_the_cycle() -> None:
+    path = FLOWS_DIR / "pengumpulan-data-kinerja-dprd-nganjuk.yaml"
+    dprd = path.read_text(encoding="utf-8")
+    flow = parse_flow(dprd, "dprd.yaml")
+    assert flow.step(11).on_revise == 9 and flow.step(11).is_decision
+    text = dprd.replace("    on_revise: 9\n", "    on_revise: 8\n")
+    assert problems(text, "dprd.yaml") == [
+        ("dprd.yaml", line_of(text, "on_revise: 8"), "steps[10] (no 11).on_revise",
+         "revise target 8 is not an earlier step of cycle 'semester': a revision in a "
+         "recurring duty goes back within it")]
+    evaluation = dprd.index("  - no: 11")
+    text = dprd[:evaluation] + dprd[evaluation:].replace("actor: atasan", "actor: pegawai", 1)
+    assert problems(text, "dprd.yaml") == [
+        ("dprd.yaml", line_of(text[evaluation:], "actor: pegawai")
+         + text[:evaluation].count("\n"), "steps[10] (no 11).actor",
+         "a decision in cycle 'semester' is the atasan's: its actor needs relation: atasan")]
+    text = dprd.replace("steps: [9, 10, 11, 12]", "steps: [3, 9, 10, 11, 12]").replace(
+        "    on_revise: 9\n", "    on_revise: 3\n")
+    assert problems(text, "dprd.yaml") == [
+        ("dprd.yaml", line_of(text, "on_revise: 3"), "steps[10] (no 11).on_revise",
+         "revise target 3 is the atasan's own step; a revision goes back to the official")]

@@ -17,6 +17,7 @@ from bot.services.notices import (
     CompletedNotice,
     CycleDoneAck,
     CycleReminder,
+    CycleRevisedAck,
     DecidedAck,
     DelegationActiveAck,
     DelegationEndedAck,
@@ -89,6 +90,8 @@ EVERY_NOTICE: list[Notice] = [
                   period="semester", index=1, year=2026, due="2026-07-10T16:00:00+07:00",
                   moment="before", n=0, task_id="t0123", stage_steps=(2, 3), official="102",
                   official_name="Pak Budi"),
+    CycleRevisedAck(flow_id=FLOW, cycle_id="evaluasi", period="semester", index=1, year=2026,
+                    official_name="Pak Budi", reason="lampiran kurang", reply_to=12),
     DigestReminder(flow_id=FLOW, moment="digest", missed=True, task_id="t1+t2",
                    at="2026-07-06T08:00:00+07:00", owner="Bu Sri", items=(
                        {"type": "cycle", "kind": "due", "flow_id": FLOW, "cycle_id": "ukur",
