@@ -59,7 +59,33 @@ def prepare(bot, n: int) -> str:  # type: ignore[no-untyped-def]
     return flow_id
 
 
-async def run(n: int) -> None:
+def timeline(api: FakeBotApi) -> None:
+    """Per second of the round: messages accepted, 429s (private chat / overall)."""
+    calls = [c for c in api.calls("sendMessage") if int(c.params["chat_id"]) >= FIRST]
+    if not calls:
+        return
+    t0 = min(c.time for c in calls)
+    rows: dict[int, list[int]] = {}
+    for c in calls:
+        row = rows.setdefault(int(c.time - t0), [0, 0])
+        row[0 if c.ok else 1] += 1
+    print("second: accepted/429 " + " ".join(f"{s}:{a}/{r}" for s, (a, r) in
+                                              sorted(rows.items())))
+    # A 429 is the chat's own limit when the chat had a message in the second before it.
+    last: dict[int, float] = {}
+    own = overall = 0
+    for c in sorted(calls, key=lambda c: c.time):
+        chat = int(c.params["chat_id"])
+        if c.ok:
+            last[chat] = c.time
+        elif c.time - last.get(chat, -9.0) < 1.0:
+            own += 1
+        else:
+            overall += 1
+    print(f"429s: {own} for the chat's own limit, {overall} for the overall one")
+
+
+async def run(n: int, show_timeline: bool = False) -> None:
     with tempfile.TemporaryDirectory() as tmp, FakeBotApi(limits=True) as api:
         settings = Settings(token=api.token, api_url=api.api_root, data_dir=Path(tmp),
                             flows_dir=FLOWS_DIR)
@@ -104,6 +130,8 @@ async def run(n: int) -> None:
             with bot.store.transaction(record_update=False) as repo:
                 failed = [i for i in repo.outbox("failed") if i.kind == "reminder"]
                 pending = [i for i in repo.outbox("pending") if i.kind == "reminder"]
+            if show_timeline:
+                timeline(api)
         counts = [len(u.messages()) for u in users]
         lost = sum(max(0, (2 if i < 50 else 1) - c) for i, c in enumerate(counts))
         dup = sum(max(0, c - (2 if i < 50 else 1)) for i, c in enumerate(counts))
@@ -126,7 +154,10 @@ async def run(n: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--officials", type=int, default=1000)
-    asyncio.run(run(parser.parse_args().officials))
+    parser.add_argument("--timeline", action="store_true",
+                        help="print the messages accepted and refused per second")
+    args = parser.parse_args()
+    asyncio.run(run(args.officials, args.timeline))
 
 
 if __name__ == "__main__":
