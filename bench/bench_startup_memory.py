@@ -271,18 +271,23 @@ def main() -> None:
     parser.add_argument("--presses", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--tracemalloc", action="store_true")
     parser.add_argument("--skip-startup", action="store_true")
+    parser.add_argument("--running", type=int, default=1000,
+                        help="running instances for the presses (each takes about 13)")
     args = parser.parse_args()
     print(f"$ python bench/bench_startup_memory.py --presses "
-          f"{' '.join(map(str, args.presses))}{' --tracemalloc' if args.tracemalloc else ''}")
+          f"{' '.join(map(str, args.presses))} --running {args.running}"
+          f"{' --tracemalloc' if args.tracemalloc else ''}"
+          f"{' --skip-startup' if args.skip_startup else ''}")
     with tempfile.TemporaryDirectory() as tmp:
         if not args.skip_startup:
             print("start-up and memory of `sopbot run`:")
             build(Path(tmp) / "stored", 100)
             asyncio.run(startup(Path(tmp) / "stored", 100))
-        build(Path(tmp) / "running", 1000)
-        if not args.skip_startup:
+        build(Path(tmp) / "running", args.running)
+        if not args.skip_startup and args.running == 1000:
             asyncio.run(startup(Path(tmp) / "running", 1000))
-        print("presses on the 1,000 running instances (the bot unpaced, a child process):")
+        print(f"presses on the {args.running} running instances (the bot unpaced, a child "
+              f"process):")
         asyncio.run(presses(Path(tmp) / "running", sorted(args.presses), args.tracemalloc))
 
 
