@@ -21,6 +21,16 @@ from bot.storage.records import Member, OutboxItem, StepMessage
 log = logging.getLogger(__name__)
 
 
+#: Up to this many recipients are looked up one by one; more, through one pass over the
+#: members (a round of reminders to 5,000 officials is then O(N), not O(N²)).
+FEW_RECIPIENTS = 8
+
+
+def is_bulk(item: OutboxItem) -> bool:
+    """Reminders are bulk: an official waits for nothing in them (the sender's bulk lane)."""
+    return item.kind == "reminder"
+
+
 def needs_inflight_mark(item: OutboxItem) -> bool:
     """Whether a crash while sending `item` must make its resend "uncertain".
 
@@ -69,10 +79,16 @@ class OutboxService(ServiceBase):
             return {"pending": len(repo.outbox("pending")),
                     "undeliverable": len(repo.outbox("undeliverable"))}
 
-    def outbox_due(self) -> list[tuple[OutboxItem, Member | None]]:
-        """What is owed, in order, each with its recipient (for their language)."""
+    def outbox_due(self, *, bulk: bool | None = None) -> list[tuple[OutboxItem, Member | None]]:
+        """What is owed, in order, each with its recipient (for their language): everything,
+        or only the bulk lane's items (`bulk=True`) or only the others (`bulk=False`)."""
         with self.store.transaction(record_update=False) as repo:
-            return [(item, repo.member(item.member_id)) for item in repo.outbox("pending")]
+            items = [item for item in repo.outbox("pending")
+                     if bulk is None or is_bulk(item) == bulk]
+            if len(items) <= FEW_RECIPIENTS:
+                return [(item, repo.member(item.member_id)) for item in items]
+            members = {m.id: m for m in repo.members()}
+            return [(item, members.get(item.member_id)) for item in items]
 
     def outbox_inflight(self, item: OutboxItem, now: datetime) -> None:
         """The sender is about to send `item` (a crash now makes its resend uncertain)."""
@@ -94,19 +110,17 @@ class OutboxService(ServiceBase):
                 repo.save_outbox(next_item)
             _record_sent(repo, item, message_ids, now, text)
 
-    def outbox_inflight_many(self, items: list[OutboxItem], now: datetime) -> None:
-        """The sender is about to send all of `items` (one write for the batch)."""
+    def outbox_progress(self, sent: list[tuple[OutboxItem, list[int], str]],
+                        inflight: list[OutboxItem], now: datetime) -> None:
+        """The sender's progress in one write: items that went out, each as its message ids
+        (with the text a step's edit keeps, see :meth:`outbox_sent`), and items it is about
+        to send (a crash then makes their resend uncertain)."""
         with self.store.transaction(record_update=False) as repo:
-            for item in items:
+            for item, message_ids, text in sent:
+                _record_sent(repo, item, message_ids, now, text)
+            for item in inflight:
                 item.inflight_at = now
                 repo.save_outbox(item)
-
-    def outbox_sent_many(self, results: list[tuple[OutboxItem, list[int]]],
-                         now: datetime) -> None:
-        """A batch went out (the bulk lane's reminders): one write for all of them."""
-        with self.store.transaction(record_update=False) as repo:
-            for item, message_ids in results:
-                _record_sent(repo, item, message_ids, now, "")
 
     def outbox_failed(self, item: OutboxItem, error: str, *, final: bool,
                       maybe_delivered: bool = False) -> None:

@@ -22,7 +22,6 @@ from telegram.ext import (
 
 from bot.config import Settings
 from bot.i18n import LANGUAGES, N_, Translator
-from bot.ops.ratelimit import CountingRateLimiter
 from bot.services import Services
 from bot.services.reminders import Reminders
 from bot.tg import handlers as h
@@ -41,7 +40,7 @@ from bot.tg.callbacks import (
     WITHDRAW_PATTERN,
 )
 from bot.tg.digest_jobs import DigestScheduler
-from bot.tg.pacing import UNPACED, Pace
+from bot.tg.pacing import UNPACED, Pace, PacedRateLimiter, Pacer
 from bot.tg.poller import DurablePoller
 from bot.tg.reminder_jobs import ReminderScheduler
 from bot.tg.sender import OutboxSender
@@ -91,16 +90,17 @@ def build_application(
         .post_init(startup)
         .post_shutdown(shutdown)
     )
+    pacer = Pacer(Pace() if paced else UNPACED)  # one pace for the sender and the handlers
     if rate_limit:
         # PTB types the builder by its rate limiter's argument type, which starts as None.
-        builder = builder.rate_limiter(CountingRateLimiter(max_retries=3))  # type: ignore[arg-type]
+        builder = builder.rate_limiter(PacedRateLimiter(pacer, max_retries=3))  # type: ignore[arg-type]
     if http_timeout is not None:  # tests: a stuck call fails fast
         builder = (builder.read_timeout(http_timeout).write_timeout(http_timeout)
                    .connect_timeout(http_timeout))
     app = builder.build()
     sender = OutboxSender(app.bot, services, clock, default_language=settings.language,
                           poll_interval=sender_poll_interval, undo=settings.undo_minutes > 0,
-                          pace=Pace() if paced else UNPACED)
+                          pacer=pacer)
     app.bot_data[conversation.UNDO_MINUTES] = settings.undo_minutes
     reminders = Reminders(services, escalate_after=settings.escalate_after)
     scheduler = ReminderScheduler(app, reminders, sender, clock,

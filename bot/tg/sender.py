@@ -7,9 +7,10 @@ and 5xx with capped backoff, waits out 429 ``retry_after``, and marks a chat tha
 
 Two lanes share one :class:`~bot.tg.pacing.Pacer` (Telegram's pace, kept before Telegram has
 to say so): the interactive lane (steps, acknowledgements, edits: what an official waits for)
-sends in the order owed; the bulk lane (reminders) sends several chats at once, each chat in
-order, and records its results in batches. The pacer's slots are reserved in turn, so the
-bulk lane never holds more than a few slots ahead of an interactive message.
+and the bulk lane (reminders). Each sends a round (:mod:`bot.tg.delivery`): several chats at
+once, each chat in the order owed, the items marked in flight before they go and their
+results recorded by group commit. The pacer lets the bulk lane hold only a couple of slots
+ahead, so an interactive message never queues behind a round of reminders.
 
 An item may take several Telegram calls (a long text in parts, then its attachments); the
 calls already made are remembered, so a 429 or a network error in the middle resends only
@@ -21,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import warnings
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
@@ -41,8 +41,9 @@ from bot.i18n import Translator, normalize_language
 from bot.ops import metrics
 from bot.services import Member, OutboxItem, Services
 from bot.services.notices import decode, is_typed
-from bot.services.outbox import needs_inflight_mark
-from bot.tg.pacing import UNPACED, Pace, Pacer
+from bot.services.outbox import is_bulk
+from bot.tg.delivery import DeliveryRound, Due, Result, RoundPolicy, RoundPorts
+from bot.tg.pacing import UNPACED, Pace, Pacer, retry_seconds
 from bot.tg.render import (
     ack_text,
     cancelled_text,
@@ -61,23 +62,24 @@ from bot.tg.render_flowops import wait_instruction, wait_keyboard, wait_text
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = 60.0
-#: Chats the bulk lane sends to at once, and how many results it records per write.
+#: The interactive lane: every item of a round marked in one write, results recorded by
+#: group commit as soon as they come (a step message must be known before its button is
+#: pressed).
+INTERACTIVE = RoundPolicy(lanes=8, mark_batch=1_000_000)
+#: The bulk lane: chats at once; items marked in flight and results recorded a chunk per
+#: write (each write rewrites the working set, so a bigger round takes bigger chunks: a
+#: crash resends at most a chunk or two, marked uncertain).
 BULK_LANES = 16
-BULK_BATCH = 100
+BULK_CHUNK = (100, 500)
+BULK_WRITES = 20  # about this many writes per round, within BULK_CHUNK
 
 
-def is_bulk(item: OutboxItem) -> bool:
-    """Reminders are bulk: an official waits for nothing in them."""
-    return item.kind == "reminder"
-
-
-def retry_seconds(exc: RetryAfter) -> float:
-    """How long Telegram asks us to wait (PTB 22 warns on the attribute; it may be either
-    seconds or a timedelta depending on PTB_TIMEDELTA)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        wait = exc.retry_after
-    return float(wait if isinstance(wait, int | float) else wait.total_seconds())
+def bulk_policy(owed: int) -> RoundPolicy:
+    """The bulk lane's policy for a round of `owed` items."""
+    low, high = BULK_CHUNK
+    chunk = max(low, min(high, owed // BULK_WRITES))
+    return RoundPolicy(lanes=BULK_LANES, mark_batch=chunk, flush_size=chunk,
+                       flush_every=10.0)
 
 
 def member_translator(member: Member | None, default: str) -> Translator:
@@ -93,14 +95,14 @@ class OutboxSender:
 
     def __init__(self, bot: Bot, services: Services, clock: Callable[[], datetime], *,
                  default_language: str = "id", poll_interval: float = 5.0,
-                 undo: bool = True, pace: Pace = UNPACED) -> None:
+                 undo: bool = True, pace: Pace = UNPACED, pacer: Pacer | None = None) -> None:
         self.bot = bot
         self.undo = undo  # offer "Tarik kembali" on a decided step (SOPBOT_UNDO_MINUTES > 0)
         self.services = services
         self.clock = clock
         self.default_language = default_language
         self.poll_interval = poll_interval
-        self.pacer = Pacer(pace)
+        self.pacer = pacer or Pacer(pace)  # shared with PacedRateLimiter when given
         self._wake = asyncio.Event()
         self._bulk_wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -146,37 +148,31 @@ class OutboxSender:
                 await asyncio.sleep(self._backoff)
 
     async def drain(self) -> int:
-        """Deliver pending interactive items in order until one must wait; returns how many
+        """Deliver the pending interactive items (chats at once, each in order) until one
+        must wait; returns how many were sent."""
+        due = await asyncio.to_thread(self.services.outbox_due, bulk=False)
+        return await self._round(due, INTERACTIVE)
+
+    async def drain_bulk(self) -> int:
+        """Deliver the pending reminders (chats at once, each in order); returns how many
         were sent."""
-        due = [(i, m) for i, m in await asyncio.to_thread(self.services.outbox_due)
-               if not is_bulk(i)]
-        sent = 0
-        for n, (item, member) in enumerate(due):
-            following = due[n + 1][0] if n + 1 < len(due) else None
-            outcome = await self._deliver(item, member, following)
-            if outcome == "sent":
-                sent += 1
-            elif outcome == "wait":  # keep the order: nothing overtakes a message that waits
-                break
-        return sent
+        due = await asyncio.to_thread(self.services.outbox_due, bulk=True)
+        return await self._round(due, bulk_policy(len(due)))
+
+    async def _round(self, due: list[Due], policy: RoundPolicy) -> int:
+        services = self.services
+
+        async def write(results: list[Result], inflight: list[OutboxItem]) -> None:
+            if results or inflight:
+                await asyncio.to_thread(services.outbox_progress, results, inflight,
+                                        self.clock())
+
+        ports = RoundPorts(attempt=self._attempt, write=write, free_in=self.pacer.free_in)
+        return await DeliveryRound(due, policy, ports).run()
 
     def recover(self) -> int:
         """At start-up: items the last process died while sending are marked uncertain."""
         return self.services.outbox_recover()
-
-    async def _deliver(self, item: OutboxItem, member: Member | None,
-                       following: OutboxItem | None) -> str:
-        """Send one item: "sent", "done" (it will never be sent) or "wait" (try again later).
-
-        `following` is marked in flight together with this one's result.
-        """
-        if needs_inflight_mark(item) and item.inflight_at is None:
-            await asyncio.to_thread(self.services.outbox_inflight, item, self.clock())
-        outcome, message_ids, kept_text = await self._attempt(item, member)
-        if outcome == "sent":
-            await asyncio.to_thread(self.services.outbox_sent, item, message_ids, self.clock(),
-                                    text=kept_text, next_item=following)
-        return outcome
 
     async def _attempt(self, item: OutboxItem,
                        member: Member | None) -> tuple[str, list[int], str]:
@@ -235,44 +231,6 @@ class OutboxSender:
         self._progress.pop(item.id, None)
         return "done", [], ""
 
-    # -- the bulk lane -------------------------------------------------------------------
-
-    async def drain_bulk(self) -> int:
-        """Deliver the pending reminders, several chats at once (each in order), recording
-        their in-flight marks and results a batch per write; returns how many were sent."""
-        due = [(i, m) for i, m in await asyncio.to_thread(self.services.outbox_due)
-               if is_bulk(i)]
-        sent = 0
-        for start in range(0, len(due), BULK_BATCH):
-            sent += await self._bulk_batch(due[start:start + BULK_BATCH])
-        return sent
-
-    async def _bulk_batch(self, batch: list[tuple[OutboxItem, Member | None]]) -> int:
-        marks = [item for item, _m in batch if item.inflight_at is None]
-        if marks:
-            await asyncio.to_thread(self.services.outbox_inflight_many, marks, self.clock())
-        chats: dict[int, list[tuple[OutboxItem, Member | None]]] = {}
-        for item, member in batch:
-            chats.setdefault(item.chat_id, []).append((item, member))
-        lanes: asyncio.Queue[list[tuple[OutboxItem, Member | None]]] = asyncio.Queue()
-        for queue in chats.values():
-            lanes.put_nowait(queue)
-        results: list[tuple[OutboxItem, list[int]]] = []
-
-        async def lane() -> None:
-            while not lanes.empty():
-                for item, member in lanes.get_nowait():
-                    outcome, ids, _kept = await self._attempt(item, member)
-                    if outcome == "wait":
-                        break  # keep the chat's order: the rest waits for the next drain
-                    if outcome == "sent":
-                        results.append((item, ids))
-
-        await asyncio.gather(*(lane() for _ in range(min(BULK_LANES, len(chats)))))
-        if results:
-            await asyncio.to_thread(self.services.outbox_sent_many, results, self.clock())
-        return len(results)
-
     async def _undeliverable(self, item: OutboxItem, error: str) -> None:
         """The chat blocked the bot: the outbox flags it (and may tell the starter)."""
         told = await asyncio.to_thread(self.services.outbox_undeliverable, item, error,
@@ -292,12 +250,12 @@ class OutboxSender:
             decode(item.kind, p)  # an unreadable payload raises ValueError: not retried
         flows = self.services.flows
         if item.kind == "settle":
-            await self.pacer.slot(item.chat_id)
             try:
-                await self.bot.edit_message_text(
-                    settled_text(p, flows, t), chat_id=item.chat_id,
-                    message_id=p["message_id"],
-                    reply_markup=withdraw_keyboard(p, t) if self.undo else None)
+                async with self.pacer.sending(item.chat_id):
+                    await self.bot.edit_message_text(
+                        settled_text(p, flows, t), chat_id=item.chat_id,
+                        message_id=p["message_id"],
+                        reply_markup=withdraw_keyboard(p, t) if self.undo else None)
             except BadRequest as exc:
                 # Already edited (a redelivery after a crash), deleted, or too old: the
                 # decision stands regardless.
@@ -340,14 +298,14 @@ class OutboxSender:
         # made again: each Telegram call is its own unit of delivery.
         done = self._progress.setdefault(item.id, [])
         for i in range(len(done), len(parts) + len(attachments)):
-            await self.pacer.slot(item.chat_id, bulk=is_bulk(item))
-            if i < len(parts):
-                message = await self.bot.send_message(
-                    item.chat_id, parts[i], reply_parameters=reply if i == 0 else None,
-                    reply_markup=keyboard if i == len(parts) - 1 else None)
-            else:
-                message = await self._send_attachment(item.chat_id, attachments[i - len(parts)],
-                                                      done[len(parts) - 1])
+            async with self.pacer.sending(item.chat_id, bulk=is_bulk(item)):
+                if i < len(parts):
+                    message = await self.bot.send_message(
+                        item.chat_id, parts[i], reply_parameters=reply if i == 0 else None,
+                        reply_markup=keyboard if i == len(parts) - 1 else None)
+                else:
+                    message = await self._send_attachment(
+                        item.chat_id, attachments[i - len(parts)], done[len(parts) - 1])
             done.append(message.message_id)
         del self._progress[item.id]
         kept = (parts[-1].removesuffix(instruction).rstrip() if item.kind in ("step", "wait")

@@ -4,7 +4,6 @@ Telegram's pace is kept, reminders do not hold up what an official waits for."""
 from __future__ import annotations
 
 import asyncio
-import itertools
 from datetime import timedelta
 from typing import Any
 
@@ -92,20 +91,59 @@ async def test_a_429_on_the_attachment_does_not_send_the_step_again(world: World
     assert world.services.step_message(step.chat_id, 101 + step_id) is not None
 
 
-def test_the_pacer_keeps_one_message_a_second_per_chat_and_the_overall_rate() -> None:
+async def test_the_pacer_keeps_one_message_a_second_per_chat_and_the_overall_rate() -> None:
+    """In virtual time: a chat's messages a second apart (from the answer), no more than the
+    overall limit in any second counting each message until a second after its answer,
+    reminders only up to their share, a group's per-minute limit, a 429 holding one chat."""
     now = [0.0]
-    pacer = Pacer(Pace(overall_per_second=10, private_interval=1.0, group_per_minute=2),
-                  clock=lambda: now[0])
-    assert [pacer.reserve(7) for _ in range(3)] == [0.0, 1.0, 2.0]
-    slots = [pacer.reserve(c) for c in range(100, 110)]
-    assert all(b - a >= 0.1 - 1e-9 for a, b in itertools.pairwise(slots))
-    assert slots[0] == 0.1  # between chat 7's reservations, not after them
-    group = [pacer.reserve(-5) for _ in range(3)]
+
+    async def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    pacer = Pacer(Pace(overall_per_second=10, bulk_per_second=8, private_interval=1.0,
+                       group_per_minute=2), clock=lambda: now[0], sleep=sleep)
+    spans: list[tuple[int, float, float]] = []  # chat, sent, answered
+
+    async def send(chat: int, *, bulk: bool = False, latency: float = 0.0) -> None:
+        async with pacer.sending(chat, bulk=bulk):
+            began = now[0]
+            now[0] += latency
+            spans.append((chat, began, now[0]))
+
+    for _ in range(3):
+        await send(7, latency=0.1)
+    assert [round(b, 6) for c, b, _e in spans] == [0.0, 1.1, 2.2]  # a second after the answer
+    spans.clear()
+    now[0] += 5
+    for chat in range(100, 130):
+        await send(chat, latency=0.05)
+    for _chat, began, _end in spans:  # Telegram may count each anywhere in its span
+        assert sum(1 for _c, b, e in spans if e > began - 1.0 and b <= began) <= 10
+    assert spans[9][1] - spans[0][1] < 1.0  # ten without waiting, then room again only
+    assert spans[10][1] >= spans[0][2] + 1.0  # a second after the first one's answer
+    spans.clear()
+    now[0] += 5
+    for chat in range(200, 220):
+        await send(chat, bulk=True)
+    firsts = [b for _c, b, _e in spans if b < spans[0][1] + 1.0 - 1e-9]
+    assert len(firsts) == 8  # reminders leave room for what an official waits for
+    await send(300)
+    assert now[0] - spans[-1][1] < 1.0  # ... which goes within the same second
+    group = []
+    for _ in range(3):
+        await send(-5)
+        group.append(spans[-1][1])
     assert group[2] - group[0] >= 60.0
     pacer.hold(8, 30)
-    assert pacer.reserve(8) == 30.0
-    assert pacer.reserve(9) < 2.0  # neither the group nor the held chat holds back others
-    assert Pacer(UNPACED, clock=lambda: 5.0).reserve(7) == 5.0
+    held = now[0]
+    await send(8)
+    assert spans[-1][1] - held >= 30.0
+    await send(9)
+    assert spans[-1][1] - spans[-2][1] < 1.0  # neither the group nor the held chat holds others
+    unpaced = Pacer(UNPACED, clock=lambda: 5.0, sleep=sleep)
+    async with unpaced.sending(7), unpaced.sending(7):
+        pass  # no wait at all
+    assert now[0] == spans[-1][2]
 
 
 async def test_reminders_go_at_the_pace_and_do_not_hold_up_a_step(world: World) -> None:
@@ -144,3 +182,46 @@ async def test_reminders_go_at_the_pace_and_do_not_hold_up_a_step(world: World) 
         numbers = [int(w.rsplit("Reminder ", 1)[1].split(".")[0]) for c, w in reminders
                    if c == chat]
         assert numbers == [chat - 5000, chat - 5000 + 20]
+
+
+async def test_the_rate_limiter_retries_a_429_for_that_call_only() -> None:
+    """A handler's own message takes a pacer slot; a 429 holds that chat alone and the call
+    is tried again; the sender's calls (their slot taken) get their 429 to handle."""
+    from bot.ops.metrics import RATE_LIMITED
+    from bot.tg.pacing import PacedRateLimiter
+
+    now = [0.0]
+
+    async def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    pacer = Pacer(Pace(overall_per_second=30, private_interval=1.0), clock=lambda: now[0],
+                  sleep=sleep)
+    limiter = PacedRateLimiter(pacer, max_retries=2)
+    await limiter.initialize()
+    calls: list[tuple[int, float]] = []
+    refuse = {5: 1}
+
+    async def post(endpoint: str, data: dict[str, Any]) -> dict[str, bool]:
+        chat = data["chat_id"]
+        calls.append((chat, now[0]))
+        if refuse.get(chat):
+            refuse[chat] -= 1
+            raise RetryAfter(3)
+        return {"ok": True}
+
+    async def call(chat: int) -> Any:
+        data = {"chat_id": chat}
+        return await limiter.process_request(post, ("sendMessage", data), {}, "sendMessage",
+                                             data, None)
+
+    before = RATE_LIMITED._value.get()
+    assert await call(5) == {"ok": True}
+    assert [c for c, _t in calls] == [5, 5] and calls[1][1] - calls[0][1] >= 3.0
+    assert RATE_LIMITED._value.get() == before + 1
+    assert pacer.free_in(6) == 0.0 and pacer.free_in(5) > 0  # only chat 5 waits
+    refuse[6] = 1
+    async with pacer.sending(6):  # the sender's call: its 429 is the sender's to handle
+        with pytest.raises(RetryAfter):
+            await call(6)
+    await limiter.shutdown()
