@@ -185,8 +185,9 @@ async def mark_everything_done(h: Harness, people: dict[str, Any],
         for role in (*officials, "sekwan", "kasubag_tu"):
             user = people[role]
             for message in h.api.messages(user.id):
+                # the "done" (or ✅ Setujui) buttons; an evaluation's 🔁 Revisi is not pressed
                 buttons = [d for _t, d in FakeBotApi.buttons(message)
-                           if d and d.startswith("k:")]
+                           if d and d.startswith("k:") and not d.endswith(":r")]
                 if not buttons or (user.id, message["message_id"]) in acted:
                     continue
                 acted.add((user.id, message["message_id"]))
