@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.engine.instance import Instance
-from bot.engine.model import Flow
+from bot.engine.model import Flow, Relation
 from bot.i18n import N_, Message
 from bot.services.assignment import hand_over, rebind, who_must_act
 from bot.services.base import ServiceBase
@@ -64,6 +64,7 @@ class Replaced:
     new: str
     steps: int
     events: list[tuple[str, int]]
+    offered: list[tuple[str, int]] = field(default_factory=list)  # offered in chat
 
 
 @dataclass(frozen=True)
@@ -280,8 +281,9 @@ class PeopleService(MembershipService, ServiceBase):
                                   e.atasan_nip, False, []))
         return sorted(rows, key=lambda r: (r.unit, r.nip or "", r.name))
 
-    def _by_nip(self, repo: Repository, nip: str) -> Member | None:
-        return next((m for m in repo.members() if m.nip == nip), None)
+    @staticmethod
+    def _by_nip(repo: Repository, nip: str) -> Member | None:
+        return repo.member_by_nip(nip) if nip else None
 
     def remove_member(self, nip: str, now: datetime) -> str:
         """Take an official off the roster and unbind them; their name."""
@@ -361,7 +363,10 @@ class PeopleService(MembershipService, ServiceBase):
                 repo.remove_roster_entry(old_nip)
             events = [(f.id, s.no) for f in self.flows.values() if f.unit.id in old.units
                       for s in f.event_steps()]
-            return Replaced(old.name, new.name, moved, events)
+            from bot.services.people_mutasi import offer_events  # it builds on this module
+
+            offered = offer_events(repo, self.flows, old, new, now)
+            return Replaced(old.name, new.name, moved, events, offered)
 
     # -- delegations -----------------------------------------------------------------
 
@@ -373,7 +378,8 @@ class PeopleService(MembershipService, ServiceBase):
         if unit not in self.units():
             raise PeopleProblem(N_("unknown unit {unit!r}; units: {units}"), unit=unit,
                                 units=", ".join(sorted(self.units())))
-        role_id = self.resolve_role(unit, role)
+        role_id = self.resolve_role(unit, role) or (
+            role if role == self.atasan_role(unit) else None)
         if role_id is None:
             raise PeopleProblem(N_("unknown role {role!r} in {unit}; roles: {roles}"),
                                 role=role, unit=unit, roles=", ".join(self.roles_of_unit(unit)))
@@ -387,10 +393,15 @@ class PeopleService(MembershipService, ServiceBase):
             if delegate is None or unit not in delegate.units:
                 raise PeopleProblem(N_("No bound official with NIP {nip} in {unit}."),
                                     nip=to_nip or "-", unit=unit)
-            holders = repo.holders(unit).get(role_id, [])
+            pairing = role_id == self.atasan_role(unit)
+            holders = (self._atasan_ids(repo, unit) if pairing
+                       else repo.holders(unit).get(role_id, []))
             holder = self._by_nip(repo, holder_nip) if holder_nip else None
             holder_id = holder_member or (holder.id if holder else (
                 holders[0] if len(holders) == 1 else None))
+            if holder_id is not None and holder_id not in holders and pairing:
+                raise PeopleProblem(N_("{name} is nobody's atasan in {unit}."),
+                                    name=self._name(repo, holder_id), unit=unit)
             if holder_id is None or holder_id not in holders:
                 raise PeopleProblem(N_("Say whose role it is with --holder-nip (the role has "
                                        "{n} holders)."), n=len(holders))
@@ -401,6 +412,35 @@ class PeopleService(MembershipService, ServiceBase):
             repo.save_delegation(d)
         self.tick(now)
         return self._delegation(d.id)
+
+    def atasan_role(self, unit: str) -> str | None:
+        """The procedure role of the atasan in the unit's per-official flows (PDK pairing)."""
+        return next((r for f in self.flows.values() if f.unit.id == unit and f.per_official
+                     if (r := f.relation_role(Relation.ATASAN))), None)
+
+    @staticmethod
+    def _atasan_ids(repo: Repository, unit: str) -> list[str]:
+        """Who is someone's atasan in the unit (as the roster pairs them)."""
+        return list(dict.fromkeys(ms.atasan for m in repo.members() for ms in m.roles
+                                  if ms.unit == unit and ms.atasan))
+
+    def delegate_atasan(self, *, atasan_nip: str, to_nip: str, start: datetime,
+                        until: datetime, kind: str, now: datetime,
+                        notify_holder: bool = False) -> Delegation:
+        """Plh of an official's atasan: while they are away, the approvals of the officials
+        they are paired with (a per-official procedure's atasan steps) go to `to_nip`."""
+        with self.store.transaction(record_update=False) as repo:
+            atasan = self._by_nip(repo, atasan_nip)
+        if atasan is None:
+            raise PeopleProblem(N_("No bound official with NIP {nip}."), nip=atasan_nip)
+        unit = next((u for u in atasan.units if self.atasan_role(u)), None)
+        role = self.atasan_role(unit) if unit else None
+        if unit is None or role is None:
+            raise PeopleProblem(N_("{name} is in no unit with a per-official procedure "
+                                   "(an atasan pairing)."), name=atasan.name)
+        return self.delegate(unit=unit, role=role, to_nip=to_nip, start=start, until=until,
+                             kind=kind, now=now, holder_member=atasan.id,
+                             notify_holder=notify_holder)
 
     def _delegation(self, delegation_id: str) -> Delegation:
         with self.store.transaction(record_update=False) as repo:
@@ -441,10 +481,13 @@ class PeopleService(MembershipService, ServiceBase):
     def _switch(self, repo: Repository, d: Delegation, old: str, new: str, state: str,
                 now: datetime) -> None:
         handed = []
+        pairing = d.role == self.atasan_role(d.unit)
         for inst in repo.instances(unit=d.unit):
             flow = self.flows.get(inst.flow_id)
             if flow is None or not inst.is_open:
                 continue
+            if pairing and not _paired(repo, inst, d):
+                continue  # the Plh's own subordinates stay theirs when the period ends
             steps = hand_over(flow, inst, d.role, old, new)
             if steps:
                 handed.append((flow, inst, steps))
@@ -471,6 +514,13 @@ def _delegations_of(member_id: str, unit: str, delegations: Sequence[Delegation]
              "other": names.get(d.delegate if d.holder == member_id else d.holder, ""),
              "from": d.start.isoformat(), "until": d.until.isoformat(), "state": d.state}
             for d in delegations if d.unit == unit and member_id in (d.holder, d.delegate)]
+
+
+def _paired(repo: Repository, inst: Instance, d: Delegation) -> bool:
+    """Whether the instance's official has the delegation's holder as atasan (roster)."""
+    subject = repo.member(inst.subject) if inst.subject else None
+    return subject is not None and any(ms.atasan == d.holder for ms in subject.roles
+                                       if ms.unit == d.unit)
 
 
 def _notify_steps(repo: Repository, flow: Flow, inst: Instance, steps: Sequence[int],

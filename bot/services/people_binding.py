@@ -1,4 +1,8 @@
-"""Binding a roster official when they redeem their invitation (used by membership.redeem)."""
+"""Binding a roster official when they redeem their invitation (used by membership.redeem).
+
+Every look-up is by key (the official's NIP, their atasan's NIP, the entries that report to
+them): the cost of a /start does not grow with the size of the roster.
+"""
 
 from __future__ import annotations
 
@@ -15,18 +19,17 @@ def bind_roster(repo: Repository, member: Member, invite: Invite) -> None:
     member.nip = invite.nip
     member.salutation = invite.salutation or member.salutation
     # The roster says who is whose atasan by NIP; member ids are known once both joined.
-    roster = {e.nip: e for e in repo.roster()}
-    boss = roster.get(invite.atasan_nip or "")
+    boss = repo.roster_entry(invite.atasan_nip) if invite.atasan_nip else None
     member.roles = [_with_atasan(ms, boss.member_id if boss else None, invite)
                     for ms in member.roles]
-    for sub in roster.values():
-        other = (repo.member(sub.member_id) if sub.member_id and sub.atasan_nip == invite.nip
-                 and sub.member_id != member.id else None)
+    for sub in repo.roster_reports(invite.nip):
+        other = (repo.member(sub.member_id) if sub.member_id and sub.member_id != member.id
+                 else None)
         if other is not None:
             other.roles = [Membership(ms.unit, ms.role, ms.since, member.id, ms.atasan_nip)
                            if ms.atasan_nip == invite.nip else ms for ms in other.roles]
             repo.save_member(other)
-    entry = roster.get(invite.nip)
+    entry = repo.roster_entry(invite.nip)
     if entry is not None:
         entry.member_id = member.id
         repo.save_roster_entry(entry)

@@ -7,10 +7,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
 from bot.engine.model import Flow
 from bot.formatting import format_short
 from bot.i18n import Translator
 from bot.services.people import MemberRow
+from bot.services.people_mutasi import OFFER as MUTASI_OFFER
+from bot.tg import render as base  # (render imports this module late: names looked up late)
 
 
 def role_and_zone(flows: dict[str, Flow], unit: str, role: str, t: Translator) -> tuple[str, str]:
@@ -29,6 +33,13 @@ def people_ack_text(payload: dict[str, Any], flows: dict[str, Flow], t: Translat
     if kind == "people_successor":
         return _("You take over from {name}; their open steps are now yours (see /tugas).").format(
             name=payload["name"])
+    if kind == MUTASI_OFFER:
+        flow = flows[payload["flow_id"]]
+        step = flow.step(payload["step_no"])
+        return _("Mutasi: {new} takes over from {old}. {flow} has a step for a change of "
+                 "official (step {no}: {title}). Start it now for the successor's PK?").format(
+            new=payload["new"], old=payload["old"], no=step.no, title=base.step_title(step, t),
+            flow=base.flow_label(flow, payload["year"], None, t))
     title, zone = role_and_zone(flows, payload["unit_id"], payload["role_id"], t)
     acting = f"{payload['kind'].capitalize()}. {title}"
     n = payload["steps"]
@@ -45,6 +56,16 @@ def people_ack_text(payload: dict[str, Any], flows: dict[str, Flow], t: Translat
             " " + t.ngettext("{n} waiting step went back.",
                              "{n} waiting steps went back.", n).format(n=n) if n else "")
     raise ValueError(f"unknown acknowledgement {kind!r}")
+
+
+def people_keyboard(payload: dict[str, Any], t: Translator) -> InlineKeyboardMarkup | None:
+    """The buttons of a people notice: [Ya] [Tidak] on a mutasi offer, else none."""
+    if payload.get("ack") != MUTASI_OFFER:
+        return None
+    data = f"mt:{payload['instance_id']}:{payload['step_no']}:{payload['successor']}"
+    return InlineKeyboardMarkup([[
+        InlineKeyboardButton(t.gettext("Ya"), callback_data=f"{data}:y"),
+        InlineKeyboardButton(t.gettext("Tidak"), callback_data=f"{data}:n")]])
 
 
 def members_text(unit_name: str, rows: Sequence[MemberRow], titles: dict[str, str],

@@ -92,3 +92,20 @@ async def test_the_holder_delegates_in_chat_with_buttons(tmp_path: Path) -> None
         assert (d.kind, d.state, d.until - d.start) == ("plh", "active", timedelta(days=3))
         nothing = await h.say(people["Ani Perenkeu"], "/delegasi")
         assert nothing["text"] == "You hold no role that is handed to a Plt/Plh."
+
+
+async def test_anggota_and_delegasi_are_in_the_command_menu_in_each_language(
+        tmp_path: Path) -> None:
+    """setMyCommands registers /anggota and /delegasi with a description per language."""
+    async with running_bot(tmp_path) as h:
+        await h.idle()
+        menus = {lang: {c["command"]: c["description"]
+                        for c in h.api.commands("default", language_code=lang)}
+                 for lang in ("id", "en")}
+        assert menus["id"]["anggota"] == "pejabat unit, yang belum bergabung, dan delegasi (admin)"
+        assert menus["id"]["delegasi"] == ("serahkan jabatan saya kepada Plh selama saya "
+                                           "berhalangan")
+        assert menus["en"]["delegasi"] == "hand my role to a Plh while I am away"
+        default = [c["command"] for c in h.api.commands("default")]
+        assert {"anggota", "delegasi"} <= set(default) and default[-3:] == [
+            "batal", "bahasa", "bantuan"]

@@ -187,3 +187,38 @@ def test_members_replace_hands_over_and_hints_at_the_mutasi_event_step(
                                                                     "pejabat_eselon"}
     code, _out, err = run(capsys, "members", "replace", "--nip", "1002", "--by", "1003")
     assert code == 2 and err.strip() == "No bound official with NIP 1002."
+
+
+PDK_ROWS = [["2001", "Djoko Sekwan", "Bapak", "setwan-nganjuk", "sekwan", "", ""],
+            ["2002", "Kabag Umum", "Ibu", "setwan-nganjuk", "kabag", "2001", ""],
+            ["2003", "Kasubag Satu", "Bapak", "setwan-nganjuk", "kasubag", "2002", ""],
+            ["2004", "Kasubag Dua", "Bapak", "setwan-nganjuk", "kasubag", "2002", ""],
+            ["2005", "Staf Satu", "Ibu", "setwan-nganjuk", "staf", "2003", ""]]
+
+
+def test_delegate_an_atasan_by_nip_from_the_command_line(
+        env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`sopbot delegate --nip ATASAN --to NIP --from --until`: no unit or role to name."""
+    from bot.bootstrap import build_services, open_store, utc_now
+    from bot.engine.loader import load_flows
+    from bot.services import TelegramUser
+
+    code, out, _err = run(capsys, "roster", "import", str(xlsx(env / "r.xlsx", PDK_ROWS)),
+                          "--json")
+    services = build_services(load_flows(FLOWS_DIR), open_store(env / "data"))
+    for i, inv in enumerate(json.loads(out)):
+        services.redeem(inv["code"], TelegramUser(10 + i, 10 + i, "x", None, "id"), utc_now())
+    code, _out, err = run(capsys, "delegate", "--nip", "2003", "--from", "2026-01-05",
+                          "--until", "2099-01-09")
+    assert code == 2 and "--to" in err and "--unit" not in err
+    code, _out, err = run(capsys, "delegate", "--nip", "2005", "--to", "2004",
+                          "--from", "2026-01-05", "--until", "2099-01-09")
+    assert code == 2 and "Staf Satu is nobody's atasan in setwan-nganjuk." in err
+    code, out, err = run(capsys, "delegate", "--nip", "2003", "--to", "2004",
+                         "--from", "2026-01-05", "--until", "2099-01-09")
+    assert code == 0, err
+    assert "Plh. Atasan langsung: Kasubag Dua acts for Kasubag Satu" in out
+    code, out, _err = run(capsys, "delegate", "--list", "--json")
+    (d,) = json.loads(out)
+    assert (d["role"], d["holder"], d["delegate"], d["state"]) == (
+        "atasan", "Kasubag Satu", "Kasubag Dua", "active")
