@@ -14,14 +14,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.engine.instance import Instance
-from bot.engine.model import Flow, Relation
+from bot.engine.model import Relation
 from bot.i18n import N_, Message
-from bot.services.assignment import hand_over, rebind, who_must_act
+from bot.services.assignment import hand_over, who_must_act
 from bot.services.base import ServiceBase
 from bot.services.errors import ServiceError
 from bot.services.membership import MembershipService
-from bot.services.notices import StepNotice, encode
 from bot.services.outbox import new_item
+from bot.services.people_handover import hand_over_official, notify_steps
 from bot.storage.protocol import Repository
 from bot.storage.records import Delegation, Invite, Member, Membership, RosterEntry, invite_key
 
@@ -53,6 +53,9 @@ class ImportReport:
     changed: list[tuple[str, list[str]]] = field(default_factory=list)  # NIP, columns
     unchanged: int = 0
     invitations: list[tuple[RosterEntry, Invite]] = field(default_factory=list)
+    #: a new NIP in the role of an official gone from the file: (old, new, when handed over:
+    #: "now", "on_join" (when the successor joins) or "" (the old official never joined))
+    replaced: list[tuple[RosterEntry, RosterEntry, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -203,12 +206,14 @@ class PeopleService(MembershipService, ServiceBase):
         with self.store.transaction() as repo:
             stored = {e.nip: e for e in repo.roster()}
             known = {i.code_hash: i for i in repo.invites()}  # codes are kept only as hashes
+            self._successions(repo, stored, entries, report, now)
             for entry in entries:
                 old = stored.get(entry.nip)
                 if old is None:
                     report.added.append(entry.nip)
                 else:
                     entry.member_id, entry.invite_code = old.member_id, old.invite_code
+                    entry.succeeds = entry.succeeds or old.succeeds
                     diff = [k for k in ("name", "salutation", "unit", "role", "atasan_nip",
                                         "telegram") if getattr(old, k) != getattr(entry, k)]
                     if diff:
@@ -222,6 +227,31 @@ class PeopleService(MembershipService, ServiceBase):
                 report.invitations += self._invite_entry(repo, entry, now, known)
             repo.save_roster_entries(entries)
         return report
+
+    def _successions(self, repo: Repository, stored: dict[str, RosterEntry],
+                     entries: list[RosterEntry], report: ImportReport, now: datetime) -> None:
+        """A new NIP holds the unit and role of an official no longer in the file: a mutasi.
+        The old row goes (its invitation voided); a joined predecessor hands everything over
+        to the successor — now if the successor has joined, else when they open their link."""
+        listed = {e.nip for e in entries}
+        gone = [e for e in stored.values() if e.nip not in listed]
+        for entry in entries:
+            if entry.nip in stored:
+                continue
+            old = next((g for g in gone if (g.unit, g.role) == (entry.unit, entry.role)), None)
+            if old is None:
+                continue
+            gone.remove(old)
+            repo.remove_roster_entry(old.nip)
+            self._void_invites(repo, old.nip, now)
+            leaving = repo.member_by_nip(old.nip)
+            successor = repo.member_by_nip(entry.nip)
+            when = "" if leaving is None else "now" if successor is not None else "on_join"
+            if leaving is not None and successor is not None:
+                hand_over_official(repo, self.flows, leaving, successor, now)
+            elif leaving is not None:
+                entry.succeeds = old.nip
+            report.replaced.append((old, entry, when))
 
     def _move_role(self, repo: Repository, old: RosterEntry, new: RosterEntry,
                    now: datetime, boss: str | None) -> None:
@@ -334,38 +364,9 @@ class PeopleService(MembershipService, ServiceBase):
                 raise PeopleProblem(N_("The successor (NIP {nip}) has not joined yet: "
                                        "import them and let them open their invitation "
                                        "first."), nip=new_nip)
-            moved = 0
-            repo.enqueue(new_item(new.id, new.chat_id, "ack", {  # told first, then the steps
-                "ack": "people_successor", "name": old.name, "steps": 0}, now))
-            for ms in old.roles:
-                if ms.role not in new.roles_in(ms.unit):
-                    new.roles.append(Membership(ms.unit, ms.role, now, ms.atasan,
-                                                ms.atasan_nip))
-                for inst in repo.instances(unit=ms.unit):
-                    flow = self.flows.get(inst.flow_id)
-                    if flow is None or not inst.is_open:
-                        continue
-                    steps = hand_over(flow, inst, ms.role, old.id, new.id)
-                    steps += rebind(inst, old.id, new.id)
-                    if steps:
-                        moved += len(set(steps))
-                        repo.save_instance(inst)
-                        _notify_steps(repo, flow, inst, sorted(set(steps)), new.id, now)
-            for other in repo.members():
-                if any(ms.atasan == old.id for ms in other.roles):
-                    other.roles = [Membership(ms.unit, ms.role, ms.since, new.id, new.nip)
-                                   if ms.atasan == old.id else ms for ms in other.roles]
-                    repo.save_member(other)
-            repo.save_member(new)
-            repo.remove_member(old.id)
-            entry = repo.roster_entry(old_nip)
-            if entry is not None:
-                repo.remove_roster_entry(old_nip)
+            moved, offered = hand_over_official(repo, self.flows, old, new, now)
             events = [(f.id, s.no) for f in self.flows.values() if f.unit.id in old.units
                       for s in f.event_steps()]
-            from bot.services.people_mutasi import offer_events  # it builds on this module
-
-            offered = offer_events(repo, self.flows, old, new, now)
             return Replaced(old.name, new.name, moved, events, offered)
 
     # -- delegations -----------------------------------------------------------------
@@ -504,7 +505,7 @@ class PeopleService(MembershipService, ServiceBase):
             if member is not None:
                 repo.enqueue(new_item(member.id, member.chat_id, "ack", payload, now))
         for flow, inst, steps in handed:  # told first, then the steps that moved
-            _notify_steps(repo, flow, inst, steps, new, now)
+            notify_steps(repo, flow, inst, steps, new, now)
 
 
 def _delegations_of(member_id: str, unit: str, delegations: Sequence[Delegation],
@@ -521,23 +522,3 @@ def _paired(repo: Repository, inst: Instance, d: Delegation) -> bool:
     subject = repo.member(inst.subject) if inst.subject else None
     return subject is not None and any(ms.atasan == d.holder for ms in subject.roles
                                        if ms.unit == d.unit)
-
-
-def _notify_steps(repo: Repository, flow: Flow, inst: Instance, steps: Sequence[int],
-                  member_id: str, now: datetime) -> None:
-    """The step messages of steps handed over to `member_id` (with their buttons)."""
-    member = repo.member(member_id)
-    if member is None:
-        return
-    subject = repo.member(inst.subject) if inst.subject else None
-    for no in steps:
-        active = inst.active(no)
-        if active is None:
-            continue
-        kind, payload = encode(StepNotice(
-            instance_id=inst.id, flow_id=flow.id, year=inst.year, step_no=no,
-            round=active.round,
-            deadline=active.deadline.isoformat() if active.deadline else None,
-            note=active.note, attachments=tuple(active.incoming),
-            subject=subject.name if subject else None))
-        repo.enqueue(new_item(member.id, member.chat_id, kind, payload, now))

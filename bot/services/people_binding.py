@@ -6,6 +6,11 @@ them): the cost of a /start does not grow with the size of the roster.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import datetime
+
+from bot.engine.model import Flow
+from bot.services.people_handover import hand_over_official
 from bot.storage.protocol import Repository
 from bot.storage.records import Invite, Member, Membership
 
@@ -39,3 +44,17 @@ def _with_atasan(ms: Membership, boss: str | None, invite: Invite) -> Membership
     if ms.unit == invite.unit and ms.role == invite.role:
         return Membership(ms.unit, ms.role, ms.since, boss or ms.atasan, invite.atasan_nip)
     return ms
+
+
+def take_over(repo: Repository, flows: Mapping[str, Flow], member: Member, invite: Invite,
+              now: datetime) -> None:
+    """A successor named by a roster import joined: the official they replace hands over
+    (open steps, duties, subordinates; their chat is unbound)."""
+    entry = repo.roster_entry(invite.nip) if invite.nip else None
+    if entry is None or entry.succeeds is None:
+        return
+    leaving = repo.member_by_nip(entry.succeeds)
+    if leaving is not None and leaving.id != member.id:
+        hand_over_official(repo, flows, leaving, member, now)
+    entry.succeeds = None
+    repo.save_roster_entry(entry)

@@ -279,3 +279,33 @@ def test_an_atasan_delegation_is_refused_for_who_is_nobody_s_atasan(world: World
         except PeopleProblem:
             continue
         raise AssertionError(f"accepted {atasan} -> {to}")
+
+
+def test_a_reimport_with_a_new_holder_of_a_role_replaces_the_official(world: World) -> None:
+    """The roster file now names Fajar (a new NIP) as Kasubag Perencanaan and no longer Ani:
+    the import reports the replacement; Ani stays on until Fajar opens his link, then her
+    open step, her role and her chat pass to him."""
+    report = world.services.import_roster(NEG, world.now)
+    ids = bind_all(world, report.invitations)
+    inst = world.services.start(world.people["Budi Camat"], "PK 2026", world.now).instances[0]
+    world.services.decide(Decide(world.people["Budi Camat"], inst.id, 1, None,
+                                 Decision.ADVANCE, world.later(timedelta(minutes=5))))
+    lines = [(*r[1].values(),) for r in NEG]
+    lines[2] = ("1006", "Fajar Perenkeu", "Bapak", NEGLASARI, "kasubag_perenkeu", "1002")
+    again = world.services.import_roster(rows(*lines), world.now)
+    assert [(o.nip, n.nip, done) for o, n, done in again.replaced] == [("1003", "1006", "on_join")]
+    assert again.added == ["1006"] and [e.nip for e, _i in again.invitations] == ["1006"]
+    listed = {r.nip: r for r in world.services.member_rows(NEGLASARI, world.now)}
+    assert listed["1003"].bound and not listed["1006"].bound  # Ani acts until Fajar joins
+    fajar = bind_all(world, again.invitations)["1006"]
+    with world.store.transaction(record_update=False) as repo:
+        assert repo.member(ids["1003"]) is None  # her chat is unbound
+        assert repo.roster_entry("1003") is None
+        successor = repo.member(fajar)
+        now = repo.instance(inst.id)
+    assert successor is not None and "kasubag_perenkeu" in successor.roles_in(NEGLASARI)
+    assert now is not None and now.active(2).pending == [fajar]
+    told = [(i.kind, i.payload.get("ack")) for i in world.outbox("Fajar Perenkeu")]
+    assert told == [("ack", "joined"), ("ack", "people_successor"), ("step", None)]
+    listed = {r.nip: r for r in world.services.member_rows(NEGLASARI, world.now)}
+    assert "1003" not in listed and listed["1006"].bound

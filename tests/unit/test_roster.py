@@ -222,3 +222,32 @@ def test_delegate_an_atasan_by_nip_from_the_command_line(
     (d,) = json.loads(out)
     assert (d["role"], d["holder"], d["delegate"], d["state"]) == (
         "atasan", "Kasubag Satu", "Kasubag Dua", "active")
+
+
+def test_a_reimport_reports_who_replaces_whom(
+        env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.bootstrap import build_services, open_store, utc_now
+    from bot.engine.loader import load_flows
+    from bot.services import TelegramUser
+
+    code, out, _err = run(capsys, "roster", "import", str(xlsx(env / "r.xlsx", GOOD)),
+                          "--json")
+    services = build_services(load_flows(FLOWS_DIR), open_store(env / "data"))
+    sri = next(i for i in json.loads(out) if i["nip"] == GOOD[1][0])
+    services.redeem(sri["code"], TelegramUser(11, 11, "x", None, "id"), utc_now())
+    new_sekcam = ["198505052010012005", "Rina Sekcam", "Ibu", "kec-neglasari", "sekcam",
+                  GOOD[0][0], ""]
+    new_kasubag = ["199001012015011006", "Bayu Kasubag", "Bapak", "kec-neglasari",
+                   "Kasubag Perencanaan dan Keuangan", new_sekcam[0], ""]
+    code, out, err = run(capsys, "roster", "import",
+                         str(xlsx(env / "r2.xlsx", [GOOD[0], new_sekcam, new_kasubag])))
+    assert code == 0, err
+    assert ("Rina Sekcam (198505052010012005) replaces Sri Wahyuni, S.Sos "
+            "(197002021995032002): everything is handed over when Rina Sekcam opens the "
+            "invitation; until then Sri Wahyuni, S.Sos stays on.") in out
+    assert ("Bayu Kasubag (199001012015011006) replaces Ani Lestari (198003032005011003), "
+            "who had not joined: Ani Lestari's invitation no longer works.") in out
+    code, out, _err = run(capsys, "members", "list", "--json")
+    listed = {r["nip"]: r["bound"] for r in json.loads(out)}
+    assert listed == {GOOD[0][0]: False, GOOD[1][0]: True, new_sekcam[0]: False,
+                      new_kasubag[0]: False}
