@@ -251,3 +251,34 @@ def test_a_reimport_reports_who_replaces_whom(
     listed = {r["nip"]: r["bound"] for r in json.loads(out)}
     assert listed == {GOOD[0][0]: False, GOOD[1][0]: True, new_sekcam[0]: False,
                       new_kasubag[0]: False}
+
+
+def test_the_readme_admin_path_roster_slips_join_members_list(
+        env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The README's admin path, as written there: the roster file (its two rows) → the
+    invitations and QR slips → the Camat opens his link → `members list` prints the README's
+    lines."""
+    from bot.bootstrap import build_services, open_store, utc_now
+    from bot.engine.loader import load_flows
+    from bot.services import TelegramUser
+
+    readme = (FLOWS_DIR.parent / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("**The admin's path.**"):readme.index("**Plt/Plh.**")]
+    table = [line.strip("|").split("|") for line in section.splitlines()
+             if line.startswith("| 19")]
+    rows = [[cell.strip() for cell in cells] for cells in table]
+    assert len(rows) == 2
+    code, out, err = run(capsys, "roster", "import", str(xlsx(env / "pegawai.xlsx", rows)),
+                         "--out", str(env / "undangan.xlsx"), "--slips",
+                         str(env / "undangan.pdf"), "--json")
+    assert code == 0, err
+    assert (env / "undangan.pdf").read_bytes().startswith(b"%PDF")
+    sheet = load_workbook(env / "undangan.xlsx").active
+    assert sheet is not None and sheet.max_row == 3
+    camat = next(i for i in json.loads(out) if i["nip"] == rows[0][0])
+    services = build_services(load_flows(FLOWS_DIR), open_store(env / "data"))
+    services.redeem(camat["code"], TelegramUser(7, 7, "Budi", None, "id"), utc_now())
+    block = section[section.index("$ sopbot members list"):]
+    expected = block.split("```")[0].strip().splitlines()[1:]
+    code, out, _err = run(capsys, "members", "list", "--unit", "kec-neglasari")
+    assert code == 0 and out.strip().splitlines() == [line.strip() for line in expected]
