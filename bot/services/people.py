@@ -419,6 +419,19 @@ class PeopleService(MembershipService, ServiceBase):
         return next((r for f in self.flows.values() if f.unit.id == unit and f.per_official
                      if (r := f.relation_role(Relation.ATASAN))), None)
 
+    def delegable(self, member: Member) -> list[tuple[str, str]]:
+        """(unit, role) pairs the official may hand to a Plt/Plh (/delegasi): the roles one
+        official holds, and the atasan pairing of a per-official procedure where someone
+        reports to them."""
+        choices = [(m.unit, m.role) for m in member.roles
+                   if self.single_holder(m.unit, m.role)]
+        with self.store.transaction(record_update=False) as repo:
+            for unit in member.units:
+                role = self.atasan_role(unit)
+                if role and member.id in self._atasan_ids(repo, unit):
+                    choices.append((unit, role))
+        return choices
+
     @staticmethod
     def _atasan_ids(repo: Repository, unit: str) -> list[str]:
         """Who is someone's atasan in the unit (as the roster pairs them)."""

@@ -37,18 +37,17 @@ async def anggota(update: Update, context: Context, caller: Caller) -> None:
     await reply(update, "\n\n".join(parts))
 
 
-def _choices(caller: Caller) -> list[tuple[str, str]]:
-    """(unit, role) pairs the official may hand to a Plt/Plh."""
+async def _choices(caller: Caller) -> list[tuple[str, str]]:
+    """(unit, role) pairs the official may hand to a Plt/Plh (an atasan: their pairing)."""
     rt, member, _t = caller
-    return [(m.unit, m.role) for m in member.roles
-            if rt.services.single_holder(m.unit, m.role)]
+    return await run(rt.services.delegable, member)
 
 
 @member_only
 async def delegasi(update: Update, context: Context, caller: Caller) -> None:
     """``/delegasi``: pick the role (when several), then the Plh, then how many days."""
     rt, _member, t = caller
-    choices = _choices(caller)
+    choices = await _choices(caller)
     if not choices:
         await reply(update, t.gettext("You hold no role that is handed to a Plt/Plh."))
         return
@@ -67,7 +66,7 @@ async def delegation_pressed(update: Update, context: Context, caller: Caller) -
     query = update.callback_query
     assert query is not None
     parts = (query.data or "").split(":")
-    choices = _choices(caller)
+    choices = await _choices(caller)
     try:
         unit, role = choices[int(parts[2])]
     except (IndexError, ValueError):
