@@ -14,13 +14,14 @@ from datetime import datetime
 from bot.engine.instance import Instance
 from bot.i18n import N_
 from bot.services.flowops import FlowOpsService
-from bot.services.people import PeopleProblem, PeopleService
+from bot.services.people import PeopleProblem
+from bot.services.people_delegation import DelegationService
 from bot.services.people_handover import OFFER, offer_events
 from bot.storage.records import Member
 
 __all__ = ["OFFER", "MutasiService", "offer_events"]
 
-class MutasiService(FlowOpsService, PeopleService):
+class MutasiService(FlowOpsService, DelegationService):
     """The answer to a mutasi offer."""
 
     def mutasi_trigger(self, member: Member, instance_id: str, step_no: int, successor: str,
