@@ -21,6 +21,9 @@ def register(sub: Any, t: Translator) -> None:
     p.add_argument("--role", help=_("role id or title"))
     p.add_argument("--to", help=_("NIP of the Plt/Plh"))
     p.add_argument("--holder-nip", help=_("NIP of the holder, when the role has several"))
+    p.add_argument("--nip", help=_("NIP of an atasan who is away: the approvals of the "
+                                   "officials paired with them go to the Plh (instead of "
+                                   "--unit and --role)"))
     p.add_argument("--from", dest="start", help=_("first day (YYYY-MM-DD, WIB)"))
     p.add_argument("--until", help=_("last day (YYYY-MM-DD, WIB), included"))
     p.add_argument("--kind", default="plh", choices=("plh", "plt"), help=_("plh or plt"))
@@ -49,8 +52,8 @@ def cmd_delegate(args: argparse.Namespace, t: Translator) -> int:
             d = services.end_delegation(args.end, now)
             print(_("Delegation {id} ended; the role is back with its holder.").format(id=d.id))
             return 0
-        missing = [o for o, v in (("--unit", args.unit), ("--role", args.role),
-                                  ("--to", args.to), ("--from", args.start),
+        needed = (() if args.nip else (("--unit", args.unit), ("--role", args.role)))
+        missing = [o for o, v in (*needed, ("--to", args.to), ("--from", args.start),
                                   ("--until", args.until)) if not v]
         if missing:
             print(_("Missing: {options}.").format(options=", ".join(missing)), file=sys.stderr)
@@ -59,9 +62,14 @@ def cmd_delegate(args: argparse.Namespace, t: Translator) -> int:
         if start is None or until is None:
             print(_("A date is written YYYY-MM-DD, e.g. 2026-03-02."), file=sys.stderr)
             return 2
-        d = services.delegate(unit=args.unit, role=args.role, to_nip=args.to.strip(),
-                              start=start, until=until, kind=args.kind, now=now,
-                              holder_nip=args.holder_nip, notify_holder=args.notify_holder)
+        if args.nip:
+            d = services.delegate_atasan(atasan_nip=args.nip.strip(), to_nip=args.to.strip(),
+                                         start=start, until=until, kind=args.kind, now=now,
+                                         notify_holder=args.notify_holder)
+        else:
+            d = services.delegate(unit=args.unit, role=args.role, to_nip=args.to.strip(),
+                                  start=start, until=until, kind=args.kind, now=now,
+                                  holder_nip=args.holder_nip, notify_holder=args.notify_holder)
     except PeopleProblem as exc:
         print(exc.message.render(_), file=sys.stderr)
         return 2

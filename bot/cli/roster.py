@@ -77,6 +77,19 @@ def _summary(report: Any, t: Translator) -> None:
                                    same=report.unchanged, invited=len(report.invitations)))
     for nip, columns in report.changed:
         print("  " + _("changed {nip}: {columns}").format(nip=nip, columns=", ".join(columns)))
+    for old, new, done in report.replaced:
+        names = {"new": new.name, "new_nip": new.nip, "old": old.name, "old_nip": old.nip}
+        if done == "now":
+            print("  " + _("{new} ({new_nip}) replaces {old} ({old_nip}): open steps, duties "
+                           "and subordinates are handed over; {old}'s chat is unbound.").format(
+                **names))
+        elif not done:
+            print("  " + _("{new} ({new_nip}) replaces {old} ({old_nip}), who had not joined: "
+                           "{old}'s invitation no longer works.").format(**names))
+        else:
+            print("  " + _("{new} ({new_nip}) replaces {old} ({old_nip}): everything is handed "
+                           "over when {new} opens the invitation; until then {old} stays on."
+                           ).format(**names))
 
 
 def _write_outputs(args: argparse.Namespace, slips: list[Any], t: Translator) -> int:

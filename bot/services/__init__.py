@@ -29,7 +29,8 @@ from bot.services.errors import (
 from bot.services.flowops import FlowOpsService
 from bot.services.outbox import OutboxService
 from bot.services.oversight import OversightService
-from bot.services.people import PeopleService
+from bot.services.people_delegation import DelegationService
+from bot.services.people_mutasi import MutasiService
 from bot.services.results import (
     ActiveStepView,
     Decided,
@@ -48,8 +49,8 @@ from bot.storage import StoreError
 from bot.storage.records import Member, OutboxItem, PendingReason, StepMessage
 
 
-class Services(ConversationService, FlowOpsService, OversightService, WorkflowService, ViewService,
-               OutboxService, PeopleService):
+class Services(MutasiService, ConversationService, FlowOpsService, OversightService,
+               WorkflowService, ViewService, OutboxService, DelegationService):
     """Every use case of the bot, over one store and the loaded flows."""
 
 

@@ -21,7 +21,7 @@ from bot.services.errors import (
 )
 from bot.services.notices import JoinedAck
 from bot.services.outbox import notice_item
-from bot.services.people_binding import bind_roster
+from bot.services.people_binding import bind_roster, take_over
 from bot.services.results import Joined, TelegramUser
 from bot.storage.records import Invite, Member, Membership
 
@@ -120,10 +120,14 @@ class MembershipService(ServiceBase):
                 raise InviteProblem("expired", invite)
             if self.is_external(invite.unit, invite.role):
                 raise InviteProblem("external", invite)
-            member = repo.member(user.member_id) or Member(
+            known = repo.member(user.member_id)
+            member = known or Member(
                 id=user.member_id, chat_id=user.chat_id, name=invite.name or user.name,
                 joined_at=now, username=user.username, telegram_language=user.language_code)
-            member.chat_id = user.chat_id
+            if known is not None and known.undeliverable:  # what they missed goes out
+                repo.retry_undeliverable(known.id)
+            member.chat_id, member.username = user.chat_id, user.username
+            member.telegram_language = user.language_code
             member.undeliverable = False
             member.salutation = invite.salutation or member.salutation
             already = invite.role in member.roles_in(invite.unit)
@@ -139,6 +143,7 @@ class MembershipService(ServiceBase):
                 name=member.name, role=joined.role_title, unit=joined.unit_name,
                 already=already, unit_id=invite.unit, role_id=invite.role,
                 reply_to=ack_to), now))
+            take_over(repo, self.flows, member, invite, now)  # after the welcome
         return joined
 
     def member(self, user: TelegramUser) -> Member | None:

@@ -128,6 +128,22 @@ class CycleRevisedAck:
 
 
 @dataclass(frozen=True)
+class MutasiOfferAck:
+    """After a mutasi: offer the unit's admin / Sekretaris the flow's event step for the
+    successor's PK, with [Ya] [Tidak] (issue 14)."""
+
+    kind: ClassVar[str] = "ack"
+    flow_id: str
+    year: int
+    instance_id: str
+    step_no: int
+    old: str  # names
+    new: str
+    successor: str  # member id
+    reply_to: int | None = None
+
+
+@dataclass(frozen=True)
 class TriggeredAck:
     """An event step started."""
 
@@ -180,7 +196,7 @@ class DelegationEndedAck(DelegationActiveAck):
 
 Ack = (JoinedAck | StartedAck | DecidedAck | ReasonAskedAck | PendingDroppedAck | AttachedAck
        | CycleDoneAck | UndeliverableAck | ReturnedAck | TriggeredAck | CancelledAck
-       | SuccessorAck | DelegationActiveAck | CycleRevisedAck)
+       | SuccessorAck | DelegationActiveAck | CycleRevisedAck | MutasiOfferAck)
 #: The stored ``"ack"`` name of each acknowledgement.
 ACKS: dict[str, type[Ack]] = {
     "joined": JoinedAck,
@@ -196,6 +212,7 @@ ACKS: dict[str, type[Ack]] = {
     "cancelled": CancelledAck,
     "cycle_revised": CycleRevisedAck,
     "people_successor": SuccessorAck,
+    "people_mutasi_offer": MutasiOfferAck,
     "people_delegation_active": DelegationActiveAck,
     "people_delegation_ended": DelegationEndedAck,
 }

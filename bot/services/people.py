@@ -13,16 +13,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.engine.instance import Instance
-from bot.engine.model import Flow
 from bot.i18n import N_, Message
-from bot.services.assignment import hand_over, rebind, who_must_act
+from bot.services.assignment import who_must_act
 from bot.services.base import ServiceBase
 from bot.services.errors import ServiceError
 from bot.services.membership import MembershipService
-from bot.services.notices import StepNotice, SuccessorAck, encode
-from bot.services.notices_acks import delegation_ack
-from bot.services.outbox import new_item, notice_item
+from bot.services.people_handover import hand_over_official
 from bot.storage.protocol import Repository
 from bot.storage.records import Delegation, Invite, Member, Membership, RosterEntry, invite_key
 
@@ -58,6 +54,9 @@ class ImportReport:
     changed: list[tuple[str, list[str]]] = field(default_factory=list)  # NIP, columns
     unchanged: int = 0
     invitations: list[tuple[RosterEntry, Invite]] = field(default_factory=list)
+    #: a new NIP in the role of an official gone from the file: (old, new, when handed over:
+    #: "now", "on_join" (when the successor joins) or "" (the old official never joined))
+    replaced: list[tuple[RosterEntry, RosterEntry, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -69,6 +68,7 @@ class Replaced:
     new: str
     steps: int
     events: list[tuple[str, int]]
+    offered: list[tuple[str, int]] = field(default_factory=list)  # offered in chat
 
 
 @dataclass(frozen=True)
@@ -207,12 +207,14 @@ class PeopleService(MembershipService, ServiceBase):
         with self.store.transaction() as repo:
             stored = {e.nip: e for e in repo.roster()}
             known = {i.code_hash: i for i in repo.invites()}  # codes are kept only as hashes
+            self._successions(repo, stored, entries, report, now)
             for entry in entries:
                 old = stored.get(entry.nip)
                 if old is None:
                     report.added.append(entry.nip)
                 else:
                     entry.member_id, entry.invite_code = old.member_id, old.invite_code
+                    entry.succeeds = entry.succeeds or old.succeeds
                     diff = [k for k in ("name", "salutation", "unit", "role", "atasan_nip",
                                         "telegram") if getattr(old, k) != getattr(entry, k)]
                     if diff:
@@ -226,6 +228,31 @@ class PeopleService(MembershipService, ServiceBase):
                 report.invitations += self._invite_entry(repo, entry, now, known)
             repo.save_roster_entries(entries)
         return report
+
+    def _successions(self, repo: Repository, stored: dict[str, RosterEntry],
+                     entries: list[RosterEntry], report: ImportReport, now: datetime) -> None:
+        """A new NIP holds the unit and role of an official no longer in the file: a mutasi.
+        The old row goes (its invitation voided); a joined predecessor hands everything over
+        to the successor — now if the successor has joined, else when they open their link."""
+        listed = {e.nip for e in entries}
+        gone = [e for e in stored.values() if e.nip not in listed]
+        for entry in entries:
+            if entry.nip in stored:
+                continue
+            old = next((g for g in gone if (g.unit, g.role) == (entry.unit, entry.role)), None)
+            if old is None:
+                continue
+            gone.remove(old)
+            repo.remove_roster_entry(old.nip)
+            self._void_invites(repo, old.nip, now)
+            leaving = repo.member_by_nip(old.nip)
+            successor = repo.member_by_nip(entry.nip)
+            when = "" if leaving is None else "now" if successor is not None else "on_join"
+            if leaving is not None and successor is not None:
+                hand_over_official(repo, self.flows, leaving, successor, now)
+            elif leaving is not None:
+                entry.succeeds = old.nip
+            report.replaced.append((old, entry, when))
 
     def _move_role(self, repo: Repository, old: RosterEntry, new: RosterEntry,
                    now: datetime, boss: str | None) -> None:
@@ -285,8 +312,9 @@ class PeopleService(MembershipService, ServiceBase):
                                   e.atasan_nip, False, []))
         return sorted(rows, key=lambda r: (r.unit, r.nip or "", r.name))
 
-    def _by_nip(self, repo: Repository, nip: str) -> Member | None:
-        return next((m for m in repo.members() if m.nip == nip), None)
+    @staticmethod
+    def _by_nip(repo: Repository, nip: str) -> Member | None:
+        return repo.member_by_nip(nip) if nip else None
 
     def remove_member(self, nip: str, now: datetime) -> str:
         """Take an official off the roster and unbind them; their name."""
@@ -337,135 +365,10 @@ class PeopleService(MembershipService, ServiceBase):
                 raise PeopleProblem(N_("The successor (NIP {nip}) has not joined yet: "
                                        "import them and let them open their invitation "
                                        "first."), nip=new_nip)
-            moved = 0
-            repo.enqueue(notice_item(new.id, new.chat_id,  # told first, then the steps
-                                     SuccessorAck(name=old.name, steps=0), now))
-            for ms in old.roles:
-                if ms.role not in new.roles_in(ms.unit):
-                    new.roles.append(Membership(ms.unit, ms.role, now, ms.atasan,
-                                                ms.atasan_nip))
-                for inst in repo.instances(unit=ms.unit):
-                    flow = self.flows.get(inst.flow_id)
-                    if flow is None or not inst.is_open:
-                        continue
-                    steps = hand_over(flow, inst, ms.role, old.id, new.id)
-                    steps += rebind(inst, old.id, new.id)
-                    if steps:
-                        moved += len(set(steps))
-                        repo.save_instance(inst)
-                        _notify_steps(repo, flow, inst, sorted(set(steps)), new.id, now)
-            for other in repo.members():
-                if any(ms.atasan == old.id for ms in other.roles):
-                    other.roles = [Membership(ms.unit, ms.role, ms.since, new.id, new.nip)
-                                   if ms.atasan == old.id else ms for ms in other.roles]
-                    repo.save_member(other)
-            repo.save_member(new)
-            repo.remove_member(old.id)
-            entry = repo.roster_entry(old_nip)
-            if entry is not None:
-                repo.remove_roster_entry(old_nip)
+            moved, offered = hand_over_official(repo, self.flows, old, new, now)
             events = [(f.id, s.no) for f in self.flows.values() if f.unit.id in old.units
                       for s in f.event_steps()]
-            return Replaced(old.name, new.name, moved, events)
-
-    # -- delegations -----------------------------------------------------------------
-
-    def delegate(self, *, unit: str, role: str, to_nip: str | None = None, start: datetime,
-                 until: datetime, kind: str, now: datetime, holder_nip: str | None = None,
-                 notify_holder: bool = False, to_member: str | None = None,
-                 holder_member: str | None = None) -> Delegation:
-        """Plt/Plh: `to_nip` acts for the role's holder from `start` until `until`."""
-        if unit not in self.units():
-            raise PeopleProblem(N_("unknown unit {unit!r}; units: {units}"), unit=unit,
-                                units=", ".join(sorted(self.units())))
-        role_id = self.resolve_role(unit, role)
-        if role_id is None:
-            raise PeopleProblem(N_("unknown role {role!r} in {unit}; roles: {roles}"),
-                                role=role, unit=unit, roles=", ".join(self.roles_of_unit(unit)))
-        if kind not in KINDS:
-            raise PeopleProblem(N_("kind is plh or plt, not {kind!r}"), kind=kind)
-        if until <= start:
-            raise PeopleProblem(N_("the delegation must end after it starts"))
-        with self.store.transaction() as repo:
-            delegate = (repo.member(to_member) if to_member
-                        else self._by_nip(repo, to_nip or ""))
-            if delegate is None or unit not in delegate.units:
-                raise PeopleProblem(N_("No bound official with NIP {nip} in {unit}."),
-                                    nip=to_nip or "-", unit=unit)
-            holders = repo.holders(unit).get(role_id, [])
-            holder = self._by_nip(repo, holder_nip) if holder_nip else None
-            holder_id = holder_member or (holder.id if holder else (
-                holders[0] if len(holders) == 1 else None))
-            if holder_id is None or holder_id not in holders:
-                raise PeopleProblem(N_("Say whose role it is with --holder-nip (the role has "
-                                       "{n} holders)."), n=len(holders))
-            if holder_id == delegate.id:
-                raise PeopleProblem(N_("An official cannot act for themselves."))
-            d = Delegation(secrets.token_hex(4), unit, role_id, holder_id, delegate.id, kind,
-                           start, until, now, notify_holder)
-            repo.save_delegation(d)
-        self.tick(now)
-        return self._delegation(d.id)
-
-    def _delegation(self, delegation_id: str) -> Delegation:
-        with self.store.transaction(record_update=False) as repo:
-            return next(x for x in repo.delegations() if x.id == delegation_id)
-
-    def delegations_list(self, now: datetime, *, all_: bool = False) -> list[Delegation]:
-        with self.store.transaction(record_update=False) as repo:
-            return [d for d in repo.delegations() if all_ or d.state != "ended"]
-
-    def end_delegation(self, delegation_id: str, now: datetime) -> Delegation:
-        """End a delegation now (the role returns to its holder)."""
-        with self.store.transaction() as repo:
-            d = next((x for x in repo.delegations() if x.id == delegation_id), None)
-            if d is None or d.state == "ended":
-                raise PeopleProblem(N_("No current delegation {id}."), id=delegation_id)
-            d.until = min(d.until, now)
-            repo.save_delegation(d)
-        self.tick(now)
-        return self._delegation(d.id)
-
-    def tick(self, now: datetime) -> int:
-        """Start and end delegations whose time has come; how many changed."""
-        changed = 0
-        with self.store.transaction(record_update=False) as repo:
-            for d in repo.delegations():
-                if d.state == "scheduled" and d.start <= now < d.until:
-                    self._switch(repo, d, d.holder, d.delegate, "active", now)
-                    changed += 1
-                elif d.state != "ended" and now >= d.until:
-                    if d.state == "active":
-                        self._switch(repo, d, d.delegate, d.holder, "ended", now)
-                    else:
-                        d.state = "ended"
-                        repo.save_delegation(d)
-                    changed += 1
-        return changed
-
-    def _switch(self, repo: Repository, d: Delegation, old: str, new: str, state: str,
-                now: datetime) -> None:
-        handed = []
-        for inst in repo.instances(unit=d.unit):
-            flow = self.flows.get(inst.flow_id)
-            if flow is None or not inst.is_open:
-                continue
-            steps = hand_over(flow, inst, d.role, old, new)
-            if steps:
-                handed.append((flow, inst, steps))
-                repo.save_instance(inst)
-        moved = sum(len(steps) for _f, _i, steps in handed)
-        d.state = state
-        repo.save_delegation(d)
-        told = delegation_ack(state)(
-            acting=d.kind, unit_id=d.unit, role_id=d.role, holder=self._name(repo, d.holder),
-            delegate=self._name(repo, d.delegate), until=d.until.isoformat(), steps=moved)
-        for member_id in (d.delegate, d.holder):
-            member = repo.member(member_id)
-            if member is not None:
-                repo.enqueue(notice_item(member.id, member.chat_id, told, now))
-        for flow, inst, steps in handed:  # told first, then the steps that moved
-            _notify_steps(repo, flow, inst, steps, new, now)
+            return Replaced(old.name, new.name, moved, events, offered)
 
 
 def _delegations_of(member_id: str, unit: str, delegations: Sequence[Delegation],
@@ -475,23 +378,3 @@ def _delegations_of(member_id: str, unit: str, delegations: Sequence[Delegation]
              "other": names.get(d.delegate if d.holder == member_id else d.holder, ""),
              "from": d.start.isoformat(), "until": d.until.isoformat(), "state": d.state}
             for d in delegations if d.unit == unit and member_id in (d.holder, d.delegate)]
-
-
-def _notify_steps(repo: Repository, flow: Flow, inst: Instance, steps: Sequence[int],
-                  member_id: str, now: datetime) -> None:
-    """The step messages of steps handed over to `member_id` (with their buttons)."""
-    member = repo.member(member_id)
-    if member is None:
-        return
-    subject = repo.member(inst.subject) if inst.subject else None
-    for no in steps:
-        active = inst.active(no)
-        if active is None:
-            continue
-        kind, payload = encode(StepNotice(
-            instance_id=inst.id, flow_id=flow.id, year=inst.year, step_no=no,
-            round=active.round,
-            deadline=active.deadline.isoformat() if active.deadline else None,
-            note=active.note, attachments=tuple(active.incoming),
-            subject=subject.name if subject else None))
-        repo.enqueue(new_item(member.id, member.chat_id, kind, payload, now))

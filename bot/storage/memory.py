@@ -118,6 +118,10 @@ class MemoryRepository:
     def remove_member(self, member_id: str) -> None:
         self._remove("members", lambda d: d["id"] == member_id)
 
+    def member_by_nip(self, nip: str) -> Member | None:
+        doc = self._find("members", lambda d: d.get("nip") == nip)
+        return Member.from_doc(copy.deepcopy(doc)) if doc else None
+
     # -- roster and delegations ------------------------------------------------------
 
     def roster(self) -> list[RosterEntry]:
@@ -138,6 +142,10 @@ class MemoryRepository:
 
     def remove_roster_entry(self, nip: str) -> None:
         self._remove("roster", lambda d: d["nip"] == nip)
+
+    def roster_reports(self, atasan_nip: str) -> list[RosterEntry]:
+        return [RosterEntry.from_doc(copy.deepcopy(d)) for d in self._t("roster")
+                if d.get("atasan_nip") == atasan_nip]
 
     def delegations(self) -> list[Delegation]:
         return [Delegation.from_doc(copy.deepcopy(d)) for d in self._t("delegations")]

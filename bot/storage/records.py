@@ -301,6 +301,8 @@ class RosterEntry:
     telegram: str | None = None  # @username, as the roster gives it
     member_id: str | None = None  # set when they joined through their invitation
     invite_code: str | None = None  # their current invitation, by its hash (older: the code)
+    succeeds: str | None = None  # NIP of the official they replace (a re-import): handed over
+    #                              when they join
 
     def to_doc(self) -> dict[str, Any]:
         return {"v": RECORD_SCHEMA, **asdict(self)}

@@ -394,6 +394,10 @@ class Repository:
     def remove_member(self, member_id: str) -> None:
         self._members.remove(q.id == member_id)
 
+    def member_by_nip(self, nip: str) -> Member | None:
+        doc = self._members.get(q.nip == nip)
+        return Member.from_doc(dict(doc)) if doc else None
+
     # -- roster and delegations ----------------------------------------------------
 
     def roster(self) -> list[RosterEntry]:
@@ -415,6 +419,11 @@ class Repository:
 
     def remove_roster_entry(self, nip: str) -> None:
         self._roster.remove(q.nip == nip)
+
+    def roster_reports(self, atasan_nip: str) -> list[RosterEntry]:
+        """The roster entries whose atasan is `atasan_nip` (one query, no full conversion)."""
+        return [RosterEntry.from_doc(dict(d)) for d in self._roster.search(
+            q.atasan_nip == atasan_nip)]
 
     def delegations(self) -> list[Delegation]:
         return [Delegation.from_doc(dict(d)) for d in self._delegations.all()]

@@ -59,6 +59,8 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("grafik", N_("a flow's timeline picture: /grafik PK 2026")),
     ("bagan", N_("the SOP as a flowchart: /bagan PK")),
     ("ringkasan", N_("the Monday digest: /ringkasan off|on")),
+    ("anggota", N_("the unit's officials, who has not joined, delegations (admin)")),
+    ("delegasi", N_("hand my role to a Plh while I am away")),
     ("batal", N_("cancel what the bot is asking for")),
     ("bahasa", N_("choose the language")),
     ("bantuan", N_("help")),
@@ -143,6 +145,7 @@ def build_application(
     # Issue 14: the guided /delegasi.
     app.add_handler(CallbackQueryHandler(people.delegation_pressed,
                                          pattern=people.DELEGATION_PATTERN))
+    app.add_handler(CallbackQueryHandler(people.mutasi_pressed, pattern=people.MUTASI_PATTERN))
     # Issue 12: Ya/Tidak on a decision in words, Tarik kembali, step details on demand.
     app.add_handler(CallbackQueryHandler(conversation.confirm_pressed, pattern=CONFIRM_PATTERN))
     app.add_handler(CallbackQueryHandler(conversation.withdraw_pressed,

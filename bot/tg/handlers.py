@@ -163,21 +163,23 @@ def member_only(
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """``/start <code>`` binds the user to the invitation's role; plain /start explains."""
-    rt, member, t = await identify(update, context)
-    _ = t.gettext
     user = tg_user(update)
     code = context.args[0] if context.args else None
     if not code or user is None:
+        rt, member, t = await identify(update, context)
+        _ = t.gettext
         if member is None:
             await reply(update, render.not_registered_text(t))
         else:
             await reply(update, _("Welcome back, {name}.").format(name=member.name) + "\n\n"
                         + render.help_text(t))
         return
+    rt = runtime(context)  # the welcome is rendered by the sender: no look-up before redeem
     try:
         await run(rt.services.redeem, Join(code, user, rt.clock(), ack_to=_message_id(update)))
     except InviteProblem as exc:
-        await reply(update, exc.message.render(_))
+        _rt, _member, t = await identify(update, context)
+        await reply(update, exc.message.render(t.gettext))
         return
     rt.changed()  # the welcome was stored with the binding; the sender delivers it
 

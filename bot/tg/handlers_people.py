@@ -3,16 +3,21 @@ hands a role to a Plt/Plh for some days, with buttons)."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.formatting import format_short
+from bot.i18n import N_
+from bot.services import Refused
 from bot.services.people import PeopleProblem
-from bot.tg.handlers import Caller, Context, member_only, reply, run
+from bot.tg.handlers import Caller, Context, member_only, refusal_text, reply, run
 from bot.tg.render_people import members_text, role_and_zone
 
 DELEGATION_PATTERN = r"^dg:"
+MUTASI_PATTERN = r"^mt:"
+_MUTASI = re.compile(r"^mt:([0-9a-f]{4,16}):(\d{1,4}):(\d{1,20}):([yn])$")
 DAYS = (1, 2, 3, 5, 7, 14)
 
 
@@ -32,18 +37,17 @@ async def anggota(update: Update, context: Context, caller: Caller) -> None:
     await reply(update, "\n\n".join(parts))
 
 
-def _choices(caller: Caller) -> list[tuple[str, str]]:
-    """(unit, role) pairs the official may hand to a Plt/Plh."""
+async def _choices(caller: Caller) -> list[tuple[str, str]]:
+    """(unit, role) pairs the official may hand to a Plt/Plh (an atasan: their pairing)."""
     rt, member, _t = caller
-    return [(m.unit, m.role) for m in member.roles
-            if rt.services.single_holder(m.unit, m.role)]
+    return await run(rt.services.delegable, member)
 
 
 @member_only
 async def delegasi(update: Update, context: Context, caller: Caller) -> None:
     """``/delegasi``: pick the role (when several), then the Plh, then how many days."""
     rt, _member, t = caller
-    choices = _choices(caller)
+    choices = await _choices(caller)
     if not choices:
         await reply(update, t.gettext("You hold no role that is handed to a Plt/Plh."))
         return
@@ -62,7 +66,7 @@ async def delegation_pressed(update: Update, context: Context, caller: Caller) -
     query = update.callback_query
     assert query is not None
     parts = (query.data or "").split(":")
-    choices = _choices(caller)
+    choices = await _choices(caller)
     try:
         unit, role = choices[int(parts[2])]
     except (IndexError, ValueError):
@@ -96,3 +100,41 @@ async def delegation_pressed(update: Update, context: Context, caller: Caller) -
         await reply(update, _("Done: {name} is Plh. {role} until {until}.").format(
             name=rt.services.member_name(d.delegate), role=rt.services.role_title(unit, role),
             until=format_short(d.until, zone, t)))
+
+
+@member_only
+async def mutasi_pressed(update: Update, context: Context, caller: Caller) -> None:
+    """[Ya] / [Tidak] on a mutasi offer: ``mt:<instance>:<step>:<successor>:<y|n>``."""
+    rt, member, t = caller
+    _ = t.gettext
+    query = update.callback_query
+    assert query is not None
+    match = _MUTASI.match(query.data or "")
+    if match is None:
+        await query.answer(_("This offer is no longer valid."))
+        return
+    instance_id, step_no, successor, answer = match.groups()
+    if answer == "n":
+        await query.answer()
+        await query.edit_message_reply_markup(None)
+        await reply(update, _("Not started. It can still be started later with "
+                              "\"revisi <flow> <year> <reason>\"."))
+        return
+    try:
+        await run(rt.services.mutasi_trigger, member, instance_id, int(step_no), successor,
+                  _(REASON), rt.clock())
+    except PeopleProblem as exc:
+        await query.answer(exc.message.render(_), show_alert=True)
+        return
+    except Refused as exc:  # already running, cancelled meanwhile
+        await query.answer(refusal_text(exc, t), show_alert=True)
+        return
+    rt.changed()
+    await query.answer(_("Started."))
+    await query.edit_message_reply_markup(None)
+    await reply(update, _("Started: the event step goes to its holders for the successor's "
+                          "PK."))
+
+
+#: The cause recorded with the event step (``{name}``: the successor).
+REASON = N_("Mutasi: {name} takes over")

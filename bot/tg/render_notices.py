@@ -25,6 +25,7 @@ from bot.services.notices import (
     DelegationActiveAck,
     DigestReminder,
     JoinedAck,
+    MutasiOfferAck,
     Notice,
     PendingDroppedAck,
     ReasonAskedAck,
@@ -156,7 +157,8 @@ def _fixed(text: str) -> Callable[[Any, Flows, Translator], str]:
 
 _ACK_CLASSES = (JoinedAck, StartedAck, DecidedAck, ReasonAskedAck, PendingDroppedAck,
                 AttachedAck, CycleDoneAck, UndeliverableAck, ReturnedAck, TriggeredAck,
-                CancelledAck, SuccessorAck, DelegationActiveAck, CycleRevisedAck)
+                CancelledAck, SuccessorAck, DelegationActiveAck, CycleRevisedAck,
+                MutasiOfferAck)
 #: Each acknowledgement's text (the gettext calls of the fixed ones mark their msgids).
 _ACK_TEXTS: Sequence[tuple[Any, Callable[..., str]]] = (
     (JoinedAck, _joined),
@@ -170,7 +172,7 @@ _ACK_TEXTS: Sequence[tuple[Any, Callable[..., str]]] = (
     (UndeliverableAck, _undeliverable),
     ((ReturnedAck, TriggeredAck, CancelledAck, CycleRevisedAck),
      lambda ack, flows, t: render_flowops.ack_text(ack, flows, t)),
-    ((SuccessorAck, DelegationActiveAck),
+    ((SuccessorAck, DelegationActiveAck, MutasiOfferAck),
      lambda ack, flows, t: render_people.people_ack_text(ack, flows, t)),
 )
 

@@ -3,14 +3,25 @@ the unit's member list (/anggota)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.engine.model import Flow
 from bot.formatting import format_short
 from bot.i18n import Translator
-from bot.services.notices import DelegationActiveAck, DelegationEndedAck, SuccessorAck
+from bot.services.notices import (
+    Ack,
+    DelegationActiveAck,
+    DelegationEndedAck,
+    MutasiOfferAck,
+    SuccessorAck,
+    decode,
+)
 from bot.services.people import MemberRow
+from bot.tg import render as base  # (render imports this module late: names looked up late)
 
 
 def role_and_zone(flows: dict[str, Flow], unit: str, role: str, t: Translator) -> tuple[str, str]:
@@ -22,13 +33,20 @@ def role_and_zone(flows: dict[str, Flow], unit: str, role: str, t: Translator) -
     return role, "Asia/Jakarta"
 
 
-def people_ack_text(ack: SuccessorAck | DelegationActiveAck, flows: dict[str, Flow],
-                    t: Translator) -> str:
+def people_ack_text(ack: SuccessorAck | DelegationActiveAck | MutasiOfferAck,
+                    flows: dict[str, Flow], t: Translator) -> str:
     """A people notice: a successor's hand-over, a delegation begun or ended."""
     _ = t.gettext
     if isinstance(ack, SuccessorAck):
         return _("You take over from {name}; their open steps are now yours (see /tugas).").format(
             name=ack.name)
+    if isinstance(ack, MutasiOfferAck):
+        flow = flows[ack.flow_id]
+        step = flow.step(ack.step_no)
+        return _("Mutasi: {new} takes over from {old}. {flow} has a step for a change of "
+                 "official (step {no}: {title}). Start it now for the successor's PK?").format(
+            new=ack.new, old=ack.old, no=step.no, title=base.step_title(step, t),
+            flow=base.flow_label(flow, ack.year, None, t))
     title, zone = role_and_zone(flows, ack.unit_id, ack.role_id, t)
     acting = f"{ack.acting.capitalize()}. {title}"
     n = ack.steps
@@ -43,6 +61,18 @@ def people_ack_text(ack: SuccessorAck | DelegationActiveAck, flows: dict[str, Fl
         until=format_short(datetime.fromisoformat(ack.until), zone, t)) + (
         " " + t.ngettext("{n} waiting step moved with it.",
                          "{n} waiting steps moved with it.", n).format(n=n) if n else "")
+
+
+def people_keyboard(notice: Mapping[str, Any] | Ack,
+                    t: Translator) -> InlineKeyboardMarkup | None:
+    """The buttons of a people notice: [Ya] [Tidak] on a mutasi offer, else none."""
+    offer = decode("ack", notice) if isinstance(notice, Mapping) else notice
+    if not isinstance(offer, MutasiOfferAck):
+        return None
+    data = f"mt:{offer.instance_id}:{offer.step_no}:{offer.successor}"
+    return InlineKeyboardMarkup([[
+        InlineKeyboardButton(t.gettext("Ya"), callback_data=f"{data}:y"),
+        InlineKeyboardButton(t.gettext("Tidak"), callback_data=f"{data}:n")]])
 
 
 def members_text(unit_name: str, rows: Sequence[MemberRow], titles: dict[str, str],

@@ -58,6 +58,7 @@ from bot.tg.render import (
     withdraw_keyboard,
 )
 from bot.tg.render_flowops import wait_instruction, wait_keyboard, wait_text
+from bot.tg.render_people import people_keyboard
 
 log = logging.getLogger(__name__)
 
@@ -273,6 +274,8 @@ class OutboxSender:
                 reply = ReplyParameters(p["reply_to"], allow_sending_without_reply=True)
             if p["ack"] == "reason_asked":  # the reason is typed as a reply (issue 12)
                 keyboard = ForceReply(selective=True)
+            if p["ack"].startswith("people_"):  # a mutasi offer's [Ya] [Tidak] (issue 14)
+                keyboard = people_keyboard(p, t) or keyboard
         elif flow is None:
             raise ValueError(f"outbox item {item.id} names an unknown flow {p.get('flow_id')!r}")
         elif item.kind == "step":

@@ -92,3 +92,61 @@ async def test_the_holder_delegates_in_chat_with_buttons(tmp_path: Path) -> None
         assert (d.kind, d.state, d.until - d.start) == ("plh", "active", timedelta(days=3))
         nothing = await h.say(people["Ani Perenkeu"], "/delegasi")
         assert nothing["text"] == "You hold no role that is handed to a Plt/Plh."
+
+
+async def test_anggota_and_delegasi_are_in_the_command_menu_in_each_language(
+        tmp_path: Path) -> None:
+    """setMyCommands registers /anggota and /delegasi with a description per language."""
+    async with running_bot(tmp_path) as h:
+        await h.idle()
+        menus = {lang: {c["command"]: c["description"]
+                        for c in h.api.commands("default", language_code=lang)}
+                 for lang in ("id", "en")}
+        assert menus["id"]["anggota"] == "pejabat unit, yang belum bergabung, dan delegasi (admin)"
+        assert menus["id"]["delegasi"] == ("serahkan jabatan saya kepada Plh selama saya "
+                                           "berhalangan")
+        assert menus["en"]["delegasi"] == "hand my role to a Plh while I am away"
+        default = [c["command"] for c in h.api.commands("default")]
+        assert {"anggota", "delegasi"} <= set(default) and default[-3:] == [
+            "batal", "bahasa", "bantuan"]
+
+
+SETWAN = "setwan-nganjuk"
+SETWAN_ROSTER = [("2001", "Djoko Sekwan", "Bapak", SETWAN, "sekwan", "", ""),
+                 ("2002", "Kabag Umum", "Ibu", SETWAN, "kabag", "2001", ""),
+                 ("2003", "Kasubag Satu", "Bapak", SETWAN, "kasubag", "2002", ""),
+                 ("2004", "Kasubag Dua", "Bapak", SETWAN, "kasubag", "2002", ""),
+                 ("2005", "Staf Satu", "Ibu", SETWAN, "staf", "2003", ""),
+                 ("2006", "Arsiparis TU", "Ibu", SETWAN, "kasubag_tu", "2002", "")]
+
+
+async def test_an_atasan_hands_the_pdk_approvals_to_a_plh_in_chat(tmp_path: Path) -> None:
+    """Kasubag Satu (Staf Satu's atasan in the roster) is away: with /delegasi he makes
+    Kasubag Dua his Plh; the PDK started meanwhile sends Staf Satu's approval to the Plh,
+    whose decision records the acting capacity."""
+    async with running_bot(tmp_path) as h:
+        people = await join_roster(h, SETWAN_ROSTER)
+        satu, dua, staf = (people["Kasubag Satu"], people["Kasubag Dua"],
+                           people["Staf Satu"])
+        ask = await h.say(satu, "/delegasi", expect="Which role")
+        await h.press(satu, ask, "Atasan langsung")
+        who = await satu.await_message("Who acts as Plh. Atasan langsung?")
+        await h.press(satu, who, "Kasubag Dua")
+        days = await satu.await_message("For how long")
+        await h.press(satu, days, "2 days")
+        done = await satu.await_message("Done:")
+        assert "Kasubag Dua is Plh. Atasan langsung until" in done["text"]
+        await dua.await_message("acts for Kasubag Satu", timeout=10)
+
+        await h.say(people["Arsiparis TU"], "mulai PDK 2026", expect="Started")
+        first = await staf.await_message(is_step(1, 1), timeout=10)
+        await h.press(staf, first, "✔️ Selesai")
+        approval = await dua.await_message(is_step(2, 1), timeout=10)  # the Plh's, not Satu's
+        assert "Staf Satu" in approval["text"]
+        await h.press(dua, approval, 1)
+        repo = h.services.store.read()
+        inst = next(i for i in repo.instances(unit=SETWAN) if i.subject == str(staf.id))
+        decided = [d for d in repo.dispositions(inst.id) if d.step_no == 2]
+        assert decided[0].member == str(dua.id) and decided[0].acting_kind == "plh"
+        assert decided[0].acting_for == str(satu.id)
+        assert not [m for m in h.api.messages(satu.id) if is_step(2, 1)(m)]

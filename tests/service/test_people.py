@@ -217,3 +217,98 @@ def test_an_official_with_open_steps_is_not_removed(world: World) -> None:
     else:
         raise AssertionError("removed an official whose step was waiting")
     assert "1001" in {r.nip for r in world.services.member_rows(None, world.now)}
+
+
+SETWAN_ROSTER = rows(("2001", "Djoko Sekwan", "Bapak", SETWAN, "sekwan"),
+                     ("2002", "Kabag Umum", "Ibu", SETWAN, "kabag", "2001"),
+                     ("2003", "Kasubag Satu", "Bapak", SETWAN, "kasubag", "2002"),
+                     ("2004", "Kasubag Dua", "Bapak", SETWAN, "kasubag", "2002"),
+                     ("2005", "Staf Satu", "Ibu", SETWAN, "staf", "2003"),
+                     ("2006", "Staf Dua", "Ibu", SETWAN, "staf", "2004"),
+                     ("2007", "Arsiparis TU", "Ibu", SETWAN, "kasubag_tu", "2002"))
+
+
+def test_an_atasan_away_the_plh_receives_the_pdk_approvals_of_their_staff(
+        world: World) -> None:
+    """`sopbot delegate --nip ATASAN --to NIP`: Kasubag Satu is away; the approval of Staf
+    Satu's PDK goes to Kasubag Dua (Plh); Kasubag Dua's own Staf stays theirs when the
+    period ends, Staf Satu's pairing returns to Kasubag Satu."""
+    report = world.services.import_roster(SETWAN_ROSTER, world.now)
+    ids = bind_all(world, report.invitations)
+    started = world.services.start(Start(world.people["Arsiparis TU"], "PDK 2026", world.now))
+    inst = {i.subject: i for i in started.instances}
+    satu, dua = inst[ids["2005"]], inst[ids["2006"]]
+    for staf, i in (("Staf Satu", satu), ("Staf Dua", dua)):
+        world.services.decide(Decide(world.member(staf), i.id, 1, None, Decision.ADVANCE,
+                                     world.later(timedelta(minutes=5))))
+    d = world.services.delegate_atasan(atasan_nip="2003", to_nip="2004", start=world.now,
+                                       until=world.now + timedelta(days=2), kind="plh",
+                                       now=world.now)
+    assert (d.holder, d.delegate, d.state, d.role) == (ids["2003"], ids["2004"], "active",
+                                                        "atasan")
+    with world.store.transaction(record_update=False) as repo:
+        now_satu, now_dua = repo.instance(satu.id), repo.instance(dua.id)
+    assert now_satu is not None and now_dua is not None
+    assert now_satu.active(2).pending == [ids["2004"]]  # the Plh approves Staf Satu's IKI
+    assert now_dua.active(2).pending == [ids["2004"]]  # and their own Staf's, as before
+    steps = {(p.payload["instance_id"], p.payload["step_no"])
+             for p in world.outbox("Kasubag Dua", "step")}
+    assert (satu.id, 2) in steps
+    decided = world.services.decide(Decide(world.member("Kasubag Dua"), satu.id, 2, None,
+                                           Decision.ADVANCE, world.later(timedelta(hours=1))))
+    assert decided.disposition.acting_for == ids["2003"]
+    assert decided.disposition.acting_kind == "plh"
+    world.later(timedelta(days=2))
+    assert world.services.tick(world.now) == 1
+    with world.store.transaction(record_update=False) as repo:
+        after_satu, after_dua = repo.instance(satu.id), repo.instance(dua.id)
+    assert after_satu is not None and after_dua is not None
+    assert after_satu.bindings["atasan"] == ids["2003"]  # the pairing is Kasubag Satu's again
+    assert after_dua.bindings["atasan"] == ids["2004"]
+    assert after_dua.active(2).pending == [ids["2004"]]  # not handed to Kasubag Satu
+
+
+def test_an_atasan_delegation_is_refused_for_who_is_nobody_s_atasan(world: World) -> None:
+    from bot.services.people import PeopleProblem
+
+    report = world.services.import_roster(SETWAN_ROSTER, world.now)
+    bind_all(world, report.invitations)
+    for atasan, to in (("2005", "2004"), ("9999", "2004"), ("2003", "2003")):
+        try:
+            world.services.delegate_atasan(atasan_nip=atasan, to_nip=to, start=world.now,
+                                           until=world.now + timedelta(days=1), kind="plh",
+                                           now=world.now)
+        except PeopleProblem:
+            continue
+        raise AssertionError(f"accepted {atasan} -> {to}")
+
+
+def test_a_reimport_with_a_new_holder_of_a_role_replaces_the_official(world: World) -> None:
+    """The roster file now names Fajar (a new NIP) as Kasubag Perencanaan and no longer Ani:
+    the import reports the replacement; Ani stays on until Fajar opens his link, then her
+    open step, her role and her chat pass to him."""
+    report = world.services.import_roster(NEG, world.now)
+    ids = bind_all(world, report.invitations)
+    started = world.services.start(Start(world.people["Budi Camat"], "PK 2026", world.now))
+    inst = started.instances[0]
+    world.services.decide(Decide(world.people["Budi Camat"], inst.id, 1, None,
+                                 Decision.ADVANCE, world.later(timedelta(minutes=5))))
+    lines = [(*r[1].values(),) for r in NEG]
+    lines[2] = ("1006", "Fajar Perenkeu", "Bapak", NEGLASARI, "kasubag_perenkeu", "1002")
+    again = world.services.import_roster(rows(*lines), world.now)
+    assert [(o.nip, n.nip, done) for o, n, done in again.replaced] == [("1003", "1006", "on_join")]
+    assert again.added == ["1006"] and [e.nip for e, _i in again.invitations] == ["1006"]
+    listed = {r.nip: r for r in world.services.member_rows(NEGLASARI, world.now)}
+    assert listed["1003"].bound and not listed["1006"].bound  # Ani acts until Fajar joins
+    fajar = bind_all(world, again.invitations)["1006"]
+    with world.store.transaction(record_update=False) as repo:
+        assert repo.member(ids["1003"]) is None  # her chat is unbound
+        assert repo.roster_entry("1003") is None
+        successor = repo.member(fajar)
+        now = repo.instance(inst.id)
+    assert successor is not None and "kasubag_perenkeu" in successor.roles_in(NEGLASARI)
+    assert now is not None and now.active(2).pending == [fajar]
+    told = [(i.kind, i.payload.get("ack")) for i in world.outbox("Fajar Perenkeu")]
+    assert told == [("ack", "joined"), ("ack", "people_successor"), ("step", None)]
+    listed = {r.nip: r for r in world.services.member_rows(NEGLASARI, world.now)}
+    assert "1003" not in listed and listed["1006"].bound

@@ -188,3 +188,98 @@ def test_members_replace_hands_over_and_hints_at_the_mutasi_event_step(
                                                                     "pejabat_eselon"}
     code, _out, err = run(capsys, "members", "replace", "--nip", "1002", "--by", "1003")
     assert code == 2 and err.strip() == "No bound official with NIP 1002."
+
+
+PDK_ROWS = [["2001", "Djoko Sekwan", "Bapak", "setwan-nganjuk", "sekwan", "", ""],
+            ["2002", "Kabag Umum", "Ibu", "setwan-nganjuk", "kabag", "2001", ""],
+            ["2003", "Kasubag Satu", "Bapak", "setwan-nganjuk", "kasubag", "2002", ""],
+            ["2004", "Kasubag Dua", "Bapak", "setwan-nganjuk", "kasubag", "2002", ""],
+            ["2005", "Staf Satu", "Ibu", "setwan-nganjuk", "staf", "2003", ""]]
+
+
+def test_delegate_an_atasan_by_nip_from_the_command_line(
+        env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`sopbot delegate --nip ATASAN --to NIP --from --until`: no unit or role to name."""
+    from bot.bootstrap import build_services, open_store, utc_now
+    from bot.engine.loader import load_flows
+    from bot.services import TelegramUser
+
+    code, out, _err = run(capsys, "roster", "import", str(xlsx(env / "r.xlsx", PDK_ROWS)),
+                          "--json")
+    services = build_services(load_flows(FLOWS_DIR), open_store(env / "data"))
+    for i, inv in enumerate(json.loads(out)):
+        services.redeem(Join(inv["code"], TelegramUser(10 + i, 10 + i, "x", None, "id"), utc_now()))
+    code, _out, err = run(capsys, "delegate", "--nip", "2003", "--from", "2026-01-05",
+                          "--until", "2099-01-09")
+    assert code == 2 and "--to" in err and "--unit" not in err
+    code, _out, err = run(capsys, "delegate", "--nip", "2005", "--to", "2004",
+                          "--from", "2026-01-05", "--until", "2099-01-09")
+    assert code == 2 and "Staf Satu is nobody's atasan in setwan-nganjuk." in err
+    code, out, err = run(capsys, "delegate", "--nip", "2003", "--to", "2004",
+                         "--from", "2026-01-05", "--until", "2099-01-09")
+    assert code == 0, err
+    assert "Plh. Atasan langsung: Kasubag Dua acts for Kasubag Satu" in out
+    code, out, _err = run(capsys, "delegate", "--list", "--json")
+    (d,) = json.loads(out)
+    assert (d["role"], d["holder"], d["delegate"], d["state"]) == (
+        "atasan", "Kasubag Satu", "Kasubag Dua", "active")
+
+
+def test_a_reimport_reports_who_replaces_whom(
+        env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.bootstrap import build_services, open_store, utc_now
+    from bot.engine.loader import load_flows
+    from bot.services import TelegramUser
+
+    code, out, _err = run(capsys, "roster", "import", str(xlsx(env / "r.xlsx", GOOD)),
+                          "--json")
+    services = build_services(load_flows(FLOWS_DIR), open_store(env / "data"))
+    sri = next(i for i in json.loads(out) if i["nip"] == GOOD[1][0])
+    services.redeem(Join(sri["code"], TelegramUser(11, 11, "x", None, "id"), utc_now()))
+    new_sekcam = ["198505052010012005", "Rina Sekcam", "Ibu", "kec-neglasari", "sekcam",
+                  GOOD[0][0], ""]
+    new_kasubag = ["199001012015011006", "Bayu Kasubag", "Bapak", "kec-neglasari",
+                   "Kasubag Perencanaan dan Keuangan", new_sekcam[0], ""]
+    code, out, err = run(capsys, "roster", "import",
+                         str(xlsx(env / "r2.xlsx", [GOOD[0], new_sekcam, new_kasubag])))
+    assert code == 0, err
+    assert ("Rina Sekcam (198505052010012005) replaces Sri Wahyuni, S.Sos "
+            "(197002021995032002): everything is handed over when Rina Sekcam opens the "
+            "invitation; until then Sri Wahyuni, S.Sos stays on.") in out
+    assert ("Bayu Kasubag (199001012015011006) replaces Ani Lestari (198003032005011003), "
+            "who had not joined: Ani Lestari's invitation no longer works.") in out
+    code, out, _err = run(capsys, "members", "list", "--json")
+    listed = {r["nip"]: r["bound"] for r in json.loads(out)}
+    assert listed == {GOOD[0][0]: False, GOOD[1][0]: True, new_sekcam[0]: False,
+                      new_kasubag[0]: False}
+
+
+def test_the_readme_admin_path_roster_slips_join_members_list(
+        env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The README's admin path, as written there: the roster file (its two rows) → the
+    invitations and QR slips → the Camat opens his link → `members list` prints the README's
+    lines."""
+    from bot.bootstrap import build_services, open_store, utc_now
+    from bot.engine.loader import load_flows
+    from bot.services import TelegramUser
+
+    readme = (FLOWS_DIR.parent / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("**The admin's path.**"):readme.index("**Plt/Plh.**")]
+    table = [line.strip("|").split("|") for line in section.splitlines()
+             if line.startswith("| 19")]
+    rows = [[cell.strip() for cell in cells] for cells in table]
+    assert len(rows) == 2
+    code, out, err = run(capsys, "roster", "import", str(xlsx(env / "pegawai.xlsx", rows)),
+                         "--out", str(env / "undangan.xlsx"), "--slips",
+                         str(env / "undangan.pdf"), "--json")
+    assert code == 0, err
+    assert (env / "undangan.pdf").read_bytes().startswith(b"%PDF")
+    sheet = load_workbook(env / "undangan.xlsx").active
+    assert sheet is not None and sheet.max_row == 3
+    camat = next(i for i in json.loads(out) if i["nip"] == rows[0][0])
+    services = build_services(load_flows(FLOWS_DIR), open_store(env / "data"))
+    services.redeem(Join(camat["code"], TelegramUser(7, 7, "Budi", None, "id"), utc_now()))
+    block = section[section.index("$ sopbot members list"):]
+    expected = block.split("```")[0].strip().splitlines()[1:]
+    code, out, _err = run(capsys, "members", "list", "--unit", "kec-neglasari")
+    assert code == 0 and out.strip().splitlines() == [line.strip() for line in expected]
