@@ -347,10 +347,11 @@ class WorkflowService(MembershipService, ServiceBase):
             owed_items.append(new_item(owed.member_id, owed.chat_id, kind, payload, now))
         edited = {item.chat_id for item in edits}
         first = [i for i in owed_items if i.chat_id not in edited]
-        for item in first:
-            # Marked in flight already: the sender sends it right after this write, without
-            # a write of its own first. A crash before it goes out makes its resend
-            # "uncertain" (it may have been delivered), which is the safe side.
+        for item in first if edits else ():
+            # A decision's next officials: marked in flight already, so that the sender
+            # sends right after this write, without a write of its own first. A crash
+            # before it goes out makes its resend "uncertain" (it may have been delivered),
+            # which is the safe side.
             item.inflight_at = now
         for item in first + list(edits) + [i for i in owed_items if i.chat_id in edited]:
             repo.enqueue(item)
