@@ -1,10 +1,12 @@
 """TinyDB behind a small repository interface, safe for several processes.
 
 Every use of the data is a *transaction*: take an exclusive lock on the data directory (so
-the running bot and ``sopbot invite`` never lose each other's writes), read the database
-file once, work on it in memory through TinyDB, and — only if something changed and no
-exception escaped — write it back atomically (temporary file, fsync, rename, fsync of the
-directory). A crash therefore leaves either the old or the new file, never a torn one.
+the running bot and ``sopbot invite`` never lose each other's writes), work on the database
+in memory through TinyDB, and — only if something changed and no exception escaped — write
+it back atomically (temporary file, fsync, rename, fsync of the directory) before the
+transaction ends. A crash therefore leaves either the old or the new file, never a torn one.
+The parsed file is kept between transactions and read again only when another process wrote
+it since (see :class:`_ParsedFiles`): a transaction costs no file read.
 
 This module is a little over 500 lines because it is the whole TinyDB side of the storage
 protocol (every table, the lock, the atomic write, the archives); the protocol itself and the
