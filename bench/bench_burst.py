@@ -113,7 +113,9 @@ async def sopbot_run(api: FakeBotApi, args: argparse.Namespace) -> dict[str, flo
             print(f"step 1 delivered to all {n} staff in {time.perf_counter() - t:.1f} s")
             await api.await_idle(idle=1.5, timeout=600)
             scheduler = bot.app.bot_data["runtime"].scheduler
+            t = time.perf_counter()
             await scheduler.sync()  # the start-up sync is over before the burst
+            print(f"a reminder sync before the burst took {time.perf_counter() - t:.1f} s")
             with StallProbe() as probe:
                 answers, notes, drain = await burst(api, staff, step1, heads, "✔️ Selesai",
                                                     "Step 2 of")

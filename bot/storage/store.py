@@ -168,7 +168,20 @@ class _ParsedFiles:
 
     def __init__(self) -> None:
         self._files: dict[Path, tuple[tuple[int, int, int, int] | None, dict[str, Any]]] = {}
+        #: the instance ids each archive holds (small, kept for every archive): a look-up
+        #: of an id that is in no archive reads none of them
+        self._ids: dict[Path, tuple[tuple[int, int, int, int] | None, frozenset[str]]] = {}
         self.reads = 0  #: files read and parsed (for the benchmarks)
+
+    def instance_ids(self, path: Path) -> frozenset[str]:
+        """The ids of the instances in the archive `path`."""
+        key = _file_key(path)
+        known = self._ids.get(path)
+        if known is None or known[0] != key:
+            data = self.load(path, working_set=False)
+            known = (key, frozenset(d["id"] for d in (data.get("instances") or {}).values()))
+            self._ids[path] = known
+        return known[1]
 
     def load(self, path: Path, *, working_set: bool) -> dict[str, Any]:
         key = _file_key(path)
@@ -188,15 +201,17 @@ class _ParsedFiles:
 
     def written(self, path: Path, data: dict[str, Any]) -> None:
         """`data` is now what `path` holds (this process just wrote it)."""
+        key = _file_key(path)
         if path in self._files:
-            self._files[path] = (_file_key(path), data)
+            self._files[path] = (key, data)
+        if path in self._ids:
+            self._ids[path] = (key, frozenset(
+                d["id"] for d in (data.get("instances") or {}).values()))
 
     def drop(self, *paths: Path) -> None:
         for path in paths:
             self._files.pop(path, None)
-
-    def clear(self) -> None:
-        self._files.clear()
+            self._ids.pop(path, None)
 
 
 class Store:
@@ -557,6 +572,9 @@ class Repository:
             years = [year] if year is not None else (
                 self.store.archive_years() if self.store else list(self.archives))
             for y in years:
+                if self.store is not None and y not in self.archives and instance_id not in \
+                        self.store.parsed.instance_ids(self.store.archive_path(y)):
+                    continue  # not in that archive: not loaded
                 doc = self.archive(y).table("instances").get(q.id == instance_id)
                 if doc is not None:
                     break
