@@ -359,7 +359,9 @@ class DurablePoller:
         try:
             if self._fresh_above is None:
                 newest = await asyncio.to_thread(self.services.newest_update_seen)
-                self._fresh_above = -1 if newest is None else newest
+                # (another chat's update may have set it meanwhile: only ever raise it)
+                self._fresh_above = max(-1 if newest is None else newest,
+                                        -1 if self._fresh_above is None else self._fresh_above)
             seen = await asyncio.to_thread(self.services.update_seen, update_id)
         except (OSError, StoreError) as exc:
             raise UpdateFailed(f"{type(exc).__name__}: {exc}", transient=True) from exc
