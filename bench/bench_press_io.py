@@ -4,7 +4,9 @@ Runs the real bot against the fake Bot API (as the tests do), binds two official
 Kecamatan Neglasari, starts PK, then presses the step buttons of steps 1-4 and counts, for
 each press until the bot is idle again (the press handled, the next official notified, the
 message edited), how many storage transactions were opened and how many data files were
-rewritten (atomic write: temporary file, fsync, rename). Usage::
+rewritten (atomic write: temporary file, fsync, rename) or read and parsed (the store keeps
+the parsed working set between transactions: a transaction reads the file only when another
+process wrote it). Usage::
 
     python bench/bench_press_io.py
 """
@@ -15,6 +17,7 @@ import asyncio
 import contextlib
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -39,26 +42,48 @@ START = datetime(2026, 1, 5, 8, 0, tzinfo=ZoneInfo("Asia/Jakarta"))  # a Monday 
 #: Fast polling as in the tests, but no periodic reminder sync inside the measurement.
 TUNING: dict[str, Any] = dict(rate_limit=False, sender_poll_interval=0.2, http_timeout=2.0,
                               reminder_sync_interval=3600.0)
-COUNTS = {"transactions": 0, "rewrites": 0}
+COUNTS = {"transactions": 0, "rewrites": 0, "reads": 0, "delivery_tx": 0,
+          "delivery_rewrites": 0}
+_DELIVERY = threading.local()  # set while the sender's bookkeeping (outbox_*) runs
 
 
 def instrument() -> None:
     """Count every Store transaction and every atomic file write."""
     original_tx = store_module.Store.transaction
     original_write = store_module.atomic_write
+    original_read = store_module.read_json_file
+
+    def read_json_file(path: Path) -> Any:
+        COUNTS["reads"] += 1
+        return original_read(path)
 
     @contextlib.contextmanager
     def transaction(self: Any, *args: Any, **kwargs: Any) -> Iterator[Any]:
         COUNTS["transactions"] += 1
+        COUNTS["delivery_tx"] += getattr(_DELIVERY, "on", False)
         with original_tx(self, *args, **kwargs) as repo:
             yield repo
 
     def atomic_write(path: Path, data: bytes) -> None:
         COUNTS["rewrites"] += 1
+        COUNTS["delivery_rewrites"] += getattr(_DELIVERY, "on", False)
         original_write(path, data)
 
     store_module.Store.transaction = transaction  # type: ignore[method-assign]
     store_module.atomic_write = atomic_write
+    store_module.read_json_file = read_json_file
+    from bot.services.outbox import OutboxService
+
+    for name, method in [(n, m) for n, m in vars(OutboxService).items()
+                         if n.startswith("outbox_")]:
+        def delivery(*a: Any, _f: Any = method, **k: Any) -> Any:
+            _DELIVERY.on = True
+            try:
+                return _f(*a, **k)
+            finally:
+                _DELIVERY.on = False
+
+        setattr(OutboxService, name, delivery)
 
 
 @contextlib.asynccontextmanager
@@ -94,7 +119,7 @@ async def join(api: FakeBotApi, services: Any, user_id: int, name: str,
     return user
 
 
-async def measure() -> list[tuple[str, int, int]]:
+async def measure() -> list[tuple[str, int, int, int, int, int]]:
     rows = []
     with tempfile.TemporaryDirectory() as tmp, FakeBotApi() as api:
         async with running_bot(api, Path(tmp) / "data") as services:
@@ -112,20 +137,25 @@ async def measure() -> list[tuple[str, int, int]]:
                 await api.await_for(lambda q=query_id: api.callback_answer(q),
                                     what=f"answer to {label!r}")
                 await api.await_idle(idle=0.3, timeout=10)
-                rows.append((f"step {no}: {label}", COUNTS["transactions"]
-                             - before["transactions"], COUNTS["rewrites"] - before["rewrites"]))
+                d = {k: COUNTS[k] - before[k] for k in COUNTS}
+                rows.append((f"step {no}: {label}", d["transactions"] - d["delivery_tx"],
+                             d["rewrites"] - d["delivery_rewrites"], d["delivery_tx"],
+                             d["delivery_rewrites"], d["reads"]))
     return rows
 
 
 def main() -> None:
     instrument()
     rows = asyncio.run(measure())
-    print(f"{'button press':<20} {'transactions':>12} {'file rewrites':>14}")
-    for label, tx, rw in rows:
-        print(f"{label:<20} {tx:>12} {rw:>14}")
+    print(f"{'':<20} {'handling the update':>21} {'delivery bookkeeping':>22} {'all':>12}")
+    print(f"{'button press':<20} {'transactions':>12} {'rewrites':>8} {'transactions':>13} "
+          f"{'rewrites':>8} {'file reads':>12}")
+    for label, *row in rows:
+        print(f"{label:<20} {row[0]:>12} {row[1]:>8} {row[2]:>13} {row[3]:>8} {row[4]:>12}")
     n = len(rows)
-    print(f"{'mean per press':<20} {sum(r[1] for r in rows) / n:>12.1f} "
-          f"{sum(r[2] for r in rows) / n:>14.1f}")
+    means = [sum(r[i] for r in rows) / n for i in range(1, 6)]
+    print(f"{'mean per press':<20} {means[0]:>12.1f} {means[1]:>8.1f} {means[2]:>13.1f} "
+          f"{means[3]:>8.1f} {means[4]:>12.1f}")
 
 
 if __name__ == "__main__":

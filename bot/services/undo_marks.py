@@ -13,23 +13,28 @@ from bot.engine.model import Flow
 from bot.services.notices import SettleNotice, encode
 from bot.services.outbox import new_item
 from bot.storage.protocol import Repository
+from bot.storage.records import OutboxItem
 
 
-def drop_undo_button(repo: Repository, flow: Flow, before: Instance, now: datetime) -> None:
-    """`before` is the instance as it was before the transition being stored."""
+def undo_drop_items(repo: Repository, flow: Flow, before: Instance,
+                    now: datetime) -> list[OutboxItem]:
+    """The edits that drop the previous decision's undo button, for the transaction storing
+    the next transition to queue; `before` is the instance as it was before it."""
     undo = before.undo
     if not undo:
-        return
+        return []
     step_no, round_no, by = int(undo["step_no"]), int(undo["round"]), undo["by"]
     disp = next((d for d in reversed(repo.dispositions(before.id, before.year))
                  if (d.step_no, d.round, d.member, d.action.value)
                  == (step_no, round_no, by, undo["action"])), None)
     if disp is None:
-        return
+        return []
     member = repo.member(by)
+    items = []
     for msg in repo.step_messages(before.id, step_no, round_no):
         if msg.member_id == by:
             kind, payload = encode(SettleNotice(
                 flow_id=flow.id, message_id=msg.message_id, text=msg.text,
                 disposition=disp.to_dict(), name=member.name if member else by))
-            repo.enqueue(new_item(msg.member_id, msg.chat_id, kind, payload, now))
+            items.append(new_item(msg.member_id, msg.chat_id, kind, payload, now))
+    return items

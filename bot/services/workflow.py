@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 
 from bot.engine.instance import (
@@ -56,11 +57,34 @@ from bot.services.notifications import UnitSnapshot, notices
 from bot.services.outbox import new_item, notice_item
 from bot.services.oversight import split_target_date
 from bot.services.results import Decided, ReasonAsked, Started
-from bot.services.undo_marks import drop_undo_button
+from bot.services.undo_marks import undo_drop_items
 from bot.storage.protocol import Repository
-from bot.storage.records import Member, PendingReason, StepMessage
+from bot.storage.records import Member, OutboxItem, PendingReason, StepMessage
 
 log = logging.getLogger(__name__)
+
+
+class _People(Mapping[str, Member]):
+    """The officials by id, read from the repository as notifications ask for them (a
+    transition's notices name a few; parsing every official per decision would not scale)."""
+
+    def __init__(self, repo: Repository) -> None:
+        self._repo = repo
+        self._read: dict[str, Member | None] = {}
+
+    def __getitem__(self, member_id: str) -> Member:
+        if member_id not in self._read:
+            self._read[member_id] = self._repo.member(member_id)
+        member = self._read[member_id]
+        if member is None:
+            raise KeyError(member_id)
+        return member
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([m.id for m in self._repo.members()])
+
+    def __len__(self) -> int:
+        return len(self._repo.members())
 
 
 class WorkflowService(MembershipService, ServiceBase):
@@ -70,6 +94,11 @@ class WorkflowService(MembershipService, ServiceBase):
         """Whether the effects of a Telegram update are already stored."""
         with self.store.transaction() as repo:
             return repo.update_seen(update_id)
+
+    def newest_update_seen(self) -> int | None:
+        """The newest Telegram update whose effects are stored (None: none is)."""
+        with self.store.transaction(record_update=False) as repo:
+            return repo.newest_update()
 
     def settle_archives(self) -> int:
         """Finish archive moves a crash interrupted (at start-up)."""
@@ -207,7 +236,9 @@ class WorkflowService(MembershipService, ServiceBase):
             except DomainError as exc:
                 raise Refused(exc) from exc
             assert t.disposition is not None
-            drop_undo_button(repo, flow, inst, now)  # the previous decision is final now
+            # The edits of messages already sent (the previous decision's undo button, the
+            # pressed step) go out after the next official's notification (see _record).
+            edits = undo_drop_items(repo, flow, inst, now)  # the previous decision is final
             copies = [m for m in repo.step_messages(inst.id, step_no, round_now)
                       if not m.settled]  # a fan-out part already settled keeps its line
             still_open = t.instance.active(step_no)
@@ -224,13 +255,13 @@ class WorkflowService(MembershipService, ServiceBase):
                     disposition=t.disposition.to_dict(),
                     name=acting_label(flow, t.disposition, member.name),
                     undo=bool(t.instance.undo) and msg.member_id == member.id))
-                repo.enqueue(new_item(msg.member_id, msg.chat_id, kind, payload, now))
+                edits.append(new_item(msg.member_id, msg.chat_id, kind, payload, now))
             if ack_to is not None:
-                repo.enqueue(notice_item(member.id, member.chat_id, DecidedAck(
+                edits.append(notice_item(member.id, member.chat_id, DecidedAck(
                     flow_id=flow.id, step_no=step_no, action=t.disposition.action.value,
                     completed=t.instance.status is Status.COMPLETED, reply_to=ack_to), now))
             repo.clear_pending_reason(member.id)
-            self._record(repo, flow, t, now)
+            self._record(repo, flow, t, now, edits=edits)
         return Decided(flow, t.instance, t.disposition, copies,
                        completed=t.instance.status is Status.COMPLETED)
 
@@ -300,7 +331,15 @@ class WorkflowService(MembershipService, ServiceBase):
 
     # -- recording a transition and the messages it owes ------------------------------
 
-    def _record(self, repo: Repository, flow: Flow, t: Transition, now: datetime) -> None:
+    def _record(self, repo: Repository, flow: Flow, t: Transition, now: datetime, *,
+                edits: Sequence[OutboxItem] = ()) -> None:
+        """Store a transition and the notices it owes.
+
+        `edits` (what the decision owes the presser: the edit of the pressed message, an
+        acknowledgement) are queued after the notices to other chats, so that the next
+        official is not kept waiting behind them (the sender sends in the order owed, and
+        one chat takes a message a second); within each chat the order stays edits first.
+        """
         # Plt/Plh: steps of a delegated role wait on the delegate (assignment.py's rule).
         t = route_to_delegates(flow, t, active_delegations(repo.delegations(),
                                                            t.instance.unit_id, now),
@@ -317,11 +356,21 @@ class WorkflowService(MembershipService, ServiceBase):
         if t.disposition is not None:
             repo.add_disposition(t.disposition)
         history = tuple(d.member for d in repo.dispositions(t.instance.id, t.instance.year))
-        snapshot = UnitSnapshot(repo.holders(t.instance.unit_id),
-                                {m.id: m for m in repo.members()}, history)
+        snapshot = UnitSnapshot(repo.holders(t.instance.unit_id), _People(repo), history)
+        owed_items = []
         for owed in notices(flow, t, snapshot):
             kind, payload = encode(owed.notice)
-            repo.enqueue(new_item(owed.member_id, owed.chat_id, kind, payload, now))
+            owed_items.append(new_item(owed.member_id, owed.chat_id, kind, payload, now))
+        edited = {item.chat_id for item in edits}
+        first = [i for i in owed_items if i.chat_id not in edited]
+        for item in first if edits else ():
+            # A decision's next officials: marked in flight already, so that the sender
+            # sends right after this write, without a write of its own first. A crash
+            # before it goes out makes its resend "uncertain" (it may have been delivered),
+            # which is the safe side.
+            item.inflight_at = now
+        for item in first + list(edits) + [i for i in owed_items if i.chat_id in edited]:
+            repo.enqueue(item)
         if not t.instance.active_steps() and not t.instance.is_open:
             # Finished: out of the working set, into its year's archive.
             repo.archive_instance(t.instance)

@@ -307,6 +307,9 @@ class MemoryRepository:
     def update_seen(self, update_id: int) -> bool:
         return any(d["update_id"] == update_id for d in self._t("processed_updates"))
 
+    def newest_update(self) -> int | None:
+        return max((d["update_id"] for d in self._t("processed_updates")), default=None)
+
     def mark_update(self, update_id: int) -> None:
         if self.update_seen(update_id):
             return

@@ -1,10 +1,12 @@
 """TinyDB behind a small repository interface, safe for several processes.
 
 Every use of the data is a *transaction*: take an exclusive lock on the data directory (so
-the running bot and ``sopbot invite`` never lose each other's writes), read the database
-file once, work on it in memory through TinyDB, and — only if something changed and no
-exception escaped — write it back atomically (temporary file, fsync, rename, fsync of the
-directory). A crash therefore leaves either the old or the new file, never a torn one.
+the running bot and ``sopbot invite`` never lose each other's writes), work on the database
+in memory through TinyDB, and — only if something changed and no exception escaped — write
+it back atomically (temporary file, fsync, rename, fsync of the directory) before the
+transaction ends. A crash therefore leaves either the old or the new file, never a torn one.
+The parsed file is kept between transactions and read again only when another process wrote
+it since (see :class:`_ParsedFiles`): a transaction costs no file read.
 
 This module is a little over 500 lines because it is the whole TinyDB side of the storage
 protocol (every table, the lock, the atomic write, the archives); the protocol itself and the
@@ -20,11 +22,12 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 from tinydb import Query, TinyDB
 from tinydb.storages import MemoryStorage
 
@@ -135,7 +138,80 @@ def read_json_file(path: Path) -> dict[str, Any]:
 
 
 def _dump(data: dict[str, Any]) -> bytes:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    """Compact UTF-8 JSON (what ``json.dumps(ensure_ascii=False, separators=(",", ":"))``
+    writes, several times faster)."""
+    return orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS)
+
+
+def _file_key(path: Path) -> tuple[int, int, int, int] | None:
+    """What tells one version of a data file from another (every write is a rename of a
+    new file, so the inode and the times change); None when it is absent."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+class _ParsedFiles:
+    """The parsed contents of data files, kept between transactions (the read cache).
+
+    A transaction works on the cached tables in place, so a file is read and parsed only
+    when it changed since this process last read or wrote it (another process — ``sopbot
+    invite`` — took the lock and wrote it). Whatever may have changed the tables without
+    reaching the file (an exception in the transaction, a failed write) drops the copy.
+    Archives are kept only while small: the working set is what every update touches.
+    """
+
+    MAX_ARCHIVE_BYTES = 2 << 20
+    MAX_ARCHIVES = 2
+
+    def __init__(self) -> None:
+        self._files: dict[Path, tuple[tuple[int, int, int, int] | None, dict[str, Any]]] = {}
+        #: the instance ids each archive holds (small, kept for every archive): a look-up
+        #: of an id that is in no archive reads none of them
+        self._ids: dict[Path, tuple[tuple[int, int, int, int] | None, frozenset[str]]] = {}
+        self.reads = 0  #: files read and parsed (for the benchmarks)
+
+    def instance_ids(self, path: Path) -> frozenset[str]:
+        """The ids of the instances in the archive `path`."""
+        key = _file_key(path)
+        known = self._ids.get(path)
+        if known is None or known[0] != key:
+            data = self.load(path, working_set=False)
+            known = (key, frozenset(d["id"] for d in (data.get("instances") or {}).values()))
+            self._ids[path] = known
+        return known[1]
+
+    def load(self, path: Path, *, working_set: bool) -> dict[str, Any]:
+        key = _file_key(path)
+        cached = self._files.get(path)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        self.reads += 1
+        data = read_json_file(path)
+        self._files.pop(path, None)
+        if working_set or (key is not None and key[1] <= self.MAX_ARCHIVE_BYTES):
+            if not working_set:
+                archives = [p for p in self._files if p.name != DB_FILE]
+                for old in archives[:max(0, len(archives) - self.MAX_ARCHIVES + 1)]:
+                    del self._files[old]
+            self._files[path] = (key, data)
+        return data
+
+    def written(self, path: Path, data: dict[str, Any]) -> None:
+        """`data` is now what `path` holds (this process just wrote it)."""
+        key = _file_key(path)
+        if path in self._files:
+            self._files[path] = (key, data)
+        if path in self._ids:
+            self._ids[path] = (key, frozenset(
+                d["id"] for d in (data.get("instances") or {}).values()))
+
+    def drop(self, *paths: Path) -> None:
+        for path in paths:
+            self._files.pop(path, None)
+            self._ids.pop(path, None)
 
 
 class Store:
@@ -155,6 +231,7 @@ class Store:
         self.path = self.data_dir / DB_FILE
         self._thread_lock = threading.Lock()
         self._running_fd: int | None = None
+        self.parsed = _ParsedFiles()
         with self._locked():
             self._clean_leftovers()
             self._persist_upgrades()
@@ -211,26 +288,35 @@ class Store:
         instance in both, which the next archiving pass settles (moves are idempotent).
         """
         with self._locked():
-            db, storage = _memory_db(read_json_file(self.path))
+            db, storage = _memory_db(self.parsed.load(self.path, working_set=True))
             repo = Repository(db, self)
-            yield repo
-            repo.trim()
-            update_id = CURRENT_UPDATE.get() if record_update else None
-            if storage.writes and update_id is not None:
-                repo.mark_update(update_id)
-            for year, (_adb, astorage) in repo.archives.items():
-                if astorage.writes:
-                    atomic_write(self.archive_path(year), _dump(astorage.memory or {}))
-            if storage.writes:
-                atomic_write(self.path, _dump(storage.memory or {}))
+            try:
+                yield repo
+                repo.trim()
+                update_id = CURRENT_UPDATE.get() if record_update else None
+                if storage.writes and update_id is not None:
+                    repo.mark_update(update_id)
+                for year, (_adb, astorage) in repo.archives.items():
+                    if astorage.writes:
+                        path = self.archive_path(year)
+                        atomic_write(path, _dump(astorage.memory or {}))
+                        self.parsed.written(path, astorage.memory or {})
+                if storage.writes:
+                    atomic_write(self.path, _dump(storage.memory or {}))
+                    self.parsed.written(self.path, storage.memory or {})
+            except BaseException:
+                # The tables may hold changes that never reached the files: read them again.
+                self.parsed.drop(self.path, *(self.archive_path(y) for y in repo.archives))
+                raise
 
     def read(self) -> Repository:
         """A snapshot to read from (changes to it are never written)."""
         with self._locked():
             db, _ = _memory_db(read_json_file(self.path))
             repo = Repository(db, self)
-            for year in self.archive_years():
-                repo.archive(year)  # load them now, under the lock
+            for year in self.archive_years():  # loaded now, under the lock (not cached:
+                # the snapshot's tables must not change with later transactions)
+                repo.archives[year] = _memory_db(read_json_file(self.archive_path(year)))
         return repo
 
     # -- the running bot -------------------------------------------------------------
@@ -352,29 +438,43 @@ class Repository:
         self._roster = db.table("roster")
         self._delegations = db.table("delegations")
         self._outbox_ids: dict[str, int] | None = None
+        self._member_index: dict[str, Mapping[str, Any]] | None = None
+        self._instance_index: dict[str, int] | None = None
+        self._holders: dict[str, dict[str, list[str]]] = {}
         self._trim_outbox = False
         self._failed = db.table("failed_updates")
 
     # -- members -------------------------------------------------------------------
 
+    def _member_docs(self) -> dict[str, Mapping[str, Any]]:
+        """The stored officials by id (built once per transaction, until one changes)."""
+        if self._member_index is None:
+            # TinyDB's raw table (stable within tinydb 4): no Document built per official
+            self._member_index = {d["id"]: d for d in self._members._read_table().values()}
+        return self._member_index
+
     def member(self, member_id: str) -> Member | None:
-        doc = self._members.get(q.id == member_id)
+        doc = self._member_docs().get(member_id)
         return Member.from_doc(dict(doc)) if doc else None
 
     def save_member(self, member: Member) -> None:
         self._members.upsert(member.to_doc(), q.id == member.id)
+        self._member_index = None
+        self._holders.clear()
 
     def members(self) -> list[Member]:
-        return [Member.from_doc(dict(d)) for d in self._members.all()]
+        return [Member.from_doc(dict(d)) for d in self._member_docs().values()]
 
     def holders(self, unit: str) -> dict[str, list[str]]:
         """Who holds each role in a unit: role -> member ids (in the order they joined)."""
-        result: dict[str, list[str]] = {}
-        for member in self.members():
-            for ms in sorted(member.roles, key=lambda r: r.since):
-                if ms.unit == unit:
-                    result.setdefault(ms.role, []).append(member.id)
-        return result
+        if unit not in self._holders:
+            result: dict[str, list[str]] = {}
+            for doc in self._member_docs().values():  # from the raw documents: no parsing
+                held = [r for r in doc.get("roles") or () if r["unit"] == unit]
+                for r in sorted(held, key=lambda r: datetime.fromisoformat(r["since"])):
+                    result.setdefault(r["role"], []).append(doc["id"])
+            self._holders[unit] = result
+        return {role: list(ids) for role, ids in self._holders[unit].items()}
 
     # -- invitations ---------------------------------------------------------------
 
@@ -393,6 +493,8 @@ class Repository:
 
     def remove_member(self, member_id: str) -> None:
         self._members.remove(q.id == member_id)
+        self._member_index = None
+        self._holders.clear()
 
     def member_by_nip(self, nip: str) -> Member | None:
         doc = self._members.get(q.nip == nip)
@@ -436,7 +538,8 @@ class Repository:
     def archive(self, year: int) -> TinyDB:
         """The archive of finished instances of `year` (loaded on first use)."""
         if year not in self.archives:
-            data = read_json_file(self.store.archive_path(year)) if self.store else {}
+            data = (self.store.parsed.load(self.store.archive_path(year), working_set=False)
+                    if self.store else {})
             self.archives[year] = _memory_db(data)
         return self.archives[year][0]
 
@@ -450,6 +553,7 @@ class Repository:
                 arch.table(table).insert_multiple(dict(d) for d in docs)
                 self.db.table(table).remove(doc_ids=[d.doc_id for d in docs])
         self._instances.remove(q.id == inst.id)
+        self._instance_index = None
 
     def settle_archives(self) -> int:
         """Finish moves that a crash interrupted: finished instances still in the working set."""
@@ -462,20 +566,35 @@ class Repository:
 
     # -- instances -----------------------------------------------------------------
 
+    def _instance_ids(self) -> dict[str, int]:
+        """Running instances' document ids by instance id (built once per transaction)."""
+        if self._instance_index is None:
+            self._instance_index = {d["id"]: int(k)
+                                    for k, d in self._instances._read_table().items()}
+        return self._instance_index
+
     def instance(self, instance_id: str, year: int | None = None) -> Instance | None:
         """An instance from the working set, else from the archive of `year` (or any year)."""
-        doc = self._instances.get(q.id == instance_id)
+        doc_id = self._instance_ids().get(instance_id)
+        doc = None if doc_id is None else self._instances.get(doc_id=doc_id)
         if doc is None:
             years = [year] if year is not None else (
                 self.store.archive_years() if self.store else list(self.archives))
             for y in years:
+                if self.store is not None and y not in self.archives and instance_id not in \
+                        self.store.parsed.instance_ids(self.store.archive_path(y)):
+                    continue  # not in that archive: not loaded
                 doc = self.archive(y).table("instances").get(q.id == instance_id)
                 if doc is not None:
                     break
         return Instance.from_dict(dict(doc)) if doc else None
 
     def save_instance(self, inst: Instance) -> None:
-        self._instances.upsert(inst.to_dict(), q.id == inst.id)
+        doc_id = self._instance_ids().get(inst.id)
+        if doc_id is None:
+            self._instance_ids()[inst.id] = self._instances.insert(inst.to_dict())
+        else:
+            self._instances.update(inst.to_dict(), doc_ids=[doc_id])
 
     def instances(
         self,
@@ -621,6 +740,10 @@ class Repository:
 
     def update_seen(self, update_id: int) -> bool:
         return self._updates.contains(q.update_id == update_id)
+
+    def newest_update(self) -> int | None:
+        """The newest update id recorded as processed (None when there is none)."""
+        return max((d["update_id"] for d in self._updates.all()), default=None)
 
     def mark_update(self, update_id: int) -> None:
         """Record that an update's effects are stored (done by the transaction itself)."""

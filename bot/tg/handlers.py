@@ -10,9 +10,9 @@ import asyncio
 import functools
 import logging
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, ClassVar, NamedTuple, TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
@@ -62,9 +62,31 @@ class Runtime:
     reminders: Reminders | None = None
     scheduler: ReminderScheduler | None = None
 
+    #: The reminders are re-planned once the changes pause for REPLAN_QUIET seconds, and
+    #: at the latest REPLAN_MAX seconds after the first: a re-plan reads everything under
+    #: the store's lock, so a burst of presses must not run one after every press.
+    REPLAN_QUIET: ClassVar[float] = 2.0
+    REPLAN_MAX: ClassVar[float] = 30.0
+    _replan: asyncio.TimerHandle | None = field(default=None, init=False, repr=False)
+    _changed_since: float | None = field(default=None, init=False, repr=False)
+
     def changed(self) -> None:
-        """A use case stored something: deliver what it owes, re-plan the reminders."""
+        """A use case stored something: deliver what it owes now, re-plan the reminders
+        soon (see REPLAN_QUIET)."""
         self.sender.wake()
+        if self.scheduler is None:
+            return
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        if self._changed_since is None:
+            self._changed_since = now
+        if self._replan is not None:
+            self._replan.cancel()
+        delay = min(self.REPLAN_QUIET, max(0.0, self._changed_since + self.REPLAN_MAX - now))
+        self._replan = loop.call_later(delay, self._poke)
+
+    def _poke(self) -> None:
+        self._replan, self._changed_since = None, None
         if self.scheduler is not None:
             self.scheduler.poke()
 

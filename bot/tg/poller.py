@@ -136,6 +136,10 @@ class DurablePoller:
         self._top: int | None = None  # one past the newest update fetched
         self._lock_users: dict[int, int] = {}
         self._stopping = False
+        #: Updates above this id that this process has not begun were never handled: their
+        #: effects cannot be stored, so they need no look-up (None: not read yet).
+        self._fresh_above: int | None = None
+        self._begun: set[int] = set()  # updates this process began to handle (above it)
         app.add_error_handler(record_failure)
 
     async def start(self) -> None:
@@ -352,11 +356,36 @@ class DurablePoller:
         except TelegramError:
             return
 
-    async def _handle_in_order(self, update: Update) -> None:
+    async def _already_handled(self, update_id: int) -> bool:
+        """Whether the update's effects are stored. Only an update this process began
+        before, or one as old as the newest stored when it started, can have been: any
+        other is new, and is not looked up (one store access less per update)."""
+        if self._fresh_above is not None and update_id > self._fresh_above \
+                and update_id not in self._begun:
+            self._begin(update_id)
+            return False
         try:
-            seen = await asyncio.to_thread(self.services.update_seen, update.update_id)
+            if self._fresh_above is None:
+                newest = await asyncio.to_thread(self.services.newest_update_seen)
+                # (another chat's update may have set it meanwhile: only ever raise it)
+                self._fresh_above = max(-1 if newest is None else newest,
+                                        -1 if self._fresh_above is None else self._fresh_above)
+            seen = await asyncio.to_thread(self.services.update_seen, update_id)
         except (OSError, StoreError) as exc:
             raise UpdateFailed(f"{type(exc).__name__}: {exc}", transient=True) from exc
+        if update_id > self._fresh_above:
+            self._begin(update_id)
+        return seen
+
+    def _begin(self, update_id: int) -> None:
+        self._begun.add(update_id)
+        if len(self._begun) > 4096:  # forget the older half: they are looked up again
+            cut = sorted(self._begun)[len(self._begun) // 2]
+            self._fresh_above = max(self._fresh_above or -1, cut)
+            self._begun = {u for u in self._begun if u > cut}
+
+    async def _handle_in_order(self, update: Update) -> None:
+        seen = await self._already_handled(update.update_id)
         if seen:
             log.info("update %s was already handled; skipped", update.update_id)
             metrics.update_done("skipped")

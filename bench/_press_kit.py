@@ -1,0 +1,245 @@
+"""What the press benchmarks share (bench_latency.py, bench_burst.py): a data directory with
+history or running instances, the bare python-telegram-bot bot, an event-loop stall probe and
+a per-stage timeline of one press. Not a benchmark itself."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from telegram import Bot, Update
+from telegram.ext import ApplicationBuilder, CallbackQueryHandler, ContextTypes
+
+from bot.engine.instance import Actor, Engine, Status
+from bot.engine.model import Flow
+from bot.storage.records import Member, Membership
+from bot.storage.store import Store
+from fakeapi import FakeBotApi, FakeUser
+
+T0 = datetime(2025, 1, 6, 1, 0, tzinfo=UTC)
+
+
+async def wait_new(user: FakeUser, before: int, marker: str, timeout: float = 20.0) -> float:
+    """Wait (polling every millisecond) until `user` has a new message containing `marker`."""
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        msgs = user.messages()
+        if len(msgs) > before and any(marker in (m.get("text") or "") for m in msgs[before:]):
+            return time.perf_counter()
+        await asyncio.sleep(0.001)
+    raise TimeoutError(f"no {marker!r} for {user.first_name}")
+
+
+async def wait_answer(api: FakeBotApi, query_id: str, timeout: float = 20.0) -> float:
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        if api.callback_answer(query_id):
+            return time.perf_counter()
+        await asyncio.sleep(0.001)
+    raise TimeoutError("callback not answered")
+
+
+def pct(values: list[float], q: float) -> float:
+    """The q-quantile of `values` (seconds) in milliseconds."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+# -- stored data ---------------------------------------------------------------------------
+
+
+def add_history(data_dir: Path, flow: Flow, instances: int, dispositions: int) -> None:
+    """`instances` finished instances of `flow` holding `dispositions` dispositions, in
+    per-year archives (as bench_storage.py builds them)."""
+    engine = Engine(flow)
+    holders = {r.id: ["h"] for r in flow.roles}
+    starter = Actor.of("h", *flow.starters)
+    template = engine.start(instance_id="t", year=2000, by=starter, now=T0,
+                            holders=holders).instance
+    template.status, template.current, template.finished_at = Status.COMPLETED, None, T0
+    years = list(range(2000, 2025))
+    archives: dict[int, dict[str, dict[str, Any]]] = {
+        y: {"instances": {}, "dispositions": {}} for y in years}
+    per = max(1, dispositions // max(1, instances))
+    n_doc = 0
+    for i in range(instances):
+        year = years[i % len(years)]
+        arch = archives[year]
+        doc = template.to_dict() | {"id": f"a{i:07d}", "year": year}
+        arch["instances"][str(len(arch["instances"]) + 1)] = doc
+        for k in range(per):
+            n_doc += 1
+            arch["dispositions"][str(n_doc)] = {
+                "v": 1, "instance_id": doc["id"], "step_no": 1 + k % len(flow.steps),
+                "round": 1, "action": "complete", "member": "h", "role": flow.starters[0],
+                "at": (T0 + timedelta(minutes=k)).isoformat(), "note": None,
+                "attachments": []}
+    for year, data in archives.items():
+        (data_dir / f"archive-{year}.json").write_text(json.dumps(data))
+
+
+def add_running(store: Store, flow: Flow, n: int, now: datetime, year: int = 2026) -> None:
+    """`n` running instances of the per-official `flow` (n officials with their atasan),
+    their notifications already delivered: a kabupaten's procedure under way."""
+    assert flow.per_official is not None
+    unit = flow.unit.id
+    starter_role = flow.starters[-1]
+    levels = flow.per_official.levels
+    top, mid, low = levels[0], levels[1], levels[-1]
+    people = [("r0", starter_role), ("r1", top), ("r2", mid)]
+    people += [(f"r{i}", low) for i in range(3, n + 1)]
+    engine = Engine(flow)
+    with store.transaction(record_update=False) as repo:
+        for k, (mid_, role) in enumerate(people):
+            roles = [Membership(unit, role, now)]
+            if role == starter_role:
+                roles.append(Membership(unit, "sekwan", now))
+            repo.save_member(Member(mid_, 900_000 + k, f"Pejabat {k}", now,
+                                    telegram_language="en", roles=roles))
+        holders = repo.holders(unit)
+        pairs = [("r1", "r0"), ("r2", "r1")] + [(f"r{i}", "r2") for i in range(3, n + 1)]
+        by = Actor.of("r0", *flow.starters)
+        for k, (subject, atasan) in enumerate(pairs[:n]):
+            t = engine.start(instance_id=f"run{k:05d}", year=year, by=by, now=now,
+                             holders=holders, subject=subject, atasan=atasan)
+            repo.save_instance(t.instance)
+
+
+# -- the bare bot ----------------------------------------------------------------------------
+
+
+def bare_app(api: FakeBotApi, notify: Callable[[Update], int]) -> Any:
+    """A bare PTB bot: answers the callback and sends one message to chat `notify(update)`."""
+
+    async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.callback_query is not None
+        await update.callback_query.answer()
+        await context.bot.send_message(notify(update), "Step 2 of 9: next")
+
+    app = (ApplicationBuilder().token(api.token).base_url(api.api_root + "/bot")
+           .base_file_url(api.api_root + "/file/bot").concurrent_updates(True).build())
+    app.add_handler(CallbackQueryHandler(pressed))
+    return app
+
+
+# -- the event loop's stalls -----------------------------------------------------------------
+
+
+class StallProbe:
+    """A task that sleeps 10 ms at a time and notes how late it wakes: the event loop's
+    stalls (time it could not run anything else)."""
+
+    def __init__(self, period: float = 0.010) -> None:
+        self.period = period
+        self.worst = 0.0
+        self.over_50ms = 0
+        self._task: asyncio.Task[None] | None = None
+
+    def reset(self) -> None:
+        self.worst, self.over_50ms = 0.0, 0
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            t = loop.time()
+            await asyncio.sleep(self.period)
+            lag = loop.time() - t - self.period
+            self.worst = max(self.worst, lag)
+            self.over_50ms += lag > 0.050
+
+    def __enter__(self) -> StallProbe:
+        self._task = asyncio.get_running_loop().create_task(self._run())
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._task is not None:
+            self._task.cancel()
+
+
+# -- the timeline of one press --------------------------------------------------------------
+
+SERVICE_CALLS = ("update_seen", "member", "decide", "outbox_due", "outbox_inflight",
+                 "outbox_sent")
+
+
+class Timeline:
+    """Wall-clock marks of what one press costs: service calls (with the store's
+    transactions and file rewrites inside them) and Bot API calls."""
+
+    def __init__(self) -> None:
+        self.marks: list[tuple[str, float, float]] = []
+        self.recording = False
+
+    def note(self, name: str, began: float, ended: float) -> None:
+        if self.recording:
+            self.marks.append((name, began, ended))
+
+    @contextmanager
+    def span(self, name: str) -> Iterator[None]:
+        began = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.note(name, began, time.perf_counter())
+
+    def install(self, services: Any, store: Store) -> None:
+        from bot.storage import store as store_module
+
+        for name in SERVICE_CALLS:
+            original = getattr(services, name, None)
+            if original is None:
+                continue
+
+            def wrapped(*a: Any, _f: Any = original, _n: str = name, **k: Any) -> Any:
+                with self.span(f"service {_n}"):
+                    return _f(*a, **k)
+
+            setattr(services, name, wrapped)
+        original_tx = store.transaction
+
+        @contextmanager
+        def transaction(*a: Any, **k: Any) -> Iterator[Any]:
+            with self.span("  store transaction"), original_tx(*a, **k) as repo:
+                yield repo
+
+        store.transaction = transaction  # type: ignore[method-assign]
+        original_write = store_module.atomic_write
+
+        def atomic_write(path: Path, data: bytes) -> None:
+            with self.span(f"  file rewrite ({len(data) // 1024} KiB)"):
+                original_write(path, data)
+
+        store_module.atomic_write = atomic_write
+        original_post = Bot._post
+
+        async def post(bot: Bot, endpoint: str, *a: Any, **k: Any) -> Any:
+            if endpoint == "getUpdates":
+                result = await original_post(bot, endpoint, *a, **k)
+                if result:
+                    self.note("Bot API getUpdates returned", time.perf_counter(),
+                              time.perf_counter())
+                return result
+            with self.span(f"Bot API {endpoint}"):
+                return await original_post(bot, endpoint, *a, **k)
+
+        Bot._post = post  # type: ignore[method-assign]
+
+    def report(self, t0: float, answered: float, notified: float) -> list[str]:
+        lines = [f"{'ms from press':>14} {'took ms':>8}  what"]
+        for name, began, ended in sorted(self.marks, key=lambda m: m[1]):
+            lines.append(f"{(began - t0) * 1000:>14.1f} {(ended - began) * 1000:>8.1f}  {name}")
+        lines.append(f"{(answered - t0) * 1000:>14.1f} {'':>8}  the official sees the answer")
+        lines.append(f"{(notified - t0) * 1000:>14.1f} {'':>8}  the next official sees the step")
+        return lines
+
+
+def summary(samples: list[float]) -> str:
+    return (f"p50 {pct(samples, .5):.1f} ms, p95 {pct(samples, .95):.1f} ms, "
+            f"mean {statistics.mean(samples) * 1000:.1f} ms")

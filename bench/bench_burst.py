@@ -1,0 +1,182 @@
+"""A burst of decisions: N officials press their step button within the same second.
+
+The per-official procedure of the DPRD Nganjuk secretariat runs for N staff, each with their
+own direct superior (kasubag); every staff member has the step 1 message. All N press
+**Selesai** at once; each press is timed to its answer and to the superior's step 2 message.
+Beside it, a bare python-telegram-bot bot (concurrent updates; answers and sends one message
+to the partner's chat) gets the same burst on the same fake Bot API server in the same run.
+An event-loop stall probe (a task waking every 10 ms) runs through the burst and through the
+periodic reminder sync that follows it. Usage::
+
+    python bench/bench_burst.py [--officials 200] [--running 10000] [--unpaced]
+
+``--running N`` adds N running instances of the procedure (year 2025) to the store first;
+``--unpaced`` switches sopbot's Telegram pacing off (the fake server has no limits, the
+bare bot keeps none; Telegram itself allows about 30 messages a second, so the paced drain
+of N notifications cannot be shorter than N/28 s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench._press_kit import (  # noqa: E402
+    StallProbe,
+    add_running,
+    bare_app,
+    pct,
+    wait_answer,
+    wait_new,
+)
+from bot.bootstrap import build_bot, running  # noqa: E402
+from bot.config import Settings  # noqa: E402
+from bot.engine.loader import load_flows  # noqa: E402
+from bot.storage.records import Member, Membership  # noqa: E402
+from fakeapi import FakeBotApi, FakeUser  # noqa: E402
+
+FLOWS_DIR = ROOT / "flows"
+PDK = "pengumpulan-data-kinerja-dprd-nganjuk"
+UNIT = "setwan-nganjuk"
+START = datetime(2026, 1, 5, 8, 0, tzinfo=ZoneInfo("Asia/Jakarta"))
+STAFF, HEADS = 300_000, 400_000  # Telegram ids: staff i presses, head i is their superior
+
+
+def prepare(bot, n: int) -> None:  # type: ignore[no-untyped-def]
+    """N staff, each with their own kasubag (all under one kabag and the sekwan), and the
+    procedure started for them."""
+    with bot.store.transaction(record_update=False) as repo:
+        repo.save_member(Member("sekwan", 1, "Sekwan", START, telegram_language="en",
+                                roles=[Membership(UNIT, "sekwan", START)]))
+        repo.save_member(Member("kabag", 2, "Kabag", START, telegram_language="en",
+                                roles=[Membership(UNIT, "kabag", START, atasan="sekwan")]))
+        for i in range(n):
+            repo.save_member(Member(str(HEADS + i), HEADS + i, f"Kasubag {i}", START,
+                                    telegram_language="en", roles=[
+                                        Membership(UNIT, "kasubag", START, atasan="kabag")]))
+            repo.save_member(Member(str(STAFF + i), STAFF + i, f"Staf {i}", START,
+                                    telegram_language="en", roles=[
+                                        Membership(UNIT, "staf", START,
+                                                   atasan=str(HEADS + i))]))
+    sekwan = bot.store.read().member("sekwan")
+    started = bot.services.start(sekwan, "PDK 2026", START)
+    assert len(started.instances) == 2 * n + 1, len(started.instances)
+
+
+async def burst(api: FakeBotApi, pressers: list[FakeUser], messages: list[dict],
+                nexts: list[FakeUser], label: str,
+                marker: str) -> tuple[list[float], list[float], float]:
+    """Every presser presses at once; (answer times, notification times, drain time)."""
+    before = [len(u.messages()) for u in nexts]
+    t0 = time.perf_counter()
+    queries = [u.press_button(m, label) for u, m in zip(pressers, messages, strict=True)]
+    pressed = time.perf_counter() - t0
+    answers = await asyncio.gather(*(wait_answer(api, q, timeout=300) for q in queries))
+    notes = await asyncio.gather(*(wait_new(u, b, marker, timeout=300)
+                                   for u, b in zip(nexts, before, strict=True)))
+    done = max(*answers, *notes)
+    assert pressed < 1.0, f"the presses took {pressed:.2f} s"
+    return [a - t0 for a in answers], [n - t0 for n in notes], done - t0
+
+
+async def sopbot_run(api: FakeBotApi, args: argparse.Namespace) -> dict[str, float]:
+    n = args.officials
+    flows = load_flows(FLOWS_DIR)
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(token=api.token, api_url=api.api_root, data_dir=Path(tmp),
+                            flows_dir=FLOWS_DIR)
+        bot = build_bot(settings, flows, clock=lambda: START, rate_limit=not args.unpaced)
+        staff = [api.user(STAFF + i, f"Staf {i}", language_code="en") for i in range(n)]
+        heads = [api.user(HEADS + i, f"Kasubag {i}", language_code="en") for i in range(n)]
+        for uid in (1, 2):
+            api.user(uid, "Pejabat", language_code="en")
+        t = time.perf_counter()
+        await asyncio.to_thread(prepare, bot, n)
+        if args.running:
+            pdk = next(f for f in flows if f.id == PDK)
+            await asyncio.to_thread(add_running, bot.store, pdk, args.running, START, 2025)
+        print(f"prepared {n} staff and their superiors"
+              + (f" and {args.running} more running instances" if args.running else "")
+              + f" in {time.perf_counter() - t:.1f} s")
+        async with running(bot, poll_timeout=1):
+            t = time.perf_counter()
+            step1 = [await u.await_message("Step 1 of", timeout=600) for u in staff]
+            print(f"step 1 delivered to all {n} staff in {time.perf_counter() - t:.1f} s")
+            await api.await_idle(idle=1.5, timeout=600)
+            scheduler = bot.app.bot_data["runtime"].scheduler
+            t = time.perf_counter()
+            await scheduler.sync()  # the start-up sync is over before the burst
+            print(f"a reminder sync before the burst took {time.perf_counter() - t:.1f} s")
+            with StallProbe() as probe:
+                answers, notes, drain = await burst(api, staff, step1, heads, "✔️ Selesai",
+                                                    "Step 2 of")
+                burst_stall = probe.worst
+                probe.reset()
+                t = time.perf_counter()
+                await scheduler.sync()
+                sync_time = time.perf_counter() - t
+                sync_stall = probe.worst
+    slowest = max(range(n), key=lambda i: notes[i])
+    return {"drain": drain, "answer_p50": pct(answers, .5), "answer_p95": pct(answers, .95),
+            "answer_max": max(answers) * 1000, "note_p50": pct(notes, .5),
+            "note_p95": pct(notes, .95), "slowest": notes[slowest] * 1000,
+            "slowest_i": slowest, "burst_stall": burst_stall * 1000,
+            "sync": sync_time, "sync_stall": sync_stall * 1000}
+
+
+async def bare_run(api: FakeBotApi, n: int) -> tuple[list[float], list[float], float]:
+    app = bare_app(api, lambda update: update.effective_user.id + 1_000_000)  # type: ignore[union-attr]
+    pressers = [api.user(500_000 + i, f"A{i}", language_code="en") for i in range(n)]
+    partners = [api.user(1_500_000 + i, f"B{i}", language_code="en") for i in range(n)]
+    async with app:
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling(poll_interval=0.0, timeout=1)
+        messages = []
+        for u in pressers:
+            m = await app.bot.send_message(u.id, "press", reply_markup={
+                "inline_keyboard": [[{"text": "✔️ Selesai", "callback_data": "x"}]]})
+            messages.append({"message_id": m.message_id, "chat": {"id": u.id}})
+        result = await burst(api, pressers, messages, partners, "✔️ Selesai", "Step 2 of")
+        await app.updater.stop()
+        await app.stop()
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--officials", type=int, default=200)
+    parser.add_argument("--running", type=int, default=0)
+    parser.add_argument("--unpaced", action="store_true")
+    args = parser.parse_args()
+    print("$ python bench/bench_burst.py " + " ".join(sys.argv[1:]))
+    with FakeBotApi() as api:
+        ours = asyncio.run(sopbot_run(api, args))
+        answers, notes, bare_drain = asyncio.run(bare_run(api, args.officials))
+    n = args.officials
+    print(f"{n} officials pressing at once; all answered and all next officials notified:")
+    print(f"  sopbot{' (unpaced)' if args.unpaced else ' (paced as sopbot run)'}: "
+          f"{ours['drain']:.2f} s   bare PTB bot: {bare_drain:.2f} s   ratio "
+          f"{ours['drain'] / bare_drain:.1f}×  (target ≤ 2×)")
+    print(f"  sopbot answer p50/p95/max {ours['answer_p50']:.0f}/{ours['answer_p95']:.0f}/"
+          f"{ours['answer_max']:.0f} ms; bare p50/p95 {pct(answers, .5):.0f}/"
+          f"{pct(answers, .95):.0f} ms")
+    print(f"  sopbot next official p50/p95 {ours['note_p50']:.0f}/{ours['note_p95']:.0f} ms; "
+          f"slowest: Kasubag {ours['slowest_i']} after {ours['slowest']:.0f} ms; "
+          f"bare p50/p95 {pct(notes, .5):.0f}/{pct(notes, .95):.0f} ms")
+    print(f"  worst event-loop stall: during the burst {ours['burst_stall']:.0f} ms, during "
+          f"the reminder sync after it ({ours['sync']:.1f} s) {ours['sync_stall']:.0f} ms "
+          f"(target ≤ 50 ms)")
+
+
+if __name__ == "__main__":
+    main()
