@@ -163,7 +163,7 @@ class Repl:
         elif command == "send":
             await self._send(rest)
         elif command == "wait":
-            self._wait(rest)
+            await self._wait(rest)
         elif command == "say":
             if rest:
                 await s.say(self.current, rest, strict=False)
@@ -171,7 +171,7 @@ class Repl:
             await s.say(self.current, text, strict=False)
         return True
 
-    def _wait(self, rest: str) -> None:
+    async def _wait(self, rest: str) -> None:
         _ = self.t.gettext
         match = re.fullmatch(r"(\d+)\s*([mhd])", rest.strip().lower())
         if not match:
@@ -188,6 +188,7 @@ class Repl:
             self.s.tick(timedelta(minutes=amount) if unit == "m" else timedelta(hours=amount))
         self.s.emit(_("It is now {when}.").format(
             when=format_when(self.s.clock(), self.s.flow.unit.timezone, self.t)))
+        await self.s.time_passed()
 
     async def _press(self, rest: str) -> None:
         _ = self.t.gettext

@@ -26,6 +26,7 @@ from bot.demo.transcript import WIDTH, ChatLog, Emit, Official
 from bot.engine.calendar import resolve_timezone
 from bot.engine.model import Flow
 from bot.i18n import Translator
+from bot.tg.reminder_jobs import POKE_DELAY
 
 JSON = dict[str, Any]
 T = TypeVar("T")
@@ -119,6 +120,16 @@ class DemoSession:
         cal = self.flow.unit.calendar()
         self.clock.move_to(cal.add_office_time(self.clock(), delta).replace(second=0,
                                                                              microsecond=0))
+
+    async def time_passed(self) -> None:
+        """After the clock moved: the reminders that fell due meanwhile go out now (the bot
+        re-plans at once instead of at its next periodic check), and are shown."""
+        runtime = self.bot.app.bot_data["runtime"]
+        if runtime.scheduler is not None:
+            runtime.scheduler.poke()
+            await asyncio.sleep(POKE_DELAY + 0.5)  # the re-plan, then the jobs it runs
+        await self.settle()
+        self.log.poll(show=True)
 
     def role_title(self, role: str) -> str:
         r = self.flow.role(role)
