@@ -336,7 +336,8 @@ class Planner:
             if atasan:
                 by_atasan.setdefault(atasan, []).append(member_id)
         recaps = [(f"r:{flow.id}:{occ.key}:{a}", a, r) for a, r in by_atasan.items()]
-        if cycle.collector:  # the collector (Kasubag TU) gets everyone's recap too
+        if cycle.collector and officials:  # the collector (Kasubag TU): everyone's recap
+            # (none of a period that nobody owes: they all joined after it)
             recaps += [(f"rc:{flow.id}:{occ.key}:{c}", c, officials)
                        for c in snap.holders(flow.unit.id).get(cycle.collector, [])]
         result = []

@@ -84,3 +84,16 @@ def test_a_reply_to_a_digest_of_several_duties_decides_only_when_one_is_owed(
     reminders.mark_done(staf, tasks[0], world.now)  # its button
     done = reminders.mark_done(staf, both, world.now + timedelta(minutes=1))  # then a reply
     assert done.id == tasks[1]
+
+
+def test_no_recap_of_a_period_that_nobody_owes(world: World) -> None:
+    """The Kasubag TU collects the officials' reports; of a period that ended before any of
+    them joined (nobody owes it) she gets no "reported: - / not yet: -" recap."""
+    world.join("Bu TU", "kasubag_tu", DPRD)
+    reminders = Reminders(world.services)
+    assert not [p for p in reminders.plan(world.now) if p.payload.get("kind") == "recap"]
+    world.join("Pak Staf", "staf", DPRD)  # he owes the periods from now on: recapped then
+    recaps = [p for p in reminders.plan(world.now, horizon=timedelta(days=200))
+              if p.payload.get("kind") == "recap"]
+    assert recaps and all(p.payload["reports"] for p in recaps)
+    assert all(p.at > world.now for p in recaps)
