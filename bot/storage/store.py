@@ -8,9 +8,10 @@ transaction ends. A crash therefore leaves either the old or the new file, never
 The parsed file is kept between transactions and read again only when another process wrote
 it since (see :class:`_ParsedFiles`): a transaction costs no file read.
 
-This module is a little over 500 lines because it is the whole TinyDB side of the storage
-protocol (every table, the lock, the atomic write, the archives); the protocol itself and the
-in-memory twin live beside it.
+This module is about 750 lines because it is the whole TinyDB side of the storage protocol
+(every table, the lock, the atomic write, the archives and their id index, the read cache);
+splitting it would spread one file format and its one lock over several modules. The protocol
+itself and the in-memory twin live beside it.
 """
 
 from __future__ import annotations
