@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from bot.engine.instance import Actor, DomainError, Instance, Status, WrongState
@@ -217,7 +217,18 @@ class FlowOpsService(WorkflowService):
                     inst, by=Actor(member.id, member.roles_in(inst.unit_id)), step_no=step_no)
             except DomainError as exc:
                 raise Refused(exc) from exc
-            parts = [(m, self._name(repo, m)) for m in known]
+            # In the flow's order of roles (the Kasi before the Lurah), then in the order the
+            # holders joined: the same buttons however the fan-out happened to be stored.
+            order = {role.id: i for i, role in enumerate(flow.roles)}
+
+            def rank(member_id: str) -> tuple[int, datetime, int, str]:
+                holder = repo.member(member_id)
+                held = [ms for ms in holder.roles if ms.unit == inst.unit_id] if holder else []
+                first = min((order.get(ms.role, len(order)) for ms in held), default=len(order))
+                since = min((ms.since for ms in held), default=datetime.max.replace(tzinfo=UTC))
+                return (first, since, int(member_id) if member_id.isdigit() else 0, member_id)
+
+            parts = [(m, self._name(repo, m)) for m in sorted(known, key=rank)]
         return PartsChoice(flow, inst, step_no, back.no, parts)
 
     def ask_parts_reason(self, cmd: AskPartsReason) -> None:
