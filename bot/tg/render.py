@@ -18,6 +18,7 @@ from bot.formatting import (
     format_short,
     format_until,
     normalised_total,
+    period_label,
 )
 from bot.i18n import Translator
 from bot.services import (
@@ -320,6 +321,12 @@ def withdraw_keyboard(payload: dict[str, Any], t: Translator) -> InlineKeyboardM
 def _cycle_name(flow: Flow, cycle_id: str) -> str:
     cycle = next((c for c in flow.cycles if c.id == cycle_id), None)
     return cycle.name if cycle else cycle_id
+
+
+def duty_name(flow: Flow, cycle_id: str, period: str, index: int, year: int,
+              t: Translator) -> str:
+    """A recurring duty and its period: "Pengukuran Kinerja (Triwulan II 2026)"."""
+    return f"{_cycle_name(flow, cycle_id)} ({period_label(period, index, year, t)})"
 
 
 # The step notification and its details live in render_step (imported last: it uses the

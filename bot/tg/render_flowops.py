@@ -18,7 +18,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.engine.instance import Instance, Status
 from bot.engine.model import Flow
-from bot.formatting import format_short, format_when, period_label
+from bot.formatting import format_short, format_when
 from bot.i18n import Translator
 from bot.services.notices import (
     CancelledAck,
@@ -213,8 +213,7 @@ def ack_text(ack: ReturnedAck | TriggeredAck | CancelledAck | CycleRevisedAck,
     _ = t.gettext
     flow = flows[ack.flow_id]
     if isinstance(ack, CycleRevisedAck):  # the atasan sent an official's duty back
-        period = period_label(ack.period, ack.index, ack.year, t)
-        duty = f"{base._cycle_name(flow, ack.cycle_id)} ({period})"
+        duty = base.duty_name(flow, ack.cycle_id, ack.period, ack.index, ack.year, t)
         return _("Sent back for revision: {duty} of {name}. Reason: {reason}. They will "
                  "report again, and you will evaluate it again.").format(
                      duty=duty, name=ack.official_name, reason=ack.reason)

@@ -12,7 +12,6 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from bot.engine.model import Flow
-from bot.formatting import period_label
 from bot.i18n import N_, Translator
 from bot.services.notices import (
     Ack,
@@ -141,7 +140,7 @@ def _cycle_done(ack: CycleDoneAck, flows: Flows, t: Translator) -> str:
 
 def _duty(flow: Flow, of: CycleDoneAck | CycleReminder, t: Translator) -> str:
     """A recurring duty and its period: "Laporan PK (Triwulan I 2026)"."""
-    return f"{_cycle_name(flow, of.cycle_id)} ({period_label(of.period, of.index, of.year, t)})"
+    return duty_name(flow, of.cycle_id, of.period, of.index, of.year, t)
 
 
 def _undeliverable(ack: UndeliverableAck, flows: Flows, t: Translator) -> str:
@@ -183,9 +182,9 @@ _ACK_TEXTS: Sequence[tuple[Any, Callable[..., str]]] = (
 # The helpers shared with render (last: render imports this module at its end).
 from bot.tg import render_flowops, render_people  # noqa: E402
 from bot.tg.render import (  # noqa: E402
-    _cycle_name,
     _role_title,
     address,
+    duty_name,
     flow_label,
     help_text,
     own_title,

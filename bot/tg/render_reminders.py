@@ -45,20 +45,14 @@ def _stage(flow: Flow, payload: dict[str, Any], t: Translator) -> str | None:
     return render_flowops.stage_line(flow, reminder, t)
 
 
-def _cycle_name(flow: Flow, cycle_id: str) -> str:
-    cycle = next((c for c in flow.cycles if c.id == cycle_id), None)
-    return cycle.name if cycle else cycle_id
-
-
 def _flow_name(flow: Flow, t: Translator) -> str:
     return flow.name_en if t.language == "en" and flow.name_en else flow.name
 
 
 def duty_label(flow: Flow, payload: dict[str, Any], t: Translator) -> str:
     """ "Pengukuran Kinerja (Triwulan II 2026)"."""
-    return "{name} ({period})".format(
-        name=_cycle_name(flow, payload["cycle_id"]),
-        period=period_label(payload["period"], payload["index"], payload["year"], t))
+    return base.duty_name(flow, payload["cycle_id"], payload["period"], payload["index"],
+                          payload["year"], t)
 
 
 def reminder_text(notice: Mapping[str, Any] | Reminder, flows: dict[str, Flow],
