@@ -41,6 +41,7 @@ from bench._press_kit import (  # noqa: E402
 from bot.bootstrap import build_bot, running  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.engine.loader import load_flows  # noqa: E402
+from bot.services.commands import Start  # noqa: E402
 from bot.storage.records import Member, Membership  # noqa: E402
 from fakeapi import FakeBotApi, FakeUser  # noqa: E402
 
@@ -68,7 +69,7 @@ def prepare(bot, n: int) -> None:  # type: ignore[no-untyped-def]
                                         Membership(UNIT, "staf", START,
                                                    atasan=str(HEADS + i))]))
     sekwan = bot.store.read().member("sekwan")
-    started = bot.services.start(sekwan, "PDK 2026", START)
+    started = bot.services.start(Start(sekwan, "PDK 2026", START))
     assert len(started.instances) == 2 * n + 1, len(started.instances)
 
 

@@ -43,6 +43,7 @@ from bench._press_kit import (  # noqa: E402
 from bot.bootstrap import build_bot, running  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.engine.loader import load_flows  # noqa: E402
+from bot.services.commands import Start  # noqa: E402
 from fakeapi import FakeBotApi, FakeUser  # noqa: E402
 
 __all__ = ["wait_answer", "wait_new"]  # bench_fanout.py imports them from here
@@ -101,7 +102,7 @@ async def sopbot_run(api: FakeBotApi, args: argparse.Namespace,
             sender = bot.app.bot_data["runtime"].sender
             with StallProbe() as probe:
                 for n, year in enumerate(range(2026, 2026 + args.instances)):
-                    await asyncio.to_thread(bot.services.start, member, f"PK {year}", START)
+                    await asyncio.to_thread(bot.services.start, Start(member, f"PK {year}", START))
                     sender.wake()
                     await camat.await_message(lambda m, y=year: "Step 1 of" in m.get("text", "")
                                               and f"PK {y}" in m["text"], timeout=60)

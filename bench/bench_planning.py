@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.bootstrap import build_services  # noqa: E402
 from bot.engine.loader import load_flows  # noqa: E402
-from bot.services.commands import Decide, Decision  # noqa: E402
+from bot.services.commands import Decide, Decision, Start  # noqa: E402
 from bot.services.reminders import Reminders  # noqa: E402
 from bot.storage.memory import MemoryStore  # noqa: E402
 from bot.storage.protocol import Storage  # noqa: E402
@@ -76,7 +76,7 @@ def measure(n: int, backend: str) -> dict[str, float]:
         with store.transaction(record_update=False) as repo:
             camat = repo.member("camat")
         assert camat is not None
-        inst = services.start(camat, "PK 2026", now).instances[0]
+        inst = services.start(Start(camat, "PK 2026", now)).instances[0]
         reminders = Reminders(services)
         scheduler = ReminderScheduler(None, reminders, None, lambda: now)  # type: ignore[arg-type]
 

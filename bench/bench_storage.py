@@ -29,7 +29,7 @@ from bot.bootstrap import build_services
 from bot.engine.instance import Actor, Engine, Status
 from bot.engine.loader import load_flows
 from bot.services import Services
-from bot.services.commands import Decide, Decision
+from bot.services.commands import Decide, Decision, Start
 from bot.storage import Store
 from bot.storage.records import Member, Membership
 
@@ -80,7 +80,7 @@ def build(data_dir: Path, dispositions: int, instances: int) -> tuple[Services, 
     members = {m.id: m for m in store.read().members()}
     active = []
     for year in range(2026, 2026 + ACTIVE):  # 100 running instances: the working set
-        services.start(members["1"], f"PK {year}", T0)
+        services.start(Start(members["1"], f"PK {year}", T0))
     with store.transaction() as repo:
         active = [i.id for i in repo.instances(status=Status.ACTIVE)]
     return services, active
