@@ -51,7 +51,8 @@ def prepare(bot, n: int) -> str:  # type: ignore[no-untyped-def]
                       roles=[Membership(UNIT, "pejabat_unit_kerja", START)]) for i in range(n)]
     items = [OutboxItem(id=secrets.token_hex(8), member_id=str(FIRST + i), chat_id=FIRST + i,
                         kind="reminder", created_at=START, payload={
-                            "type": "step", "flow_id": flow_id, "year": 2026, "step_no": 1,
+                            "type": "step", "instance_id": "bench-pk", "flow_id": flow_id,
+                            "year": 2026, "step_no": 1, "round": 1,
                             "deadline": START.isoformat(), "kind": "overdue", "n": rnd})
              for rnd in (1, 2) for i in range(n if rnd == 1 else min(50, n))]
     path = bot.store.path

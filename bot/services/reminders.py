@@ -108,8 +108,7 @@ class Reminders:
         skipped = [p.id for p in missed if newest[p.series] is not p]
         if skipped:
             with self.services.store.transaction(record_update=False) as repo:
-                for point_id in skipped:
-                    repo.mark_reminder(point_id, now, skipped=True)
+                repo.mark_reminders(skipped, now, skipped=True)
         return list(newest.values())
 
     def fire(self, point_id: str, now: datetime) -> bool:
@@ -138,16 +137,18 @@ class Reminders:
                 payload = self._payload(snap, point, done)
                 for member_id in point.recipients:
                     owed.setdefault(member_id, []).append(payload)
-                snap.mark_reminder(point.id, now)
                 metrics.reminder_sent(point.kind.value, (now - point.at).total_seconds())
+            snap.mark_reminders([p.id for p in points], now)
+            items = []
             for member_id, payloads in owed.items():
                 member = snap.member(member_id)
                 if member is None:
                     continue
-                snap.enqueue(OutboxItem(
+                items.append(OutboxItem(
                     id=secrets.token_hex(8), member_id=member.id, chat_id=member.chat_id,
                     kind="reminder", created_at=now,
                     payload=message_payload(payloads, member.name, now)))
+            snap.enqueue_many(items)  # one pass: queueing one by one would be O(N²)
             snap.prune_reminders(now - LOOKBACK - timedelta(days=30))
             return [p.id for p in points]
 

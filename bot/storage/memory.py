@@ -254,6 +254,11 @@ class MemoryRepository:
         self.writes += 1
         self._t("outbox").append(item.to_doc())
 
+    def enqueue_many(self, items: list[OutboxItem]) -> None:
+        if items:
+            self.writes += 1
+            self._t("outbox").extend(item.to_doc() for item in items)
+
     def outbox(self, status: str = "pending") -> list[OutboxItem]:
         return [OutboxItem.from_doc(copy.deepcopy(d)) for d in self._t("outbox")
                 if d["status"] == status]
@@ -287,6 +292,15 @@ class MemoryRepository:
             self.writes += 1
             self._t("reminders_sent").append({"v": 1, "id": point_id, "at": at.isoformat(),
                                               "skipped": skipped})
+
+    def mark_reminders(self, point_ids: list[str], at: datetime, *,
+                       skipped: bool = False) -> None:
+        known = self.sent_reminders()
+        new = list(dict.fromkeys(p for p in point_ids if p not in known))
+        if new:
+            self.writes += 1
+            self._t("reminders_sent").extend({"v": 1, "id": p, "at": at.isoformat(),
+                                              "skipped": skipped} for p in new)
 
     def prune_reminders(self, before: datetime) -> int:
         cutoff = before.isoformat()

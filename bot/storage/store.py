@@ -82,6 +82,12 @@ class _CountingMemory(MemoryStorage):
         super().write(data)
 
 
+def _counting(db: TinyDB) -> _CountingMemory:
+    storage = db.storage
+    assert isinstance(storage, _CountingMemory)
+    return storage
+
+
 def _memory_db(data: dict[str, Any]) -> tuple[TinyDB, _CountingMemory]:
     db = TinyDB(storage=_CountingMemory)
     storage = db.storage
@@ -138,7 +144,7 @@ def read_json_file(path: Path) -> dict[str, Any]:
     return data
 
 
-def _dump(data: dict[str, Any]) -> bytes:
+def _dump(data: Any) -> bytes:
     """Compact UTF-8 JSON (what ``json.dumps(ensure_ascii=False, separators=(",", ":"))``
     writes, several times faster)."""
     return orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS)
@@ -173,6 +179,30 @@ class _ParsedFiles:
         #: of an id that is in no archive reads none of them
         self._ids: dict[Path, tuple[tuple[int, int, int, int] | None, frozenset[str]]] = {}
         self.reads = 0  #: files read and parsed (for the benchmarks)
+        #: each file's tables as last encoded: name -> (the table object, its JSON)
+        self._encoded: dict[Path, dict[str, tuple[Any, bytes]]] = {}
+        self.encoded_tables = 0  #: tables encoded when writing (for the benchmarks)
+
+    def encode(self, path: Path, data: dict[str, Any], changed: set[str]) -> bytes:
+        """`data` as the file's JSON, re-encoding only the tables that may have changed.
+
+        A table is encoded again when it was changed in place (`changed`, the repository's
+        own operations) or is another object than when it was last encoded (every TinyDB
+        write replaces the table it changes). The output is the same compact JSON as
+        :func:`_dump` of the whole: the cost of a write follows what changed, not the
+        size of the working set.
+        """
+        cache = self._encoded.setdefault(path, {})
+        parts = []
+        for name, table in data.items():
+            hit = cache.get(name)
+            if hit is None or hit[0] is not table or name in changed:
+                hit = cache[name] = (table, _dump(table))
+                self.encoded_tables += 1
+            parts.append(_dump(name) + b":" + hit[1])
+        for gone in cache.keys() - data.keys():
+            del cache[gone]
+        return b"{" + b",".join(parts) + b"}"
 
     def instance_ids(self, path: Path) -> frozenset[str]:
         """The ids of the instances in the archive `path`."""
@@ -192,6 +222,7 @@ class _ParsedFiles:
         self.reads += 1
         data = read_json_file(path)
         self._files.pop(path, None)
+        self._encoded.pop(path, None)
         if working_set or (key is not None and key[1] <= self.MAX_ARCHIVE_BYTES):
             if not working_set:
                 archives = [p for p in self._files if p.name != DB_FILE]
@@ -213,6 +244,7 @@ class _ParsedFiles:
         for path in paths:
             self._files.pop(path, None)
             self._ids.pop(path, None)
+            self._encoded.pop(path, None)
 
 
 class Store:
@@ -303,8 +335,10 @@ class Store:
                         atomic_write(path, _dump(astorage.memory or {}))
                         self.parsed.written(path, astorage.memory or {})
                 if storage.writes:
-                    atomic_write(self.path, _dump(storage.memory or {}))
-                    self.parsed.written(self.path, storage.memory or {})
+                    data = storage.memory or {}
+                    atomic_write(self.path, self.parsed.encode(self.path, data,
+                                                               repo.changed_tables))
+                    self.parsed.written(self.path, data)
             except BaseException:
                 # The tables may hold changes that never reached the files: read them again.
                 self.parsed.drop(self.path, *(self.archive_path(y) for y in repo.archives))
@@ -432,18 +466,67 @@ class Repository:
         self._dispositions = db.table("dispositions")
         self._messages = db.table("step_messages")
         self._pending = db.table("pending_reasons")
-        self._outbox = db.table("outbox")
-        self._updates = db.table("processed_updates")
-        self._reminders = db.table("reminders_sent")
         self._cycle_tasks = db.table("cycle_tasks")
         self._roster = db.table("roster")
         self._delegations = db.table("delegations")
+        self._storage = _counting(db)
+        #: tables changed in place by this repository (see _changing): re-encoded at commit
+        self.changed_tables: set[str] = set()
+        self._next_ids: dict[str, tuple[dict[str, Any], int]] = {}
         self._outbox_ids: dict[str, int] | None = None
+        self._reminder_ids: set[str] | None = None
+        self._update_ids: set[int] | None = None
         self._member_index: dict[str, Mapping[str, Any]] | None = None
+        self._member_keys: dict[str, str] | None = None  #: member id -> document id
         self._instance_index: dict[str, int] | None = None
         self._holders: dict[str, dict[str, list[str]]] = {}
         self._trim_outbox = False
         self._failed = db.table("failed_updates")
+
+    # -- tables changed in place ------------------------------------------------------
+    # TinyDB's insert/update/remove copy the whole table on every call (Table._update_table),
+    # so that queueing or marking N items one by one costs O(N²). The busy tables (outbox,
+    # reminders sent, step messages, processed updates) are changed here directly, by
+    # document id, in TinyDB's own layout ({"<doc id>": document}).
+
+    def _docs(self, name: str) -> dict[str, Any]:
+        """A table's stored documents by document id (to read: see :meth:`_changing`)."""
+        table: dict[str, Any] = (self._storage.memory or {}).get(name) or {}
+        return table
+
+    def _changing(self, name: str) -> dict[str, Any]:
+        """A table's stored documents, to change in place: the transaction will write the
+        file (this table encoded anew) and TinyDB's caches of the table are dropped."""
+        storage = self._storage
+        if storage.memory is None:
+            storage.memory = {}
+        table: dict[str, Any] = storage.memory.setdefault(name, {})
+        storage.writes += 1
+        self.changed_tables.add(name)
+        tinydb_table = self.db.table(name)
+        tinydb_table.clear_cache()
+        tinydb_table._next_id = None  # TinyDB finds the next id anew if it inserts here
+        return table
+
+    def _insert(self, name: str, docs: list[dict[str, Any]]) -> list[int]:
+        """Add documents to a table under new document ids (one pass, no table copy)."""
+        table = self._changing(name)
+        known = self._next_ids.get(name)
+        if known is not None and known[0] is table:
+            next_id = known[1]
+        else:  # first insert here, or TinyDB replaced the table since
+            next_id = max(map(int, table), default=0) + 1
+        ids = list(range(next_id, next_id + len(docs)))
+        for doc_id, doc in zip(ids, docs, strict=True):
+            table[str(doc_id)] = doc
+        self._next_ids[name] = (table, next_id + len(docs))
+        return ids
+
+    def _remove_ids(self, name: str, doc_ids: list[str]) -> None:
+        if doc_ids:
+            table = self._changing(name)
+            for doc_id in doc_ids:
+                del table[doc_id]
 
     # -- members -------------------------------------------------------------------
 
@@ -459,8 +542,18 @@ class Repository:
         return Member.from_doc(dict(doc)) if doc else None
 
     def save_member(self, member: Member) -> None:
-        self._members.upsert(member.to_doc(), q.id == member.id)
-        self._member_index = None
+        # In place, by the member's document id: TinyDB's upsert would search and then
+        # copy the whole table (joining 5,000 officials one by one would be O(N²)).
+        if self._member_keys is None:
+            self._member_keys = {d["id"]: k for k, d in self._docs("members").items()}
+        doc = member.to_doc()
+        key = self._member_keys.get(member.id)
+        if key is None:
+            self._member_keys[member.id] = str(self._insert("members", [doc])[0])
+        else:
+            self._changing("members")[key] = doc
+        if self._member_index is not None:
+            self._member_index[member.id] = doc
         self._holders.clear()
 
     def members(self) -> list[Member]:
@@ -495,6 +588,7 @@ class Repository:
     def remove_member(self, member_id: str) -> None:
         self._members.remove(q.id == member_id)
         self._member_index = None
+        self._member_keys = None
         self._holders.clear()
 
     def member_by_nip(self, nip: str) -> Member | None:
@@ -592,10 +686,10 @@ class Repository:
 
     def save_instance(self, inst: Instance) -> None:
         doc_id = self._instance_ids().get(inst.id)
-        if doc_id is None:
-            self._instance_ids()[inst.id] = self._instances.insert(inst.to_dict())
+        if doc_id is None:  # in place: TinyDB's insert/update copy the whole table
+            self._instance_ids()[inst.id] = self._insert("instances", [inst.to_dict()])[0]
         else:
-            self._instances.update(inst.to_dict(), doc_ids=[doc_id])
+            self._changing("instances")[str(doc_id)] = inst.to_dict()
 
     def instances(
         self,
@@ -623,7 +717,7 @@ class Repository:
     # -- dispositions --------------------------------------------------------------
 
     def add_disposition(self, disp: Disposition) -> None:
-        self._dispositions.insert({"v": 1, **disp.to_dict()})
+        self._insert("dispositions", [{"v": 1, **disp.to_dict()}])
 
     def dispositions(self, instance_id: str, year: int | None = None) -> list[Disposition]:
         """Every disposition of an instance, oldest first (from its archive if finished)."""
@@ -635,7 +729,7 @@ class Repository:
     # -- step messages -------------------------------------------------------------
 
     def add_step_message(self, msg: StepMessage) -> None:
-        self._messages.insert(msg.to_doc())
+        self._insert("step_messages", [msg.to_doc()])
 
     def step_message(self, chat_id: int, message_id: int) -> StepMessage | None:
         doc = self._messages.get((q.chat_id == chat_id) & (q.message_id == message_id))
@@ -665,24 +759,32 @@ class Repository:
     # -- outbox --------------------------------------------------------------------
 
     def enqueue(self, item: OutboxItem) -> None:
-        doc_id = self._outbox.insert(item.to_doc())
+        self.enqueue_many([item])
+
+    def enqueue_many(self, items: list[OutboxItem]) -> None:
+        """Queue several items at once (a round of reminders): one pass, in their order."""
+        if not items:
+            return
+        ids = self._insert("outbox", [item.to_doc() for item in items])
         if self._outbox_ids is not None:
-            self._outbox_ids[item.id] = doc_id
+            self._outbox_ids.update((item.id, doc_id)
+                                    for item, doc_id in zip(items, ids, strict=True))
 
     def outbox(self, status: str = "pending") -> list[OutboxItem]:
-        docs = sorted(self._outbox.search(q.status == status), key=lambda d: d.doc_id)
-        return [OutboxItem.from_doc(dict(d)) for d in docs]  # in the order they were owed
+        docs = sorted((int(k), d) for k, d in self._docs("outbox").items()
+                      if d["status"] == status)  # in the order they were owed
+        return [OutboxItem.from_doc(dict(d)) for _k, d in docs]
 
     def save_outbox(self, item: OutboxItem) -> None:
         # By the item's document id (an index built once per transaction), not a query
         # over the whole outbox: a batch of results is then O(batch), not O(batch × outbox).
         if self._outbox_ids is None:
-            self._outbox_ids = {d["id"]: d.doc_id for d in self._outbox.all()}
+            self._outbox_ids = {d["id"]: int(k) for k, d in self._docs("outbox").items()}
         doc_id = self._outbox_ids.get(item.id)
         if doc_id is None:
-            self._outbox_ids[item.id] = self._outbox.insert(item.to_doc())
+            self.enqueue_many([item])
         else:
-            self._outbox.update(item.to_doc(), doc_ids=[doc_id])
+            self._changing("outbox")[str(doc_id)] = item.to_doc()
         if item.status != "pending":
             self._trim_outbox = True  # once, when the transaction ends (see trim())
 
@@ -691,40 +793,61 @@ class Repository:
         if not self._trim_outbox:
             return
         self._trim_outbox = False
-        done = self._outbox.search(q.status != "pending")
+        done = sorted((k for k, d in self._docs("outbox").items() if d["status"] != "pending"),
+                      key=int)
         if len(done) > KEEP_SENT:
-            old = [d.doc_id for d in done[:-KEEP_SENT]]
-            self._outbox.remove(doc_ids=old)
+            old = done[:-KEEP_SENT]
+            self._remove_ids("outbox", old)
             if self._outbox_ids is not None:
-                gone = set(old)
+                gone = {int(k) for k in old}
                 self._outbox_ids = {k: v for k, v in self._outbox_ids.items()
                                     if v not in gone}
 
     def retry_undeliverable(self, member_id: str) -> int:
         """Queue again what could not reach an official while their chat was blocked."""
-        return len(self._outbox.update({"status": "pending"},
-                                       (q.member_id == member_id)
-                                       & (q.status == "undeliverable")))
+        ids = [k for k, d in self._docs("outbox").items()
+               if d["member_id"] == member_id and d["status"] == "undeliverable"]
+        if ids:
+            table = self._changing("outbox")
+            for k in ids:
+                table[k] = {**table[k], "status": "pending"}
+        return len(ids)
 
     # -- reminders -----------------------------------------------------------------
 
+    def _reminders_index(self) -> set[str]:
+        if self._reminder_ids is None:
+            self._reminder_ids = {d["id"] for d in self._docs("reminders_sent").values()}
+        return self._reminder_ids
+
     def reminder_sent(self, point_id: str) -> bool:
-        return self._reminders.contains(q.id == point_id)
+        return point_id in self._reminders_index()
 
     def sent_reminders(self) -> set[str]:
-        return {d["id"] for d in self._reminders.all()}
+        return set(self._reminders_index())
 
     def mark_reminder(self, point_id: str, at: datetime, *, skipped: bool = False) -> None:
         """Record a reminder as sent (or as skipped: an older one of a series missed)."""
-        if not self.reminder_sent(point_id):
-            self._reminders.insert({"v": 1, "id": point_id, "at": at.isoformat(),
-                                    "skipped": skipped})
+        self.mark_reminders([point_id], at, skipped=skipped)
+
+    def mark_reminders(self, point_ids: list[str], at: datetime, *,
+                       skipped: bool = False) -> None:
+        """Record several reminders as sent (or skipped) at `at`, in one pass."""
+        known = self._reminders_index()
+        new = list(dict.fromkeys(p for p in point_ids if p not in known))
+        if new:
+            when = at.isoformat()
+            self._insert("reminders_sent", [{"v": 1, "id": p, "at": when, "skipped": skipped}
+                                            for p in new])
+            known.update(new)
 
     def prune_reminders(self, before: datetime) -> int:
         """Forget reminders sent before `before` (their steps and periods are long past)."""
         cutoff = before.isoformat()
-        old = [d.doc_id for d in self._reminders.all() if d["at"] < cutoff]
-        self._reminders.remove(doc_ids=old)
+        old = [k for k, d in self._docs("reminders_sent").items() if d["at"] < cutoff]
+        if old:
+            self._remove_ids("reminders_sent", old)
+            self._reminder_ids = None
         return len(old)
 
     def cycle_task(self, task_id: str) -> CycleTask | None:
@@ -739,21 +862,30 @@ class Repository:
 
     # -- processed updates ---------------------------------------------------------
 
+    def _updates_index(self) -> set[int]:
+        if self._update_ids is None:
+            self._update_ids = {d["update_id"] for d in self._docs("processed_updates").values()}
+        return self._update_ids
+
     def update_seen(self, update_id: int) -> bool:
-        return self._updates.contains(q.update_id == update_id)
+        return update_id in self._updates_index()
 
     def newest_update(self) -> int | None:
         """The newest update id recorded as processed (None when there is none)."""
-        return max((d["update_id"] for d in self._updates.all()), default=None)
+        return max(self._updates_index(), default=None)
 
     def mark_update(self, update_id: int) -> None:
         """Record that an update's effects are stored (done by the transaction itself)."""
-        if self.update_seen(update_id):
+        seen = self._updates_index()
+        if update_id in seen:
             return
-        self._updates.insert({"v": 1, "update_id": update_id})
-        if len(self._updates) > KEEP_UPDATES:
-            oldest = sorted(self._updates.all(), key=lambda d: d["update_id"])
-            self._updates.remove(doc_ids=[d.doc_id for d in oldest[:-KEEP_UPDATES]])
+        self._insert("processed_updates", [{"v": 1, "update_id": update_id}])
+        seen.add(update_id)
+        docs = self._docs("processed_updates")
+        if len(docs) > KEEP_UPDATES:
+            oldest = sorted(docs, key=lambda k: docs[k]["update_id"])[:-KEEP_UPDATES]
+            seen.difference_update(docs[k]["update_id"] for k in oldest)
+            self._remove_ids("processed_updates", oldest)
 
     def record_failed_update(self, update_id: int, reason: str, at: datetime) -> None:
         """An update given up on (it can never succeed): kept for the operator, and marked

@@ -1,0 +1,156 @@
+"""The TinyDB store changes its busy tables in place and re-encodes only what changed
+(issue 15), and the file stays what TinyDB itself reads: every operation below is checked
+against the file read back by stock TinyDB and by a fresh store."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from tinydb import TinyDB
+
+from bot.engine.instance import Action, Disposition, Instance, Status
+from bot.storage.memory import MemoryStore
+from bot.storage.protocol import Storage
+from bot.storage.records import Member, Membership, OutboxItem
+from bot.storage.store import KEEP_SENT, KEEP_UPDATES, Store, _dump
+
+NOW = datetime(2026, 1, 5, 1, 0, tzinfo=UTC)
+
+
+def official(i: int, name: str | None = None) -> Member:
+    return Member(str(i), i, name or f"Pejabat {i}", NOW,
+                  roles=[Membership("kec-neglasari", "pejabat_unit_kerja", NOW)])
+
+
+def item(i: int, status: str = "pending") -> OutboxItem:
+    return OutboxItem(id=f"item-{i}", member_id=str(i), chat_id=i, kind="reminder",
+                      payload={"n": i}, created_at=NOW, status=status)
+
+
+def on_disk(store: Store) -> dict[str, dict[str, dict[str, object]]]:
+    """The working set as stock TinyDB reads the file."""
+    db = TinyDB(store.path, access_mode="r")
+    try:
+        return {name: {str(d.doc_id): dict(d) for d in db.table(name).all()}
+                for name in db.tables()}
+    finally:
+        db.close()
+
+
+@pytest.fixture(params=["memory", "tinydb"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Storage:
+    return MemoryStore() if request.param == "memory" else Store(tmp_path)
+
+
+def test_a_round_is_queued_and_marked_in_one_pass_in_order(store: Storage) -> None:
+    with store.transaction(record_update=False) as repo:
+        repo.enqueue(item(0))
+        repo.enqueue_many([item(i) for i in range(1, 300)])
+        repo.enqueue_many([])
+        repo.mark_reminders([f"p{i}" for i in range(200)] + ["p3"], NOW)
+        repo.mark_reminder("p7", NOW)  # already sent: not recorded twice
+        repo.mark_reminders(["old"], NOW - timedelta(days=400), skipped=True)
+    with store.transaction(record_update=False) as repo:
+        assert [i.id for i in repo.outbox()] == [f"item-{i}" for i in range(300)]
+        assert repo.sent_reminders() == {f"p{i}" for i in range(200)} | {"old"}
+        assert repo.reminder_sent("p199") and not repo.reminder_sent("p200")
+        assert repo.prune_reminders(NOW - timedelta(days=30)) == 1
+        assert not repo.reminder_sent("old")
+        repo.mark_reminders(["p200"], NOW)
+    with store.transaction(record_update=False) as repo:
+        assert len(repo.sent_reminders()) == 201
+
+
+def test_sent_items_are_saved_by_id_and_only_the_newest_kept(store: Storage) -> None:
+    with store.transaction(record_update=False) as repo:
+        repo.enqueue_many([item(i) for i in range(KEEP_SENT + 40)])
+    with store.transaction(record_update=False) as repo:
+        for it in repo.outbox()[:KEEP_SENT + 20]:
+            it.status, it.message_ids = "sent", [it.chat_id]
+            repo.save_outbox(it)
+        repo.enqueue(item(9999))  # queued after a trim in the same transaction
+    with store.transaction(record_update=False) as repo:
+        sent = repo.outbox("sent")
+        assert len(sent) == KEEP_SENT and sent[-1].id == f"item-{KEEP_SENT + 19}"
+        assert [i.id for i in repo.outbox()] == [
+            f"item-{i}" for i in range(KEEP_SENT + 20, KEEP_SENT + 40)] + ["item-9999"]
+
+
+def test_undeliverable_items_are_queued_again(store: Storage) -> None:
+    with store.transaction(record_update=False) as repo:
+        repo.enqueue_many([item(1, "undeliverable"), item(2, "undeliverable"), item(1)])
+    with store.transaction(record_update=False) as repo:
+        assert repo.retry_undeliverable("1") == 1
+    with store.transaction(record_update=False) as repo:
+        assert [i.id for i in repo.outbox()] == ["item-1", "item-1"]
+        assert [i.id for i in repo.outbox("undeliverable")] == ["item-2"]
+
+
+def test_processed_updates_keep_the_newest(store: Storage) -> None:
+    with store.transaction(record_update=False) as repo:
+        repo.enqueue(item(1))  # (the in-memory twin records updates only with a change)
+        for update_id in range(KEEP_UPDATES + 10):
+            repo.mark_update(update_id)
+        repo.mark_update(5)
+    with store.transaction(record_update=False) as repo:
+        assert repo.newest_update() == KEEP_UPDATES + 9
+        assert repo.update_seen(KEEP_UPDATES + 9) and repo.update_seen(10)
+        assert not repo.update_seen(9)
+
+
+def test_the_file_is_what_tinydb_reads_and_equals_a_whole_encode(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    with store.transaction(record_update=False) as repo:
+        for i in range(1, 6):
+            repo.save_member(official(i))
+        repo.enqueue_many([item(i) for i in range(1, 6)])
+        repo.save_instance(Instance(id="pk-1", flow_id="pk", unit_id="kec-neglasari",
+                                    year=2026, status=Status.ACTIVE, created_at=NOW,
+                                    started_by="1"))
+    with store.transaction(record_update=False) as repo:
+        # Mixed in one transaction: TinyDB's own calls (which replace the table they
+        # change) and the in-place ones; document ids never collide.
+        repo.remove_member("2")
+        repo.save_member(official(6))
+        repo.save_member(official(1, "Pak Camat"))
+        first = repo.outbox()[0]
+        first.status = "sent"
+        repo.save_outbox(first)
+        repo.enqueue(item(7))
+        repo.add_disposition(Disposition("pk-1", 1, Action.APPROVE, "1", "camat", NOW))
+    disk = on_disk(store)
+    assert json.loads(store.path.read_bytes()) == disk
+    assert store.path.read_bytes() == _dump(json.loads(store.path.read_bytes()))
+    assert sorted(d["id"] for d in disk["members"].values()) == ["1", "3", "4", "5", "6"]
+    assert len(disk["outbox"]) == 6 and len(set(disk["outbox"])) == 6
+    assert {d["name"] for d in disk["members"].values()} >= {"Pak Camat", "Pejabat 6"}
+    fresh = Store(tmp_path)  # another process reads exactly what this one holds
+    with fresh.transaction() as a:
+        theirs = ([m.to_doc() for m in a.members()], [i.to_doc() for i in a.outbox("sent")],
+                  len(a.dispositions("pk-1")))
+    with store.transaction() as b:
+        ours = ([m.to_doc() for m in b.members()], [i.to_doc() for i in b.outbox("sent")],
+                len(b.dispositions("pk-1")))
+    assert theirs == ours and ours[2] == 1
+
+
+def test_a_write_re_encodes_only_the_tables_that_changed(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    with store.transaction(record_update=False) as repo:
+        for i in range(1, 50):
+            repo.save_member(official(i))
+        repo.enqueue_many([item(i) for i in range(1, 50)])
+    encoded = store.parsed.encoded_tables
+    with store.transaction(record_update=False) as repo:
+        it = repo.outbox()[0]
+        it.inflight_at = NOW
+        repo.save_outbox(it)
+    assert store.parsed.encoded_tables == encoded + 1  # the outbox, not the members
+    with store.transaction(record_update=False) as repo:
+        assert repo.outbox()[0].inflight_at == NOW
+        repo.save_member(official(1, "Pak Camat"))
+    assert store.parsed.encoded_tables == encoded + 2
+    assert json.loads(store.path.read_bytes())["members"]["1"]["name"] == "Pak Camat"
