@@ -28,7 +28,15 @@ FEW_RECIPIENTS = 8
 
 def is_bulk(item: OutboxItem) -> bool:
     """Reminders are bulk: an official waits for nothing in them (the sender's bulk lane)."""
-    return item.kind == "reminder"
+    return is_bulk_kind(item.kind)
+
+
+def is_bulk_kind(kind: str) -> bool:
+    return kind == "reminder"
+
+
+def _not_bulk_kind(kind: str) -> bool:
+    return kind != "reminder"
 
 
 def needs_inflight_mark(item: OutboxItem) -> bool:
@@ -76,15 +84,15 @@ class OutboxService(ServiceBase):
     def outbox_counts(self) -> dict[str, int]:
         """How many items wait, and how many cannot be delivered (for the health check)."""
         with self.store.transaction(record_update=False) as repo:
-            return {"pending": len(repo.outbox("pending")),
-                    "undeliverable": len(repo.outbox("undeliverable"))}
+            return {"pending": repo.outbox_count("pending"),
+                    "undeliverable": repo.outbox_count("undeliverable")}
 
     def outbox_due(self, *, bulk: bool | None = None) -> list[tuple[OutboxItem, Member | None]]:
         """What is owed, in order, each with its recipient (for their language): everything,
         or only the bulk lane's items (`bulk=True`) or only the others (`bulk=False`)."""
         with self.store.transaction(record_update=False) as repo:
-            items = [item for item in repo.outbox("pending")
-                     if bulk is None or is_bulk(item) == bulk]
+            items = repo.outbox("pending", kind=None if bulk is None
+                                else is_bulk_kind if bulk else _not_bulk_kind)
             if len(items) <= FEW_RECIPIENTS:
                 return [(item, repo.member(item.member_id)) for item in items]
             members = {m.id: m for m in repo.members()}

@@ -259,9 +259,13 @@ class MemoryRepository:
             self.writes += 1
             self._t("outbox").extend(item.to_doc() for item in items)
 
-    def outbox(self, status: str = "pending") -> list[OutboxItem]:
+    def outbox(self, status: str = "pending", *,
+               kind: Callable[[str], bool] | None = None) -> list[OutboxItem]:
         return [OutboxItem.from_doc(copy.deepcopy(d)) for d in self._t("outbox")
-                if d["status"] == status]
+                if d["status"] == status and (kind is None or kind(d["kind"]))]
+
+    def outbox_count(self, status: str = "pending") -> int:
+        return sum(1 for d in self._t("outbox") if d["status"] == status)
 
     def save_outbox(self, item: OutboxItem) -> None:
         self._upsert("outbox", item.to_doc(), lambda d: d["id"] == item.id)

@@ -23,7 +23,7 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -770,10 +770,16 @@ class Repository:
             self._outbox_ids.update((item.id, doc_id)
                                     for item, doc_id in zip(items, ids, strict=True))
 
-    def outbox(self, status: str = "pending") -> list[OutboxItem]:
+    def outbox(self, status: str = "pending", *,
+               kind: Callable[[str], bool] | None = None) -> list[OutboxItem]:
+        """The items of a status (of the kinds `kind` accepts), in the order they were owed;
+        only those are read (a press does not parse a round of 5,000 reminders)."""
         docs = sorted((int(k), d) for k, d in self._docs("outbox").items()
-                      if d["status"] == status)  # in the order they were owed
+                      if d["status"] == status and (kind is None or kind(d["kind"])))
         return [OutboxItem.from_doc(dict(d)) for _k, d in docs]
+
+    def outbox_count(self, status: str = "pending") -> int:
+        return sum(1 for d in self._docs("outbox").values() if d["status"] == status)
 
     def save_outbox(self, item: OutboxItem) -> None:
         # By the item's document id (an index built once per transaction), not a query

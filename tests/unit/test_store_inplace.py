@@ -154,3 +154,15 @@ def test_a_write_re_encodes_only_the_tables_that_changed(tmp_path: Path) -> None
         repo.save_member(official(1, "Pak Camat"))
     assert store.parsed.encoded_tables == encoded + 2
     assert json.loads(store.path.read_bytes())["members"]["1"]["name"] == "Pak Camat"
+
+
+def test_a_lane_reads_only_its_kinds_and_counts_cost_no_parsing(store: Storage) -> None:
+    ack = OutboxItem(id="ack", member_id="1", chat_id=1, kind="ack", payload={"ack": "x"},
+                     created_at=NOW)
+    with store.transaction(record_update=False) as repo:
+        repo.enqueue_many([item(1), ack, item(2), item(3, "undeliverable")])
+    with store.transaction(record_update=False) as repo:
+        assert [i.id for i in repo.outbox(kind=lambda k: k == "reminder")] == [
+            "item-1", "item-2"]
+        assert [i.id for i in repo.outbox(kind=lambda k: k != "reminder")] == ["ack"]
+        assert (repo.outbox_count(), repo.outbox_count("undeliverable")) == (3, 1)
