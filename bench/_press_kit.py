@@ -27,12 +27,25 @@ T0 = datetime(2025, 1, 6, 1, 0, tzinfo=UTC)
 
 
 async def wait_new(user: FakeUser, before: int, marker: str, timeout: float = 20.0) -> float:
-    """Wait (polling every millisecond) until `user` has a new message containing `marker`."""
+    """Wait (polling every millisecond) until `user` has a new message containing `marker`.
+
+    Polls the chat's next message ids one at a time (the fake server numbers a chat's
+    messages in order): reading every message of the chat each millisecond (a deep copy
+    of each, under the server's lock) cost more than the bot being measured, and more the
+    longer the chat.
+    """
     deadline = time.perf_counter() + timeout
+    msgs = user.messages()
+    if len(msgs) > before and any(marker in (m.get("text") or "") for m in msgs[before:]):
+        return time.perf_counter()
+    next_id = (msgs[before - 1]["message_id"] if before and len(msgs) >= before else 0) + 1
     while time.perf_counter() < deadline:
-        msgs = user.messages()
-        if len(msgs) > before and any(marker in (m.get("text") or "") for m in msgs[before:]):
-            return time.perf_counter()
+        found = user.api.message(user.id, next_id)
+        if found is not None:
+            next_id += 1
+            if (found.get("from") or {}).get("is_bot") and marker in (found.get("text") or ""):
+                return time.perf_counter()
+            continue
         await asyncio.sleep(0.001)
     raise TimeoutError(f"no {marker!r} for {user.first_name}")
 
@@ -165,8 +178,8 @@ class StallProbe:
 
 # -- the timeline of one press --------------------------------------------------------------
 
-SERVICE_CALLS = ("update_seen", "member", "decide", "outbox_due", "outbox_inflight",
-                 "outbox_sent")
+SERVICE_CALLS = ("update_seen", "member", "decide", "decide_pressed", "outbox_due",
+                 "outbox_inflight", "outbox_sent", "outbox_progress")
 
 
 class Timeline:
@@ -189,8 +202,27 @@ class Timeline:
         finally:
             self.note(name, began, time.perf_counter())
 
-    def install(self, services: Any, store: Store) -> None:
+    def install(self, services: Any, store: Store, sender: Any = None) -> None:
         from bot.storage import store as store_module
+
+        if sender is not None:  # when the sender is handed the decision's items, starts a
+            # delivery round, and each item's Bot API call begins
+            for name in ("hand_off", "_round", "_attempt"):
+                original_m = getattr(sender, name, None)
+                if original_m is None:
+                    continue
+                if asyncio.iscoroutinefunction(original_m):
+                    async def awrapped(*a: Any, _f: Any = original_m, _n: str = name,
+                                       **k: Any) -> Any:
+                        with self.span(f"sender {_n}"):
+                            return await _f(*a, **k)
+                    setattr(sender, name, awrapped)
+                else:
+                    def wrapped_m(*a: Any, _f: Any = original_m, _n: str = name,
+                                  **k: Any) -> Any:
+                        with self.span(f"sender {_n}"):
+                            return _f(*a, **k)
+                    setattr(sender, name, wrapped_m)
 
         for name in SERVICE_CALLS:
             original = getattr(services, name, None)
