@@ -53,6 +53,10 @@ MAX_BACKOFF = 30.0
 _FAILURES: contextvars.ContextVar[list[BaseException] | None] = contextvars.ContextVar(
     "sopbot_update_failures", default=None)
 
+#: Seconds the poller waits, after queueing new updates, for one of them to finish before
+#: it asks Telegram again (see _dispatch); an update from another chat waits at most this.
+REPOLL_GRACE = 0.05
+
 #: How often an update that fails for a lasting reason is tried before it is given up.
 MAX_ATTEMPTS = 3
 
@@ -223,17 +227,27 @@ class DurablePoller:
         if updates:
             self._top = max(self._top or 0, updates[-1].update_id + 1)
         previous, self.offset = self.offset, self._confirmable()
-        if updates and not fresh and self.offset == previous and self._unfinished:
+        if fresh and self._unfinished:
+            # Asked again at once, Telegram would only hand back the updates just queued
+            # (they are not confirmed until their effects are stored): a wasted round trip
+            # in the middle of handling them. Give the handlers a moment first.
+            await self._await_progress(REPOLL_GRACE)
+            self.offset = self._confirmable()
+        elif updates and not fresh and self.offset == previous and self._unfinished:
             # Only updates already in hand came back (an old one is still being handled or
             # waits for a fault to clear) and nothing finished meanwhile: do not spin; wait
             # until some update finishes, then confirm what can be confirmed.
-            self._progress.clear()
-            # asyncio.timeout, not wait_for: Python 3.11's wait_for swallows a cancellation
-            # that arrives as the event is set, and stop() then waited for ever.
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(1.0):
-                    await self._progress.wait()
+            await self._await_progress(1.0)
             self.offset = self._confirmable()
+
+    async def _await_progress(self, seconds: float) -> None:
+        """Wait until an update in hand finishes, at most `seconds`."""
+        self._progress.clear()
+        # asyncio.timeout, not wait_for: Python 3.11's wait_for swallows a cancellation
+        # that arrives as the event is set, and stop() then waited for ever.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await self._progress.wait()
 
     def _confirmable(self) -> int | None:
         """The offset that confirms every finished update below the oldest unfinished one."""
