@@ -109,20 +109,36 @@ def add_running(store: Store, flow: Flow, n: int, now: datetime, year: int = 202
     people = [("r0", starter_role), ("r1", top), ("r2", mid)]
     people += [(f"r{i}", low) for i in range(3, n + 1)]
     engine = Engine(flow)
+    members = []
+    for k, (mid_, role) in enumerate(people):
+        roles = [Membership(unit, role, now)]
+        if role == starter_role:
+            roles.append(Membership(unit, "sekwan", now))
+        members.append(Member(mid_, 900_000 + k, f"Pejabat {k}", now,
+                              telegram_language="en", roles=roles))
     with store.transaction(record_update=False) as repo:
-        for k, (mid_, role) in enumerate(people):
-            roles = [Membership(unit, role, now)]
-            if role == starter_role:
-                roles.append(Membership(unit, "sekwan", now))
-            repo.save_member(Member(mid_, 900_000 + k, f"Pejabat {k}", now,
-                                    telegram_language="en", roles=roles))
+        known = {m.id for m in repo.members()}
+        bulk = getattr(repo, "_members", None) is not None \
+            and not known & {m.id for m in members}
+        if bulk:  # TinyDB, new ids: one insert of them all (10,000 upserts are O(N²))
+            repo._members.insert_multiple(m.to_doc() for m in members)  # type: ignore[attr-defined]
+            repo._member_index = None  # type: ignore[attr-defined]
+            repo._holders.clear()  # type: ignore[attr-defined]
+        else:
+            for member in members:
+                repo.save_member(member)
         holders = repo.holders(unit)
         pairs = [("r1", "r0"), ("r2", "r1")] + [(f"r{i}", "r2") for i in range(3, n + 1)]
         by = Actor.of("r0", *flow.starters)
-        for k, (subject, atasan) in enumerate(pairs[:n]):
-            t = engine.start(instance_id=f"run{k:05d}", year=year, by=by, now=now,
-                             holders=holders, subject=subject, atasan=atasan)
-            repo.save_instance(t.instance)
+        started = [engine.start(instance_id=f"run{k:05d}", year=year, by=by, now=now,
+                                holders=holders, subject=subject, atasan=atasan).instance
+                   for k, (subject, atasan) in enumerate(pairs[:n])]
+        if bulk and not {i.id for i in repo.instances()} & {i.id for i in started}:
+            repo._instances.insert_multiple(i.to_dict() for i in started)  # type: ignore[attr-defined]
+            repo._instance_index = None  # type: ignore[attr-defined]
+        else:
+            for inst in started:
+                repo.save_instance(inst)
 
 
 # -- the bare bot ----------------------------------------------------------------------------
