@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import tempfile
 import time
@@ -187,6 +188,7 @@ def main() -> None:
     print(f"sopbot next official: {summary(notes)}; bare: {summary(bare[1])}")
     print("each press (ms):", " ".join(f"{n * 1000:.0f}" for n in notes))
     print(f"worst event-loop stall while sopbot was measured: {worst * 1000:.0f} ms")
+    print("load average (1, 5, 15 min): " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
 
 
 if __name__ == "__main__":
