@@ -165,22 +165,26 @@ class OutboxSender:
         """Deliver the pending interactive items (chats at once, each in order) until one
         must wait; returns how many were sent."""
         handed, self._handed = self._handed, []
-        if self._read_needed or not handed:
-            self._read_needed = False
-            rounds = [await asyncio.to_thread(self.services.outbox_due, bulk=False)]
-        else:  # handed over: already-marked items first, then the rest, no read-back
-            handed = [d for d in handed if d[0].id not in self._taken]
-            rounds = [[d for d in handed if d[0].inflight_at is not None],
-                      [d for d in handed if d[0].inflight_at is None]]
-        sent = 0
-        for due in rounds:
-            self._taken.update((item.id, None) for item, _m in due)
-            while len(self._taken) > 4096:  # only a round in flight can be handed again
-                del self._taken[next(iter(self._taken))]
-            done = await self._round(due, INTERACTIVE)
-            sent += done
-            if done < len(due):  # something failed or waits: read what is owed next time
-                self._read_needed = True
+        try:
+            if self._read_needed or not handed:
+                self._read_needed = False
+                rounds = [await asyncio.to_thread(self.services.outbox_due, bulk=False)]
+            else:  # handed over: already-marked items first, then the rest, no read-back
+                handed = [d for d in handed if d[0].id not in self._taken]
+                rounds = [[d for d in handed if d[0].inflight_at is not None],
+                          [d for d in handed if d[0].inflight_at is None]]
+            sent = 0
+            for due in rounds:
+                self._taken.update((item.id, None) for item, _m in due)
+                while len(self._taken) > 4096:  # only a round in flight can come again
+                    del self._taken[next(iter(self._taken))]
+                done = await self._round(due, INTERACTIVE)
+                sent += done
+                if done < len(due):  # something failed or waits: read what is owed next
+                    self._read_needed = True
+        except BaseException:
+            self._read_needed = True  # what was handed over is still owed: read it
+            raise
         return sent
 
     async def drain_bulk(self) -> int:
