@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import tempfile
 import time
@@ -177,6 +178,7 @@ def main() -> None:
     print(f"  worst event-loop stall: during the burst {ours['burst_stall']:.0f} ms, during "
           f"the reminder sync after it ({ours['sync']:.1f} s) {ours['sync_stall']:.0f} ms "
           f"(target ≤ 50 ms)")
+    print("  load average (1, 5, 15 min): " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
 
 
 if __name__ == "__main__":

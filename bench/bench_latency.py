@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import tempfile
 import time
@@ -87,7 +88,8 @@ async def sopbot_run(api: FakeBotApi, args: argparse.Namespace,
         if args.running:
             add_running(bot.store, next(f for f in flows if f.id == PDK), args.running, START)
         if args.profile:
-            timeline.install(bot.services, bot.store)  # type: ignore[arg-type]
+            timeline.install(bot.services, bot.store,  # type: ignore[arg-type]
+                             bot.app.bot_data["runtime"].sender)
         async with running(bot, poll_timeout=1):
             users = []
             for uid, name, role in ((2001, "Pak Camat", "camat"),
@@ -184,7 +186,9 @@ def main() -> None:
     print(f"ratio (answer) p50 {pct(answers, .5) / pct(bare[0], .5):.2f}×, "
           f"p95 {pct(answers, .95) / pct(bare[0], .95):.2f}×")
     print(f"sopbot next official: {summary(notes)}; bare: {summary(bare[1])}")
+    print("each press (ms):", " ".join(f"{n * 1000:.0f}" for n in notes))
     print(f"worst event-loop stall while sopbot was measured: {worst * 1000:.0f} ms")
+    print("load average (1, 5, 15 min): " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
 
 
 if __name__ == "__main__":

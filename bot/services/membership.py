@@ -23,6 +23,7 @@ from bot.services.notices import JoinedAck
 from bot.services.outbox import notice_item
 from bot.services.people_binding import bind_roster, take_over
 from bot.services.results import Joined, TelegramUser
+from bot.storage.protocol import Repository
 from bot.storage.records import Invite, Member, Membership
 
 YEAR = re.compile(r"^(19|20|21)\d\d$")
@@ -152,20 +153,7 @@ class MembershipService(ServiceBase):
         The refresh is not the update's effect: it must not mark the update as processed.
         """
         with self.store.transaction(record_update=False) as repo:
-            member = repo.member(user.member_id)
-            if member is None:
-                return None
-            if (member.telegram_language != user.language_code or member.undeliverable
-                    or member.username != user.username or member.chat_id != user.chat_id):
-                member.telegram_language = user.language_code
-                member.username = user.username
-                member.chat_id = user.chat_id
-                if member.undeliverable:
-                    # They wrote to us: the chat works again, and what they missed goes out.
-                    repo.retry_undeliverable(member.id)
-                member.undeliverable = False
-                repo.save_member(member)
-            return member
+            return refreshed_member(repo, user)[0]
 
     def set_language(self, member_id: str, language: str) -> None:
         with self.store.transaction() as repo:
@@ -213,3 +201,23 @@ class MembershipService(ServiceBase):
             raise BadQuery(usage)
         return " ".join(parts[:at]), int(parts[at]), " ".join(parts[at + 1:])
 
+
+def refreshed_member(repo: Repository, user: TelegramUser) -> tuple[Member | None, bool]:
+    """The official behind `user` in `repo`, with what Telegram says of them refreshed, and
+    whether their chat was undeliverable (then it is deliverable again: what they missed is
+    queued again, and the sender must read it)."""
+    member = repo.member(user.member_id)
+    if member is None:
+        return None, False
+    retried = member.undeliverable
+    if (member.telegram_language != user.language_code or member.undeliverable
+            or member.username != user.username or member.chat_id != user.chat_id):
+        member.telegram_language = user.language_code
+        member.username = user.username
+        member.chat_id = user.chat_id
+        if member.undeliverable:
+            # They wrote to us: the chat works again, and what they missed goes out.
+            repo.retry_undeliverable(member.id)
+        member.undeliverable = False
+        repo.save_member(member)
+    return member, retried

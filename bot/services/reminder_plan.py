@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -67,6 +68,9 @@ class Snapshot:
         self._members: dict[str, Member] | None = None
         self._holders: dict[str, dict[str, list[str]]] = {}
         self._people: int | None = None
+        #: planned outside the store's lock (a detached copy): the planning may pause to
+        #: let the event loop run (see Breather); never under the lock
+        self.breathe = False
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._repo, name)
@@ -103,6 +107,33 @@ def instance_signature(inst: Instance) -> tuple[Any, ...]:
             inst.waiting is not None, tuple(sorted(inst.bindings.items())),
             tuple((a.no, a.round, a.started_at, a.deadline, tuple(a.pending), a.anyone)
                   for a in inst.active_steps()))
+
+
+#: Planning runs in a worker thread of the bot's process: every BREATHE_EVERY seconds of
+#: work it sleeps BREATHE_FOR, so that the event loop (which needs the GIL back after each
+#: of its system calls) is never kept waiting behind a whole plan.
+BREATHE_EVERY = 0.004
+BREATHE_FOR = 0.002
+
+
+class Breather:
+    """Call :meth:`__call__` in a long loop: it sleeps a moment every BREATHE_EVERY seconds."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._since = time.perf_counter()
+        self._calls = 0
+
+    def __call__(self) -> None:
+        if not self.enabled:
+            return
+        self._calls += 1
+        if self._calls % 16:
+            return
+        now = time.perf_counter()
+        if now - self._since >= BREATHE_EVERY:
+            time.sleep(BREATHE_FOR)
+            self._since = time.perf_counter()
 
 
 @dataclass
@@ -189,7 +220,9 @@ class Planner:
         result: list[Planned] = []
         people = snap.people()
         seen = set()
+        breathe = Breather(snap.breathe)
         for inst in snap.instances(status=Status.ACTIVE):
+            breathe()
             seen.add(inst.id)
             signature = (people, instance_signature(inst))
             memo = self._steps.get(inst.id)
@@ -258,6 +291,7 @@ class Planner:
         done = snap.cycle_tasks_done()
         seen_shares: set[tuple[str, str, str]] = set()
         seen_recaps: set[tuple[str, str]] = set()
+        breathe = Breather(snap.breathe)
         for flow in self._flows():
             if not flow.cycles:
                 continue
@@ -268,6 +302,7 @@ class Planner:
                 officials = self.officials_of(snap, flow, cycle.applies_to, occ.due)
                 stage_count = len(duty_stages.stages(flow, cycle))
                 for member_id in officials:
+                    breathe()
                     key = (flow.id, occ.key, member_id)
                     seen_shares.add(key)
                     result += self._share(snap, key, flow, cycle, occ, points, stage_count,

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from bot.engine.instance import Disposition, Instance
 from bot.engine.model import Flow
-from bot.storage.records import Member, StepMessage
+from bot.storage.records import Member, OutboxItem, StepMessage
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,10 @@ class Decided:
     disposition: Disposition
     settled: list[StepMessage]  # the step's messages whose buttons must go
     completed: bool = False
+    #: the outbox items the decision stored, in the order owed, each with its recipient:
+    #: the sender may send them without reading them back
+    queued: list[tuple[OutboxItem, Member | None]] = field(default_factory=list,
+                                                          compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from bot.engine.instance import (
@@ -40,10 +41,11 @@ from bot.services.commands import (
 from bot.services.errors import (
     AlreadyRunning,
     Refused,
+    ServiceError,
     StaleStep,
     UnknownInstance,
 )
-from bot.services.membership import MembershipService
+from bot.services.membership import MembershipService, refreshed_member
 from bot.services.notices import (
     AttachedAck,
     DecidedAck,
@@ -56,12 +58,23 @@ from bot.services.notices import (
 from bot.services.notifications import UnitSnapshot, notices
 from bot.services.outbox import new_item, notice_item
 from bot.services.oversight import split_target_date
-from bot.services.results import Decided, ReasonAsked, Started
+from bot.services.results import Decided, ReasonAsked, Started, TelegramUser
 from bot.services.undo_marks import undo_drop_items
 from bot.storage.protocol import Repository
 from bot.storage.records import Member, OutboxItem, PendingReason, StepMessage
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Pressed:
+    """What a step's button did (:meth:`WorkflowService.decide_pressed`): `member` None when
+    the user is no official; else the decision taken, or the refusal to tell them."""
+
+    member: Member | None
+    decided: Decided | None = None
+    error: ServiceError | None = None
+    retried: bool = False  #: their chat was undeliverable: what they missed is owed again
 
 
 class _People(Mapping[str, Member]):
@@ -213,57 +226,83 @@ class WorkflowService(MembershipService, ServiceBase):
         (`origin` is the message whose button was pressed, in case it is not recorded yet),
         a reply to the official's message `ack_to` when given, and the notifications.
         """
+        with self.store.transaction() as repo:
+            return self._decide(repo, cmd)
+
+    def decide_pressed(self, user: TelegramUser,
+                       command: Callable[[Member], Decide]) -> Pressed:
+        """A step's button: the official found (and refreshed, as :meth:`member` does) and
+        the decision ``command(member)`` taken, in one transaction (one unit of work per
+        update). A refusal comes back as `Pressed.error`, with the official to tell."""
+        found: list[Member] = []
+        try:
+            with self.store.transaction() as repo:
+                member, retried = refreshed_member(repo, user)
+                if member is None:
+                    return Pressed(None)
+                found.append(member)
+                return Pressed(member, self._decide(repo, command(member)), retried=retried)
+        except ServiceError as exc:
+            if not found:
+                raise
+            return Pressed(found[0], error=exc)
+
+    def _decide(self, repo: Repository, cmd: Decide) -> Decided:
         member, instance_id, step_no, round_no = (cmd.member, cmd.instance_id, cmd.step_no,
                                                   cmd.round)
         now, note, attachments, origin, ack_to = (cmd.now, cmd.note, cmd.attachments,
                                                   cmd.origin, cmd.ack_to)
-        with self.store.transaction() as repo:
-            flow, inst = self._load(repo, member, instance_id)
-            self._check_fresh(repo, inst, step_no, round_no)
-            engine = self.engines[flow.id]
-            actor = acting_actor(member, inst.unit_id, flow.step(step_no).actor,
-                                 repo.delegations(), now)
-            round_now = inst.active(step_no).round  # type: ignore[union-attr]
-            try:
-                if cmd.decision is Decision.REVISE:
-                    t = engine.revise(inst, by=actor, now=now, holders=repo.holders(inst.unit_id),
-                                      reason=note or "", step_no=step_no,
-                                      attachments=attachments, parts=cmd.parts)
-                else:
-                    t = engine.advance(inst, by=actor, now=now,
-                                       holders=repo.holders(inst.unit_id), step_no=step_no,
-                                       note=note, attachments=attachments)
-            except DomainError as exc:
-                raise Refused(exc) from exc
-            assert t.disposition is not None
-            # The edits of messages already sent (the previous decision's undo button, the
-            # pressed step) go out after the next official's notification (see _record).
-            edits = undo_drop_items(repo, flow, inst, now)  # the previous decision is final
-            copies = [m for m in repo.step_messages(inst.id, step_no, round_now)
-                      if not m.settled]  # a fan-out part already settled keeps its line
-            still_open = t.instance.active(step_no)
-            if still_open is not None and still_open.round == round_now:
-                copies = [m for m in copies if m.member_id == member.id]  # a fan-out part
-            if origin is not None and not any(m.chat_id == origin.chat_id
-                                               and m.message_id == origin.message_id
-                                               for m in copies):
-                copies.append(origin)
-            for msg in copies:
-                repo.settle_step_message(msg.chat_id, msg.message_id)
-                kind, payload = encode(SettleNotice(
-                    flow_id=flow.id, message_id=msg.message_id, text=msg.text,
-                    disposition=t.disposition.to_dict(),
-                    name=acting_label(flow, t.disposition, member.name),
-                    undo=bool(t.instance.undo) and msg.member_id == member.id))
-                edits.append(new_item(msg.member_id, msg.chat_id, kind, payload, now))
-            if ack_to is not None:
-                edits.append(notice_item(member.id, member.chat_id, DecidedAck(
-                    flow_id=flow.id, step_no=step_no, action=t.disposition.action.value,
-                    completed=t.instance.status is Status.COMPLETED, reply_to=ack_to), now))
-            repo.clear_pending_reason(member.id)
-            self._record(repo, flow, t, now, edits=edits)
+        flow, inst = self._load(repo, member, instance_id)
+        self._check_fresh(repo, inst, step_no, round_no)
+        engine = self.engines[flow.id]
+        actor = acting_actor(member, inst.unit_id, flow.step(step_no).actor,
+                             repo.delegations(), now)
+        round_now = inst.active(step_no).round  # type: ignore[union-attr]
+        try:
+            if cmd.decision is Decision.REVISE:
+                t = engine.revise(inst, by=actor, now=now, holders=repo.holders(inst.unit_id),
+                                  reason=note or "", step_no=step_no,
+                                  attachments=attachments, parts=cmd.parts)
+            else:
+                t = engine.advance(inst, by=actor, now=now,
+                                   holders=repo.holders(inst.unit_id), step_no=step_no,
+                                   note=note, attachments=attachments)
+        except DomainError as exc:
+            raise Refused(exc) from exc
+        assert t.disposition is not None
+        # The edits of messages already sent (the previous decision's undo button, the
+        # pressed step) go out after the next official's notification (see _record).
+        edits = undo_drop_items(repo, flow, inst, now)  # the previous decision is final
+        copies = [m for m in repo.step_messages(inst.id, step_no, round_now)
+                  if not m.settled]  # a fan-out part already settled keeps its line
+        still_open = t.instance.active(step_no)
+        if still_open is not None and still_open.round == round_now:
+            copies = [m for m in copies if m.member_id == member.id]  # a fan-out part
+        if origin is not None and not any(m.chat_id == origin.chat_id
+                                           and m.message_id == origin.message_id
+                                           for m in copies):
+            copies.append(origin)
+        for msg in copies:
+            repo.settle_step_message(msg.chat_id, msg.message_id)
+            kind, payload = encode(SettleNotice(
+                flow_id=flow.id, message_id=msg.message_id, text=msg.text,
+                disposition=t.disposition.to_dict(),
+                name=acting_label(flow, t.disposition, member.name),
+                undo=bool(t.instance.undo) and msg.member_id == member.id))
+            edits.append(new_item(msg.member_id, msg.chat_id, kind, payload, now))
+        if ack_to is not None:
+            edits.append(notice_item(member.id, member.chat_id, DecidedAck(
+                flow_id=flow.id, step_no=step_no, action=t.disposition.action.value,
+                completed=t.instance.status is Status.COMPLETED, reply_to=ack_to), now))
+        repo.clear_pending_reason(member.id)
+        queued = self._record(repo, flow, t, now, edits=edits)
+        people: dict[str, Member | None] = {member.id: member}
+        for item in queued:
+            if item.member_id not in people:
+                people[item.member_id] = repo.member(item.member_id)
         return Decided(flow, t.instance, t.disposition, copies,
-                       completed=t.instance.status is Status.COMPLETED)
+                   completed=t.instance.status is Status.COMPLETED,
+                   queued=[(item, people[item.member_id]) for item in queued])
 
     def ask_reason(self, cmd: AskReason) -> ReasonAsked:
         """The official pressed Revisi: check they may, then wait for their reason."""
@@ -332,8 +371,8 @@ class WorkflowService(MembershipService, ServiceBase):
     # -- recording a transition and the messages it owes ------------------------------
 
     def _record(self, repo: Repository, flow: Flow, t: Transition, now: datetime, *,
-                edits: Sequence[OutboxItem] = ()) -> None:
-        """Store a transition and the notices it owes.
+                edits: Sequence[OutboxItem] = ()) -> list[OutboxItem]:
+        """Store a transition and the notices it owes; returns the items queued, in order.
 
         `edits` (what the decision owes the presser: the edit of the pressed message, an
         acknowledgement) are queued after the notices to other chats, so that the next
@@ -369,8 +408,10 @@ class WorkflowService(MembershipService, ServiceBase):
             # before it goes out makes its resend "uncertain" (it may have been delivered),
             # which is the safe side.
             item.inflight_at = now
-        for item in first + list(edits) + [i for i in owed_items if i.chat_id in edited]:
+        queued = first + list(edits) + [i for i in owed_items if i.chat_id in edited]
+        for item in queued:
             repo.enqueue(item)
         if not t.instance.active_steps() and not t.instance.is_open:
             # Finished: out of the working set, into its year's archive.
             repo.archive_instance(t.instance)
+        return queued

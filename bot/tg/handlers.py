@@ -24,9 +24,11 @@ from bot.i18n import LANGUAGES, Translator, normalize_language
 from bot.services import (
     AlreadyRunning,
     AmbiguousFlow,
+    Decided,
     InstanceStatus,
     InviteProblem,
     Member,
+    OutboxItem,
     PerOfficialStatus,
     Refused,
     ServiceError,
@@ -70,10 +72,14 @@ class Runtime:
     _replan: asyncio.TimerHandle | None = field(default=None, init=False, repr=False)
     _changed_since: float | None = field(default=None, init=False, repr=False)
 
-    def changed(self) -> None:
-        """A use case stored something: deliver what it owes now, re-plan the reminders
-        soon (see REPLAN_QUIET)."""
-        self.sender.wake()
+    def changed(self, handed: list[tuple[OutboxItem, Member | None]] | None = None) -> None:
+        """A use case stored something: deliver what it owes now (`handed`: exactly these
+        items, which the sender need not read back), re-plan the reminders soon (see
+        REPLAN_QUIET)."""
+        if handed is None:
+            self.sender.wake()
+        elif handed:
+            self.sender.hand_off(handed)
         if self.scheduler is None:
             return
         loop = asyncio.get_running_loop()
@@ -391,15 +397,23 @@ async def service_call(rt: Runtime, t: Translator, func: Callable[..., T], *args
     """Run an effectful service; (result, None) or (None, what to tell the official)."""
     try:
         result = await run(func, *args, **kwargs)
-    except StaleStep as exc:
-        name = await run(_name, rt, exc.decided.member) if exc.decided else None
-        return None, _stale_text(exc, rt, t, name)
-    except UnknownInstance:
-        return None, t.gettext("This step is not one you can act on.")
-    except Refused as exc:
-        return None, refusal_text(exc, t)
-    rt.changed()
+    except (StaleStep, UnknownInstance, Refused) as exc:
+        return None, await refused_text(rt, t, exc)
+    rt.changed(result.queued if isinstance(result, Decided) else None)
     return result, None
+
+
+async def refused_text(rt: Runtime, t: Translator, exc: ServiceError) -> str:
+    """What to tell the official whose step's use case refused (`exc` is a
+    :class:`StaleStep`, :class:`UnknownInstance` or :class:`Refused`; others re-raised)."""
+    if isinstance(exc, StaleStep):
+        name = await run(_name, rt, exc.decided.member) if exc.decided else None
+        return _stale_text(exc, rt, t, name)
+    if isinstance(exc, UnknownInstance):
+        return t.gettext("This step is not one you can act on.")
+    if isinstance(exc, Refused):
+        return refusal_text(exc, t)
+    raise exc
 
 
 @member_only

@@ -53,6 +53,14 @@ MAX_BACKOFF = 30.0
 _FAILURES: contextvars.ContextVar[list[BaseException] | None] = contextvars.ContextVar(
     "sopbot_update_failures", default=None)
 
+#: Updates asked for at once: a batch is parsed in the event loop in one go (about a
+#: millisecond an update), so a burst of a hundred would stall it for a tenth of a second.
+BATCH = 20
+
+#: Seconds the poller waits, after queueing new updates, for one of them to finish before
+#: it asks Telegram again (see _dispatch); an update from another chat waits at most this.
+REPOLL_GRACE = 0.05
+
 #: How often an update that fails for a lasting reason is tried before it is given up.
 MAX_ATTEMPTS = 3
 
@@ -140,6 +148,7 @@ class DurablePoller:
         #: effects cannot be stored, so they need no look-up (None: not read yet).
         self._fresh_above: int | None = None
         self._begun: set[int] = set()  # updates this process began to handle (above it)
+        self._newest_lock = asyncio.Lock()
         app.add_error_handler(record_failure)
 
     async def start(self) -> None:
@@ -173,7 +182,7 @@ class DurablePoller:
         while not self._stopping:
             try:
                 updates = await self.app.bot.get_updates(
-                    offset=self.offset, timeout=self.timeout,
+                    offset=self.offset, timeout=self.timeout, limit=BATCH,
                     allowed_updates=self.allowed_updates, read_timeout=self.timeout + 10)
             except RetryAfter as exc:
                 metrics.poll_failed("rate_limited")
@@ -223,17 +232,27 @@ class DurablePoller:
         if updates:
             self._top = max(self._top or 0, updates[-1].update_id + 1)
         previous, self.offset = self.offset, self._confirmable()
-        if updates and not fresh and self.offset == previous and self._unfinished:
+        if fresh and self._unfinished and len(updates) < BATCH:  # (a full batch: more wait)
+            # Asked again at once, Telegram would only hand back the updates just queued
+            # (they are not confirmed until their effects are stored): a wasted round trip
+            # in the middle of handling them. Give the handlers a moment first.
+            await self._await_progress(REPOLL_GRACE)
+            self.offset = self._confirmable()
+        elif updates and not fresh and self.offset == previous and self._unfinished:
             # Only updates already in hand came back (an old one is still being handled or
             # waits for a fault to clear) and nothing finished meanwhile: do not spin; wait
             # until some update finishes, then confirm what can be confirmed.
-            self._progress.clear()
-            # asyncio.timeout, not wait_for: Python 3.11's wait_for swallows a cancellation
-            # that arrives as the event is set, and stop() then waited for ever.
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(1.0):
-                    await self._progress.wait()
+            await self._await_progress(1.0)
             self.offset = self._confirmable()
+
+    async def _await_progress(self, seconds: float) -> None:
+        """Wait until an update in hand finishes, at most `seconds`."""
+        self._progress.clear()
+        # asyncio.timeout, not wait_for: Python 3.11's wait_for swallows a cancellation
+        # that arrives as the event is set, and stop() then waited for ever.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await self._progress.wait()
 
     def _confirmable(self) -> int | None:
         """The offset that confirms every finished update below the oldest unfinished one."""
@@ -366,10 +385,13 @@ class DurablePoller:
             return False
         try:
             if self._fresh_above is None:
-                newest = await asyncio.to_thread(self.services.newest_update_seen)
-                # (another chat's update may have set it meanwhile: only ever raise it)
-                self._fresh_above = max(-1 if newest is None else newest,
-                                        -1 if self._fresh_above is None else self._fresh_above)
+                async with self._newest_lock:  # read once, not by every chat of a burst
+                    if self._fresh_above is None:
+                        newest = await asyncio.to_thread(self.services.newest_update_seen)
+                        self._fresh_above = -1 if newest is None else newest
+                if update_id > self._fresh_above and update_id not in self._begun:
+                    self._begin(update_id)
+                    return False
             seen = await asyncio.to_thread(self.services.update_seen, update_id)
         except (OSError, StoreError) as exc:
             raise UpdateFailed(f"{type(exc).__name__}: {exc}", transient=True) from exc

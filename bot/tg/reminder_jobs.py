@@ -119,6 +119,7 @@ class ReminderScheduler:
         10,000). One read of the store serves both.
         """
         snap = self.reminders.snapshot()
+        snap.breathe = True  # a detached copy: planning it may pause for the event loop
         missed = {p.id for p in self.reminders.collapse_missed(now, snap)}
         by_moment: dict[Any, tuple[Planned, list[str]]] = {}
         for point in self.reminders.pending(snap, now):

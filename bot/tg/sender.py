@@ -110,11 +110,24 @@ class OutboxSender:
         self._backoff = 0.0
         #: item id -> ids of the messages its calls already made (see the module's doc)
         self._progress: dict[str, list[int]] = {}
+        self._handed: list[Due] = []  # a decision's items, handed over (see hand_off)
+        self._read_needed = True  # something may be owed that was not handed over
+        self._taken: dict[str, None] = {}  # ids of the items recent rounds took
 
     def wake(self) -> None:
         """Something was queued: deliver now rather than at the next poll."""
+        self._read_needed = True
         self._wake.set()
         self._bulk_wake.set()
+
+    def hand_off(self, due: list[Due]) -> None:
+        """A decision's new items (with their recipients), straight from its write: sent
+        at once, without reading the outbox back, unless something else may be owed too
+        (then the next round reads everything, in the order owed). Items the decision
+        already marked in flight (the next officials') go first; the rest (the presser's
+        edits) in a round after them."""
+        self._handed.extend(due)
+        self._wake.set()
 
     def start(self) -> None:
         if not self._tasks:
@@ -151,8 +164,28 @@ class OutboxSender:
     async def drain(self) -> int:
         """Deliver the pending interactive items (chats at once, each in order) until one
         must wait; returns how many were sent."""
-        due = await asyncio.to_thread(self.services.outbox_due, bulk=False)
-        return await self._round(due, INTERACTIVE)
+        handed, self._handed = self._handed, []
+        try:
+            if self._read_needed or not handed:
+                self._read_needed = False
+                rounds = [await asyncio.to_thread(self.services.outbox_due, bulk=False)]
+            else:  # handed over: already-marked items first, then the rest, no read-back
+                handed = [d for d in handed if d[0].id not in self._taken]
+                rounds = [[d for d in handed if d[0].inflight_at is not None],
+                          [d for d in handed if d[0].inflight_at is None]]
+            sent = 0
+            for due in rounds:
+                self._taken.update((item.id, None) for item, _m in due)
+                while len(self._taken) > 4096:  # only a round in flight can come again
+                    del self._taken[next(iter(self._taken))]
+                done = await self._round(due, INTERACTIVE)
+                sent += done
+                if done < len(due):  # something failed or waits: read what is owed next
+                    self._read_needed = True
+        except BaseException:
+            self._read_needed = True  # what was handed over is still owed: read it
+            raise
+        return sent
 
     async def drain_bulk(self) -> int:
         """Deliver the pending reminders (chats at once, each in order); returns how many

@@ -37,10 +37,13 @@ from bot.tg.handlers import (
     Runtime,
     edit_message,
     member_only,
+    refused_text,
     reply,
     run,
     runtime,
     service_call,
+    tg_user,
+    translator_for,
 )
 from bot.understanding import Certainty, Intent, understand
 
@@ -75,9 +78,45 @@ async def decide(context: ContextTypes.DEFAULT_TYPE, member: Member, t: Translat
         note=note, attachments=attachments, origin=origin, ack_to=ack_to, parts=parts))
 
 
+async def button_pressed(update: Update, context: Context) -> None:
+    """Selesai / Setujui / Revisi.
+
+    Selesai and Setujui are one unit of work: the official is found and the decision taken
+    in one transaction; its messages are handed to the sender (the next official's go out
+    at once, beside the answer to the button).
+    """
+    query = update.callback_query
+    assert query is not None
+    button = StepButton.decode(query.data or "")
+    user = tg_user(update)
+    if button is None or button.action == REVISE or user is None:
+        await _button_of_member(update, context)
+        return
+    rt = runtime(context)
+    message = query.message
+    pressed = await run(rt.services.decide_pressed, user, lambda member: Decide(
+        member, button.instance_id, button.step_no, button.round, Decision.ADVANCE,
+        rt.clock(), origin=_origin(message, member, button)))
+    t = translator_for(rt, pressed.member, user)
+    if pressed.member is None:
+        await query.answer(render.not_registered_text(t), show_alert=True)
+        return
+    if pressed.decided is None:
+        assert pressed.error is not None
+        await query.answer(toast(await refused_text(rt, t, pressed.error)), show_alert=True)
+        return
+    rt.changed(None if pressed.retried else pressed.decided.queued)
+    await query.answer(toast(render.ack_text(_said(pressed.decided), rt.services.flows, t)))
+
+
+def _said(decided: Decided) -> DecidedAck:
+    return DecidedAck(flow_id=decided.flow.id, step_no=decided.disposition.step_no,
+                      action=decided.disposition.action.value, completed=decided.completed)
+
+
 @member_only
-async def button_pressed(update: Update, context: Context, caller: Caller) -> None:
-    """Selesai / Setujui / Revisi."""
+async def _button_of_member(update: Update, context: Context, caller: Caller) -> None:
+    """Revisi, and a button that is no longer valid: the official is looked up first."""
     query = update.callback_query
     assert query is not None
     rt, member, t = caller
@@ -100,9 +139,7 @@ async def button_pressed(update: Update, context: Context, caller: Caller) -> No
     if decided is None:
         await query.answer(toast(problem or ""), show_alert=True)
         return
-    said = DecidedAck(flow_id=decided.flow.id, step_no=decided.disposition.step_no,
-                      action=decided.disposition.action.value, completed=decided.completed)
-    await query.answer(toast(render.ack_text(said, rt.services.flows, t)))
+    await query.answer(toast(render.ack_text(_said(decided), rt.services.flows, t)))
 
 
 def caption_decision(caption: str) -> tuple[str, str | None] | None:

@@ -6,11 +6,22 @@ No Telegram: what an official would be sent is read from the outbox the services
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
-from bot.services import AlreadyRunning, BadQuery, FlowNotFound, Refused, StaleStep
+from bot.services import (
+    AlreadyRunning,
+    BadQuery,
+    FlowNotFound,
+    Member,
+    Refused,
+    StaleStep,
+    StepMessage,
+    TelegramUser,
+)
 from bot.services.commands import Decide, Decision, Start
+from bot.services.workflow import Pressed
 from tests.support.services import World
 
 
@@ -128,3 +139,64 @@ def test_a_refused_decision_stores_nothing(world: World) -> None:
     assert len(world.outbox("Pak Umpeg")) == before
     status = world.services.status(world.member("Pak Camat"), "PK 2026", world.now)
     assert [v.step_no for v in status.active] == [1]  # type: ignore[union-attr]
+
+
+# -- a step's button: the official and the decision in one transaction (issue 15) ----------
+
+
+def _pressed_by(world: World, name: str, language: str) -> TelegramUser:
+    member = world.people[name]
+    return TelegramUser(id=int(member.id), chat_id=member.chat_id, name=name,
+                        language_code=language)
+
+
+def test_a_press_finds_the_official_and_decides_in_one_write(world: World) -> None:
+    world.join("Pak Camat", "camat")
+    world.join("Bu Perenkeu", "kasubag_perenkeu")
+    inst = world.services.start(Start(world.member("Pak Camat"), "PK 2026",
+                                      world.now)).instances[0]
+    writes = []
+    original = world.store.transaction
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        writes.append(kwargs)
+        return original(*args, **kwargs)
+
+    world.store.transaction = counting  # type: ignore[method-assign]
+    pressed = world.services.decide_pressed(
+        _pressed_by(world, "Pak Camat", "id"),  # Telegram now says Indonesian
+        lambda m: Decide(m, inst.id, 1, None, Decision.ADVANCE, world.now,
+                         origin=StepMessage(m.chat_id, 55, m.id, inst.id, 1, 1, "Step 1")))
+    world.store.transaction = original  # type: ignore[method-assign]
+    assert len(writes) == 1
+    assert pressed.member is not None and pressed.member.name == "Pak Camat"
+    assert pressed.decided is not None and pressed.error is None
+    assert world.member("Pak Camat").telegram_language == "id"  # refreshed in the same write
+    # What the decision queued, in the order owed, each with its recipient: the next
+    # official's step first (already marked in flight), then the presser's edit.
+    queued = [(item.kind, member.name if member else None)
+              for item, member in pressed.decided.queued]
+    assert queued == [("step", "Bu Perenkeu"), ("settle", "Pak Camat")]
+    assert pressed.decided.queued[0][0].inflight_at is not None
+    assert [i.id for i, _m in pressed.decided.queued] == \
+        [i.id for i in world.outbox("Bu Perenkeu", "step")] + \
+        [i.id for i in world.outbox("Pak Camat", "settle")]
+
+
+def test_a_press_by_a_stranger_or_on_a_stale_step_is_answered_not_stored(world: World) -> None:
+    world.join("Pak Camat", "camat")
+    world.join("Bu Perenkeu", "kasubag_perenkeu")
+    inst = world.services.start(Start(world.member("Pak Camat"), "PK 2026",
+                                      world.now)).instances[0]
+
+    def press(m: Member) -> Decide:
+        return Decide(m, inst.id, 1, None, Decision.ADVANCE, world.now)
+
+    stranger = TelegramUser(id=999_999, chat_id=999_999, name="Orang Lain")
+    assert world.services.decide_pressed(stranger, press) == Pressed(None)
+    camat = _pressed_by(world, "Pak Camat", "en")
+    assert world.services.decide_pressed(camat, press).decided is not None
+    again = world.services.decide_pressed(camat, press)
+    assert again.member is not None and again.member.name == "Pak Camat"
+    assert again.decided is None and isinstance(again.error, StaleStep)
+    assert len(world.outbox("Bu Perenkeu", "step")) == 1  # the second press stored nothing

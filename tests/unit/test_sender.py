@@ -225,3 +225,45 @@ async def test_the_rate_limiter_retries_a_429_for_that_call_only() -> None:
         with pytest.raises(RetryAfter):
             await call(6)
     await limiter.shutdown()
+
+
+async def test_a_decision_handed_over_is_sent_without_reading_the_outbox(world: World) -> None:
+    """The next official's step goes first, the presser's edit after, no read-back; what a
+    read already sent is never sent again when handed over late."""
+    world.join("Pak Camat", "camat")
+    world.join("Bu Perenkeu", "kasubag_perenkeu")
+    camat = world.member("Pak Camat")
+    inst = world.services.start(Start(camat, "PK 2026", world.now)).instances[0]
+    bot = ScriptedBot()
+    sender = OutboxSender(bot, world.services, lambda: world.now)  # type: ignore[arg-type]
+    await sender.drain()  # the welcomes and step 1 (a read: nothing was handed over)
+    [step1] = [m for m in bot.calls if m[0] == "sendMessage" and m[1] == camat.chat_id][-1:]
+    reads = []
+    original = world.services.outbox_due
+
+    def counted(**kwargs: Any) -> Any:
+        reads.append(kwargs)
+        return original(**kwargs)
+
+    world.services.outbox_due = counted  # type: ignore[method-assign]
+    step1_id = 101 + bot.calls.index(step1)
+    origin = world.services.step_message(camat.chat_id, step1_id)
+    assert origin is not None
+    decided = world.services.decide(Decide(camat, inst.id, 1, None, Decision.ADVANCE,
+                                           world.now, origin=origin))
+    bot.calls.clear()
+    sender.hand_off(decided.queued)
+    assert await sender.drain() == 2
+    perenkeu = world.member("Bu Perenkeu")
+    assert [(m, c) for m, c, _w in bot.calls] == [("sendMessage", perenkeu.chat_id),
+                                                  ("editMessageText", camat.chat_id)]
+    assert reads == []  # straight from the decision's write
+    assert not world.outbox("Bu Perenkeu") and not world.outbox("Pak Camat")
+    # Handed over again (a read took them first): nothing goes twice.
+    sender.hand_off(decided.queued)
+    assert await sender.drain() == 0
+    assert len(bot.calls) == 2
+    # Something else woke the sender: the next round reads what is owed.
+    sender.wake()
+    await sender.drain()
+    assert reads == [{"bulk": False}]
