@@ -51,6 +51,11 @@ sys.path.insert(0, {root!r})
 from bot.bootstrap import build_bot, running
 from bot.config import Settings
 from bot.engine.loader import load_flows
+from bot.cli.run import serve_until_stopped
+
+class NoClaim:  # running() claims and releases the data directory itself
+    def release_running(self):
+        pass
 
 report, first = Path({report!r}), []
 
@@ -80,10 +85,11 @@ async def main():
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     async with running(bot, poll_timeout=1):
         await stop.wait()
+    return 0
 
 if os.environ.get("BENCH_TRACEMALLOC"):
     tracemalloc.start(8)
-asyncio.run(main())
+serve_until_stopped(main(), NoClaim())  # stops as `sopbot run` stops
 """
 
 
@@ -247,7 +253,7 @@ class Presser:
                 last_calls, quiet_since = calls, time.time()
             elif self.count >= presses and time.time() - quiet_since > 2:
                 return
-            elif self.count < presses and time.time() - quiet_since > 30:
+            elif self.count < presses and time.time() - quiet_since > 600:
                 raise RuntimeError(f"stuck after {self.count} presses (nothing left to press?); "
                                    f"the officials' last messages: {self.last_messages()}")
             await asyncio.sleep(0.2)
