@@ -6,7 +6,11 @@
    first getUpdates, its resident memory once idle and its peak (VmHWM).
 2. Presses: the bot (built as ``sopbot run`` builds it, without Telegram's pace, so that
    the presses are not paced a second apart per chat; a child process) on the 1,000-running
-   directory; four officials press the button of every step message they get. Resident
+   directory; five officials press the button of every step message they get, each
+   instance through its 13 steps. The child's clock starts a minute after the instances
+   started, so that no reminder is overdue: with the real clock the bot first collapses the
+   21,000 reminders missed since then, one store write each (minutes, under the store's
+   lock; a cost of the reminder store, measured by bench_planning.py, not here). Resident
    memory after each checkpoint of presses (the bot idle, the outbox drained); with
    ``--tracemalloc`` the child traces allocations and prints what the memory is spent on
    (the top lines) and what grew between the first and the last checkpoint.
@@ -45,7 +49,8 @@ OFFICIALS = 5  # bench_storage's members, Telegram ids 1..5 (the fifth holds `bi
 #: The child for the presses: the bot as `sopbot run` builds it, unpaced; SIGUSR1 writes its
 #: memory (and, when tracing, the top allocations and the growth since the first dump).
 CHILD = """
-import asyncio, os, signal, sys, tracemalloc
+import asyncio, os, signal, sys, time, tracemalloc
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 sys.path.insert(0, {root!r})
 from bot.bootstrap import build_bot, running
@@ -78,7 +83,9 @@ def dump(*_):
 async def main():
     settings = Settings(token={token!r}, api_url={api_url!r}, data_dir=Path({data!r}),
                         flows_dir=Path({flows!r}))
-    bot = build_bot(settings, load_flows(settings.flows_dir), rate_limit=False)
+    began = time.monotonic()  # the clock: from the moment the instances started
+    clock = lambda: {t0} + timedelta(seconds=60 + time.monotonic() - began)
+    bot = build_bot(settings, load_flows(settings.flows_dir), rate_limit=False, clock=clock)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     loop.add_signal_handler(signal.SIGUSR1, dump)
@@ -264,7 +271,10 @@ async def presses(data: Path, checkpoints: list[int], trace: bool) -> None:
     with FakeBotApi() as api, tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "memory.txt"
         script = Path(tmp) / "child.py"
+        t0 = storage_bench.T0.replace(tzinfo=None)
         script.write_text(CHILD.format(root=str(ROOT), report=str(report), token=api.token,
+                                       t0=f"datetime.fromisoformat({t0.isoformat()!r})"
+                                          ".replace(tzinfo=timezone.utc)",
                                        api_url=api.api_root, data=str(data),
                                        flows=str(FLOWS_DIR)))
         env = dict(os.environ, BENCH_TRACEMALLOC="1" if trace else "",
