@@ -6,7 +6,11 @@
    first getUpdates, its resident memory once idle and its peak (VmHWM).
 2. Presses: the bot (built as ``sopbot run`` builds it, without Telegram's pace, so that
    the presses are not paced a second apart per chat; a child process) on the 1,000-running
-   directory; four officials press the button of every step message they get. Resident
+   directory; five officials press the button of every step message they get, each
+   instance through its 13 steps. The child's clock starts a minute after the instances
+   started, so that no reminder is overdue: with the real clock the bot first collapses the
+   21,000 reminders missed since then, one store write each (minutes, under the store's
+   lock; a cost of the reminder store, measured by bench_planning.py, not here). Resident
    memory after each checkpoint of presses (the bot idle, the outbox drained); with
    ``--tracemalloc`` the child traces allocations and prints what the memory is spent on
    (the top lines) and what grew between the first and the last checkpoint.
@@ -23,6 +27,7 @@ import asyncio
 import json
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -38,17 +43,24 @@ import bench.bench_storage as storage_bench  # noqa: E402
 from fakeapi import FakeBotApi, FakeUser  # noqa: E402
 
 FLOWS_DIR = ROOT / "flows"
-OFFICIALS = 4  # bench_storage's members, Telegram ids 1..4
+ROLES = storage_bench.ROLES
+OFFICIALS = 5  # bench_storage's members, Telegram ids 1..5 (the fifth holds `bidang`)
 
 #: The child for the presses: the bot as `sopbot run` builds it, unpaced; SIGUSR1 writes its
 #: memory (and, when tracing, the top allocations and the growth since the first dump).
 CHILD = """
-import asyncio, os, signal, sys, tracemalloc
+import asyncio, os, signal, sys, time, tracemalloc
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 sys.path.insert(0, {root!r})
 from bot.bootstrap import build_bot, running
 from bot.config import Settings
 from bot.engine.loader import load_flows
+from bot.cli.run import serve_until_stopped
+
+class NoClaim:  # running() claims and releases the data directory itself
+    def release_running(self):
+        pass
 
 report, first = Path({report!r}), []
 
@@ -71,25 +83,34 @@ def dump(*_):
 async def main():
     settings = Settings(token={token!r}, api_url={api_url!r}, data_dir=Path({data!r}),
                         flows_dir=Path({flows!r}))
-    bot = build_bot(settings, load_flows(settings.flows_dir), rate_limit=False)
+    began = time.monotonic()  # the clock: from the moment the instances started
+    clock = lambda: {t0} + timedelta(seconds=60 + time.monotonic() - began)
+    bot = build_bot(settings, load_flows(settings.flows_dir), rate_limit=False, clock=clock)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     loop.add_signal_handler(signal.SIGUSR1, dump)
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     async with running(bot, poll_timeout=1):
         await stop.wait()
+    return 0
 
 if os.environ.get("BENCH_TRACEMALLOC"):
     tracemalloc.start(8)
-asyncio.run(main())
+serve_until_stopped(main(), NoClaim())  # stops as `sopbot run` stops
 """
+
+
+def load() -> str:
+    return "load average " + " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
     """SIGTERM, then SIGKILL after 30 s (said, since a bot should stop within that)."""
+    began = time.time()
     proc.send_signal(signal.SIGTERM)
     try:
         proc.wait(30)
+        print(f"  stopped {time.time() - began:.1f} s after SIGTERM (target ≤ 30 s)")
     except subprocess.TimeoutExpired:
         print("  (the bot did not stop within 30 s of SIGTERM: killed)")
         proc.kill()
@@ -112,6 +133,9 @@ def build(data: Path, running: int) -> None:
     new id and year each: starting them one by one reads every archive each time)."""
     t = time.perf_counter()
     storage_bench.ACTIVE = 1
+    # a holder of `bidang` too (steps 3 and 6 fan out to it): without one every instance
+    # stopped at step 3, and the presses ran out after two a running instance
+    storage_bench.ROLES = (*ROLES, "bidang")
     storage_bench.build(data, 200_000, 10_000)
     path = data / "sopbot.json"
     tables = json.loads(path.read_text())
@@ -170,7 +194,7 @@ async def startup(data: Path, running: int) -> None:
     print(f"  {running:>5} running: start-up (process start → first getUpdates) "
           f"{polled - began:.2f} s   (target ≤ 2 s); RSS at the first poll "
           f"{at_poll['VmRSS'] / 1024:.0f} MB, 5 s later {idle['VmRSS'] / 1024:.0f} MB, "
-          f"peak {idle['VmHWM'] / 1024:.0f} MB   (target ≤ 100 MB)")
+          f"peak {idle['VmHWM'] / 1024:.0f} MB   (target ≤ 100 MB); {load()}")
 
 
 def officials(api: FakeBotApi) -> list[FakeUser]:
@@ -203,15 +227,26 @@ class Presser:
         for user in self.users:
             messages = user.messages()
             for message in messages[self.seen[user.id]:]:
+                if self.count >= limit:  # the rest waits for the next checkpoint (it was
+                    return done  # skipped for good before: the presses ran out at 114)
+                self.seen[user.id] += 1
                 key = (user.id, message["message_id"])
                 label = decide_label(message)
-                if label and key not in self.pressed and self.count < limit:
+                if label and key not in self.pressed:
                     self.pressed.add(key)
                     user.press_button(message, label)
                     self.count += 1
                     done += 1
-            self.seen[user.id] = len(messages)
         return done
+
+    def last_messages(self) -> str:
+        out = []
+        for user in self.users:
+            for message in user.messages()[-2:]:
+                rows = (message.get("reply_markup") or {}).get("inline_keyboard") or []
+                out.append(f"{user.id}: {message.get('text', '')[:100]!r} "
+                           f"{[(b['text'], b.get('callback_data')) for r in rows for b in r]}")
+        return "\n".join(out)
 
     async def until(self, presses: int, timeout: float) -> None:
         """Press until `presses` were made and the bot is idle (nothing new for 2 s)."""
@@ -225,8 +260,9 @@ class Presser:
                 last_calls, quiet_since = calls, time.time()
             elif self.count >= presses and time.time() - quiet_since > 2:
                 return
-            elif self.count < presses and time.time() - quiet_since > 30:
-                raise RuntimeError(f"stuck after {self.count} presses (nothing left to press?)")
+            elif self.count < presses and time.time() - quiet_since > 600:
+                raise RuntimeError(f"stuck after {self.count} presses (nothing left to press?); "
+                                   f"the officials' last messages: {self.last_messages()}")
             await asyncio.sleep(0.2)
         raise TimeoutError(f"{self.count} of {presses} presses in {timeout} s")
 
@@ -235,7 +271,10 @@ async def presses(data: Path, checkpoints: list[int], trace: bool) -> None:
     with FakeBotApi() as api, tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "memory.txt"
         script = Path(tmp) / "child.py"
+        t0 = storage_bench.T0.replace(tzinfo=None)
         script.write_text(CHILD.format(root=str(ROOT), report=str(report), token=api.token,
+                                       t0=f"datetime.fromisoformat({t0.isoformat()!r})"
+                                          ".replace(tzinfo=timezone.utc)",
                                        api_url=api.api_root, data=str(data),
                                        flows=str(FLOWS_DIR)))
         env = dict(os.environ, BENCH_TRACEMALLOC="1" if trace else "",
@@ -252,7 +291,7 @@ async def presses(data: Path, checkpoints: list[int], trace: bool) -> None:
                 rss = status_kb(proc.pid)
                 print(f"  after {presser.count:>6} presses ({time.time() - began:.0f} s): RSS "
                       f"{rss['VmRSS'] / 1024:.0f} MB, peak {rss['VmHWM'] / 1024:.0f} MB"
-                      + ("" if n else "   (the reference)"))
+                      + ("" if n else "   (the reference)") + f"; {load()}")
                 if n == 0:
                     reference = rss["VmRSS"]
             growth = (rss["VmRSS"] - reference) / reference * 100
@@ -284,11 +323,12 @@ def main() -> None:
             build(Path(tmp) / "stored", 100)
             asyncio.run(startup(Path(tmp) / "stored", 100))
         build(Path(tmp) / "running", args.running)
+        shutil.copytree(Path(tmp) / "running", Path(tmp) / "pressed")  # as built
         if not args.skip_startup and args.running == 1000:
             asyncio.run(startup(Path(tmp) / "running", 1000))
         print(f"presses on the {args.running} running instances (the bot unpaced, a child "
               f"process):")
-        asyncio.run(presses(Path(tmp) / "running", sorted(args.presses), args.tracemalloc))
+        asyncio.run(presses(Path(tmp) / "pressed", sorted(args.presses), args.tracemalloc))
 
 
 if __name__ == "__main__":

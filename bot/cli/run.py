@@ -7,8 +7,11 @@ import asyncio
 import logging
 import os
 import sys
+import threading
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from bot.cli.common import load_or_report, report_settings, setup_logging
 from bot.i18n import Translator
@@ -17,6 +20,7 @@ from bot.storage.store import Store
 if TYPE_CHECKING:
     from bot.bootstrap import Bot
     from bot.config import Settings
+    from bot.storage.protocol import Storage
 
 
 def register(sub: Any, t: Translator) -> None:
@@ -91,6 +95,67 @@ async def serve_polling(bot: Bot, t: Translator) -> int:
     return 0
 
 
+#: Seconds a stopping bot waits for the work still running in its worker threads (a store
+#: transaction takes milliseconds; a whole re-plan of thousands of instances can take minutes).
+STOP_GRACE = 5.0
+
+
+def _cancel_tasks(loop: asyncio.AbstractEventLoop) -> None:
+    tasks = asyncio.all_tasks(loop)
+    for task in tasks:
+        task.cancel()
+    if tasks:
+        loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+
+
+def serve_until_stopped(main: Coroutine[Any, Any, int], store: Storage, *,
+                        grace: float = STOP_GRACE,
+                        hard_exit: Callable[[int], NoReturn] = os._exit) -> int:
+    """Run the bot's event loop (`main`, its exit status), then stop within `grace` seconds.
+
+    The loop's blocking work (store transactions, reminder planning) runs in worker threads,
+    which cannot be cancelled: ``asyncio.run`` and the interpreter's exit both wait for them
+    to end, so a SIGTERM during a long re-plan left the bot running for minutes (issue 15).
+    Here the loop is stopped first (no new work starts); what is still running in a thread
+    after `grace` seconds is abandoned: the process ends at once (`hard_exit`) as a SIGKILL
+    would end it, which loses nothing (every write is atomic; an update is confirmed to
+    Telegram only after its effects are stored, and what was cut short is redone at the
+    next start). The data directory's claim goes with the process.
+    """
+    executor = ThreadPoolExecutor(thread_name_prefix="sopbot-worker")
+    loop = asyncio.new_event_loop()
+    loop.set_default_executor(executor)
+    status = 1  # unless `main` returns one
+    try:
+        status = loop.run_until_complete(main)
+        return status
+    finally:
+        try:
+            _cancel_tasks(loop)
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        finally:
+            loop.close()
+            if not _threads_end(executor, grace):
+                logging.getLogger("sopbot").warning(
+                    "stopped without waiting for work still running after %.0f s (it is "
+                    "redone at the next start: every write is atomic)", grace,
+                    exc_info=sys.exc_info()[1])
+                logging.shutdown()
+                sys.stdout.flush()
+                sys.stderr.flush()
+                hard_exit(status)
+            store.release_running()
+
+
+def _threads_end(executor: ThreadPoolExecutor, grace: float) -> bool:
+    """Whether the executor's threads end within `grace` seconds (queued work is dropped)."""
+    executor.shutdown(wait=False, cancel_futures=True)
+    waiter = threading.Thread(target=executor.shutdown, name="sopbot-stop", daemon=True)
+    waiter.start()
+    waiter.join(grace)
+    return not waiter.is_alive()
+
+
 def cmd_run(args: argparse.Namespace, t: Translator) -> int:
     """Start the bot (long polling)."""
     from bot.config import ConfigError, settings_from_env
@@ -102,7 +167,4 @@ def cmd_run(args: argparse.Namespace, t: Translator) -> int:
     bot = prepare_bot(t, settings, "polling")
     if isinstance(bot, int):
         return bot
-    try:
-        return asyncio.run(serve_polling(bot, t))
-    finally:
-        bot.store.release_running()
+    return serve_until_stopped(serve_polling(bot, t), bot.store)

@@ -8,7 +8,6 @@ two, never both on the same token or data directory.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import re
 from collections.abc import Mapping
@@ -101,7 +100,6 @@ def cmd_web(args: argparse.Namespace, t: Translator) -> int:
     bot = prepare_bot(t, settings, "webhook")
     if isinstance(bot, int):
         return bot
-    try:
-        return asyncio.run(serve_webhook(bot.app, config))
-    finally:
-        bot.store.release_running()
+    from bot.cli.run import serve_until_stopped
+
+    return serve_until_stopped(serve_webhook(bot.app, config), bot.store)

@@ -27,12 +27,13 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Mapping
-from typing import Any
-
-from aiohttp import web
-from telegram.ext import Application
+from typing import TYPE_CHECKING, Any
 
 from bot.ops import metrics
+
+if TYPE_CHECKING:  # aiohttp is imported when the server starts: most bots never start it
+    from aiohttp import web
+    from telegram.ext import Application
 
 __all__ = ["DEFAULT_HOST", "POLL_MAX_AGE", "OpsServer", "health_facts", "http_address_from",
            "ops_metrics", "ops_server"]
@@ -113,6 +114,8 @@ class OpsServer:
         return int(self._site._server.sockets[0].getsockname()[1])  # type: ignore[attr-defined]
 
     async def start(self) -> None:
+        from aiohttp import web
+
         web_app = web.Application(client_max_size=1024)
         web_app.router.add_get("/health", self._health)
         web_app.router.add_get("/metrics", self._metrics)
@@ -127,11 +130,15 @@ class OpsServer:
             self._runner = self._site = None
 
     async def _health(self, request: web.Request) -> web.Response:
+        from aiohttp import web
+
         ready, facts = await health_facts(self.app, poll_max_age=self.poll_max_age)
         return web.json_response(facts, status=200 if ready else 503,
                                  headers={"Cache-Control": "no-store"})
 
     async def _metrics(self, request: web.Request) -> web.Response:
+        from aiohttp import web
+
         content_type, body = await ops_metrics(self.app)
         return web.Response(body=body, headers={"Content-Type": content_type})
 

@@ -48,6 +48,10 @@ from bot.tg.sender import OutboxSender
 
 log = logging.getLogger(__name__)
 
+#: Seconds the running scheduler jobs (a reminder round, a re-plan) and the outbox sender's
+#: last write get to finish at stop.
+JOB_STOP_GRACE = 5.0
+
 #: Bot commands as registered with Telegram (setMyCommands): name -> description message.
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("mulai", N_("start a flow: /mulai PK 2025")),
@@ -201,10 +205,20 @@ def warm_up_formatting(now: datetime) -> None:
         format_until(now + timedelta(hours=2), now, t)
 
 
-async def shutdown(app: Application) -> None:
-    """Stop the outbox sender (PTB's post_shutdown)."""
+async def shutdown(app: Application, grace: float = JOB_STOP_GRACE) -> None:
+    """Stop the outbox sender (PTB's post_shutdown), waiting at most `grace` seconds.
+
+    The sender finishes recording what it sent (a shielded write), but that write waits for
+    the store's lock, which a long re-plan can hold for minutes; past `grace` it is left
+    undone: a message whose result was not recorded is resent once, marked uncertain, at the
+    next start (the crash guarantee).
+    """
     rt: h.Runtime = app.bot_data["runtime"]
-    await rt.sender.stop()
+    stopping = asyncio.ensure_future(rt.sender.stop())
+    done, _pending = await asyncio.wait({stopping}, timeout=grace)
+    if not done:  # (the sender's stop swallows a cancellation: it is not awaited again)
+        stopping.cancel()
+        log.warning("stopped the outbox sender before its last write (%.0f s)", grace)
 
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
@@ -234,9 +248,29 @@ async def running(app: Application, *, poll_timeout: int = 30,
         yield app
     finally:
         await poller.stop()
+        await stop_jobs(app)
         await app.stop()
         await shutdown(app)
         await app.shutdown()
+
+
+async def stop_jobs(app: Application, grace: float = JOB_STOP_GRACE) -> None:
+    """Stop the job queue, letting running jobs finish for `grace` seconds, then cancel them.
+
+    PTB's ``Application.stop`` waits for running jobs with no limit, and a re-plan of
+    thousands of instances can run for minutes: the bot did not stop within 30 s of SIGTERM
+    (issue 15). A cancelled job's store transaction is atomic; what it did not do is done
+    again at the next start.
+    """
+    job_queue = app.job_queue
+    if job_queue is None or not job_queue.scheduler.running:
+        return
+    try:
+        async with asyncio.timeout(grace):
+            await job_queue.stop(wait=True)
+    except TimeoutError:  # the jobs' tasks were cancelled with the wait
+        log.warning("stopped the scheduler jobs still running after %.0f s", grace)
+        await job_queue.stop(wait=False)
 
 
 async def handle_update(app: Application, data: dict) -> None:
