@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -68,6 +69,9 @@ class CrashRun:
         self.pressed: set[tuple[int, int]] = set()
         self.revised: dict[tuple[int, int], tuple[str, int, int]] = {}  # my msg -> step
         self.started_years: set[int] = set()
+        #: a year far from this one is confirmed with Ya first; the question lives in the
+        #: bot's memory, so a kill after the press loses it: year -> kills at the press
+        self.confirmed_at: dict[int, int] = {}
 
     # -- the bot process ---------------------------------------------------------------
 
@@ -116,6 +120,7 @@ class CrashRun:
                 else:
                     user.press(message, data)
                 self.report.presses += 1
+        self._confirm_far_years(api, kepala)
         done = [m for m in api.messages(kepala.id) if "is complete" in (m.get("text") or "")]
         finished = {y for y in self.years if any(f"PK {y})" in m["text"] for m in done)}
         for year in self.years:
@@ -124,6 +129,27 @@ class CrashRun:
                 self.started_years.add(year)
                 break
         return finished != set(self.years)
+
+    def _confirm_far_years(self, api: FakeBotApi, kepala: FakeUser) -> None:
+        """Ya to "2028 is far from this year"; ask again when a kill lost the question."""
+        texts = [m.get("text") or "" for m in api.messages(kepala.id)]
+        for message in api.messages(kepala.id):
+            text = message.get("text") or ""
+            key = (kepala.id, message["message_id"])
+            found = re.match(r"(\d{4}) is far from this year", text)
+            if found is None or key in self.pressed:
+                continue
+            self.pressed.add(key)
+            try:
+                kepala.press_button(message, "Ya")
+            except ValueError:  # already answered (the message was edited)
+                continue
+            self.confirmed_at[int(found.group(1))] = self.report.kills
+        for year, kills in self.confirmed_at.items():
+            started = any("Started" in t and f"PK {year})" in t for t in texts)
+            if not started and self.report.kills > kills:
+                kepala.send_text(f"mulai PK {year}")
+                self.confirmed_at[year] = self.report.kills
 
     # -- the run ---------------------------------------------------------------------
 
