@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sys
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -26,14 +25,6 @@ from bot.services import Services
 from bot.services.oversight import OversightUnit
 from bot.storage import Store
 from bot.storage.protocol import Storage
-
-#: How long a thread may hold the GIL before another may run (CPython's default: 5 ms). The
-#: store's transactions run in worker threads and make several system calls each (write,
-#: fsync, rename, the directory's fsync, the lock); after each one the thread waits for the
-#: GIL again, up to a whole interval behind the busy event loop. With 200 officials
-#: pressing at once that convoy made the drain 5.4× a bare bot's; at 0.5 ms it is 2.0×
-#: (issue 15, ``bench/bench_burst.py``).
-SWITCH_INTERVAL = 0.0005
 
 if TYPE_CHECKING:
     from telegram.ext import Application
@@ -126,12 +117,9 @@ async def running(bot: Bot, *, poll_timeout: int = 30,
     claimed = bot.store.running_claimed
     if not claimed:
         bot.store.claim_running()  # `sopbot restore` refuses while this is held
-    switch = sys.getswitchinterval()
-    sys.setswitchinterval(SWITCH_INTERVAL)
     try:
         async with run_app(bot.app, poll_timeout=poll_timeout, poll=poll):
             yield bot
     finally:
-        sys.setswitchinterval(switch)
         if not claimed:
             bot.store.release_running()

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sys
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
 
@@ -221,6 +222,14 @@ async def shutdown(app: Application, grace: float = JOB_STOP_GRACE) -> None:
         log.warning("stopped the outbox sender before its last write (%.0f s)", grace)
 
 
+#: How long a thread may hold the GIL before another may run (CPython's default: 5 ms). The
+#: store's transactions run in worker threads and make several system calls each (write,
+#: fsync, rename, the directory's fsync, the lock); after each one the thread waits for the
+#: GIL again, up to a whole interval behind the busy event loop. With 200 officials
+#: pressing at once that convoy made the drain 5.4× a bare bot's; at 0.5 ms it is 2.0–2.1×
+#: (issue 15, ``bench/bench_burst.py``).
+SWITCH_INTERVAL = 0.0005
+
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 
 
@@ -239,19 +248,24 @@ async def running(app: Application, *, poll_timeout: int = 30,
     poller = DurablePoller(app, rt.services, timeout=poll_timeout,
                            allowed_updates=ALLOWED_UPDATES, default_language=rt.default_language)
     app.bot_data["poller"] = poller  # handle_update() goes through it in webhook mode
-    await app.initialize()
-    await app.start()
-    await startup(app)
-    if poll:
-        await poller.start()
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(SWITCH_INTERVAL)
     try:
-        yield app
+        await app.initialize()
+        await app.start()
+        await startup(app)
+        if poll:
+            await poller.start()
+        try:
+            yield app
+        finally:
+            await poller.stop()
+            await stop_jobs(app)
+            await app.stop()
+            await shutdown(app)
+            await app.shutdown()
     finally:
-        await poller.stop()
-        await stop_jobs(app)
-        await app.stop()
-        await shutdown(app)
-        await app.shutdown()
+        sys.setswitchinterval(switch)  # a test run or an embedding process keeps its own
 
 
 async def stop_jobs(app: Application, grace: float = JOB_STOP_GRACE) -> None:

@@ -7,9 +7,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from bot.bootstrap import SWITCH_INTERVAL, build_bot, running
+from bot.bootstrap import build_bot, running
 from bot.config import Settings
 from bot.engine.loader import load_flows
+from bot.tg.app import SWITCH_INTERVAL
 from fakeapi import FakeBotApi
 from tests.support.paths import FLOWS_DIR
 
