@@ -182,6 +182,8 @@ def _record_sent(repo: Repository, item: OutboxItem, message_ids: list[int], now
     repo.save_outbox(item)
     p = item.payload
     if item.kind == "step" and message_ids:
+        if repo.step_message(item.chat_id, message_ids[-1]) is not None:
+            return  # pressed before this record: the decision recorded it (settled)
         repo.add_step_message(StepMessage(
             chat_id=item.chat_id, message_id=message_ids[-1], member_id=item.member_id,
             instance_id=p["instance_id"], step_no=p["step_no"], round=p["round"], text=text))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from bot.engine.instance import (
@@ -282,6 +282,10 @@ class WorkflowService(MembershipService, ServiceBase):
                                            and m.message_id == origin.message_id
                                            for m in copies):
             copies.append(origin)
+        if origin is not None and repo.step_message(origin.chat_id, origin.message_id) is None:
+            # Pressed before the sender recorded the message it sent: recorded here, settled,
+            # so that the sender's late record does not make it an open copy to edit again.
+            repo.add_step_message(replace(origin, settled=True))
         for msg in copies:
             repo.settle_step_message(msg.chat_id, msg.message_id)
             kind, payload = encode(SettleNotice(

@@ -200,3 +200,31 @@ def test_a_press_by_a_stranger_or_on_a_stale_step_is_answered_not_stored(world: 
     assert again.member is not None and again.member.name == "Pak Camat"
     assert again.decided is None and isinstance(again.error, StaleStep)
     assert len(world.outbox("Bu Perenkeu", "step")) == 1  # the second press stored nothing
+
+
+def test_a_part_pressed_before_the_sender_recorded_its_message_keeps_its_line(
+        world: World) -> None:
+    """The press on a fan-out part can come before the sender's record of the message it
+    sent (the sender records in batches): that copy must stay settled with the official's
+    own line, not be edited again with the next holder's when the step completes."""
+    neglasari(world)
+    inst = world.services.start(Start(world.member("Pak Camat"), "PK 2026", world.now)).instances[0]
+    for name, no in [("Pak Camat", 1), ("Bu Perenkeu", 2), ("Bu Perenkeu", 3),
+                     ("Pak Camat", 4), ("Pak Camat", 5), ("Pak Umpeg", 6)]:
+        advance(world, name, inst.id, no)
+    kasi_a, kasi_b = world.member("Kasi A"), world.member("Kasi B")
+    [step_a] = world.outbox("Kasi A", "step")
+    [step_b] = world.outbox("Kasi B", "step")
+    world.services.outbox_sent(step_b, [601], world.now, text="step 7")  # recorded in time
+    origin = StepMessage(kasi_a.chat_id, 501, kasi_a.id, inst.id, 7, 1, "step 7")
+    world.services.decide(Decide(kasi_a, inst.id, 7, 1, Decision.ADVANCE,
+                                 world.later(timedelta(minutes=5)), origin=origin))
+    world.services.outbox_sent(step_a, [501], world.now, text="step 7")  # the late record
+    assert world.services.step_message(kasi_a.chat_id, 501).settled
+    advance(world, "Kasi B", inst.id, 7)
+    edited = [(i.member_id, i.payload["message_id"], i.payload["name"])
+              for i in world.outbox("Kasi A", "settle") + world.outbox("Kasi B", "settle")]
+    # Kasi A's copy: their decision, then the same line without its undo button once Kasi B
+    # decided; never Kasi B's line.
+    assert {name for _m, message_id, name in edited if message_id == 501} == {"Kasi A"}
+    assert (kasi_b.id, 601, "Kasi B") in edited
