@@ -219,7 +219,7 @@ def _owed(reminders: Reminders, repo: Repository, member: Member, tid: str,
 
     for point in reminders.planner.points(Snapshot(repo), now, now + HORIZON):
         if point.payload.get("task_id") == tid and member.id in point.recipients:
-            return dict(point.payload)
+            return point.payload
     return None
 
 
