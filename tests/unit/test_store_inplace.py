@@ -101,12 +101,18 @@ def test_processed_updates_keep_the_newest(store: Storage) -> None:
         assert not repo.update_seen(9)
 
 
-def test_the_file_is_what_tinydb_reads_and_equals_a_whole_encode(tmp_path: Path) -> None:
-    store = Store(tmp_path)
+def seeded(store: Store, n: int) -> Store:
+    """`store` with officials 1…n and an outbox item for each."""
     with store.transaction(record_update=False) as repo:
-        for i in range(1, 6):
+        for i in range(1, n + 1):
             repo.save_member(official(i))
-        repo.enqueue_many([item(i) for i in range(1, 6)])
+        repo.enqueue_many([item(i) for i in range(1, n + 1)])
+    return store
+
+
+def test_the_file_is_what_tinydb_reads_and_equals_a_whole_encode(tmp_path: Path) -> None:
+    store = seeded(Store(tmp_path), 5)
+    with store.transaction(record_update=False) as repo:
         repo.save_instance(Instance(id="pk-1", flow_id="pk", unit_id="kec-neglasari",
                                     year=2026, status=Status.ACTIVE, created_at=NOW,
                                     started_by="1"))
@@ -138,11 +144,7 @@ def test_the_file_is_what_tinydb_reads_and_equals_a_whole_encode(tmp_path: Path)
 
 
 def test_a_write_re_encodes_only_the_tables_that_changed(tmp_path: Path) -> None:
-    store = Store(tmp_path)
-    with store.transaction(record_update=False) as repo:
-        for i in range(1, 50):
-            repo.save_member(official(i))
-        repo.enqueue_many([item(i) for i in range(1, 50)])
+    store = seeded(Store(tmp_path), 49)
     encoded = store.parsed.encoded_tables
     with store.transaction(record_update=False) as repo:
         it = repo.outbox()[0]
