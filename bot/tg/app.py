@@ -22,6 +22,7 @@ from telegram.ext import (
 )
 
 from bot.config import Settings
+from bot.engine.calendar import resolve_timezone
 from bot.formatting import format_short, format_until, format_when
 from bot.i18n import LANGUAGES, N_, Translator
 from bot.services import Services
@@ -42,6 +43,7 @@ from bot.tg.callbacks import (
     WITHDRAW_PATTERN,
 )
 from bot.tg.digest_jobs import DigestScheduler
+from bot.tg.gc_jobs import GcPacer
 from bot.tg.pacing import UNPACED, Pace, PacedRateLimiter, Pacer
 from bot.tg.poller import DurablePoller
 from bot.tg.reminder_jobs import ReminderScheduler
@@ -139,6 +141,11 @@ def build_application(
     app.bot_data["digest"] = DigestScheduler(app, services, clock,
                                              interval=reminder_sync_interval,
                                              default_language=settings.language)
+    # The garbage collector's passes, paced (issue 15); the day's full one at night in the
+    # office's zone (one Pemda is one zone: the first flow's unit).
+    first = next(iter(services.flows.values()), None)
+    app.bot_data["gc"] = GcPacer(app, resolve_timezone(first.unit.timezone if first
+                                                       else "Asia/Jakarta"))
     app.add_handler(MessageHandler(filters.COMMAND, h.unknown_command))
     # Buttons: step decisions and the language choice, routed by their prefix.
     app.add_handler(CallbackQueryHandler(steps.button_pressed, pattern=STEP_PATTERN))
@@ -193,6 +200,8 @@ async def startup(app: Application) -> None:
     rt.sender.wake()  # deliver whatever was owed before a restart
     if rt.scheduler is not None:
         rt.scheduler.start()  # jobs derived from the database, now and periodically
+    if "gc" in app.bot_data:  # freeze what start-up made; settle after the first plan
+        app.bot_data["gc"].start(rt.scheduler.first_sync if rt.scheduler else None)
     if "digest" in app.bot_data:
         app.bot_data["digest"].start()  # the Monday digest
 
@@ -215,6 +224,8 @@ async def shutdown(app: Application, grace: float = JOB_STOP_GRACE) -> None:
     next start (the crash guarantee).
     """
     rt: h.Runtime = app.bot_data["runtime"]
+    if "gc" in app.bot_data:
+        await app.bot_data["gc"].stop()
     stopping = asyncio.ensure_future(rt.sender.stop())
     done, _pending = await asyncio.wait({stopping}, timeout=grace)
     if not done:  # (the sender's stop swallows a cancellation: it is not awaited again)

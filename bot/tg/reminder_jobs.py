@@ -61,6 +61,11 @@ class ReminderScheduler:
                                                            "coalesce": True,
                                                            "misfire_grace_time": None})
 
+    @property
+    def first_sync(self) -> asyncio.Task[None] | None:
+        """The start-up's sync (None before :meth:`start`); it never raises."""
+        return self._first
+
     async def _first_sync(self) -> None:
         try:
             await self.sync()
