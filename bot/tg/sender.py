@@ -113,6 +113,10 @@ class OutboxSender:
         self._handed: list[Due] = []  # a decision's items, handed over (see hand_off)
         self._read_needed = True  # something may be owed that was not handed over
         self._taken: dict[str, None] = {}  # ids of the items recent rounds took
+        #: (chat id, message id) of messages sent whose result is not stored yet (a round
+        #: records its results a moment after they come): see :meth:`recorded`
+        self._unrecorded: set[tuple[int, int]] = set()
+        self._recording = asyncio.Condition()
 
     def wake(self) -> None:
         """Something was queued: deliver now rather than at the next poll."""
@@ -197,9 +201,16 @@ class OutboxSender:
         services = self.services
 
         async def write(results: list[Result], inflight: list[OutboxItem]) -> None:
-            if results or inflight:
-                await asyncio.to_thread(services.outbox_progress, results, inflight,
-                                        self.clock())
+            try:
+                if results or inflight:
+                    await asyncio.to_thread(services.outbox_progress, results, inflight,
+                                            self.clock())
+            finally:  # stored, or never will be by this write: waiters look again
+                for item, message_ids, _text in results:
+                    self._unrecorded.difference_update((item.chat_id, m) for m in message_ids)
+                if results:
+                    async with self._recording:
+                        self._recording.notify_all()
 
         ports = RoundPorts(attempt=self._attempt, write=write, free_in=self.pacer.free_in)
         return await DeliveryRound(due, policy, ports).run()
@@ -259,7 +270,24 @@ class OutboxSender:
                 return "wait", [], ""
         self._backoff = 0.0
         metrics.message_sent()
+        self._unrecorded.update((item.chat_id, m) for m in message_ids)
         return "sent", message_ids, kept_text
+
+    async def recorded(self, chat_id: int, message_id: int, timeout: float = 5.0) -> bool:
+        """Wait until the result of the message `message_id` in `chat_id` is stored, if this
+        sender sent it and has not recorded it yet; False if it was not, or not in time.
+
+        An official may reply to a step message the moment it arrives, before the round
+        that sent it recorded which step it belongs to: the reply must not be told that
+        the message is not a step.
+        """
+        key = (chat_id, message_id)
+        if key not in self._unrecorded:
+            return False
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout), self._recording:
+                await self._recording.wait_for(lambda: key not in self._unrecorded)
+        return key not in self._unrecorded
 
     def _given_up(self, item: OutboxItem) -> tuple[str, list[int], str]:
         self._progress.pop(item.id, None)

@@ -162,8 +162,12 @@ async def _reply_target(rt: Runtime, update: Update) -> StepMessage | None:
     message = update.effective_message
     if message is None or message.reply_to_message is None:
         return None
-    return await run(rt.services.step_message, message.chat_id,
-                     message.reply_to_message.message_id)
+    replied = message.reply_to_message.message_id
+    found = await run(rt.services.step_message, message.chat_id, replied)
+    if found is None and await rt.sender.recorded(message.chat_id, replied):
+        # sent a moment ago and just recorded (an official who replies at once)
+        found = await run(rt.services.step_message, message.chat_id, replied)
+    return found
 
 
 @member_only

@@ -4,7 +4,10 @@ reason is awaited stay commands; a decision typed without replying finds its ste
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
+
+import pytest
 
 from bot.engine.instance import Action
 from tests.support.bot import running_bot
@@ -156,3 +159,24 @@ async def test_status_and_start_as_people_type_them_in_indonesian(tmp_path: Path
         assert question["text"].startswith("Apakah Bapak menyatakan langkah 1"), \
             question["text"]
         assert [t for t, _d in h.api.buttons(question)] == ["✅ Ya, selesai", "Tidak"]
+
+
+async def test_a_reply_the_moment_the_step_arrives_finds_its_step(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sender records which step a message belongs to a moment after Telegram took it:
+    an official who replies at once is not told that the message is not a step."""
+    async with running_bot(tmp_path) as h:
+        o = await kesbangpol(h)
+        real = h.services.outbox_progress
+
+        def slow_record(*args: object, **kwargs: object) -> object:
+            time.sleep(0.8)  # the round's write comes late (a busy store)
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(h.services, "outbox_progress", slow_record)
+        await h.say(o["kepala"], "mulai PK 2025", expect="Started")
+        step1 = await o["sekretaris"].await_message(is_step(1, 1))
+        assert h.services.step_message(o["sekretaris"].id, step1["message_id"]) is None
+        answer = await h.say(o["sekretaris"], "selesai", reply_to=step1, expect="Marked done")
+        assert "not a step" not in answer["text"]
+        assert current(h) == 2
