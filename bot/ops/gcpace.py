@@ -9,9 +9,11 @@ so, and in a burst of 200 presses for 136–282 ms (issue 15, measured with ``gc
 What lives long is *frozen* (:func:`gc.freeze`: moved to a generation the collector never
 walks), so that the collector's passes walk only what was made since:
 
-- :func:`freeze` once the bot has started and planned its reminders — no pass, no pause;
-- :func:`settle` every few minutes: one pass over what survived since the last freeze (a
-  few milliseconds), then freeze the survivors;
+- :func:`freeze` once the bot has started — no pass, no pause;
+- :func:`settle` after the first reminder plan, after any re-plan of many sources (an
+  official joined: every instance is planned anew, 57,000 new objects with 1,000 running),
+  and every few minutes: a pass over the two young generations (a few milliseconds), then
+  freeze what survived. The collector's own passes in between walk only what was made since;
 - :func:`renew` once a day at a quiet hour: everything unfrozen and collected in one full
   pass (the pause of old, at night), then frozen again. An object frozen while alive but
   caught in a reference cycle when it dies later is only reclaimed there (an object without
@@ -37,10 +39,10 @@ def freeze() -> None:
 
 
 def settle() -> float:
-    """Collect what was made since the last freeze, then freeze what survived; returns the
-    seconds the pass took (it walks no frozen object)."""
+    """Collect the young generations, then freeze what survived; returns the seconds it took
+    (the pass walks only the young objects, never the old or frozen ones)."""
     started = time.perf_counter()
-    found = gc.collect()
+    found = gc.collect(1)
     gc.freeze()
     took = time.perf_counter() - started
     log.debug("gc settle: %d unreachable, %d frozen, %.1f ms", found, gc.get_freeze_count(),

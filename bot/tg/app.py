@@ -201,7 +201,10 @@ async def startup(app: Application) -> None:
     if rt.scheduler is not None:
         rt.scheduler.start()  # jobs derived from the database, now and periodically
     if "gc" in app.bot_data:  # freeze what start-up made; settle after the first plan
-        app.bot_data["gc"].start(rt.scheduler.first_sync if rt.scheduler else None)
+        pacer: GcPacer = app.bot_data["gc"]
+        pacer.start(rt.scheduler.first_sync if rt.scheduler else None)
+        if rt.scheduler is not None:  # and after every big re-plan
+            rt.scheduler.on_replanned = pacer.replanned
     if "digest" in app.bot_data:
         app.bot_data["digest"].start()  # the Monday digest
 

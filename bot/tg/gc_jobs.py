@@ -1,9 +1,9 @@
 """When the bot runs the garbage collector's paced passes (:mod:`bot.ops.gcpace`).
 
 At start-up everything made so far (modules, flows, the working set) is frozen; once the
-first reminder sync has built the plan, a pass collects what start-up left and freezes the
-rest. Then a short pass every :attr:`GcPacer.settle_every` seconds, and the one full pass a
-day at :data:`RENEW_AT`, office time, when no official is at work.
+first reminder sync has built the plan, and after every sync that re-planned many sources, a
+short pass and a freeze; the same every :attr:`GcPacer.settle_every` seconds; and the one full
+pass a day at :data:`RENEW_AT`, office time, when no official is at work.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ class GcPacer:
 
     def start(self, after: Awaitable[object] | None = None) -> None:
         """Freeze now; settle once `after` (the first reminder sync) is done, then
-        periodically; renew daily."""
+        periodically (and whenever :meth:`replanned` says so); renew daily."""
         job_queue = self.app.job_queue
         assert job_queue is not None, "install python-telegram-bot[job-queue]"
         gcpace.freeze()
@@ -56,6 +56,11 @@ class GcPacer:
         if after is not None:
             with contextlib.suppress(Exception):  # (the first sync logs its own failure)
                 await after
+        gcpace.settle()
+
+    def replanned(self, sources: int) -> None:
+        """A sync re-planned `sources` sources: the new plan lives long, freeze it now
+        rather than let the collector walk it every few seconds until the next settle."""
         gcpace.settle()
 
     async def _settle_job(self, context: ContextTypes.DEFAULT_TYPE) -> None:

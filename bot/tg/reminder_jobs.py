@@ -28,6 +28,9 @@ JOB_PREFIX = "reminder:"
 SYNC_JOB = "reminders-sync"
 #: Seconds between a change and the re-sync it asks for (the pokes of a burst coalesce).
 POKE_DELAY = 1.0
+#: A re-plan of this many sources (instances, officials' duties) or more is reported to
+#: :attr:`ReminderScheduler.on_replanned`.
+REPLANNED_MANY = 100
 
 
 class ReminderScheduler:
@@ -42,6 +45,9 @@ class ReminderScheduler:
         self.sync_interval = sync_interval
         self._lock = asyncio.Lock()
         self._first: asyncio.Task[None] | None = None
+        #: called (with how many) after a sync that re-planned at least REPLANNED_MANY
+        #: sources: the garbage collector's pacer freezes the new plan (bot.tg.gc_jobs)
+        self.on_replanned: Callable[[int], None] | None = None
 
     def start(self) -> None:
         """Sync now and every `sync_interval` seconds.
@@ -102,6 +108,8 @@ class ReminderScheduler:
         the result: one job per moment, left alone when it already fires the same points.
         """
         async with self._lock:
+            replanned = self.reminders.planner.replanned
+            before = sum(replanned.values())
             now = self.clock()
             # Plt/Plh periods begin and end on this periodic check (the office's clock).
             if await asyncio.to_thread(self.reminders.services.tick, now):
@@ -113,6 +121,9 @@ class ReminderScheduler:
                     job.remove()
             for key, (run_at, ids) in moments.items():
                 self._schedule(key, run_at, ids)
+            many = sum(replanned.values()) - before
+            if many >= REPLANNED_MANY and self.on_replanned is not None:
+                self.on_replanned(many)
             return count
 
     def _moments(self, now: datetime) -> tuple[dict[str, tuple[datetime, list[str]]], int]:

@@ -19,6 +19,8 @@ from bot.engine.loader import load_flows
 from bot.ops import gcpace
 from bot.tg.gc_jobs import RENEW_AT, RENEW_JOB, SETTLE_JOB
 from fakeapi import FakeBotApi
+from tests.support.bot import running_bot
+from tests.support.offices import kesbangpol
 from tests.support.paths import FLOWS_DIR
 
 
@@ -78,3 +80,22 @@ async def test_the_running_bot_freezes_after_its_first_plan_and_thaws_at_stop(
             local = renew.astimezone(ZoneInfo("Asia/Jakarta"))  # the flows' office zone
             assert (local.hour, local.minute) == (RENEW_AT.hour, RENEW_AT.minute)
         assert gc.get_freeze_count() == 0  # the embedding process collects as before
+
+
+async def test_a_sync_that_re_planned_many_sources_freezes_the_new_plan(
+        tmp_path: Path, thawed: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.tg import reminder_jobs
+
+    monkeypatch.setattr(reminder_jobs, "REPLANNED_MANY", 2)
+    async with running_bot(tmp_path) as h:
+        scheduler = h.app.bot_data["runtime"].scheduler
+        await asyncio.wait_for(h.app.bot_data["gc"]._first, 10)
+        assert scheduler.on_replanned == h.app.bot_data["gc"].replanned  # wired
+        calls: list[int] = []
+        monkeypatch.setattr(scheduler, "on_replanned", calls.append)
+        await scheduler.sync()
+        assert calls == []  # nothing changed: nothing re-planned
+        o = await kesbangpol(h)
+        await h.say(o["kepala"], "mulai PK 2025", expect="Started")
+        await scheduler.sync()
+        assert calls and calls[-1] >= 2  # the new officials, the new instance
