@@ -23,7 +23,7 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -160,6 +160,45 @@ def _file_key(path: Path) -> tuple[int, int, int, int] | None:
     return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
+class _EncodedTable:
+    """A table's JSON, kept as each document's ``"<doc id>":<document>`` fragment (in the
+    table's order), so that changing a few documents re-encodes only those."""
+
+    __slots__ = ("_fragments", "_json", "table")
+
+    def __init__(self, table: Any) -> None:
+        self.table = table
+        self._json: bytes | None = None
+        if isinstance(table, dict):
+            self._fragments: dict[str, bytes] | None = {
+                key: _dump(key) + b":" + _dump(doc) for key, doc in table.items()}
+        else:  # (not TinyDB's layout: kept whole)
+            self._fragments = None
+            self._json = _dump(table)
+
+    def update(self, keys: Iterable[str]) -> bool:
+        """Re-encode the documents `keys` (changed, added or removed); False if the table
+        must be encoded whole instead."""
+        fragments = self._fragments
+        if fragments is None:
+            return not keys
+        for key in keys:
+            doc = self.table.get(key)
+            if doc is None:
+                fragments.pop(key, None)
+            else:
+                fragments[key] = _dump(key) + b":" + _dump(doc)
+            self._json = None
+        return len(fragments) == len(self.table)
+
+    def json(self) -> bytes:
+        if self._json is None:
+            assert self._fragments is not None
+            fragments = self._fragments
+            self._json = b"{" + b",".join([fragments[key] for key in self.table]) + b"}"
+        return self._json
+
+
 class _ParsedFiles:
     """The parsed contents of data files, kept between transactions (the read cache).
 
@@ -179,27 +218,39 @@ class _ParsedFiles:
         #: of an id that is in no archive reads none of them
         self._ids: dict[Path, tuple[tuple[int, int, int, int] | None, frozenset[str]]] = {}
         self.reads = 0  #: files read and parsed (for the benchmarks)
-        #: each file's tables as last encoded: name -> (the table object, its JSON)
-        self._encoded: dict[Path, dict[str, tuple[Any, bytes]]] = {}
-        self.encoded_tables = 0  #: tables encoded when writing (for the benchmarks)
+        #: each file's tables as last encoded, by table name
+        self._encoded: dict[Path, dict[str, _EncodedTable]] = {}
+        self.encoded_tables = 0  #: tables encoded whole when writing (for the benchmarks)
+        self.encoded_docs = 0  #: documents encoded when writing (for the benchmarks)
 
-    def encode(self, path: Path, data: dict[str, Any], changed: set[str]) -> bytes:
-        """`data` as the file's JSON, re-encoding only the tables that may have changed.
+    def encode(self, path: Path, data: dict[str, Any], changed: set[str],
+               changed_docs: Mapping[str, set[str]] | None = None) -> bytes:
+        """`data` as the file's JSON, re-encoding only what may have changed.
 
-        A table is encoded again when it was changed in place (`changed`, the repository's
-        own operations) or is another object than when it was last encoded (every TinyDB
-        write replaces the table it changes). The output is the same compact JSON as
-        :func:`_dump` of the whole: the cost of a write follows what changed, not the
-        size of the working set.
+        A table is encoded again whole when it was changed in place as a whole (`changed`)
+        or is another object than when it was last encoded (every TinyDB write replaces
+        the table it changes). A table changed in place document by document
+        (`changed_docs`: table -> document ids, the repository's own operations) has only
+        those documents encoded again: each document's JSON is kept, and the table is
+        their join. The output is the same compact JSON as :func:`_dump` of the whole:
+        the cost of a write follows what changed, not the size of the working set (with
+        1,000 instances running, a decision re-encoded the 1 MB working set's big tables
+        whole).
         """
         cache = self._encoded.setdefault(path, {})
+        docs_changed = changed_docs or {}
         parts = []
         for name, table in data.items():
             hit = cache.get(name)
-            if hit is None or hit[0] is not table or name in changed:
-                hit = cache[name] = (table, _dump(table))
+            keys = docs_changed.get(name, ())
+            if hit is None or hit.table is not table or name in changed \
+                    or not hit.update(keys):
+                hit = cache[name] = _EncodedTable(table)
                 self.encoded_tables += 1
-            parts.append(_dump(name) + b":" + hit[1])
+                self.encoded_docs += len(table) if isinstance(table, dict) else 1
+            else:
+                self.encoded_docs += len(keys)
+            parts.append(_dump(name) + b":" + hit.json())
         for gone in cache.keys() - data.keys():
             del cache[gone]
         return b"{" + b",".join(parts) + b"}"
@@ -336,8 +387,8 @@ class Store:
                         self.parsed.written(path, astorage.memory or {})
                 if storage.writes:
                     data = storage.memory or {}
-                    atomic_write(self.path, self.parsed.encode(self.path, data,
-                                                               repo.changed_tables))
+                    atomic_write(self.path, self.parsed.encode(
+                        self.path, data, repo.changed_tables, repo.changed_docs))
                     self.parsed.written(self.path, data)
             except BaseException:
                 # The tables may hold changes that never reached the files: read them again.
@@ -470,8 +521,10 @@ class Repository:
         self._roster = db.table("roster")
         self._delegations = db.table("delegations")
         self._storage = _counting(db)
-        #: tables changed in place by this repository (see _changing): re-encoded at commit
+        #: tables changed in place by this repository (see _changing), re-encoded at commit:
+        #: whole, or only the documents named here (table -> document ids)
         self.changed_tables: set[str] = set()
+        self.changed_docs: dict[str, set[str]] = {}
         self._next_ids: dict[str, tuple[dict[str, Any], int]] = {}
         self._outbox_ids: dict[str, int] | None = None
         self._reminder_ids: set[str] | None = None
@@ -494,15 +547,19 @@ class Repository:
         table: dict[str, Any] = (self._storage.memory or {}).get(name) or {}
         return table
 
-    def _changing(self, name: str) -> dict[str, Any]:
+    def _changing(self, name: str, keys: Iterable[str] | None = None) -> dict[str, Any]:
         """A table's stored documents, to change in place: the transaction will write the
-        file (this table encoded anew) and TinyDB's caches of the table are dropped."""
+        file (the documents `keys` encoded anew, or the whole table when None) and
+        TinyDB's caches of the table are dropped."""
         storage = self._storage
         if storage.memory is None:
             storage.memory = {}
         table: dict[str, Any] = storage.memory.setdefault(name, {})
         storage.writes += 1
-        self.changed_tables.add(name)
+        if keys is None:
+            self.changed_tables.add(name)
+        else:
+            self.changed_docs.setdefault(name, set()).update(keys)
         tinydb_table = self.db.table(name)
         tinydb_table.clear_cache()
         tinydb_table._next_id = None  # TinyDB finds the next id anew if it inserts here
@@ -510,13 +567,14 @@ class Repository:
 
     def _insert(self, name: str, docs: list[dict[str, Any]]) -> list[int]:
         """Add documents to a table under new document ids (one pass, no table copy)."""
-        table = self._changing(name)
+        table = self._docs(name)
         known = self._next_ids.get(name)
         if known is not None and known[0] is table:
             next_id = known[1]
         else:  # first insert here, or TinyDB replaced the table since
             next_id = max(map(int, table), default=0) + 1
         ids = list(range(next_id, next_id + len(docs)))
+        table = self._changing(name, map(str, ids))
         for doc_id, doc in zip(ids, docs, strict=True):
             table[str(doc_id)] = doc
         self._next_ids[name] = (table, next_id + len(docs))
@@ -524,7 +582,7 @@ class Repository:
 
     def _remove_ids(self, name: str, doc_ids: list[str]) -> None:
         if doc_ids:
-            table = self._changing(name)
+            table = self._changing(name, doc_ids)
             for doc_id in doc_ids:
                 del table[doc_id]
 
@@ -551,7 +609,7 @@ class Repository:
         if key is None:
             self._member_keys[member.id] = str(self._insert("members", [doc])[0])
         else:
-            self._changing("members")[key] = doc
+            self._changing("members", (key,))[key] = doc
         if self._member_index is not None:
             self._member_index[member.id] = doc
         self._holders.clear()
@@ -689,7 +747,7 @@ class Repository:
         if doc_id is None:  # in place: TinyDB's insert/update copy the whole table
             self._instance_ids()[inst.id] = self._insert("instances", [inst.to_dict()])[0]
         else:
-            self._changing("instances")[str(doc_id)] = inst.to_dict()
+            self._changing("instances", (str(doc_id),))[str(doc_id)] = inst.to_dict()
 
     def instances(
         self,
@@ -741,8 +799,15 @@ class Repository:
         return [StepMessage.from_doc(dict(d)) for d in docs]
 
     def settle_step_message(self, chat_id: int, message_id: int) -> None:
-        self._messages.update({"settled": True},
-                              (q.chat_id == chat_id) & (q.message_id == message_id))
+        # In place, by document id: TinyDB's update would copy and re-encode the whole
+        # table, which holds every running instance's messages.
+        docs = self._docs("step_messages")
+        keys = [k for k, d in docs.items()
+                if d.get("chat_id") == chat_id and d.get("message_id") == message_id]
+        if keys:
+            table = self._changing("step_messages", keys)
+            for k in keys:
+                table[k] = {**table[k], "settled": True}
 
     # -- revision reasons being asked for ------------------------------------------
 
@@ -790,7 +855,7 @@ class Repository:
         if doc_id is None:
             self.enqueue_many([item])
         else:
-            self._changing("outbox")[str(doc_id)] = item.to_doc()
+            self._changing("outbox", (str(doc_id),))[str(doc_id)] = item.to_doc()
         if item.status != "pending":
             self._trim_outbox = True  # once, when the transaction ends (see trim())
 
@@ -814,7 +879,7 @@ class Repository:
         ids = [k for k, d in self._docs("outbox").items()
                if d["member_id"] == member_id and d["status"] == "undeliverable"]
         if ids:
-            table = self._changing("outbox")
+            table = self._changing("outbox", ids)
             for k in ids:
                 table[k] = {**table[k], "status": "pending"}
         return len(ids)

@@ -8,6 +8,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import orjson
 import pytest
 from tinydb import TinyDB
 
@@ -143,19 +144,47 @@ def test_the_file_is_what_tinydb_reads_and_equals_a_whole_encode(tmp_path: Path)
     assert theirs == ours and ours[2] == 1
 
 
-def test_a_write_re_encodes_only_the_tables_that_changed(tmp_path: Path) -> None:
+def test_a_write_re_encodes_only_the_documents_that_changed(tmp_path: Path) -> None:
     store = seeded(Store(tmp_path), 49)
-    encoded = store.parsed.encoded_tables
+    tables, docs = store.parsed.encoded_tables, store.parsed.encoded_docs
     with store.transaction(record_update=False) as repo:
         it = repo.outbox()[0]
         it.inflight_at = NOW
         repo.save_outbox(it)
-    assert store.parsed.encoded_tables == encoded + 1  # the outbox, not the members
+    # that one outbox item: neither the other 48 nor the 49 officials
+    assert (store.parsed.encoded_tables, store.parsed.encoded_docs) == (tables, docs + 1)
     with store.transaction(record_update=False) as repo:
         assert repo.outbox()[0].inflight_at == NOW
         repo.save_member(official(1, "Pak Camat"))
-    assert store.parsed.encoded_tables == encoded + 2
+    assert (store.parsed.encoded_tables, store.parsed.encoded_docs) == (tables, docs + 2)
     assert json.loads(store.path.read_bytes())["members"]["1"]["name"] == "Pak Camat"
+
+
+def test_the_file_stays_what_encoding_the_whole_would_write(tmp_path: Path) -> None:
+    """Documents changed, added and removed in place, tables replaced by TinyDB, across
+    transactions: the file is byte for byte the compact JSON of the whole data."""
+    store = seeded(Store(tmp_path), 30)
+    with store.transaction(record_update=False) as repo:
+        items = repo.outbox()
+        for it in items[:5]:
+            it.inflight_at = NOW
+            repo.save_outbox(it)
+        repo.enqueue_many([item(100 + n) for n in range(3)])
+    with store.transaction(record_update=False) as repo:
+        repo.save_member(official(7, "Bu Sekcam"))
+        for n in range(3):
+            repo.mark_update(5000 + n)
+        repo.remove_member("8")  # TinyDB's own write: the members table replaced
+    with store.transaction(record_update=False) as repo:
+        for it in repo.outbox()[:12]:
+            it.status = "sent"
+            repo.save_outbox(it)
+        repo.save_member(official(9, "Pak Lurah"))
+    raw = store.path.read_bytes()
+    assert raw == orjson.dumps(json.loads(raw))
+    data = json.loads(raw)
+    assert data["members"]["7"]["name"] == "Bu Sekcam" and "8" not in data["members"]
+    assert sum(d["status"] == "sent" for d in data["outbox"].values()) == 12
 
 
 def test_a_lane_reads_only_its_kinds_and_counts_cost_no_parsing(store: Storage) -> None:
