@@ -222,6 +222,12 @@ class _ParsedFiles:
         self._encoded: dict[Path, dict[str, _EncodedTable]] = {}
         self.encoded_tables = 0  #: tables encoded whole when writing (for the benchmarks)
         self.encoded_docs = 0  #: documents encoded when writing (for the benchmarks)
+        #: each file's table indexes, kept by the repositories (Repository._index)
+        self._shared: dict[Path, dict[str, tuple[Any, Any]]] = {}
+
+    def shared(self, path: Path) -> dict[str, tuple[Any, Any]]:
+        """The table indexes the transactions on `path` share."""
+        return self._shared.setdefault(path, {})
 
     def encode(self, path: Path, data: dict[str, Any], changed: set[str],
                changed_docs: Mapping[str, set[str]] | None = None) -> bytes:
@@ -272,6 +278,7 @@ class _ParsedFiles:
             return cached[1]
         self.reads += 1
         data = read_json_file(path)
+        self._shared.pop(path, None)
         self._files.pop(path, None)
         self._encoded.pop(path, None)
         if working_set or (key is not None and key[1] <= self.MAX_ARCHIVE_BYTES):
@@ -293,6 +300,7 @@ class _ParsedFiles:
 
     def drop(self, *paths: Path) -> None:
         for path in paths:
+            self._shared.pop(path, None)
             self._files.pop(path, None)
             self._ids.pop(path, None)
             self._encoded.pop(path, None)
@@ -373,7 +381,7 @@ class Store:
         """
         with self._locked():
             db, storage = _memory_db(self.parsed.load(self.path, working_set=True))
-            repo = Repository(db, self)
+            repo = Repository(db, self, self.parsed.shared(self.path))
             try:
                 yield repo
                 repo.trim()
@@ -394,6 +402,8 @@ class Store:
                 # The tables may hold changes that never reached the files: read them again.
                 self.parsed.drop(self.path, *(self.archive_path(y) for y in repo.archives))
                 raise
+            finally:
+                repo.detach()
 
     def read(self) -> Repository:
         """A snapshot to read from (changes to it are never written)."""
@@ -507,7 +517,8 @@ q = Query()
 class Repository:
     """The bot's records, inside one transaction (TinyDB; see :mod:`bot.storage.protocol`)."""
 
-    def __init__(self, db: TinyDB, store: Store | None) -> None:
+    def __init__(self, db: TinyDB, store: Store | None,
+                 shared: dict[str, tuple[Any, Any]] | None = None) -> None:
         self.db = db
         self.store = store
         self.archives: dict[int, tuple[TinyDB, _CountingMemory]] = {}
@@ -529,10 +540,9 @@ class Repository:
         self._outbox_ids: dict[str, int] | None = None
         self._reminder_ids: set[str] | None = None
         self._update_ids: set[int] | None = None
-        self._member_index: dict[str, Mapping[str, Any]] | None = None
-        self._member_keys: dict[str, str] | None = None  #: member id -> document id
-        self._instance_index: dict[str, int] | None = None
-        self._holders: dict[str, dict[str, list[str]]] = {}
+        #: indexes of tables (officials by id, role holders, instances' document ids),
+        #: shared by this process's transactions on the working set (see _index)
+        self._shared: dict[str, tuple[Any, Any]] = {} if shared is None else shared
         self._trim_outbox = False
         self._failed = db.table("failed_updates")
 
@@ -588,12 +598,46 @@ class Repository:
 
     # -- members -------------------------------------------------------------------
 
+    def _index(self, table: str, kind: str, build: Callable[[dict[str, Any]], Any]) -> Any:
+        """An index of `table`, built once and kept while the table is the same object.
+
+        Kept across the transactions of this process (the store keeps the parsed tables
+        between them): the repository's in-place operations keep each index up to date as
+        they change its table, and a TinyDB write replaces the table, and so the index.
+        With 1,000 instances running, building the officials' role holders and the
+        instances' document ids anew cost a decision about 7 ms. A transaction that fails
+        drops them with the tables; a repository used after its transaction (a planning
+        snapshot) builds its own (:meth:`detach`).
+        """
+        docs = self._docs(table)
+        hit = self._shared.get(kind)
+        if hit is not None and hit[0] is docs:
+            return hit[1]
+        value = build(docs)
+        self._shared[kind] = (docs, value)
+        return value
+
+    def detach(self) -> None:
+        """The transaction is over: later reads build their own indexes."""
+        self._shared = {}
+
     def _member_docs(self) -> dict[str, Mapping[str, Any]]:
-        """The stored officials by id (built once per transaction, until one changes)."""
-        if self._member_index is None:
-            # TinyDB's raw table (stable within tinydb 4): no Document built per official
-            self._member_index = {d["id"]: d for d in self._members._read_table().values()}
-        return self._member_index
+        """The stored officials by id (no Document built per official)."""
+        index: dict[str, Mapping[str, Any]] = self._index(
+            "members", "members", lambda docs: {d["id"]: d for d in docs.values()})
+        return index
+
+    def _member_keys(self) -> dict[str, str]:
+        """Officials' document ids by member id."""
+        keys: dict[str, str] = self._index(
+            "members", "member_keys", lambda docs: {d["id"]: k for k, d in docs.items()})
+        return keys
+
+    def _holders(self) -> dict[str, dict[str, list[str]]]:
+        """Role holders by unit, as far as asked (see :meth:`holders`)."""
+        by_unit: dict[str, dict[str, list[str]]] = self._index(
+            "members", "holders", lambda docs: {})
+        return by_unit
 
     def member(self, member_id: str) -> Member | None:
         doc = self._member_docs().get(member_id)
@@ -602,31 +646,30 @@ class Repository:
     def save_member(self, member: Member) -> None:
         # In place, by the member's document id: TinyDB's upsert would search and then
         # copy the whole table (joining 5,000 officials one by one would be O(N²)).
-        if self._member_keys is None:
-            self._member_keys = {d["id"]: k for k, d in self._docs("members").items()}
+        keys, index = self._member_keys(), self._member_docs()
         doc = member.to_doc()
-        key = self._member_keys.get(member.id)
+        key = keys.get(member.id)
         if key is None:
-            self._member_keys[member.id] = str(self._insert("members", [doc])[0])
+            keys[member.id] = str(self._insert("members", [doc])[0])
         else:
             self._changing("members", (key,))[key] = doc
-        if self._member_index is not None:
-            self._member_index[member.id] = doc
-        self._holders.clear()
+        index[member.id] = doc
+        self._holders().clear()  # (the roles may have changed)
 
     def members(self) -> list[Member]:
         return [Member.from_doc(dict(d)) for d in self._member_docs().values()]
 
     def holders(self, unit: str) -> dict[str, list[str]]:
         """Who holds each role in a unit: role -> member ids (in the order they joined)."""
-        if unit not in self._holders:
+        by_unit = self._holders()
+        if unit not in by_unit:
             result: dict[str, list[str]] = {}
             for doc in self._member_docs().values():  # from the raw documents: no parsing
                 held = [r for r in doc.get("roles") or () if r["unit"] == unit]
                 for r in sorted(held, key=lambda r: datetime.fromisoformat(r["since"])):
                     result.setdefault(r["role"], []).append(doc["id"])
-            self._holders[unit] = result
-        return {role: list(ids) for role, ids in self._holders[unit].items()}
+            by_unit[unit] = result
+        return {role: list(ids) for role, ids in by_unit[unit].items()}
 
     # -- invitations ---------------------------------------------------------------
 
@@ -644,10 +687,7 @@ class Repository:
         return [Invite.from_doc(dict(d)) for d in self._invites.all()]
 
     def remove_member(self, member_id: str) -> None:
-        self._members.remove(q.id == member_id)
-        self._member_index = None
-        self._member_keys = None
-        self._holders.clear()
+        self._members.remove(q.id == member_id)  # (a new table: its indexes go with it)
 
     def member_by_nip(self, nip: str) -> Member | None:
         doc = self._members.get(q.nip == nip)
@@ -705,8 +745,7 @@ class Repository:
             if docs:
                 arch.table(table).insert_multiple(dict(d) for d in docs)
                 self.db.table(table).remove(doc_ids=[d.doc_id for d in docs])
-        self._instances.remove(q.id == inst.id)
-        self._instance_index = None
+        self._instances.remove(q.id == inst.id)  # (a new table: its index goes with it)
 
     def settle_archives(self) -> int:
         """Finish moves that a crash interrupted: finished instances still in the working set."""
@@ -720,11 +759,10 @@ class Repository:
     # -- instances -----------------------------------------------------------------
 
     def _instance_ids(self) -> dict[str, int]:
-        """Running instances' document ids by instance id (built once per transaction)."""
-        if self._instance_index is None:
-            self._instance_index = {d["id"]: int(k)
-                                    for k, d in self._instances._read_table().items()}
-        return self._instance_index
+        """Running instances' document ids by instance id."""
+        index: dict[str, int] = self._index(
+            "instances", "instances", lambda docs: {d["id"]: int(k) for k, d in docs.items()})
+        return index
 
     def instance(self, instance_id: str, year: int | None = None) -> Instance | None:
         """An instance from the working set, else from the archive of `year` (or any year)."""

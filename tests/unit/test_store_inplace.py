@@ -197,3 +197,38 @@ def test_a_lane_reads_only_its_kinds_and_counts_cost_no_parsing(store: Storage) 
             "item-1", "item-2"]
         assert [i.id for i in repo.outbox(kind=lambda k: k != "reminder")] == ["ack"]
         assert (repo.outbox_count(), repo.outbox_count("undeliverable")) == (3, 1)
+
+
+def test_indexes_kept_across_transactions_follow_every_change(store: Storage) -> None:
+    """Officials by id, role holders and instances' document ids are built once and kept
+    between transactions: joins, role changes, removals, new instances and a failed
+    transaction all show in the next one."""
+    unit = "kec-neglasari"
+    with store.transaction(record_update=False) as repo:
+        for i in (1, 2):
+            repo.save_member(official(i))
+        inst = Instance(id="i1", flow_id="f", unit_id=unit, year=2026, started_by="1",
+                        created_at=NOW, status=Status.ACTIVE)
+        repo.save_instance(inst)
+    with store.transaction(record_update=False) as repo:
+        assert repo.holders(unit) == {"pejabat_unit_kerja": ["1", "2"]}
+        camat = official(3, "Bu Camat")
+        camat.roles = [Membership(unit, "camat", NOW)]
+        repo.save_member(camat)  # a join: the holders of the same transaction follow
+        assert repo.holders(unit)["camat"] == ["3"]
+        repo.save_instance(Instance(id="i2", flow_id="f", unit_id=unit, year=2026,
+                                    started_by="3", created_at=NOW, status=Status.ACTIVE))
+    with store.transaction(record_update=False) as repo:
+        assert repo.holders(unit) == {"pejabat_unit_kerja": ["1", "2"], "camat": ["3"]}
+        assert [i.id for i in (repo.instance("i1"), repo.instance("i2")) if i] == ["i1", "i2"]
+        repo.remove_member("2")
+    with pytest.raises(RuntimeError), store.transaction(record_update=False) as repo:
+        assert repo.holders(unit)["pejabat_unit_kerja"] == ["1"]
+        repo.save_member(official(4))
+        repo.save_instance(Instance(id="i3", flow_id="f", unit_id=unit, year=2026,
+                                    started_by="4", created_at=NOW, status=Status.ACTIVE))
+        raise RuntimeError("the transaction fails: nothing of it is kept")
+    with store.transaction(record_update=False) as repo:
+        assert repo.member("4") is None and repo.instance("i3") is None
+        assert repo.holders(unit) == {"pejabat_unit_kerja": ["1"], "camat": ["3"]}
+        assert repo.member("3").name == "Bu Camat"  # type: ignore[union-attr]
