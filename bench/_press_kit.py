@@ -121,9 +121,8 @@ def add_running(store: Store, flow: Flow, n: int, now: datetime, year: int = 202
         bulk = getattr(repo, "_members", None) is not None \
             and not known & {m.id for m in members}
         if bulk:  # TinyDB, new ids: one insert of them all (10,000 upserts are O(N²))
+            # (TinyDB's write replaces the table, and so the repository's indexes of it)
             repo._members.insert_multiple(m.to_doc() for m in members)  # type: ignore[attr-defined]
-            repo._member_index = None  # type: ignore[attr-defined]
-            repo._holders.clear()  # type: ignore[attr-defined]
         else:
             for member in members:
                 repo.save_member(member)
@@ -135,7 +134,6 @@ def add_running(store: Store, flow: Flow, n: int, now: datetime, year: int = 202
                    for k, (subject, atasan) in enumerate(pairs[:n])]
         if bulk and not {i.id for i in repo.instances()} & {i.id for i in started}:
             repo._instances.insert_multiple(i.to_dict() for i in started)  # type: ignore[attr-defined]
-            repo._instance_index = None  # type: ignore[attr-defined]
         else:
             for inst in started:
                 repo.save_instance(inst)
