@@ -14,13 +14,15 @@ both backends), so the planning itself runs outside the store lock. No Telegram 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from types import MappingProxyType
 from typing import Any
 
 from bot.engine.cycles import Occurrence, occurrences_between
@@ -38,16 +40,36 @@ LOOKBACK = timedelta(days=120)
 LEAD_WINDOW = timedelta(days=45)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Planned:
-    """A reminder to send at `at` to `recipients` (member ids)."""
+    """A reminder to send at `at` to `recipients` (member ids).
+
+    What it says (:attr:`payload`) is kept as parts, merged in order when asked for: most
+    parts are shared by many points (an instance step's, an occurrence's, a kind's), so
+    that the plan of 1,000 running instances (114,000 points) holds one small object per
+    point and not a dictionary of ten fields each (43 MiB of the bot's memory, traced).
+    """
 
     id: str  # deterministic: the scheduler's job id
     series: str  # the id without the point's key: missed points collapse per series
     at: datetime
     kind: ReminderKind
     recipients: tuple[str, ...]
-    payload: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    parts: tuple[Mapping[str, Any], ...] = field(default=(), hash=False, compare=False)
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        """What the reminder says (a new dictionary: the parts merged)."""
+        merged: dict[str, Any] = {}
+        for part in self.parts:
+            merged.update(part)
+        return merged
+
+
+@functools.cache
+def _point_part(kind: ReminderKind, n: int) -> Mapping[str, Any]:
+    """The part of a payload that says which point of its series it is (shared)."""
+    return MappingProxyType({"kind": kind.value, "n": n})
 
 
 def task_id(flow_id: str, occurrence: str, member_id: str) -> str:
@@ -162,6 +184,7 @@ class Planner:
         self._occurrences: dict[tuple[str, date, date],
                                 list[tuple[Occurrence, list[ReminderPoint]]]] = {}
         self._people_memo: tuple[int, dict[Any, Any]] = (0, {})
+        self._occurrence_parts: dict[tuple[str, str], Mapping[str, Any]] = {}
 
     def flow(self, flow_id: str) -> Flow | None:
         return next((f for f in self._flows() if f.id == flow_id), None)
@@ -263,14 +286,14 @@ class Planner:
                     above = {self.atasan(snap, inst.unit_id, m) or inst.started_by
                              for m in waiting} - set(waiting)
                     recipients = tuple(sorted(above))
-                    payload = base | {"late": late}
+                    parts: tuple[Mapping[str, Any], ...] = (base, {"late": late})
                     own = f"{series}:escalate"
                 else:
-                    recipients, payload = tuple(waiting), base
+                    recipients, parts = tuple(waiting), (base,)
                 if recipients:
                     result.append(Planned(f"{series}:{point.key}", own, point.at, point.kind,
-                                          recipients, payload | {"kind": point.kind.value,
-                                                                 "n": point.n}))
+                                          recipients,
+                                          (*parts, _point_part(point.kind, point.n))))
         return result
 
     def occurrences(self, flow: Flow, start: date,
@@ -354,9 +377,21 @@ class Planner:
                      "official_name": self.name(snap, member_id),
                      "decision": waiting.stage.decision, "revision": waiting.revision}
         series = f"c:{waiting.task_id}"
+        base, mine = self._occurrence_part(flow, occ), {"task_id": waiting.task_id, **extra}
         return [Planned(f"{series}:{p.key}", series, p.at, p.kind, (waiting.actor,),
-                        cycle_payload(flow, occ, p, waiting.task_id) | extra)
+                        (base, _point_part(p.kind, p.n), mine))
                 for p in own]
+
+    def _occurrence_part(self, flow: Flow, occ: Occurrence) -> Mapping[str, Any]:
+        """The part of a payload that names the occurrence of a duty (shared by every
+        official's points of it)."""
+        key = (flow.id, occ.key)
+        part = self._occurrence_parts.get(key)
+        if part is None:
+            if len(self._occurrence_parts) > 256:
+                self._occurrence_parts.clear()
+            part = self._occurrence_parts[key] = MappingProxyType(occurrence_payload(flow, occ))
+        return part
 
     def _recap(self, snap: Snapshot, flow: Flow, cycle: Cycle, occ: Occurrence,
                points: list[ReminderPoint], officials: list[str]) -> list[Planned]:
@@ -377,19 +412,19 @@ class Planner:
                        for c in snap.holders(flow.unit.id).get(cycle.collector, [])]
         result = []
         for series, to, reports in recaps:
+            mine = {"task_id": None, "reports": reports}
             for point in points:
                 if point.kind is ReminderKind.RECAP:
-                    payload = cycle_payload(flow, occ, point, None)
-                    payload["reports"] = reports
                     result.append(Planned(f"{series}:{point.key}", series, point.at,
-                                          point.kind, (to,), payload))
+                                          point.kind, (to,),
+                                          (self._occurrence_part(flow, occ),
+                                           _point_part(point.kind, point.n), mine)))
         self._recaps[(flow.id, occ.key)] = _Memo(signature, result)
         return result
 
 
-def cycle_payload(flow: Flow, occ: Occurrence, point: ReminderPoint,
-                  tid: str | None) -> dict[str, Any]:
+def occurrence_payload(flow: Flow, occ: Occurrence) -> dict[str, Any]:
+    """What a duty's reminder says of its occurrence (the point and the share apart)."""
     return {"type": "cycle", "flow_id": flow.id, "cycle_id": occ.cycle_id,
             "occurrence": occ.key, "period": occ.period.value, "index": occ.index,
-            "year": occ.year, "due": occ.due.isoformat(), "kind": point.kind.value,
-            "n": point.n, "task_id": tid}
+            "year": occ.year, "due": occ.due.isoformat()}

@@ -91,7 +91,7 @@ def test_pengingat_is_grouped_nearest_first_and_capped(all_flows: dict[str, Flow
         for at in (deadline - timedelta(hours=1), deadline):
             points.append(Planned(f"s:{instance}:{no}:{at}", f"s:{instance}:{no}", at,
                                   ReminderKind.BEFORE, ("m",),
-                                  step(instance, year, no, "before", deadline)))
+                                  (step(instance, year, no, "before", deadline),)))
     text = upcoming_text(points, all_flows, ID, NOW)
     lines = text.splitlines()
     assert lines[0] == "Pengingat berikutnya untuk Bapak/Ibu:"
