@@ -58,8 +58,8 @@ def renew() -> float:
     found = gc.collect()
     gc.freeze()
     took = time.perf_counter() - started
-    log.info("gc renew: %d unreachable, %d frozen, %.0f ms", found, gc.get_freeze_count(),
-             took * 1000)
+    log.info("garbage collector: the daily full pass took %.0f ms (%d unreachable objects "
+             "freed, %d kept frozen)", took * 1000, found, gc.get_freeze_count())
     return took
 
 
