@@ -45,6 +45,7 @@ class ReminderScheduler:
         self.sync_interval = sync_interval
         self._lock = asyncio.Lock()
         self._first: asyncio.Task[None] | None = None
+        self._waiting = 0  #: syncs waiting for the lock (each will see every change so far)
         #: called (with how many) after a sync that re-planned at least REPLANNED_MANY
         #: sources: the garbage collector's pacer freezes the new plan (bot.tg.gc_jobs)
         self.on_replanned: Callable[[int], None] | None = None
@@ -90,8 +91,8 @@ class ReminderScheduler:
         job_queue = self.app.job_queue
         if job_queue is None or not job_queue.scheduler.running:
             return
-        if job_queue.scheduler.get_job(SYNC_JOB + "-now") is not None:
-            return  # one is already due: it will see this change too
+        if job_queue.scheduler.get_job(SYNC_JOB + "-now") is not None or self._waiting:
+            return  # one is already due or waiting for the lock: it will see this change too
         job_queue.run_once(self._sync_job, when=POKE_DELAY, name=SYNC_JOB + "-now",
                            job_kwargs={"id": SYNC_JOB + "-now", "replace_existing": True,
                                        "misfire_grace_time": None,
@@ -107,24 +108,35 @@ class ReminderScheduler:
         re-plans only what changed, outside the store lock); the event loop only applies
         the result: one job per moment, left alone when it already fires the same points.
         """
-        async with self._lock:
-            replanned = self.reminders.planner.replanned
-            before = sum(replanned.values())
-            now = self.clock()
-            # Plt/Plh periods begin and end on this periodic check (the office's clock).
-            if await asyncio.to_thread(self.reminders.services.tick, now):
-                self.sender.wake()
-            moments, count = await asyncio.to_thread(self._moments, now)
-            scheduler = self.app.job_queue.scheduler  # type: ignore[union-attr]
-            for job in scheduler.get_jobs():
-                if job.id.startswith(JOB_PREFIX) and job.id not in moments:
-                    job.remove()
-            for key, (run_at, ids) in moments.items():
-                self._schedule(key, run_at, ids)
-            many = sum(replanned.values()) - before
-            if many >= REPLANNED_MANY and self.on_replanned is not None:
-                self.on_replanned(many)
-            return count
+        self._waiting += 1
+        try:
+            await self._lock.acquire()
+        finally:
+            self._waiting -= 1
+        try:
+            return await self._sync()
+        finally:
+            self._lock.release()
+
+    async def _sync(self) -> int:
+        """:meth:`sync`, under its lock."""
+        replanned = self.reminders.planner.replanned
+        before = sum(replanned.values())
+        now = self.clock()
+        # Plt/Plh periods begin and end on this periodic check (the office's clock).
+        if await asyncio.to_thread(self.reminders.services.tick, now):
+            self.sender.wake()
+        moments, count = await asyncio.to_thread(self._moments, now)
+        scheduler = self.app.job_queue.scheduler  # type: ignore[union-attr]
+        for job in scheduler.get_jobs():
+            if job.id.startswith(JOB_PREFIX) and job.id not in moments:
+                job.remove()
+        for key, (run_at, ids) in moments.items():
+            self._schedule(key, run_at, ids)
+        many = sum(replanned.values()) - before
+        if many >= REPLANNED_MANY and self.on_replanned is not None:
+            self.on_replanned(many)
+        return count
 
     def _moments(self, now: datetime) -> tuple[dict[str, tuple[datetime, list[str]]], int]:
         """The plan as one job per moment (its id names the moment), and how many points.

@@ -1,0 +1,41 @@
+"""Pokes while a re-sync waits for the one under way add no third job (issue 15): with 10,000
+instances a sync takes seconds, and APScheduler logged a warning for every poke it dropped."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from pathlib import Path
+
+import pytest
+
+from bot.tg.reminder_jobs import SYNC_JOB
+from tests.support.bot import running_bot
+
+
+async def test_a_poke_while_a_sync_waits_is_left_to_it(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    async with running_bot(tmp_path) as h:
+        scheduler = h.app.bot_data["runtime"].scheduler
+        await scheduler.first_sync
+        release = threading.Event()
+        real = scheduler._moments
+
+        def slow_moments(now):  # type: ignore[no-untyped-def]
+            release.wait(10)
+            return real(now)
+
+        monkeypatch.setattr(scheduler, "_moments", slow_moments)
+        running = asyncio.create_task(scheduler.sync())  # under way, holding the lock
+        await asyncio.sleep(0.1)
+        waiting = asyncio.create_task(scheduler.sync())  # waits for it
+        await asyncio.sleep(0.1)
+        queue = h.app.job_queue.scheduler
+        if queue.get_job(SYNC_JOB + "-now") is not None:  # (one the start-up asked for)
+            queue.remove_job(SYNC_JOB + "-now")
+        scheduler.poke()
+        assert queue.get_job(SYNC_JOB + "-now") is None  # the waiting sync will see it
+        release.set()
+        await asyncio.wait_for(asyncio.gather(running, waiting), 10)
+        scheduler.poke()  # nothing waits now: a re-sync is due again
+        assert queue.get_job(SYNC_JOB + "-now") is not None
