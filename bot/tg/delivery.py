@@ -144,6 +144,10 @@ class DeliveryRound:
         """Wait until the chat's items are marked in flight (asking for the next chunk's
         marks meanwhile); False when marking failed."""
         chunk = self.chunk_of[chat]
+        if len(self.chunk_items) == 1 and not self.chunk_items[0]:
+            # Everything was marked before the round (a decision's items, handed over):
+            # no write to wait for before the first message goes.
+            return not self._failed
         self._wanted = max(self._wanted, min(chunk + 2, len(self.chunk_items)))
         if not self.chunk_marked[chunk].is_set():
             if chunk >= self._marking:  # not in the write under way: the next one, now
