@@ -160,6 +160,34 @@ def _file_key(path: Path) -> tuple[int, int, int, int] | None:
     return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
+class _DetachedTables(dict[str, Any]):
+    """The tables of a transaction that is over, each copied when first read.
+
+    The store keeps the parsed tables between transactions and changes the busy ones in
+    place; a repository used after its transaction (the reminder planning reads its snapshot
+    outside the lock) would iterate a table while another transaction inserts into it
+    ("dictionary changed size during iteration"). Copying a dict is one C call, atomic under
+    the GIL: the copy is whole, and later transactions never change it. The documents are
+    shared (the store replaces a changed document, it does not edit it).
+    """
+
+    def __init__(self, tables: Mapping[str, Any]) -> None:
+        super().__init__(tables)
+        self._copied: set[str] = set()
+
+    def __getitem__(self, name: str) -> Any:
+        table = super().__getitem__(name)
+        if name not in self._copied:
+            self._copied.add(name)
+            if isinstance(table, dict):
+                table = dict(table)
+                super().__setitem__(name, table)
+        return table
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self[name] if name in self else default  # noqa: SIM401 (self.get: recursion)
+
+
 class _EncodedTable:
     """A table's JSON, kept as each document's ``"<doc id>":<document>`` fragment (in the
     table's order), so that changing a few documents re-encodes only those."""
@@ -618,8 +646,15 @@ class Repository:
         return value
 
     def detach(self) -> None:
-        """The transaction is over: later reads build their own indexes."""
+        """The transaction is over: later reads (a planning snapshot, outside the lock) use
+        their own copy of each table and build their own indexes, so that they never
+        iterate a table that another transaction is changing in place."""
         self._shared = {}
+        storage = self._storage
+        if storage.memory is not None and not isinstance(storage.memory, _DetachedTables):
+            storage.memory = _DetachedTables(storage.memory)
+            for table in self.db.tables():
+                self.db.table(table).clear_cache()
 
     def _member_docs(self) -> dict[str, Mapping[str, Any]]:
         """The stored officials by id (no Document built per official)."""

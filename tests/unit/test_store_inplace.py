@@ -232,3 +232,27 @@ def test_indexes_kept_across_transactions_follow_every_change(store: Storage) ->
         assert repo.member("4") is None and repo.instance("i3") is None
         assert repo.holders(unit) == {"pejabat_unit_kerja": ["1"], "camat": ["3"]}
         assert repo.member("3").name == "Bu Camat"  # type: ignore[union-attr]
+
+
+def test_a_repository_read_after_its_transaction_is_not_changed_under_it(tmp_path: Path
+                                                                         ) -> None:
+    """The reminder planning reads its snapshot outside the lock while presses insert into
+    the same tables in place: iterating must not fail, nor see a half-changed table."""
+    store = Store(tmp_path)
+    with store.transaction(record_update=False) as repo:
+        repo.enqueue_many([item(i) for i in range(3)])
+        for i in (1, 2):
+            repo.save_member(official(i))
+    with store.transaction(record_update=False) as later:
+        assert later.holders("kec-neglasari") == {"pejabat_unit_kerja": ["1", "2"]}
+    assert len(later.members()) == 2  # read after the transaction: from its own copy
+    seen = []
+    for key in later._docs("outbox"):  # a planning thread, after its transaction
+        with store.transaction(record_update=False) as repo:  # a press meanwhile
+            repo.enqueue_many([item(100 + len(seen))])
+            repo.save_member(official(10 + len(seen)))
+        seen.append(key)
+    assert len(seen) == 3
+    assert len(later.members()) == 2  # the copy did not change under it
+    with store.transaction(record_update=False) as repo:
+        assert len(repo.outbox()) == 6 and len(repo.members()) == 5
