@@ -65,6 +65,14 @@ class Planned:
             merged.update(part)
         return merged
 
+    def get(self, key: str, default: Any = None) -> Any:
+        """One field of :attr:`payload`, without merging the parts (a pass over the whole
+        plan reads one field of each point)."""
+        for part in reversed(self.parts):
+            if key in part:
+                return part[key]
+        return default
+
 
 @functools.cache
 def _point_part(kind: ReminderKind, n: int) -> Mapping[str, Any]:

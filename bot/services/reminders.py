@@ -153,7 +153,7 @@ class Reminders:
             return [p.id for p in points]
 
     def _payload(self, snap: Snapshot, point: Planned, done: set[str]) -> dict[str, Any]:
-        payload = dict(point.payload) | {"at": point.at.isoformat()}
+        payload = point.payload | {"at": point.at.isoformat()}
         if point.kind is ReminderKind.RECAP:
             names = {m: self.planner.name(snap, m) for m in payload["reports"]}
             payload["done"] = [names[m] for m in payload["reports"]
@@ -180,8 +180,8 @@ class Reminders:
         """
         with self.services.store.transaction() as repo:
             snap = Snapshot(repo)
-            owed = {p.payload.get("task_id"): p for p in self.planner.points(
-                snap, now, now + HORIZON) if p.payload.get("task_id")}
+            owed = {p.get("task_id"): p for p in self.planner.points(
+                snap, now, now + HORIZON) if p.get("task_id")}
             tids = tid.split("+")
             if len(tids) > 1:
                 mine = [t for t in tids if t in owed and member.id in owed[t].recipients
@@ -201,17 +201,18 @@ class Reminders:
             point = owed.get(tid)
             if point is None or member.id not in point.recipients:
                 raise UnknownInstance(tid)
-            task = CycleTask(tid, point.payload["flow_id"], point.payload["occurrence"],
-                             point.payload.get("official") or member.id, now, member.id,
+            payload = point.payload
+            task = CycleTask(tid, payload["flow_id"], payload["occurrence"],
+                             payload.get("official") or member.id, now, member.id,
                              evidence)
             repo.save_cycle_task(task)
             repo.enqueue(OutboxItem(
                 id=secrets.token_hex(8), member_id=member.id, chat_id=member.chat_id,
                 kind="ack", created_at=now, payload={
                     "ack": "cycle_done", "reply_to": ack_to,
-                    "flow_id": task.flow_id, "period": point.payload["period"],
-                    "index": point.payload["index"], "year": point.payload["year"],
-                    "cycle_id": point.payload["cycle_id"]}))
+                    "flow_id": task.flow_id, "period": payload["period"],
+                    "index": payload["index"], "year": payload["year"],
+                    "cycle_id": payload["cycle_id"]}))
             return task
 
 

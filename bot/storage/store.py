@@ -653,8 +653,6 @@ class Repository:
         storage = self._storage
         if storage.memory is not None and not isinstance(storage.memory, _DetachedTables):
             storage.memory = _DetachedTables(storage.memory)
-            for table in self.db.tables():
-                self.db.table(table).clear_cache()
 
     def _member_docs(self) -> dict[str, Mapping[str, Any]]:
         """The stored officials by id (no Document built per official)."""

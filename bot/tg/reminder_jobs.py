@@ -154,7 +154,7 @@ class ReminderScheduler:
             if point.at > now:
                 at: Any = point.at
             elif point.id in missed:  # waits for its office's opening, if closed now
-                at = ("missed", point.payload.get("flow_id", ""))
+                at = ("missed", point.get("flow_id", ""))
             else:
                 continue
             by_moment.setdefault(at, (point, []))[1].append(point.id)
@@ -175,7 +175,7 @@ class ReminderScheduler:
         # The plan speaks in office time (the clock); jobs run on the machine's time.
         at = point.at
         if at <= now:  # missed while the bot was down: now, unless the office is closed
-            flow = self.reminders.services.flows.get(point.payload.get("flow_id", ""))
+            flow = self.reminders.services.flows.get(point.get("flow_id", ""))
             at = flow.unit.calendar().next_opening(now) if flow else now
         if at <= now:
             return None

@@ -242,18 +242,19 @@ def upcoming_text(points: Sequence[Any], flows: dict[str, Flow], t: Translator,
     shown, rest = ordered[:UPCOMING_LINES], len(ordered) - UPCOMING_LINES
     groups: dict[str, tuple[str, list[str]]] = {}
     for key, label, deadline, p in shown:
-        flow = flows[p.payload["flow_id"]]
+        payload = p.payload
+        flow = flows[payload["flow_id"]]
         tz = flow.unit.timezone
-        if p.payload["type"] == "step":
-            step = flow.step(p.payload["step_no"])
+        if payload["type"] == "step":
+            step = flow.step(payload["step_no"])
             what = _("Step {n}: {title}").format(n=flow.position(step.no),
                                                 title=base.step_title(step, t))
         else:
-            what = duty_label(flow, p.payload, t)
-        if p.payload["kind"] == "escalate":
+            what = duty_label(flow, payload, t)
+        if payload["kind"] == "escalate":
             what = _("{names} late with {what}").format(
-                names=", ".join(p.payload.get("late") or []), what=what)
-        elif p.payload["kind"] == "recap":
+                names=", ".join(payload.get("late") or []), what=what)
+        elif payload["kind"] == "recap":
             what = _("Recap of {duty}").format(duty=what)
         groups.setdefault(key, (label, []))[1].append(
             "• " + _("{what} — deadline {due}; next reminder {at}").format(

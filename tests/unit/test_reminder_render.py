@@ -104,3 +104,13 @@ def test_pengingat_is_grouped_nearest_first_and_capped(all_flows: dict[str, Flow
     assert items[0].startswith("• Langkah 11: ")
     assert items[0].endswith(" — batas waktu 8 Jul 2026 07.30 WIB; pengingat berikutnya "
                              "8 Jul 2026 06.30 WIB")
+
+
+def test_a_planned_point_reads_one_field_as_its_merged_payload_says() -> None:
+    shared = {"type": "cycle", "flow_id": "pdk", "task_id": None, "kind": "due"}
+    p = Planned("c:x:due", "c:x", NOW, ReminderKind.DUE, ("m",),
+                (shared, {"kind": "overdue", "n": 2}, {"task_id": "t1"}))
+    assert p.payload == {"type": "cycle", "flow_id": "pdk", "task_id": "t1",
+                         "kind": "overdue", "n": 2}  # later parts win
+    for key in ("type", "flow_id", "task_id", "kind", "n", "absent"):
+        assert p.get(key, "-") == p.payload.get(key, "-")
