@@ -254,7 +254,11 @@ async def _reply_to_step(update: Update, context: h.Context, caller: h.Caller,
         else:
             await ask(update, rt, member, t, button, None)
         return
-    if said.intent is Intent.REVISE:
+    # Words that only may mean "send it back" ("sdh sy perbaiki") on a task: a task cannot
+    # be sent back, so there is nothing to ask (an unmistakable "revisi: …" is refused with
+    # the reason, below).
+    if said.intent is Intent.REVISE and (step.is_decision
+                                         or said.certainty is Certainty.DECIDE):
         button = StepButton(target.instance_id, target.step_no, target.round, REVISE)
         if said.certainty is not Certainty.DECIDE:
             await ask(update, rt, member, t, button, said.reason)

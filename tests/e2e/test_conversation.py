@@ -180,3 +180,18 @@ async def test_a_reply_the_moment_the_step_arrives_finds_its_step(
         answer = await h.say(o["sekretaris"], "selesai", reply_to=step1, expect="Marked done")
         assert "not a step" not in answer["text"]
         assert current(h) == 2
+
+
+async def test_fixing_words_on_a_task_step_offer_no_revision(tmp_path: Path) -> None:
+    """A task cannot be sent back for revision: "sdh sy perbaiki" on one is not asked as a
+    revision (its Ya would be refused); nothing is recorded and the way to finish is said."""
+    async with running_bot(tmp_path) as h:
+        o = await kesbangpol(h)
+        await h.say(o["kepala"], "mulai PK 2025", expect="Started")
+        step1 = await o["sekretaris"].await_message(is_step(1, 1))
+        answer = await h.say(o["sekretaris"], "sdh sy perbaiki pak, mohon dicek kembali 🙏",
+                             reply_to=step1)
+        assert "nothing was recorded for step 1" in answer["text"], answer["text"]
+        assert "\"selesai\"" in answer["text"] and step_button_data(answer) == []
+        assert h.api.buttons(answer) == []
+        assert current(h) == 1
