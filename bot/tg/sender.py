@@ -116,6 +116,7 @@ class OutboxSender:
         #: (chat id, message id) of messages sent whose result is not stored yet (a round
         #: records its results a moment after they come): see :meth:`recorded`
         self._unrecorded: set[tuple[int, int]] = set()
+        self._sending: dict[int, int] = {}  #: chat id -> items being sent to it now
         self._recording = asyncio.Condition()
 
     def wake(self) -> None:
@@ -221,6 +222,22 @@ class OutboxSender:
 
     async def _attempt(self, item: OutboxItem,
                        member: Member | None) -> tuple[str, list[int], str]:
+        """Send one item (see :meth:`_attempt_item`), noting its chat as being sent to
+        meanwhile: a step message is in the chat before its attachments have gone."""
+        chat = item.chat_id
+        self._sending[chat] = self._sending.get(chat, 0) + 1
+        try:
+            return await self._attempt_item(item, member)
+        finally:
+            if self._sending[chat] > 1:
+                self._sending[chat] -= 1
+            else:
+                del self._sending[chat]
+            async with self._recording:
+                self._recording.notify_all()
+
+    async def _attempt_item(self, item: OutboxItem,
+                            member: Member | None) -> tuple[str, list[int], str]:
         """Send one item, waiting out 429s: ("sent", message ids, kept text), or ("done" |
         "wait", [], "") with the failure already recorded."""
         outbox = self.services
@@ -274,20 +291,25 @@ class OutboxSender:
         return "sent", message_ids, kept_text
 
     async def recorded(self, chat_id: int, message_id: int, timeout: float = 5.0) -> bool:
-        """Wait until the result of the message `message_id` in `chat_id` is stored, if this
-        sender sent it and has not recorded it yet; False if it was not, or not in time.
+        """Wait (at most `timeout` seconds) until the message `message_id` in `chat_id` may
+        be on record: while this sender is sending to that chat, or has sent the message
+        and not recorded it yet. Whether it waited (then look the message up again).
 
-        An official may reply to a step message the moment it arrives, before the round
-        that sent it recorded which step it belongs to: the reply must not be told that
-        the message is not a step.
+        An official may reply to a step message the moment it arrives, before its
+        attachments have gone and before the round that sent it recorded which step it
+        belongs to: the reply must not be told that the message is not a step.
         """
         key = (chat_id, message_id)
-        if key not in self._unrecorded:
+
+        def pending() -> bool:
+            return key in self._unrecorded or chat_id in self._sending
+
+        if not pending():
             return False
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(timeout), self._recording:
-                await self._recording.wait_for(lambda: key not in self._unrecorded)
-        return key not in self._unrecorded
+                await self._recording.wait_for(lambda: not pending())
+        return True
 
     def _given_up(self, item: OutboxItem) -> tuple[str, list[int], str]:
         self._progress.pop(item.id, None)

@@ -4,6 +4,7 @@ reason is awaited stay commands; a decision typed without replying finds its ste
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 
@@ -195,3 +196,25 @@ async def test_fixing_words_on_a_task_step_offer_no_revision(tmp_path: Path) -> 
         assert "\"selesai\"" in answer["text"] and step_button_data(answer) == []
         assert h.api.buttons(answer) == []
         assert current(h) == 1
+
+
+async def test_a_reply_while_the_steps_attachments_still_go_finds_its_step(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The step message is in the chat before its attachments have gone (the sender's item
+    is not over): a reply at that moment waits for it, and is not told it is not a step."""
+    async with running_bot(tmp_path) as h:
+        o = await kesbangpol(h)
+        sender = h.app.bot_data["runtime"].sender
+        real = sender._send
+
+        async def send_then_attachments(*args: object, **kwargs: object) -> object:
+            sent = await real(*args, **kwargs)
+            await asyncio.sleep(0.8)  # the attachments, slow to go
+            return sent
+
+        monkeypatch.setattr(sender, "_send", send_then_attachments)
+        await h.say(o["kepala"], "mulai PK 2025", expect="Started")
+        step1 = await o["sekretaris"].await_message(is_step(1, 1))
+        answer = await h.say(o["sekretaris"], "selesai", reply_to=step1, expect="Marked done")
+        assert "not a step" not in answer["text"]
+        assert current(h) == 2
