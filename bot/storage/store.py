@@ -2,11 +2,14 @@
 
 Every use of the data is a *transaction*: take an exclusive lock on the data directory (so
 the running bot and ``sopbot invite`` never lose each other's writes), work on the database
-in memory through TinyDB, and — only if something changed and no exception escaped — write
-it back atomically (temporary file, fsync, rename, fsync of the directory) before the
-transaction ends. A crash therefore leaves either the old or the new file, never a torn one.
-The parsed file is kept between transactions and read again only when another process wrote
-it since (see :class:`_ParsedFiles`): a transaction costs no file read.
+in memory through TinyDB, and — only if something changed and no exception escaped — make
+it durable before the transaction ends: the documents it changed are appended to the
+working set's journal and fsynced (:mod:`bot.storage.journal`); now and then, and whenever
+a store opens or the running bot stops, the whole file is written afresh atomically
+(temporary file, fsync, rename, fsync of the directory) and the journal emptied. A crash
+therefore leaves the old or the new state, never a torn one. The parsed file is kept
+between transactions and read again only when another process wrote it since (see
+:class:`_ParsedFiles`): a transaction costs no file read.
 
 This module is about 750 lines because it is the whole TinyDB side of the storage protocol
 (every table, the lock, the atomic write, the archives and their id index, the read cache);
@@ -19,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import logging
 import os
 import secrets
 import threading
@@ -34,6 +38,7 @@ from tinydb.storages import MemoryStorage
 
 from bot.engine.instance import Disposition, Instance, Status
 from bot.ops import metrics
+from bot.storage import journal
 from bot.storage.migrations import SchemaError, upgrade_file
 from bot.storage.protocol import CURRENT_UPDATE
 from bot.storage.records import (
@@ -49,6 +54,7 @@ from bot.storage.records import (
 )
 
 DB_FILE = "sopbot.json"
+JOURNAL_FILE = "sopbot.journal"  #: the working set's journal (bot.storage.journal)
 ARCHIVE_PATTERN = "archive-{year}.json"
 LOCK_FILE = ".lock"
 RUNNING_FILE = ".running"
@@ -58,6 +64,8 @@ TMP_PREFIX = ".tmp-"
 #: redelivers only unconfirmed updates, so the newest ones are all that matter.
 KEEP_UPDATES = 2000
 KEEP_SENT = 500
+
+log = logging.getLogger(__name__)
 
 # CURRENT_UPDATE (the update being handled) is the protocol's: every backend records it.
 
@@ -121,12 +129,21 @@ def atomic_write(path: Path, data: bytes) -> None:
 
 def read_json_file(path: Path) -> dict[str, Any]:
     """A database file's tables, upgraded to the current schema ({} when absent)."""
+    return _read_json_file(path)[0]
+
+
+def _read_json_file(path: Path) -> tuple[dict[str, Any], bytes | None]:
+    """(:func:`read_json_file`, the file's bytes: None when absent)."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        return {}
+        return {}, None
     except OSError as exc:
         raise StoreError(f"cannot read {path}: {exc}") from exc
+    return _parse_json(path, raw), raw
+
+
+def _parse_json(path: Path, raw: bytes) -> dict[str, Any]:
     if not raw.strip():
         return {}
     try:
@@ -188,45 +205,6 @@ class _DetachedTables(dict[str, Any]):
         return self[name] if name in self else default  # noqa: SIM401 (self.get: recursion)
 
 
-class _EncodedTable:
-    """A table's JSON, kept as each document's ``"<doc id>":<document>`` fragment (in the
-    table's order), so that changing a few documents re-encodes only those."""
-
-    __slots__ = ("_fragments", "_json", "table")
-
-    def __init__(self, table: Any) -> None:
-        self.table = table
-        self._json: bytes | None = None
-        if isinstance(table, dict):
-            self._fragments: dict[str, bytes] | None = {
-                key: _dump(key) + b":" + _dump(doc) for key, doc in table.items()}
-        else:  # (not TinyDB's layout: kept whole)
-            self._fragments = None
-            self._json = _dump(table)
-
-    def update(self, keys: Iterable[str]) -> bool:
-        """Re-encode the documents `keys` (changed, added or removed); False if the table
-        must be encoded whole instead."""
-        fragments = self._fragments
-        if fragments is None:
-            return not keys
-        for key in keys:
-            doc = self.table.get(key)
-            if doc is None:
-                fragments.pop(key, None)
-            else:
-                fragments[key] = _dump(key) + b":" + _dump(doc)
-            self._json = None
-        return len(fragments) == len(self.table)
-
-    def json(self) -> bytes:
-        if self._json is None:
-            assert self._fragments is not None
-            fragments = self._fragments
-            self._json = b"{" + b",".join([fragments[key] for key in self.table]) + b"}"
-        return self._json
-
-
 class _ParsedFiles:
     """The parsed contents of data files, kept between transactions (the read cache).
 
@@ -235,21 +213,27 @@ class _ParsedFiles:
     invite`` — took the lock and wrote it). Whatever may have changed the tables without
     reaching the file (an exception in the transaction, a failed write) drops the copy.
     Archives are kept only while small: the working set is what every update touches.
+    The working set is ``sopbot.json`` with its journal replayed (:mod:`bot.storage.journal`).
     """
 
     MAX_ARCHIVE_BYTES = 2 << 20
     MAX_ARCHIVES = 2
 
-    def __init__(self) -> None:
-        self._files: dict[Path, tuple[tuple[int, int, int, int] | None, dict[str, Any]]] = {}
+    def __init__(self, journal_path: Path | None = None) -> None:
+        self.journal_path = journal_path
+        self._files: dict[Path, tuple[Any, dict[str, Any]]] = {}
         #: the instance ids each archive holds (small, kept for every archive): a look-up
         #: of an id that is in no archive reads none of them
         self._ids: dict[Path, tuple[tuple[int, int, int, int] | None, frozenset[str]]] = {}
         self.reads = 0  #: files read and parsed (for the benchmarks)
-        #: each file's tables as last encoded, by table name
-        self._encoded: dict[Path, dict[str, _EncodedTable]] = {}
-        self.encoded_tables = 0  #: tables encoded whole when writing (for the benchmarks)
-        self.encoded_docs = 0  #: documents encoded when writing (for the benchmarks)
+        #: the working set's tables as last read or written (name -> the table object): a
+        #: table that is another object now was replaced by a TinyDB write
+        self._seen: dict[Path, dict[str, Any]] = {}
+        #: the stamp of the working set's file as last read or written (None: no file)
+        self._stamps: dict[Path, str | None] = {}
+        self.journal_docs = 0  #: documents journaled (for the benchmarks)
+        self.journal_tables = 0  #: tables journaled whole (for the benchmarks)
+        self.compactions = 0  #: the working set written whole (for the benchmarks)
         #: each file's table indexes, kept by the repositories (Repository._index)
         self._shared: dict[Path, dict[str, tuple[Any, Any]]] = {}
 
@@ -257,37 +241,45 @@ class _ParsedFiles:
         """The table indexes the transactions on `path` share."""
         return self._shared.setdefault(path, {})
 
-    def encode(self, path: Path, data: dict[str, Any], changed: set[str],
-               changed_docs: Mapping[str, set[str]] | None = None) -> bytes:
-        """`data` as the file's JSON, re-encoding only what may have changed.
+    def _key(self, path: Path, working_set: bool) -> Any:
+        if working_set and self.journal_path is not None:
+            return (_file_key(path), _file_key(self.journal_path))
+        return _file_key(path)
 
-        A table is encoded again whole when it was changed in place as a whole (`changed`)
-        or is another object than when it was last encoded (every TinyDB write replaces
-        the table it changes). A table changed in place document by document
-        (`changed_docs`: table -> document ids, the repository's own operations) has only
-        those documents encoded again: each document's JSON is kept, and the table is
-        their join. The output is the same compact JSON as :func:`_dump` of the whole:
-        the cost of a write follows what changed, not the size of the working set (with
-        1,000 instances running, a decision re-encoded the 1 MB working set's big tables
-        whole).
+    def stamp(self, path: Path) -> str | None:
+        """The stamp of the working set's file as this process last read or wrote it."""
+        return self._stamps.get(path)
+
+    def journal_line(self, path: Path, data: dict[str, Any], changed: set[str],
+                     changed_docs: Mapping[str, set[str]]) -> bytes | None:
+        """The journal line of a transaction that changed `data` (None: nothing changed).
+
+        A table changed in place document by document (`changed_docs`: table -> document
+        ids, the repository's own operations) is journaled by those documents only. A table
+        changed in place as a whole (`changed`), new, or another object than when last read
+        or written (every TinyDB write replaces the table it changes) is journaled whole.
         """
-        cache = self._encoded.setdefault(path, {})
-        docs_changed = changed_docs or {}
-        parts = []
+        seen = self._seen.get(path, {})
+        tables: dict[str, Any] = {}
+        docs: dict[str, dict[str, Any]] = {}
         for name, table in data.items():
-            hit = cache.get(name)
-            keys = docs_changed.get(name, ())
-            if hit is None or hit.table is not table or name in changed \
-                    or not hit.update(keys):
-                hit = cache[name] = _EncodedTable(table)
-                self.encoded_tables += 1
-                self.encoded_docs += len(table) if isinstance(table, dict) else 1
-            else:
-                self.encoded_docs += len(keys)
-            parts.append(_dump(name) + b":" + hit.json())
-        for gone in cache.keys() - data.keys():
-            del cache[gone]
-        return b"{" + b",".join(parts) + b"}"
+            if seen.get(name) is not table or name in changed:
+                tables[name] = table
+            elif changed_docs.get(name):
+                stored: dict[str, Any] = data[name]
+                docs[name] = {key: stored.get(key) for key in changed_docs[name]}
+        for gone in seen.keys() - data.keys():
+            tables[gone] = None
+        if not tables and not docs:
+            return None
+        self.journal_tables += len(tables)
+        self.journal_docs += sum(map(len, docs.values()))
+        record: dict[str, Any] = {}
+        if docs:
+            record["d"] = docs
+        if tables:
+            record["t"] = tables
+        return _dump(record) + b"\n"
 
     def instance_ids(self, path: Path) -> frozenset[str]:
         """The ids of the instances in the archive `path`."""
@@ -300,16 +292,25 @@ class _ParsedFiles:
         return known[1]
 
     def load(self, path: Path, *, working_set: bool) -> dict[str, Any]:
-        key = _file_key(path)
+        """`path`'s tables (the working set: with its journal replayed; a torn or stale
+        part of the journal is cut off, so call this under the store's lock)."""
+        key = self._key(path, working_set)
         cached = self._files.get(path)
         if cached is not None and cached[0] == key:
             return cached[1]
         self.reads += 1
-        data = read_json_file(path)
-        self._shared.pop(path, None)
-        self._files.pop(path, None)
-        self._encoded.pop(path, None)
-        if working_set or (key is not None and key[1] <= self.MAX_ARCHIVE_BYTES):
+        self.drop(path)
+        if working_set and self.journal_path is not None:
+            data, base_stamp, records, good, size = read_working_set(path, self.journal_path)
+            if good < size:  # a line a crash cut short, or a stale journal: never extended
+                journal.truncate(self.journal_path, good)
+                key = self._key(path, working_set)
+            journal.apply(data, records)
+            self._stamps[path] = base_stamp
+            self._seen[path] = dict(data)
+        else:
+            data = read_json_file(path)
+        if working_set or (key is not None and _size(key) <= self.MAX_ARCHIVE_BYTES):
             if not working_set:
                 archives = [p for p in self._files if p.name != DB_FILE]
                 for old in archives[:max(0, len(archives) - self.MAX_ARCHIVES + 1)]:
@@ -317,13 +318,19 @@ class _ParsedFiles:
             self._files[path] = (key, data)
         return data
 
-    def written(self, path: Path, data: dict[str, Any]) -> None:
-        """`data` is now what `path` holds (this process just wrote it)."""
-        key = _file_key(path)
+    def written(self, path: Path, data: dict[str, Any], *, working_set: bool = False,
+                base_stamp: str | None = None) -> None:
+        """`data` is now what `path` holds (this process just wrote it, or its journal;
+        `base_stamp`: the file itself was written afresh)."""
+        key = self._key(path, working_set)
         if path in self._files:
             self._files[path] = (key, data)
+        if working_set:
+            self._seen[path] = dict(data)
+            if base_stamp is not None:
+                self._stamps[path] = base_stamp
         if path in self._ids:
-            self._ids[path] = (key, frozenset(
+            self._ids[path] = (_file_key(path), frozenset(
                 d["id"] for d in (data.get("instances") or {}).values()))
 
     def drop(self, *paths: Path) -> None:
@@ -331,7 +338,29 @@ class _ParsedFiles:
             self._shared.pop(path, None)
             self._files.pop(path, None)
             self._ids.pop(path, None)
-            self._encoded.pop(path, None)
+            self._seen.pop(path, None)
+            self._stamps.pop(path, None)
+
+
+def _size(key: Any) -> int:
+    """A file's size from its key (0 when absent)."""
+    return 0 if key is None else int(key[1])
+
+
+def read_working_set(path: Path, journal_path: Path,
+                     ) -> tuple[dict[str, Any], str | None, list[dict[str, Any]], int, int]:
+    """The working set file's tables, its stamp (None when absent), the journal's records
+    for it (not yet applied), the length of the journal's valid part and its size."""
+    data, raw = _read_json_file(path)
+    base_stamp = None if raw is None else journal.stamp(raw)
+    try:
+        records, good, size = journal.read(journal_path, base_stamp)
+    except journal.JournalError as exc:
+        raise StoreError(str(exc)) from exc
+    if size and not good:
+        log.warning("the journal %s does not extend %s as it is now: ignored", journal_path,
+                    path)
+    return data, base_stamp, records, good, size
 
 
 class Store:
@@ -349,11 +378,16 @@ class Store:
         except OSError as exc:
             raise StoreError(f"cannot create data directory {self.data_dir}: {exc}") from exc
         self.path = self.data_dir / DB_FILE
+        self.journal = self.data_dir / JOURNAL_FILE
         self._thread_lock = threading.Lock()
         self._running_fd: int | None = None
-        self.parsed = _ParsedFiles()
+        self.parsed = _ParsedFiles(self.journal)
+        #: the journal could not be emptied after the file was written afresh: the next
+        #: commit writes the file afresh again rather than append to a stale journal
+        self._journal_stale = False
         with self._locked():
             self._clean_leftovers()
+            self._compact_journal()
             self._persist_upgrades()
 
     def _persist_upgrades(self) -> None:
@@ -422,10 +456,7 @@ class Store:
                         atomic_write(path, _dump(astorage.memory or {}))
                         self.parsed.written(path, astorage.memory or {})
                 if storage.writes:
-                    data = storage.memory or {}
-                    atomic_write(self.path, self.parsed.encode(
-                        self.path, data, repo.changed_tables, repo.changed_docs))
-                    self.parsed.written(self.path, data)
+                    self._commit(storage.memory or {}, repo)
             except BaseException:
                 # The tables may hold changes that never reached the files: read them again.
                 self.parsed.drop(self.path, *(self.archive_path(y) for y in repo.archives))
@@ -433,10 +464,57 @@ class Store:
             finally:
                 repo.detach()
 
+    def _commit(self, data: dict[str, Any], repo: Repository) -> None:
+        """Make the working set's changes durable: one journal line, or the whole file
+        afresh when there is none yet or the journal has outgrown it."""
+        line = self.parsed.journal_line(self.path, data, repo.changed_tables,
+                                        repo.changed_docs)
+        if line is None:
+            return
+        base_stamp = self.parsed.stamp(self.path)
+        size = journal.size(self.journal)
+        if base_stamp is None or self._journal_stale \
+                or size + len(line) > max(journal.MIN_BYTES, _size(_file_key(self.path))):
+            self._write_whole(data)
+        else:
+            journal.append(self.journal, line, base_stamp)
+            self.parsed.written(self.path, data, working_set=True)
+
+    def _write_whole(self, data: dict[str, Any]) -> None:
+        """Write the working set's file afresh and empty its journal (under the lock).
+
+        The file's rename commits; a journal left behind is stale from then on (its stamp
+        is the old file's) and is emptied here or by the next reader."""
+        raw = _dump(data)
+        atomic_write(self.path, raw)
+        self.parsed.compactions += 1
+        try:
+            journal.truncate(self.journal)
+            self._journal_stale = False
+        except OSError as exc:
+            self._journal_stale = True
+            log.warning("could not empty the journal %s (%s): the next write rewrites %s",
+                        self.journal, exc, self.path)
+        self.parsed.written(self.path, data, working_set=True, base_stamp=journal.stamp(raw))
+
+    def _compact_journal(self) -> None:
+        """Fold the journal into the file (under the lock), if it holds anything."""
+        if not journal.size(self.journal):
+            return
+        data = self.parsed.load(self.path, working_set=True)
+        if journal.size(self.journal):
+            self._write_whole(data)
+
+    def compact(self) -> None:
+        """Fold the journal into ``sopbot.json``, so that the file alone holds the whole
+        working set (the running bot does it when it stops)."""
+        with self._locked():
+            self._compact_journal()
+
     def read(self) -> Repository:
         """A snapshot to read from (changes to it are never written)."""
         with self._locked():
-            db, _ = _memory_db(read_json_file(self.path))
+            db, _ = _memory_db(self._working_set())
             repo = Repository(db, self)
             for year in self.archive_years():  # loaded now, under the lock (not cached:
                 # the snapshot's tables must not change with later transactions)
@@ -464,6 +542,10 @@ class Store:
 
     def release_running(self) -> None:
         if self._running_fd is not None:
+            try:
+                self.compact()
+            except (OSError, StoreError) as exc:  # the journal stays, whole: read next time
+                log.warning("could not fold the journal into %s at stop: %s", self.path, exc)
             os.close(self._running_fd)
             self._running_fd = None
 
@@ -495,9 +577,17 @@ class Store:
         with self._locked():
             for path in self.data_files():
                 target = dest / path.name
-                atomic_write(target, path.read_bytes())
+                # the working set with its journal: the copy is one whole file
+                atomic_write(target, _dump(self._working_set()) if path == self.path
+                             else path.read_bytes())
                 written.append(target)
         return written
+
+    def _working_set(self) -> dict[str, Any]:
+        """The working set's tables, its journal replayed (read afresh, under the lock)."""
+        data, _stamp, records, _good, _size = read_working_set(self.path, self.journal)
+        journal.apply(data, records)
+        return data
 
     def restore(self, src: str | Path) -> list[Path]:
         """Replace the data with a backup; refused while a bot runs, validated first."""
@@ -513,6 +603,8 @@ class Store:
         with self._locked():
             if self.bot_running():
                 raise BotRunning(f"a sopbot is running on {self.data_dir}")
+            self.journal.unlink(missing_ok=True)  # it extends the data being replaced
+            self._journal_stale = False
             for old in self.data_files():
                 if not (src / old.name).exists():
                     old.unlink()

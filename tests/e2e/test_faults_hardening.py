@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+import bot.storage.journal as journal_module
 import bot.storage.store as store_module
 from bot.demo.harness import Harness
 from tests.support.bot import running_bot
@@ -25,16 +26,18 @@ def fast_retries(h: Harness) -> None:
 @contextlib.contextmanager
 def disk_fault(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """While the block lasts, every write of the store fails as on a full disk."""
-    real = store_module.atomic_write
+    real, real_append = store_module.atomic_write, journal_module.append
 
-    def full(path: Path, data: bytes) -> None:
+    def full(path: Path, data: bytes, *_stamp: str) -> None:
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(store_module, "atomic_write", full)
+    monkeypatch.setattr(journal_module, "append", full)
     try:
         yield
     finally:
         monkeypatch.setattr(store_module, "atomic_write", real)
+        monkeypatch.setattr(journal_module, "append", real_append)
 
 
 async def test_a_blocked_stranger_does_not_delay_an_official(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.engine.instance import Instance, Status
+from bot.storage import journal as journal_module
 from bot.storage import store as store_module
 from bot.storage.records import Member, Membership
 from bot.storage.store import Store
@@ -63,13 +64,13 @@ def test_a_write_that_fails_leaves_nothing_in_memory(tmp_path: Path,
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(store_module, "atomic_write", disk_full)
+    monkeypatch.setattr(journal_module, "append", lambda path, line, stamp: disk_full(path, line))
     with pytest.raises(OSError), store.transaction() as repo:
         repo.save_member(official("2", "Bu Sekcam", "sekcam"))
     monkeypatch.undo()
     with store.transaction() as repo:
         assert repo.member("2") is None
-    assert json.loads((tmp_path / "sopbot.json").read_text())["members"]["1"]["name"] \
-        == "Pak Camat"
+    assert store.read().member("1").name == "Pak Camat"
 
 
 def test_looking_up_an_instance_reads_only_the_archive_holding_it(tmp_path: Path) -> None:

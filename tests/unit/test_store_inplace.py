@@ -1,6 +1,7 @@
-"""The TinyDB store changes its busy tables in place and re-encodes only what changed
-(issue 15), and the file stays what TinyDB itself reads: every operation below is checked
-against the file read back by stock TinyDB and by a fresh store."""
+"""The TinyDB store changes its busy tables in place and journals only what changed
+(issue 15), and the file, once the journal is folded into it, stays what TinyDB itself
+reads: every operation below is checked against the data read back from the file and its
+journal, by stock TinyDB after folding, and by a fresh store."""
 
 from __future__ import annotations
 
@@ -128,6 +129,12 @@ def test_the_file_is_what_tinydb_reads_and_equals_a_whole_encode(tmp_path: Path)
         repo.save_outbox(first)
         repo.enqueue(item(7))
         repo.add_disposition(Disposition("pk-1", 1, Action.APPROVE, "1", "camat", NOW))
+    assert store.journal.stat().st_size > 0  # the changes are in the journal
+    replayed = store.read()  # the file and its journal, read afresh
+    assert sorted(m.id for m in replayed.members()) == ["1", "3", "4", "5", "6"]
+    assert len(replayed.dispositions("pk-1")) == 1
+    store.compact()
+    assert store.journal.stat().st_size == 0
     disk = on_disk(store)
     assert json.loads(store.path.read_bytes()) == disk
     assert store.path.read_bytes() == _dump(json.loads(store.path.read_bytes()))
@@ -144,25 +151,32 @@ def test_the_file_is_what_tinydb_reads_and_equals_a_whole_encode(tmp_path: Path)
     assert theirs == ours and ours[2] == 1
 
 
-def test_a_write_re_encodes_only_the_documents_that_changed(tmp_path: Path) -> None:
+def test_a_write_journals_only_the_documents_that_changed(tmp_path: Path) -> None:
     store = seeded(Store(tmp_path), 49)
-    tables, docs = store.parsed.encoded_tables, store.parsed.encoded_docs
+    file_before = store.path.read_bytes()
+    tables, docs = store.parsed.journal_tables, store.parsed.journal_docs
     with store.transaction(record_update=False) as repo:
         it = repo.outbox()[0]
         it.inflight_at = NOW
         repo.save_outbox(it)
     # that one outbox item: neither the other 48 nor the 49 officials
-    assert (store.parsed.encoded_tables, store.parsed.encoded_docs) == (tables, docs + 1)
+    assert (store.parsed.journal_tables, store.parsed.journal_docs) == (tables, docs + 1)
+    size = store.journal.stat().st_size
     with store.transaction(record_update=False) as repo:
         assert repo.outbox()[0].inflight_at == NOW
         repo.save_member(official(1, "Pak Camat"))
-    assert (store.parsed.encoded_tables, store.parsed.encoded_docs) == (tables, docs + 2)
+    assert (store.parsed.journal_tables, store.parsed.journal_docs) == (tables, docs + 2)
+    line = store.journal.read_bytes()[size:]
+    assert line.endswith(b"\n") and line.count(b"\n") == 1 and len(line) < 600
+    assert store.path.read_bytes() == file_before  # the file itself is not rewritten
+    assert Store(tmp_path).read().member("1").name == "Pak Camat"  # (folded at open)
     assert json.loads(store.path.read_bytes())["members"]["1"]["name"] == "Pak Camat"
 
 
 def test_the_file_stays_what_encoding_the_whole_would_write(tmp_path: Path) -> None:
     """Documents changed, added and removed in place, tables replaced by TinyDB, across
-    transactions: the file is byte for byte the compact JSON of the whole data."""
+    transactions: once the journal is folded in, the file is byte for byte the compact JSON
+    of the whole data."""
     store = seeded(Store(tmp_path), 30)
     with store.transaction(record_update=False) as repo:
         items = repo.outbox()
@@ -180,6 +194,7 @@ def test_the_file_stays_what_encoding_the_whole_would_write(tmp_path: Path) -> N
             it.status = "sent"
             repo.save_outbox(it)
         repo.save_member(official(9, "Pak Lurah"))
+    store.compact()
     raw = store.path.read_bytes()
     assert raw == orjson.dumps(json.loads(raw))
     data = json.loads(raw)
