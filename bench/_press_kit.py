@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import statistics
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,11 +18,14 @@ from typing import Any
 from telegram import Bot, Update
 from telegram.ext import ApplicationBuilder, CallbackQueryHandler, ContextTypes
 
+from bench._bot_process import Link
 from bot.engine.instance import Actor, Engine, Status
 from bot.engine.model import Flow
 from bot.storage.records import Member, Membership
 from bot.storage.store import Store
 from fakeapi import FakeBotApi, FakeUser
+
+FLOWS_DIR = Path(__file__).resolve().parent.parent / "flows"
 
 T0 = datetime(2025, 1, 6, 1, 0, tzinfo=UTC)
 
@@ -142,7 +146,7 @@ def add_running(store: Store, flow: Flow, n: int, now: datetime, year: int = 202
 # -- the bare bot ----------------------------------------------------------------------------
 
 
-def bare_app(api: FakeBotApi, notify: Callable[[Update], int]) -> Any:
+def bare_app(token: str, api_root: str, notify: Callable[[Update], int]) -> Any:
     """A bare PTB bot: answers the callback and sends one message to chat `notify(update)`."""
 
     async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -150,10 +154,109 @@ def bare_app(api: FakeBotApi, notify: Callable[[Update], int]) -> Any:
         await update.callback_query.answer()
         await context.bot.send_message(notify(update), "Step 2 of 9: next")
 
-    app = (ApplicationBuilder().token(api.token).base_url(api.api_root + "/bot")
-           .base_file_url(api.api_root + "/file/bot").concurrent_updates(True).build())
+    app = (ApplicationBuilder().token(token).base_url(api_root + "/bot")
+           .base_file_url(api_root + "/file/bot").concurrent_updates(True).build())
     app.add_handler(CallbackQueryHandler(pressed))
     return app
+
+
+async def serve_bare(link: Link, api_root: str, token: str, to: int | None,
+                     offset: int = 0) -> None:
+    """The bare bot (see :mod:`bench._bot_process`): it notifies chat `to`, or the presser's
+    id + `offset`. Requests: ``("ready",)``; ``("buttons", chat_ids)`` sends each chat a
+    message with one button and answers their ``{"message_id", "chat"}``."""
+
+    def notify(update: Update) -> int:
+        assert update.effective_user is not None
+        return to if to is not None else update.effective_user.id + offset
+
+    app = bare_app(token, api_root, notify)
+    async with app:
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling(poll_interval=0.0, timeout=1)
+        async for op, *args in link.requests():
+            if op == "ready":
+                link.answer()
+            elif op == "buttons":
+                sent = []
+                for chat in args[0]:
+                    m = await app.bot.send_message(chat, "press", reply_markup={
+                        "inline_keyboard": [[{"text": "✔️ Selesai", "callback_data": "x"}]]})
+                    sent.append({"message_id": m.message_id, "chat": {"id": chat}})
+                link.answer(sent)
+            else:
+                raise ValueError(f"unknown request {op!r}")
+        await app.updater.stop()
+        await app.stop()
+
+
+async def serve_sopbot(link: Link, api_root: str, token: str, options: dict[str, Any]) -> None:
+    """sopbot built as ``sopbot run`` builds it (see :mod:`bench._bot_process`), its clock
+    stopped at ``options["now"]``.
+
+    ``options["setup"]`` (a module-level function, if any) is called with the bot, its data
+    directory and the flows before the bot starts; ``options["rate_limit"]`` (default True)
+    keeps Telegram's pace; ``options["profile"]`` installs a :class:`Timeline`. Requests:
+
+    - ``("ready",)`` once the bot polls;
+    - ``("invite", unit, role, name)`` → an invitation code;
+    - ``("start", chat_id, title)``: the official of that chat starts a flow;
+    - ``("sync",)`` → seconds a reminder sync took;
+    - ``("stalls",)`` → the worst event-loop stall (s) and how many were over 50 ms since
+      the last ask (a :class:`StallProbe` runs throughout);
+    - ``("record",)`` / ``("report", t0, answered, notified)``: the timeline of one press
+      (``time.perf_counter`` is the system's monotonic clock, the same in both processes).
+    """
+    from bot.bootstrap import build_bot, running
+    from bot.config import Settings
+    from bot.engine.loader import load_flows
+    from bot.services.commands import Start
+
+    now = options["now"]
+    flows = load_flows(FLOWS_DIR)
+    timeline = Timeline()
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(token=token, api_url=api_root, data_dir=Path(tmp),
+                            flows_dir=FLOWS_DIR)
+        bot = build_bot(settings, flows, clock=lambda: now,
+                        rate_limit=options.get("rate_limit", True))
+        if options.get("setup") is not None:
+            options["setup"](bot, Path(tmp), flows)
+        runtime = bot.app.bot_data["runtime"]
+        if options.get("profile"):
+            timeline.install(bot.services, bot.store, runtime.sender)
+        async with running(bot, poll_timeout=1):
+            with StallProbe() as probe:
+                async for op, *args in link.requests():
+                    if op == "ready":
+                        link.answer()
+                    elif op == "invite":
+                        unit, role, name = args
+                        link.answer(bot.services.create_invite(unit=unit, role=role, now=now,
+                                                               name=name).code)
+                    elif op == "start":
+                        chat, title = args
+                        member = next(m for m in bot.store.read().members()
+                                      if m.chat_id == chat)
+                        await asyncio.to_thread(bot.services.start, Start(member, title, now))
+                        runtime.sender.wake()
+                        link.answer()
+                    elif op == "sync":
+                        began = time.perf_counter()
+                        await runtime.scheduler.sync()
+                        link.answer(time.perf_counter() - began)
+                    elif op == "stalls":
+                        link.answer((probe.worst, probe.over_50ms))
+                        probe.reset()
+                    elif op == "record":
+                        timeline.recording = True
+                        link.answer()
+                    elif op == "report":
+                        timeline.recording = False
+                        link.answer(timeline.report(*args))
+                    else:
+                        raise ValueError(f"unknown request {op!r}")
 
 
 # -- the event loop's stalls -----------------------------------------------------------------
@@ -263,6 +366,13 @@ class Timeline:
                 original_write(path, data)
 
         store_module.atomic_write = atomic_write
+        original_append = store_module.journal.append
+
+        def append(path: Path, line: bytes, stamp: str) -> int:
+            with self.span(f"  journal line ({len(line) / 1024:.1f} KiB)"):
+                return original_append(path, line, stamp)
+
+        store_module.journal.append = append
         original_post = Bot._post
 
         async def post(bot: Bot, endpoint: str, *a: Any, **k: Any) -> Any:

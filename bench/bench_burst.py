@@ -8,7 +8,10 @@ to the partner's chat) gets the same burst on the same fake Bot API server in th
 An event-loop stall probe (a task waking every 10 ms) runs through the burst and through the
 periodic reminder sync that follows it. Usage::
 
-    python bench/bench_burst.py [--officials 200] [--running 10000] [--unpaced]
+    python bench/bench_burst.py [--officials 200] [--running 10000] [--unpaced] [--in-process]
+
+Each bot runs in a process of its own, as in production (``--in-process``: beside the fake
+server, sharing its GIL; see ``bench/_bot_process.py``).
 
 ``--running N`` adds N running instances of the procedure (year 2025) to the store first;
 ``--unpaced`` switches sopbot's Telegram pacing off (the fake server has no limits, the
@@ -20,9 +23,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import os
 import sys
-import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
@@ -31,20 +34,17 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench._bot_process import BotProcess, LocalBot  # noqa: E402
 from bench._press_kit import (  # noqa: E402
-    StallProbe,
     add_running,
-    bare_app,
     pct,
+    serve_bare,
+    serve_sopbot,
 )
-from bot.bootstrap import build_bot, running  # noqa: E402
-from bot.config import Settings  # noqa: E402
-from bot.engine.loader import load_flows  # noqa: E402
 from bot.services.commands import Start  # noqa: E402
 from bot.storage.records import Member, Membership  # noqa: E402
 from fakeapi import FakeBotApi, FakeUser  # noqa: E402
 
-FLOWS_DIR = ROOT / "flows"
 PDK = "pengumpulan-data-kinerja-dprd-nganjuk"
 UNIT = "setwan-nganjuk"
 START = datetime(2026, 1, 5, 8, 0, tzinfo=ZoneInfo("Asia/Jakarta"))
@@ -70,6 +70,24 @@ def prepare(bot, n: int) -> None:  # type: ignore[no-untyped-def]
     sekwan = bot.store.read().member("sekwan")
     started = bot.services.start(Start(sekwan, "PDK 2026", START))
     assert len(started.instances) == 2 * n + 1, len(started.instances)
+
+
+def setup(bot, data_dir: Path, flows: list, args: argparse.Namespace) -> None:  # type: ignore[no-untyped-def]
+    """In the bot's process, before it starts: the burst's officials and the running
+    instances beside them."""
+    t = time.perf_counter()
+    prepare(bot, args.officials)
+    if args.running:
+        add_running(bot.store, next(f for f in flows if f.id == PDK), args.running, START,
+                    2025)
+    print(f"prepared {args.officials} staff and their superiors"
+          + (f" and {args.running} more running instances" if args.running else "")
+          + f" in {time.perf_counter() - t:.1f} s", flush=True)
+
+
+def runner(args: argparse.Namespace, target, *target_args):  # type: ignore[no-untyped-def]
+    """The bot under measurement: a process of its own unless ``--in-process``."""
+    return (LocalBot if args.in_process else BotProcess)(target, *target_args)
 
 
 async def burst(api: FakeBotApi, pressers: list[FakeUser], messages: list[dict],
@@ -119,41 +137,25 @@ async def burst(api: FakeBotApi, pressers: list[FakeUser], messages: list[dict],
 
 async def sopbot_run(api: FakeBotApi, args: argparse.Namespace) -> dict[str, float]:
     n = args.officials
-    flows = load_flows(FLOWS_DIR)
-    with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(token=api.token, api_url=api.api_root, data_dir=Path(tmp),
-                            flows_dir=FLOWS_DIR)
-        bot = build_bot(settings, flows, clock=lambda: START, rate_limit=not args.unpaced)
-        staff = [api.user(STAFF + i, f"Staf {i}", language_code="en") for i in range(n)]
-        heads = [api.user(HEADS + i, f"Kasubag {i}", language_code="en") for i in range(n)]
-        for uid in (1, 2):
-            api.user(uid, "Pejabat", language_code="en")
+    staff = [api.user(STAFF + i, f"Staf {i}", language_code="en") for i in range(n)]
+    heads = [api.user(HEADS + i, f"Kasubag {i}", language_code="en") for i in range(n)]
+    for uid in (1, 2):
+        api.user(uid, "Pejabat", language_code="en")
+    options = {"now": START, "rate_limit": not args.unpaced,
+               "setup": functools.partial(setup, args=args)}
+    async with runner(args, serve_sopbot, api.api_root, api.token, options) as bot:
         t = time.perf_counter()
-        await asyncio.to_thread(prepare, bot, n)
-        if args.running:
-            pdk = next(f for f in flows if f.id == PDK)
-            await asyncio.to_thread(add_running, bot.store, pdk, args.running, START, 2025)
-        print(f"prepared {n} staff and their superiors"
-              + (f" and {args.running} more running instances" if args.running else "")
-              + f" in {time.perf_counter() - t:.1f} s")
-        async with running(bot, poll_timeout=1):
-            t = time.perf_counter()
-            step1 = [await u.await_message("Step 1 of", timeout=600) for u in staff]
-            print(f"step 1 delivered to all {n} staff in {time.perf_counter() - t:.1f} s")
-            await api.await_idle(idle=1.5, timeout=600)
-            scheduler = bot.app.bot_data["runtime"].scheduler
-            t = time.perf_counter()
-            await scheduler.sync()  # the start-up sync is over before the burst
-            print(f"a reminder sync before the burst took {time.perf_counter() - t:.1f} s")
-            with StallProbe() as probe:
-                answers, notes, drain = await burst(api, staff, step1, heads, "✔️ Selesai",
-                                                    "Step 2 of")
-                burst_stall = probe.worst
-                probe.reset()
-                t = time.perf_counter()
-                await scheduler.sync()
-                sync_time = time.perf_counter() - t
-                sync_stall = probe.worst
+        step1 = [await u.await_message("Step 1 of", timeout=600) for u in staff]
+        print(f"step 1 delivered to all {n} staff in {time.perf_counter() - t:.1f} s")
+        await api.await_idle(idle=1.5, timeout=600)
+        took = await bot.ask("sync")  # the start-up sync is over before the burst
+        print(f"a reminder sync before the burst took {took:.1f} s")
+        await bot.ask("stalls")
+        answers, notes, drain = await burst(api, staff, step1, heads, "✔️ Selesai",
+                                            "Step 2 of")
+        burst_stall, _over = await bot.ask("stalls")
+        sync_time = await bot.ask("sync")
+        sync_stall, _over = await bot.ask("stalls")
     slowest = max(range(n), key=lambda i: notes[i])
     return {"drain": drain, "answer_p50": pct(answers, .5), "answer_p95": pct(answers, .95),
             "answer_max": max(answers) * 1000, "note_p50": pct(notes, .5),
@@ -162,23 +164,14 @@ async def sopbot_run(api: FakeBotApi, args: argparse.Namespace) -> dict[str, flo
             "sync": sync_time, "sync_stall": sync_stall * 1000}
 
 
-async def bare_run(api: FakeBotApi, n: int) -> tuple[list[float], list[float], float]:
-    app = bare_app(api, lambda update: update.effective_user.id + 1_000_000)  # type: ignore[union-attr]
+async def bare_run(api: FakeBotApi, args: argparse.Namespace,
+                   ) -> tuple[list[float], list[float], float]:
+    n = args.officials
     pressers = [api.user(500_000 + i, f"A{i}", language_code="en") for i in range(n)]
     partners = [api.user(1_500_000 + i, f"B{i}", language_code="en") for i in range(n)]
-    async with app:
-        await app.start()
-        assert app.updater is not None
-        await app.updater.start_polling(poll_interval=0.0, timeout=1)
-        messages = []
-        for u in pressers:
-            m = await app.bot.send_message(u.id, "press", reply_markup={
-                "inline_keyboard": [[{"text": "✔️ Selesai", "callback_data": "x"}]]})
-            messages.append({"message_id": m.message_id, "chat": {"id": u.id}})
-        result = await burst(api, pressers, messages, partners, "✔️ Selesai", "Step 2 of")
-        await app.updater.stop()
-        await app.stop()
-    return result
+    async with runner(args, serve_bare, api.api_root, api.token, None, 1_000_000) as bot:
+        messages = await bot.ask("buttons", [u.id for u in pressers])
+        return await burst(api, pressers, messages, partners, "✔️ Selesai", "Step 2 of")
 
 
 def main() -> None:
@@ -186,11 +179,13 @@ def main() -> None:
     parser.add_argument("--officials", type=int, default=200)
     parser.add_argument("--running", type=int, default=0)
     parser.add_argument("--unpaced", action="store_true")
+    parser.add_argument("--in-process", action="store_true",
+                        help="run the bots in this process, beside the fake server")
     args = parser.parse_args()
     print("$ python bench/bench_burst.py " + " ".join(sys.argv[1:]))
     with FakeBotApi() as api:
         ours = asyncio.run(sopbot_run(api, args))
-        answers, notes, bare_drain = asyncio.run(bare_run(api, args.officials))
+        answers, notes, bare_drain = asyncio.run(bare_run(api, args))
     n = args.officials
     print(f"{n} officials pressing at once; all answered and all next officials notified:")
     print(f"  sopbot{' (unpaced)' if args.unpaced else ' (paced as sopbot run)'}: "

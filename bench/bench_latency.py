@@ -2,12 +2,15 @@
 
 sopbot (built as ``sopbot run`` builds it, Telegram's pace kept) and a bare
 python-telegram-bot bot (answers the callback, sends one message to another chat) run one
-after the other against the same fake Bot API server in the same run. Printed: p50/p95 of
+after the other against the same fake Bot API server in the same run, each in a process of
+its own as in production (``--in-process``: beside the server, sharing its GIL; see
+``bench/_bot_process.py``). Printed: p50/p95 of
 press → next official's message and of press → answerCallbackQuery, the ratios, and the
 worst event-loop stall while sopbot was measured. Only presses whose next official is
 another chat count (one chat's messages are a second apart by Telegram's rules). Usage::
 
     python bench/bench_latency.py [--instances 10] [--history] [--running 1000] [--profile]
+                                  [--in-process]
 
 ``--history`` stores 10,000 finished instances with 200,000 dispositions first;
 ``--running N`` starts N instances of the per-official procedure (their notifications
@@ -19,9 +22,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import os
 import sys
-import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
@@ -30,26 +33,21 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench._bot_process import BotProcess, LocalBot  # noqa: E402
 from bench._press_kit import (  # noqa: E402
-    StallProbe,
-    Timeline,
     add_history,
     add_running,
-    bare_app,
     pct,
+    serve_bare,
+    serve_sopbot,
     summary,
     wait_answer,
     wait_new,
 )
-from bot.bootstrap import build_bot, running  # noqa: E402
-from bot.config import Settings  # noqa: E402
-from bot.engine.loader import load_flows  # noqa: E402
-from bot.services.commands import Start  # noqa: E402
 from fakeapi import FakeBotApi, FakeUser  # noqa: E402
 
 __all__ = ["wait_answer", "wait_new"]  # bench_fanout.py imports them from here
 
-FLOWS_DIR = ROOT / "flows"
 UNIT = "kec-neglasari"
 PDK = "pengumpulan-data-kinerja-dprd-nganjuk"
 START = datetime(2026, 1, 5, 8, 0, tzinfo=ZoneInfo("Asia/Jakarta"))
@@ -71,91 +69,82 @@ def step_message(user: FakeUser, step: str, year: int) -> dict:
             and f"PK {year}" in m["text"]][-1]
 
 
+def setup(bot, data_dir: Path, flows: list, args: argparse.Namespace) -> None:  # type: ignore[no-untyped-def]
+    """The stored history and the running instances (in the bot's process, before it starts)."""
+    if args.history:
+        add_history(data_dir, next(f for f in flows if f.unit.id == UNIT), 10_000, 200_000)
+    if args.running:
+        add_running(bot.store, next(f for f in flows if f.id == PDK), args.running, START)
+
+
+def runner(args: argparse.Namespace, target, *target_args):  # type: ignore[no-untyped-def]
+    """The bot under measurement: a process of its own unless ``--in-process``."""
+    return (LocalBot if args.in_process else BotProcess)(target, *target_args)
+
+
 async def sopbot_run(api: FakeBotApi, args: argparse.Namespace,
                      ) -> tuple[list[float], list[float], list[str], float]:
     answers: list[float] = []
     notes: list[float] = []
-    timeline = Timeline()
     profile: list[str] = []
-    flows = load_flows(FLOWS_DIR)
-    with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(token=api.token, api_url=api.api_root, data_dir=Path(tmp),
-                            flows_dir=FLOWS_DIR)
-        bot = build_bot(settings, flows, clock=lambda: START)
-        if args.history:
-            flow = next(f for f in flows if f.unit.id == UNIT)
-            add_history(Path(tmp), flow, 10_000, 200_000)
-        if args.running:
-            add_running(bot.store, next(f for f in flows if f.id == PDK), args.running, START)
-        if args.profile:
-            timeline.install(bot.services, bot.store,  # type: ignore[arg-type]
-                             bot.app.bot_data["runtime"].sender)
-        async with running(bot, poll_timeout=1):
-            users = []
-            for uid, name, role in ((2001, "Pak Camat", "camat"),
-                                    (2002, "Bu Perenkeu", "kasubag_perenkeu")):
-                invite = bot.services.create_invite(unit=UNIT, role=role, now=START, name=name)
-                user = api.user(uid, name, language_code="en")
-                user.send_text(f"/start {invite.code}")
-                await user.await_message("Welcome", timeout=60)
-                users.append(user)
-            camat, perenkeu = users
-            member = next(m for m in bot.store.read().members() if m.chat_id == camat.id)
-            sender = bot.app.bot_data["runtime"].sender
-            with StallProbe() as probe:
-                for n, year in enumerate(range(2026, 2026 + args.instances)):
-                    await asyncio.to_thread(bot.services.start, Start(member, f"PK {year}", START))
-                    sender.wake()
-                    await camat.await_message(lambda m, y=year: "Step 1 of" in m.get("text", "")
-                                              and f"PK {y}" in m["text"], timeout=60)
-                    await asyncio.sleep(1.1)  # a quiet chat: no pacing inside the measurement
-                    timeline.recording = args.profile and n == 1
-                    t0, a, b = await press(api, camat, step_message(camat, "1", year),
-                                           "✔️ Selesai", perenkeu, "Step 2 of")
-                    answers.append(a - t0)
-                    notes.append(b - t0)
-                    if timeline.recording:
-                        await asyncio.sleep(0.5)  # the sender's bookkeeping after the send
-                        profile = timeline.report(t0, a, b)
-                        timeline.recording = False
-                    await asyncio.sleep(1.1)
-                    await press(api, perenkeu, step_message(perenkeu, "2", year),
-                                "✔️ Selesai", perenkeu, "Step 3 of")
-                    await asyncio.sleep(1.1)
-                    t0, a, b = await press(api, perenkeu, step_message(perenkeu, "3", year),
-                                           "✔️ Selesai", camat, "Step 4 of")
-                    answers.append(a - t0)
-                    notes.append(b - t0)
-                    await asyncio.sleep(1.1)
-                    await wait_answer(api, camat.press_button(step_message(camat, "4", year),
-                                                              "✅ Setujui"))
-                    await asyncio.sleep(1.1)
-                worst = probe.worst
+    options = {"now": START, "profile": args.profile,
+               "setup": functools.partial(setup, args=args)}
+    async with runner(args, serve_sopbot, api.api_root, api.token, options) as bot:
+        users = []
+        for uid, name, role in ((2001, "Pak Camat", "camat"),
+                                (2002, "Bu Perenkeu", "kasubag_perenkeu")):
+            code = await bot.ask("invite", UNIT, role, name)
+            user = api.user(uid, name, language_code="en")
+            user.send_text(f"/start {code}")
+            await user.await_message("Welcome", timeout=60)
+            users.append(user)
+        camat, perenkeu = users
+        await bot.ask("stalls")  # from here on
+        for n, year in enumerate(range(2026, 2026 + args.instances)):
+            await bot.ask("start", camat.id, f"PK {year}")
+            await camat.await_message(lambda m, y=year: "Step 1 of" in m.get("text", "")
+                                      and f"PK {y}" in m["text"], timeout=60)
+            await asyncio.sleep(1.1)  # a quiet chat: no pacing inside the measurement
+            recording = args.profile and n == 1
+            if recording:
+                await bot.ask("record")
+            t0, a, b = await press(api, camat, step_message(camat, "1", year),
+                                   "✔️ Selesai", perenkeu, "Step 2 of")
+            answers.append(a - t0)
+            notes.append(b - t0)
+            if recording:
+                await asyncio.sleep(0.5)  # the sender's bookkeeping after the send
+                profile = await bot.ask("report", t0, a, b)
+            await asyncio.sleep(1.1)
+            await press(api, perenkeu, step_message(perenkeu, "2", year),
+                        "✔️ Selesai", perenkeu, "Step 3 of")
+            await asyncio.sleep(1.1)
+            t0, a, b = await press(api, perenkeu, step_message(perenkeu, "3", year),
+                                   "✔️ Selesai", camat, "Step 4 of")
+            answers.append(a - t0)
+            notes.append(b - t0)
+            await asyncio.sleep(1.1)
+            await wait_answer(api, camat.press_button(step_message(camat, "4", year),
+                                                      "✅ Setujui"))
+            await asyncio.sleep(1.1)
+        worst, _over = await bot.ask("stalls")
     return answers, notes, profile, worst
 
 
-async def bare_run(api: FakeBotApi, presses: int) -> tuple[list[float], list[float]]:
+async def bare_run(api: FakeBotApi, args: argparse.Namespace,
+                   presses: int) -> tuple[list[float], list[float]]:
     """The bare bot: answers the callback and sends one message to chat 3002."""
-    app = bare_app(api, lambda update: 3002)
     a_user = api.user(3001, "A", language_code="en")
     b_user = api.user(3002, "B", language_code="en")
     answers: list[float] = []
     notes: list[float] = []
-    async with app:
-        await app.start()
-        assert app.updater is not None
-        await app.updater.start_polling(poll_interval=0.0, timeout=1)
-        message = await app.bot.send_message(3001, "press", reply_markup={
-            "inline_keyboard": [[{"text": "✔️ Selesai", "callback_data": "x"}]]})
+    async with runner(args, serve_bare, api.api_root, api.token, 3002) as bot:
+        [message] = await bot.ask("buttons", [a_user.id])
         for _ in range(presses):
-            t0, a, n = await press(api, a_user, {"message_id": message.message_id,
-                                                 "chat": {"id": 3001}}, "✔️ Selesai",
-                                   b_user, "Step 2 of")
+            t0, a, n = await press(api, a_user, message, "✔️ Selesai", b_user, "Step 2 of")
             answers.append(a - t0)
             notes.append(n - t0)
             await asyncio.sleep(0.05)
-        await app.updater.stop()
-        await app.stop()
     return answers, notes
 
 
@@ -168,11 +157,13 @@ def main() -> None:
                         help="instances of the per-official procedure running meanwhile")
     parser.add_argument("--profile", action="store_true",
                         help="print the timeline of one press")
+    parser.add_argument("--in-process", action="store_true",
+                        help="run the bots in this process, beside the fake server")
     args = parser.parse_args()
     print("$ python bench/bench_latency.py " + " ".join(sys.argv[1:]))
     with FakeBotApi() as api:
         answers, notes, profile, worst = asyncio.run(sopbot_run(api, args))
-        bare = asyncio.run(bare_run(api, len(notes)))
+        bare = asyncio.run(bare_run(api, args, len(notes)))
     if profile:
         print("one press (camat's Selesai on step 1 → Bu Perenkeu's step 2):")
         print("\n".join(profile))
