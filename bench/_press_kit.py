@@ -237,9 +237,15 @@ async def serve_sopbot(link: Link, api_root: str, token: str, options: dict[str,
                                                                name=name).code)
                     elif op == "start":
                         chat, title = args
-                        member = next(m for m in bot.store.read().members()
-                                      if m.chat_id == chat)
-                        await asyncio.to_thread(bot.services.start, Start(member, title, now))
+
+                        def start(chat: int = chat, title: str = title) -> None:
+                            # (in a thread, as the bot's handlers do: reading the store on
+                            # the event loop would be the harness stalling it)
+                            member = next(m for m in bot.store.read().members()
+                                          if m.chat_id == chat)
+                            bot.services.start(Start(member, title, now))
+
+                        await asyncio.to_thread(start)
                         runtime.sender.wake()
                         link.answer()
                     elif op == "sync":

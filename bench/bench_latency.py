@@ -83,7 +83,7 @@ def runner(args: argparse.Namespace, target, *target_args):  # type: ignore[no-u
 
 
 async def sopbot_run(api: FakeBotApi, args: argparse.Namespace,
-                     ) -> tuple[list[float], list[float], list[str], float]:
+                     ) -> tuple[list[float], list[float], list[str], tuple[float, float]]:
     answers: list[float] = []
     notes: list[float] = []
     profile: list[str] = []
@@ -99,7 +99,8 @@ async def sopbot_run(api: FakeBotApi, args: argparse.Namespace,
             await user.await_message("Welcome", timeout=60)
             users.append(user)
         camat, perenkeu = users
-        await bot.ask("stalls")  # from here on
+        await bot.ask("sync")  # the start-up's first reminder sync is over
+        startup_stall, _over = await bot.ask("stalls")  # (from here on: the presses)
         for n, year in enumerate(range(2026, 2026 + args.instances)):
             await bot.ask("start", camat.id, f"PK {year}")
             await camat.await_message(lambda m, y=year: "Step 1 of" in m.get("text", "")
@@ -128,7 +129,7 @@ async def sopbot_run(api: FakeBotApi, args: argparse.Namespace,
                                                       "✅ Setujui"))
             await asyncio.sleep(1.1)
         worst, _over = await bot.ask("stalls")
-    return answers, notes, profile, worst
+    return answers, notes, profile, (worst, startup_stall)
 
 
 async def bare_run(api: FakeBotApi, args: argparse.Namespace,
@@ -178,7 +179,8 @@ def main() -> None:
           f"p95 {pct(answers, .95) / pct(bare[0], .95):.2f}×")
     print(f"sopbot next official: {summary(notes)}; bare: {summary(bare[1])}")
     print("each press (ms):", " ".join(f"{n * 1000:.0f}" for n in notes))
-    print(f"worst event-loop stall while sopbot was measured: {worst * 1000:.0f} ms")
+    print(f"worst event-loop stall while sopbot was measured: {worst[0] * 1000:.0f} ms "
+          f"(at its start-up, before the first press: {worst[1] * 1000:.0f} ms)")
     print("load average (1, 5, 15 min): " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
 
 

@@ -4,11 +4,15 @@ next official's step is on the press's path, issue 15)."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
+import pytest
+
 from bot.services import Member, OutboxItem
+from bot.tg import sender as sender_module
 from bot.tg.delivery import DeliveryRound, Result, RoundPorts
-from bot.tg.sender import INTERACTIVE
+from bot.tg.sender import INTERACTIVE, OutboxSender
 
 NOW = datetime(2026, 1, 5, 1, 0, tzinfo=UTC)
 
@@ -47,3 +51,53 @@ async def test_items_not_marked_are_marked_in_one_write_before_they_go() -> None
     assert sent == 2
     assert calls[0] == ("write", [], ["i1", "i2"])
     assert sorted(i for c in calls[1:] if c[0] == "write" for i in c[1]) == ["i1", "i2"]
+
+
+def press(n: int) -> list[tuple[OutboxItem, Member | None]]:
+    """What one press hands the sender: the next official's step (marked in flight by the
+    decision) and the presser's edit (not marked)."""
+    return [(OutboxItem(id=f"next{n}", member_id="x", chat_id=100 + n, kind="step",
+                        payload={}, created_at=NOW, inflight_at=NOW), None),
+            (OutboxItem(id=f"edit{n}", member_id="y", chat_id=200 + n, kind="step",
+                        payload={}, created_at=NOW), None)]
+
+
+async def test_next_officials_handed_over_meanwhile_go_before_the_pressers_edits() -> None:
+    """200 officials press at once and Telegram's pace is shared: a press's edit must not
+    hold back the next press's notification (the edit only settles a message whose
+    presser has the answer already)."""
+    sender = OutboxSender(bot=None, services=None, clock=lambda: NOW)  # type: ignore[arg-type]
+    sent: list[list[str]] = []
+
+    async def round_(due: list[tuple[OutboxItem, Member | None]], policy: object) -> int:
+        sent.append([item.id for item, _m in due])
+        if len(sent) == 1:  # a second press is decided while the first round goes out
+            sender.hand_off(press(2))
+        return len(due)
+
+    sender._round = round_  # type: ignore[method-assign]
+    sender._read_needed = False
+    sender.hand_off(press(1))
+    await sender.drain()
+    await sender.drain()
+    assert sent == [["next1"], ["next2"], ["edit1", "edit2"]]
+
+
+async def test_the_pressers_edits_wait_only_so_long(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sender_module, "EDIT_WAIT_MAX", 0.0)
+    sender = OutboxSender(bot=None, services=None, clock=lambda: NOW)  # type: ignore[arg-type]
+    sent: list[list[str]] = []
+    presses = iter(range(2, 10))
+
+    async def round_(due: list[tuple[OutboxItem, Member | None]], policy: object) -> int:
+        sent.append([item.id for item, _m in due])
+        sender.hand_off(press(next(presses)))  # presses keep coming
+        await asyncio.sleep(0.01)
+        return len(due)
+
+    sender._round = round_  # type: ignore[method-assign]
+    sender._read_needed = False
+    sender.hand_off(press(1))
+    for _ in range(3):
+        await sender.drain()
+    assert any("edit1" in ids for ids in sent)  # not held back for ever
