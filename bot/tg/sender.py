@@ -75,6 +75,10 @@ BULK_CHUNK = (100, 500)
 BULK_WRITES = 20  # about this many writes per round, within BULK_CHUNK
 
 
+#: How long a button's answer may wait for the next official's step to be under way (see
+#: OutboxSender.issued).
+ISSUE_WAIT = 0.01
+
 #: How long the presser's edits may wait behind next officials' messages (see
 #: OutboxSender._defer).
 EDIT_WAIT_MAX = 15.0
@@ -119,6 +123,7 @@ class OutboxSender:
         self._read_needed = True  # something may be owed that was not handed over
         self._taken: dict[str, None] = {}  # ids of the items recent rounds took
         self._edits_waiting_since: float | None = None  # see _defer
+        self._issuing: dict[str, asyncio.Event] = {}  # see issued
         #: (chat id, message id) of messages sent whose result is not stored yet (a round
         #: records its results a moment after they come): see :meth:`recorded`
         self._unrecorded: set[tuple[int, int]] = set()
@@ -139,6 +144,31 @@ class OutboxSender:
         edits) in a round after them."""
         self._handed.extend(due)
         self._wake.set()
+
+    async def issued(self, due: list[Due], timeout: float = ISSUE_WAIT) -> None:
+        """Wait, at most `timeout` seconds, until the sender starts sending the first of
+        `due` that its decision marked in flight: the next official's step.
+
+        A button's handler awaits it between handing its decision's items over and
+        answering the button, so that on the one event loop the next official's message
+        is under way first and the answer beside it, rather than the answer's request
+        built and sent first and the step after it (issue 15: press → next official is
+        the flow moving on; the presser's answer follows within a millisecond). Call it
+        right after :meth:`hand_off`, before anything else awaits: the sender cannot have
+        started on the items yet. When the sender is busy (a round under way, Telegram's
+        pace) the answer does not wait longer than `timeout`.
+        """
+        first = next((item.id for item, _m in due if item.inflight_at is not None), None)
+        if first is None or not self._tasks:
+            return
+        event = self._issuing[first] = asyncio.Event()
+        try:
+            async with asyncio.timeout(timeout):
+                await event.wait()
+        except TimeoutError:
+            pass
+        finally:
+            self._issuing.pop(first, None)
 
     def start(self) -> None:
         if not self._tasks:
@@ -272,6 +302,8 @@ class OutboxSender:
         outbox = self.services
         t = member_translator(member, self.default_language)
         flow = self.services.flows.get(item.payload.get("flow_id", ""))
+        if (issuing := self._issuing.get(item.id)) is not None:
+            issuing.set()  # (its handler runs once this task waits for Telegram's answer)
         while True:
             try:
                 message_ids, kept_text = await self._send(item, flow, t)

@@ -105,7 +105,10 @@ async def button_pressed(update: Update, context: Context) -> None:
         assert pressed.error is not None
         await query.answer(toast(await refused_text(rt, t, pressed.error)), show_alert=True)
         return
-    rt.changed(None if pressed.retried else pressed.decided.queued)
+    queued = None if pressed.retried else pressed.decided.queued
+    rt.changed(queued)
+    if queued:  # the next official's step goes first, the answer beside it
+        await rt.sender.issued(queued)
     await query.answer(toast(render.ack_text(_said(pressed.decided), rt.services.flows, t)))
 
 

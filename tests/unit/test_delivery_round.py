@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import pytest
 
@@ -101,3 +102,40 @@ async def test_the_pressers_edits_wait_only_so_long(monkeypatch: pytest.MonkeyPa
     for _ in range(3):
         await sender.drain()
     assert any("edit1" in ids for ids in sent)  # not held back for ever
+
+
+async def test_a_buttons_answer_waits_until_the_next_officials_step_is_under_way() -> None:
+    """button_pressed hands its decision's items over, awaits ``issued``, then answers: on
+    the one event loop the next official's message is started first (issue 15)."""
+    order: list[str] = []
+    services = SimpleNamespace(flows={}, outbox_progress=lambda results, inflight, now: None)
+    sender = OutboxSender(bot=None, services=services, clock=lambda: NOW)  # type: ignore[arg-type]
+
+    async def send(item: OutboxItem, flow: object, t: object) -> tuple[list[int], str]:
+        order.append(f"send {item.id}")
+        await asyncio.sleep(0.002)  # Telegram's answer
+        return [1], ""
+
+    sender._send = send  # type: ignore[method-assign]
+    sender._read_needed = False
+    sender.start()
+    try:
+        due = press(1)
+        sender.hand_off(due)
+        await sender.issued(due)
+        order.append("answer")
+        await asyncio.sleep(0.05)
+    finally:
+        await sender.stop()
+    assert order[:2] == ["send next1", "answer"]
+    assert "send edit1" in order
+
+
+async def test_an_answer_waits_only_so_long_for_a_busy_sender() -> None:
+    sender = OutboxSender(bot=None, services=None, clock=lambda: NOW)  # type: ignore[arg-type]
+    sender._tasks = [asyncio.create_task(asyncio.sleep(1))]  # running, but never gets to it
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    await sender.issued(press(1), timeout=0.02)
+    assert loop.time() - began < 0.5 and not sender._issuing
+    sender._tasks[0].cancel()
