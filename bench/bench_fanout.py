@@ -55,6 +55,7 @@ def prepare(bot, n: int) -> str:  # type: ignore[no-untyped-def]
                             "year": 2026, "step_no": 1, "round": 1,
                             "deadline": START.isoformat(), "kind": "overdue", "n": rnd})
              for rnd in (1, 2) for i in range(n if rnd == 1 else min(50, n))]
+    bot.store.compact()  # the file alone holds the working set (its journal folded in)
     path = bot.store.path
     tables = json.loads(path.read_text()) if path.exists() else {}
     for name, docs in (("members", [m.to_doc() for m in members]),

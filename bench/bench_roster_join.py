@@ -93,9 +93,9 @@ async def main(officials: int, profile: bool, prebind: int) -> None:
             report = await asyncio.to_thread(h.services.import_roster, numbered(rows),
                                              h.clock())
             imported = time.perf_counter() - began
-            size = (base / "data" / "sopbot.json").stat().st_size
+            size = sum(f.stat().st_size for f in (base / "data").glob("sopbot.j*"))
             print(f"import: {len(rows)} officials in {imported:.2f} s "
-                  f"(data file {size / 1024:.0f} KiB)")
+                  f"(data file and journal {size / 1024:.0f} KiB)")
             invitations = report.invitations[prebind:]
             for i, (_entry, invite) in enumerate(report.invitations[:prebind]):
                 user = TelegramUser(id=10**6 + i, chat_id=10**6 + i, name="x",

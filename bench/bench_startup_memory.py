@@ -40,6 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import bench.bench_storage as storage_bench  # noqa: E402
+from bot.storage.store import Store  # noqa: E402
 from fakeapi import FakeBotApi, FakeUser  # noqa: E402
 
 FLOWS_DIR = ROOT / "flows"
@@ -137,6 +138,7 @@ def build(data: Path, running: int) -> None:
     # stopped at step 3, and the presses ran out after two a running instance
     storage_bench.ROLES = (*ROLES, "bidang")
     storage_bench.build(data, 200_000, 10_000)
+    Store(data).compact()  # (the working set's journal folded into the file)
     path = data / "sopbot.json"
     tables = json.loads(path.read_text())
     [(_key, template)] = tables["instances"].items()
