@@ -39,6 +39,9 @@ import orjson
 
 from bot.ops import metrics
 
+#: fdatasync where there is one (Linux), else fsync (macOS has none)
+_datasync = getattr(os, "fdatasync", os.fsync)
+
 #: The journal is compacted into ``sopbot.json`` once it would grow beyond this many bytes,
 #: or beyond the file's own size if that is larger.
 MIN_BYTES = 256 << 10
@@ -119,7 +122,7 @@ def append(path: Path, line: bytes, base_stamp: str) -> int:
             written = 0
             while written < len(data):
                 written += os.write(fd, data[written:])
-            os.fdatasync(fd)
+            _datasync(fd)
         except BaseException:
             with contextlib.suppress(OSError):
                 os.ftruncate(fd, size)
