@@ -12,6 +12,7 @@ database, so it never goes out twice.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -131,6 +132,7 @@ class ReminderScheduler:
         for job in scheduler.get_jobs():
             if job.id.startswith(JOB_PREFIX) and job.id not in moments:
                 job.remove()
+                _forget(job)
         for key, (run_at, ids) in moments.items():
             self._schedule(key, run_at, ids)
         many = sum(replanned.values()) - before
@@ -195,9 +197,13 @@ class ReminderScheduler:
         job_queue.run_once(self._fire_job, when=run_at, data=point_ids, name=job_id,
                            job_kwargs={"id": job_id, "replace_existing": True,
                                        "misfire_grace_time": None})
+        if existing is not None:
+            _forget(existing)  # replaced
 
     async def _fire_job(self, context: ContextTypes.DEFAULT_TYPE) -> None:
         point_ids = context.job.data if context.job else None
+        if context.job is not None:  # a date job runs once: gone from the scheduler now
+            _forget(context.job.job)
         if not isinstance(point_ids, list):
             return
         sent = await asyncio.to_thread(self.reminders.fire_many, point_ids, self.clock())
@@ -209,3 +215,20 @@ class ReminderScheduler:
         """Ids of the scheduled reminder jobs (for tests and diagnostics)."""
         scheduler = self.app.job_queue.scheduler  # type: ignore[union-attr]
         return sorted(j.id for j in scheduler.get_jobs() if j.id.startswith(JOB_PREFIX))
+
+
+def _forget(job: Any) -> None:
+    """Break the reference cycle of an APScheduler job that is gone from the scheduler.
+
+    python-telegram-bot's Job and APScheduler's refer to each other (the one holds the
+    other, which holds the first among its call's arguments), so a job replaced, removed or
+    run is freed only by the cyclic collector. The bot freezes what lives long so that the
+    collector's passes stay short (:mod:`bot.ops.gcpace`): a reminder job frozen while it
+    waited and replaced afterwards stayed until the nightly full pass. With 1,000
+    instances running, about one job a press: most of the memory that grew over a long run
+    of presses (issue 15, ``gc.DEBUG_SAVEALL`` at the bench's checkpoints). Its call was
+    made already, or never will be: its arguments are dropped.
+    """
+    with contextlib.suppress(AttributeError, TypeError):
+        job.args = ()
+        job.kwargs = {}
