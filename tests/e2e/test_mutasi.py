@@ -98,5 +98,7 @@ async def test_a_mutasi_offers_the_pk_revision_to_the_sekretaris_in_chat(
         step16 = await fungsional.await_message(is_step(16, 1), timeout=10)
         assert "Mutasi: Bagus Eselon takes over" in step16["text"]
         assert h.services.store.read().instances(unit=INSPEKTORAT)[0].active(16) is not None
-        assert h.api.buttons(h.api.message(sekretaris.id, offers[sekretaris.id]["message_id"])
-                             ) == []
+        # the offer's buttons go with an edit, sent after the next official's step
+        await h.api.await_for(lambda: h.api.buttons(h.api.message(
+            sekretaris.id, offers[sekretaris.id]["message_id"])) == [], 10,
+            what="the offer's buttons removed")
