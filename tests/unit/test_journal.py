@@ -23,6 +23,16 @@ def official(i: int, name: str | None = None) -> Member:
                   roles=[Membership("kec-neglasari", "pejabat_unit_kerja", NOW)])
 
 
+def journaled(data_dir: Path) -> Store:
+    """A store with Pejabat 1 in its file (the first write) and Pejabat 2 in its journal."""
+    store = Store(data_dir)
+    with store.transaction(record_update=False) as repo:
+        repo.save_member(official(1))
+    with store.transaction(record_update=False) as repo:
+        repo.save_member(official(2))
+    return store
+
+
 def names(store: Store) -> dict[str, str]:
     return {m.id: m.name for m in store.read().members()}
 
@@ -43,11 +53,7 @@ def test_a_transaction_appends_one_line_and_a_fresh_reader_replays_it(tmp_path: 
 
 
 def test_a_line_cut_short_by_a_crash_is_dropped_and_later_lines_count(tmp_path: Path) -> None:
-    store = Store(tmp_path)
-    with store.transaction(record_update=False) as repo:
-        repo.save_member(official(1))
-    with store.transaction(record_update=False) as repo:
-        repo.save_member(official(2))
+    store = journaled(tmp_path)
     with store.journal.open("ab") as fh:  # a writer killed in the middle of its line
         fh.write(b'{"d":{"members":{"9":{"id":"9","na')
     assert names(store) == {"1": "Pejabat 1", "2": "Pejabat 2"}
@@ -78,11 +84,7 @@ def test_a_stale_journal_never_undoes_the_file_written_after_it(tmp_path: Path) 
 
 def test_a_journal_that_cannot_be_emptied_is_never_appended_to(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    store = Store(tmp_path)
-    with store.transaction(record_update=False) as repo:
-        repo.save_member(official(1))
-    with store.transaction(record_update=False) as repo:
-        repo.save_member(official(2))
+    store = journaled(tmp_path)
 
     def broken(path: Path, length: int = 0) -> None:
         raise OSError(5, "Input/output error")
@@ -113,11 +115,7 @@ def test_the_journal_is_folded_in_when_it_outgrows_the_file(
 
 def test_a_failed_append_keeps_nothing_and_the_next_one_is_read(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    store = Store(tmp_path)
-    with store.transaction(record_update=False) as repo:
-        repo.save_member(official(1))
-    with store.transaction(record_update=False) as repo:
-        repo.save_member(official(2))
+    store = journaled(tmp_path)
     real_write = journal.os.write
 
     def half_then_full(fd: int, data: bytes) -> int:  # part of the line, then a full disk
@@ -164,11 +162,7 @@ def test_stop_backup_and_restore_see_the_journal(tmp_path: Path) -> None:
 def test_a_file_moved_away_takes_its_journal_out_of_play(tmp_path: Path) -> None:
     """The start-up message says: move the damaged file away to start with no data. Its
     journal alone must not bring back half of it."""
-    store = Store(tmp_path)
-    with store.transaction(record_update=False) as repo:
-        repo.save_member(official(1))
-    with store.transaction(record_update=False) as repo:
-        repo.save_member(official(2))
+    store = journaled(tmp_path)
     store.path.rename(tmp_path / "moved-away.json")
     fresh = Store(tmp_path)
     assert names(fresh) == {}
