@@ -634,6 +634,24 @@ def validate_file(path: Path) -> None:
 q = Query()
 
 
+def _index_message(by_message: dict[tuple[int, int], list[str]],
+                   by_step: dict[tuple[str, int, int], list[str]],
+                   by_instance: dict[str, list[str]], key: str, doc: Mapping[str, Any]) -> None:
+    """Add the step message `doc` (document id `key`) to the step messages' indexes."""
+    by_message.setdefault((doc["chat_id"], doc["message_id"]), []).append(key)
+    by_step.setdefault((doc["instance_id"], doc["step_no"], doc["round"]), []).append(key)
+    by_instance.setdefault(doc["instance_id"], []).append(key)
+
+
+def _unindex(index: dict[Any, list[str]], at: Any, key: str) -> None:
+    """Take the document id `key` out of `index`'s entry `at`."""
+    held = index.get(at, [])
+    if key in held:
+        held.remove(key)
+    if not held:
+        index.pop(at, None)
+
+
 class Repository:
     """The bot's records, inside one transaction (TinyDB; see :mod:`bot.storage.protocol`)."""
 
@@ -645,8 +663,6 @@ class Repository:
         self._members = db.table("members")
         self._invites = db.table("invites")
         self._instances = db.table("instances")
-        self._dispositions = db.table("dispositions")
-        self._messages = db.table("step_messages")
         self._pending = db.table("pending_reasons")
         self._cycle_tasks = db.table("cycle_tasks")
         self._roster = db.table("roster")
@@ -862,15 +878,28 @@ class Repository:
         return self.archives[year][0]
 
     def archive_instance(self, inst: Instance) -> None:
-        """Move a finished instance with its dispositions and messages to its year's archive."""
+        """Move a finished instance with its dispositions and messages to its year's archive.
+
+        Removed from the working set in place, by document id: TinyDB's remove would
+        replace each table (and journal it whole) and drop its indexes."""
         arch = self.archive(inst.year)
         arch.table("instances").upsert(inst.to_dict(), q.id == inst.id)
-        for table in ("dispositions", "step_messages"):
-            docs = self.db.table(table).search(q.instance_id == inst.id)
-            if docs:
-                arch.table(table).insert_multiple(dict(d) for d in docs)
-                self.db.table(table).remove(doc_ids=[d.doc_id for d in docs])
-        self._instances.remove(q.id == inst.id)  # (a new table: its index goes with it)
+        disp_keys = self._disposition_keys().pop(inst.id, [])
+        msg_keys = self._message_index()[2].pop(inst.id, [])
+        for table, keys in (("dispositions", disp_keys), ("step_messages", msg_keys)):
+            docs = self._docs(table)
+            if keys:
+                arch.table(table).insert_multiple(dict(docs[k]) for k in keys)
+        by_message, by_step, _ = self._message_index()
+        for key in msg_keys:
+            doc = self._docs("step_messages")[key]
+            _unindex(by_message, (doc["chat_id"], doc["message_id"]), key)
+            _unindex(by_step, (doc["instance_id"], doc["step_no"], doc["round"]), key)
+        self._remove_ids("dispositions", disp_keys)
+        self._remove_ids("step_messages", msg_keys)
+        doc_id = self._instance_ids().pop(inst.id, None)
+        if doc_id is not None:
+            self._remove_ids("instances", [str(doc_id)])
 
     def settle_archives(self) -> int:
         """Finish moves that a crash interrupted: finished instances still in the working set."""
@@ -937,36 +966,74 @@ class Repository:
 
     # -- dispositions --------------------------------------------------------------
 
+    def _disposition_keys(self) -> dict[str, list[str]]:
+        """The working set's dispositions' document ids by instance id, oldest first."""
+
+        def build(docs: dict[str, Any]) -> dict[str, list[str]]:
+            index: dict[str, list[str]] = {}
+            for key, doc in docs.items():
+                index.setdefault(doc["instance_id"], []).append(key)
+            return index
+
+        keys: dict[str, list[str]] = self._index("dispositions", "dispositions", build)
+        return keys
+
     def add_disposition(self, disp: Disposition) -> None:
-        self._insert("dispositions", [{"v": 1, **disp.to_dict()}])
+        index = self._disposition_keys()
+        [doc_id] = self._insert("dispositions", [{"v": 1, **disp.to_dict()}])
+        index.setdefault(disp.instance_id, []).append(str(doc_id))
 
     def dispositions(self, instance_id: str, year: int | None = None) -> list[Disposition]:
         """Every disposition of an instance, oldest first (from its archive if finished)."""
-        docs = self._dispositions.search(q.instance_id == instance_id)
+        stored = self._docs("dispositions")
+        docs = [stored[k] for k in self._disposition_keys().get(instance_id, ())]
         if not docs and year is not None:
             docs = self.archive(year).table("dispositions").search(q.instance_id == instance_id)
         return [Disposition.from_dict(d) for d in docs]
 
     # -- step messages -------------------------------------------------------------
+    # Looked up by index (a reply or a press names its message; a decision names its step):
+    # the table holds every running instance's messages, and a query scans them all.
+
+    def _message_index(self) -> tuple[dict[tuple[int, int], list[str]],
+                                      dict[tuple[str, int, int], list[str]],
+                                      dict[str, list[str]]]:
+        """The step messages' document ids by (chat, message), by (instance, step, round)
+        and by instance."""
+
+        def build(docs: dict[str, Any]) -> tuple[dict[tuple[int, int], list[str]],
+                                                 dict[tuple[str, int, int], list[str]],
+                                                 dict[str, list[str]]]:
+            by_message: dict[tuple[int, int], list[str]] = {}
+            by_step: dict[tuple[str, int, int], list[str]] = {}
+            by_instance: dict[str, list[str]] = {}
+            for key, doc in docs.items():
+                _index_message(by_message, by_step, by_instance, key, doc)
+            return by_message, by_step, by_instance
+
+        index: tuple[dict[tuple[int, int], list[str]], dict[tuple[str, int, int], list[str]],
+                     dict[str, list[str]]] = self._index("step_messages", "step_messages", build)
+        return index
 
     def add_step_message(self, msg: StepMessage) -> None:
-        self._insert("step_messages", [msg.to_doc()])
+        index = self._message_index()
+        doc = msg.to_doc()
+        [doc_id] = self._insert("step_messages", [doc])
+        _index_message(*index, str(doc_id), doc)
 
     def step_message(self, chat_id: int, message_id: int) -> StepMessage | None:
-        doc = self._messages.get((q.chat_id == chat_id) & (q.message_id == message_id))
-        return StepMessage.from_doc(dict(doc)) if doc else None
+        keys = self._message_index()[0].get((chat_id, message_id))
+        return StepMessage.from_doc(dict(self._docs("step_messages")[keys[0]])) if keys else None
 
     def step_messages(self, instance_id: str, step_no: int, round_no: int) -> list[StepMessage]:
-        docs = self._messages.search((q.instance_id == instance_id) & (q.step_no == step_no)
-                                     & (q.round == round_no))
-        return [StepMessage.from_doc(dict(d)) for d in docs]
+        docs = self._docs("step_messages")
+        return [StepMessage.from_doc(dict(docs[k]))
+                for k in self._message_index()[1].get((instance_id, step_no, round_no), ())]
 
     def settle_step_message(self, chat_id: int, message_id: int) -> None:
         # In place, by document id: TinyDB's update would copy and re-encode the whole
         # table, which holds every running instance's messages.
-        docs = self._docs("step_messages")
-        keys = [k for k, d in docs.items()
-                if d.get("chat_id") == chat_id and d.get("message_id") == message_id]
+        keys = list(self._message_index()[0].get((chat_id, message_id), ()))
         if keys:
             table = self._changing("step_messages", keys)
             for k in keys:
