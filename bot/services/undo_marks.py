@@ -19,7 +19,8 @@ from bot.storage.records import OutboxItem
 def undo_drop_items(repo: Repository, flow: Flow, before: Instance,
                     now: datetime) -> list[OutboxItem]:
     """The edits that drop the previous decision's undo button, for the transaction storing
-    the next transition to queue; `before` is the instance as it was before it."""
+    the next transition to queue; `before` is the instance as it was before it. The messages
+    they edit are final then: their stored text goes."""
     undo = before.undo
     if not undo:
         return []
@@ -37,4 +38,5 @@ def undo_drop_items(repo: Repository, flow: Flow, before: Instance,
                 flow_id=flow.id, message_id=msg.message_id, text=msg.text,
                 disposition=disp.to_dict(), name=member.name if member else by))
             items.append(new_item(msg.member_id, msg.chat_id, kind, payload, now))
+            repo.settle_step_message(msg.chat_id, msg.message_id)  # the last edit: no text kept
     return items

@@ -287,12 +287,13 @@ class WorkflowService(MembershipService, ServiceBase):
             # so that the sender's late record does not make it an open copy to edit again.
             repo.add_step_message(replace(origin, settled=True))
         for msg in copies:
-            repo.settle_step_message(msg.chat_id, msg.message_id)
+            undo = bool(t.instance.undo) and msg.member_id == member.id
+            # (its text stays while the decision may be taken back: the message is edited again)
+            repo.settle_step_message(msg.chat_id, msg.message_id, keep_text=undo)
             kind, payload = encode(SettleNotice(
                 flow_id=flow.id, message_id=msg.message_id, text=msg.text,
                 disposition=t.disposition.to_dict(),
-                name=acting_label(flow, t.disposition, member.name),
-                undo=bool(t.instance.undo) and msg.member_id == member.id))
+                name=acting_label(flow, t.disposition, member.name), undo=undo))
             edits.append(new_item(msg.member_id, msg.chat_id, kind, payload, now))
         if ack_to is not None:
             edits.append(notice_item(member.id, member.chat_id, DecidedAck(

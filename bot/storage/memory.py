@@ -231,10 +231,13 @@ class MemoryRepository:
                 if d["instance_id"] == instance_id and d["step_no"] == step_no
                 and d["round"] == round_no]
 
-    def settle_step_message(self, chat_id: int, message_id: int) -> None:
+    def settle_step_message(self, chat_id: int, message_id: int, *,
+                            keep_text: bool = False) -> None:
         for doc in self._t("step_messages"):
             if doc["chat_id"] == chat_id and doc["message_id"] == message_id:
                 doc["settled"] = True
+                if not keep_text:
+                    doc["text"] = ""
                 self.writes += 1
 
     def pending_reason(self, member_id: str) -> PendingReason | None:

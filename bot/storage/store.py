@@ -1030,14 +1030,16 @@ class Repository:
         return [StepMessage.from_doc(dict(docs[k]))
                 for k in self._message_index()[1].get((instance_id, step_no, round_no), ())]
 
-    def settle_step_message(self, chat_id: int, message_id: int) -> None:
+    def settle_step_message(self, chat_id: int, message_id: int, *,
+                            keep_text: bool = False) -> None:
         # In place, by document id: TinyDB's update would copy and re-encode the whole
         # table, which holds every running instance's messages.
         keys = list(self._message_index()[0].get((chat_id, message_id), ()))
         if keys:
             table = self._changing("step_messages", keys)
             for k in keys:
-                table[k] = {**table[k], "settled": True}
+                table[k] = {**table[k], "settled": True,
+                            **({} if keep_text else {"text": ""})}
 
     # -- revision reasons being asked for ------------------------------------------
 

@@ -228,3 +228,26 @@ def test_a_part_pressed_before_the_sender_recorded_its_message_keeps_its_line(
     # decided; never Kasi B's line.
     assert {name for _m, message_id, name in edited if message_id == 501} == {"Kasi A"}
     assert (kasi_b.id, 601, "Kasi B") in edited
+
+
+def test_a_settled_message_keeps_its_text_only_while_it_is_edited_again(world: World) -> None:
+    """Running instances' step messages are most of the working set: once a message's last
+    edit is queued (with its text), the stored text goes; the decider's own message keeps it
+    while the decision may be taken back, until the next decision makes it final."""
+    neglasari(world)
+    inst = world.services.start(Start(world.member("Pak Camat"), "PK 2026", world.now)).instances[0]
+    camat, perenkeu = world.member("Pak Camat"), world.member("Bu Perenkeu")
+    [step1] = world.outbox("Pak Camat", "step")
+    world.services.outbox_sent(step1, [11], world.now, text="Langkah 1 teks")
+    advance(world, "Pak Camat", inst.id, 1)
+    kept = world.services.step_message(camat.chat_id, 11)
+    assert kept.settled and kept.text == "Langkah 1 teks"  # Tarik kembali is still offered
+    [settle] = world.outbox("Pak Camat", "settle")
+    assert settle.payload["text"] == "Langkah 1 teks" and settle.payload["undo"]
+    [step2] = world.outbox("Bu Perenkeu", "step")
+    world.services.outbox_sent(step2, [21], world.now, text="Langkah 2 teks")
+    advance(world, "Bu Perenkeu", inst.id, 2)  # the Camat's decision is final now
+    final = [i for i in world.outbox("Pak Camat", "settle") if not i.payload.get("undo")]
+    assert [i.payload["text"] for i in final] == ["Langkah 1 teks"]  # its last edit
+    assert world.services.step_message(camat.chat_id, 11).text == ""
+    assert world.services.step_message(perenkeu.chat_id, 21).text == "Langkah 2 teks"
