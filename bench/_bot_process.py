@@ -160,3 +160,9 @@ class LocalBot:
         if not self._task.done():
             self._link.requests_q.put_nowait(("stop",))
             await asyncio.wait_for(self._task, 120)
+
+
+def runner(in_process: bool, target: Callable[..., Awaitable[None]],
+           *args: Any) -> BotProcess | LocalBot:
+    """The bot under measurement: a process of its own unless `in_process` (``--in-process``)."""
+    return (LocalBot if in_process else BotProcess)(target, *args)

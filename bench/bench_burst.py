@@ -34,7 +34,7 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._bot_process import BotProcess, LocalBot  # noqa: E402
+from bench._bot_process import runner  # noqa: E402
 from bench._press_kit import (  # noqa: E402
     add_running,
     pct,
@@ -83,11 +83,6 @@ def setup(bot, data_dir: Path, flows: list, args: argparse.Namespace) -> None:  
     print(f"prepared {args.officials} staff and their superiors"
           + (f" and {args.running} more running instances" if args.running else "")
           + f" in {time.perf_counter() - t:.1f} s", flush=True)
-
-
-def runner(args: argparse.Namespace, target, *target_args):  # type: ignore[no-untyped-def]
-    """The bot under measurement: a process of its own unless ``--in-process``."""
-    return (LocalBot if args.in_process else BotProcess)(target, *target_args)
 
 
 async def burst(api: FakeBotApi, pressers: list[FakeUser], messages: list[dict],
@@ -143,7 +138,7 @@ async def sopbot_run(api: FakeBotApi, args: argparse.Namespace) -> dict[str, flo
         api.user(uid, "Pejabat", language_code="en")
     options = {"now": START, "rate_limit": not args.unpaced,
                "setup": functools.partial(setup, args=args)}
-    async with runner(args, serve_sopbot, api.api_root, api.token, options) as bot:
+    async with runner(args.in_process, serve_sopbot, api.api_root, api.token, options) as bot:
         t = time.perf_counter()
         step1 = [await u.await_message("Step 1 of", timeout=600) for u in staff]
         print(f"step 1 delivered to all {n} staff in {time.perf_counter() - t:.1f} s")
@@ -169,7 +164,7 @@ async def bare_run(api: FakeBotApi, args: argparse.Namespace,
     n = args.officials
     pressers = [api.user(500_000 + i, f"A{i}", language_code="en") for i in range(n)]
     partners = [api.user(1_500_000 + i, f"B{i}", language_code="en") for i in range(n)]
-    async with runner(args, serve_bare, api.api_root, api.token, None, 1_000_000) as bot:
+    async with runner(args.in_process, serve_bare, api.api_root, api.token, None, 1_000_000) as bot:
         messages = await bot.ask("buttons", [u.id for u in pressers])
         return await burst(api, pressers, messages, partners, "✔️ Selesai", "Step 2 of")
 

@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._bot_process import BotProcess, LocalBot  # noqa: E402
+from bench._bot_process import runner  # noqa: E402
 from bench._press_kit import (  # noqa: E402
     add_history,
     add_running,
@@ -77,11 +77,6 @@ def setup(bot, data_dir: Path, flows: list, args: argparse.Namespace) -> None:  
         add_running(bot.store, next(f for f in flows if f.id == PDK), args.running, START)
 
 
-def runner(args: argparse.Namespace, target, *target_args):  # type: ignore[no-untyped-def]
-    """The bot under measurement: a process of its own unless ``--in-process``."""
-    return (LocalBot if args.in_process else BotProcess)(target, *target_args)
-
-
 async def sopbot_run(api: FakeBotApi, args: argparse.Namespace,
                      ) -> tuple[list[float], list[float], list[str], tuple[float, float]]:
     answers: list[float] = []
@@ -89,7 +84,7 @@ async def sopbot_run(api: FakeBotApi, args: argparse.Namespace,
     profile: list[str] = []
     options = {"now": START, "profile": args.profile,
                "setup": functools.partial(setup, args=args)}
-    async with runner(args, serve_sopbot, api.api_root, api.token, options) as bot:
+    async with runner(args.in_process, serve_sopbot, api.api_root, api.token, options) as bot:
         users = []
         for uid, name, role in ((2001, "Pak Camat", "camat"),
                                 (2002, "Bu Perenkeu", "kasubag_perenkeu")):
@@ -139,7 +134,7 @@ async def bare_run(api: FakeBotApi, args: argparse.Namespace,
     b_user = api.user(3002, "B", language_code="en")
     answers: list[float] = []
     notes: list[float] = []
-    async with runner(args, serve_bare, api.api_root, api.token, 3002) as bot:
+    async with runner(args.in_process, serve_bare, api.api_root, api.token, 3002) as bot:
         [message] = await bot.ask("buttons", [a_user.id])
         for _ in range(presses):
             t0, a, n = await press(api, a_user, message, "✔️ Selesai", b_user, "Step 2 of")
