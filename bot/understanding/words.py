@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -102,10 +103,26 @@ _KNOWN = frozenset({"selasa", "sesuai", "setiap", "setelah", "status", "statis",
                     "sesuatu", "setuju", "selesai", "lanjut", "belum", "bantu", "bantuan"})
 
 
+#: A word run into a year ("pk2025", "PDK2026"): read as the two words it stands for.
+_GLUED_YEAR = re.compile(r"[^\W\d_]+(?=(?:19|20|21)\d\d$)")
+
+
+def _words(text: str) -> Iterator[re.Match[str]]:
+    """The words of `text`; a word run into a year comes as the word and the year."""
+    for match in WORD.finditer(text):
+        glued = _GLUED_YEAR.match(match.group())
+        if glued is None:
+            yield match
+        else:
+            split = match.start() + glued.end()
+            yield from (WORD.match(text, match.start(), split),  # type: ignore[misc]
+                        WORD.match(text, split, match.end()))
+
+
 def tokens(text: str) -> list[Token]:
     """The words of `text` in order, each with its span and canonical meaning."""
     result: list[Token] = []
-    for match in WORD.finditer(text):
+    for match in _words(text):
         low = fold(match.group())
         norm, fuzzy = canonical(low)
         if low == "kasih" and result and result[-1].norm == "terima":  # thanks, not received

@@ -96,7 +96,8 @@ def test_a_revision_already_made_is_a_completion_to_confirm() -> None:
 
 @pytest.mark.parametrize("text", ["Status PK 2026?", "cek status pk 2026", "posisi PK 2026",
                                   "PK 2026 sudah sampai mana?", "status perjanjian kinerja 2026",
-                                  "STAUTS pk 2026!!", "/status PK 2026"])
+                                  "STAUTS pk 2026!!", "/status PK 2026", "status pk2026",
+                                  "/status PK2026", "PK2026 sudah sampai mana?"])
 def test_status_in_the_forms_people_type(text: str) -> None:
     got = understand(text, FLOWS)
     assert (got.intent, got.certainty, got.flow, got.year) == (Intent.STATUS, D, "PK", 2026)
@@ -120,6 +121,8 @@ def test_start() -> None:
     got = understand("mulai PK 2027", FLOWS)
     assert (got.intent, got.certainty, got.flow, got.year) == (Intent.START, D, "PK", 2027)
     assert read("Buat PK 2027") == (Intent.START, A)
+    glued = understand("mulai pk2027", FLOWS)  # the year run into the alias
+    assert (glued.intent, glued.certainty, glued.flow, glued.year) == (Intent.START, D, "PK", 2027)
 
 
 @pytest.mark.parametrize(("text", "intent"), [
