@@ -194,6 +194,8 @@ class ChatLog:
                 what = "🖼 " + (msg.get("caption") or "")
             else:
                 what = msg.get("text") or ""
+                if what.startswith("/start "):  # the invitation code stays out of sight
+                    what = "/start " + _("<invitation code>")
             reply = msg.get("reply_to_message")
             ref = self.number(official.chat, reply["message_id"]) if reply else None
             if ref is not None:

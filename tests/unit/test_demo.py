@@ -195,6 +195,9 @@ def test_an_interactive_session_from_stdin(tmp_path: Path) -> None:
     assert "It is now " in out
     assert any("📊" in b and "Langkah 5 dari 9" in b for b in to("Bu Camat", out))
     assert "this line is never read" not in out
+    # the official's own /start shows no invitation code
+    assert "/start <invitation code>" in out
+    assert {m.split()[0] for m in re.findall(r"/start (\S+)", out)} == {"<invitation"}
     assert out.rstrip().endswith("Bye: the bot and the local server are stopped.")
 
 
