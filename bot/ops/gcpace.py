@@ -24,13 +24,15 @@ Pure CPython calls; the bot's wiring runs them (:mod:`bot.tg.gc_jobs`).
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import logging
 import time
+from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 
-__all__ = ["freeze", "renew", "settle", "unfreeze_all"]
+__all__ = ["freeze", "release_free_memory", "renew", "settle", "unfreeze_all"]
 
 
 def freeze() -> None:
@@ -39,11 +41,13 @@ def freeze() -> None:
 
 
 def settle() -> float:
-    """Collect the young generations, then freeze what survived; returns the seconds it took
-    (the pass walks only the young objects, never the old or frozen ones)."""
+    """Collect the young generations, then freeze what survived, and give the C allocator's
+    free pages back to the system; returns the seconds it took (the pass walks only the
+    young objects, never the old or frozen ones)."""
     started = time.perf_counter()
     found = gc.collect(1)
     gc.freeze()
+    release_free_memory()
     took = time.perf_counter() - started
     log.debug("gc settle: %d unreachable, %d frozen, %.1f ms", found, gc.get_freeze_count(),
               took * 1000)
@@ -57,10 +61,39 @@ def renew() -> float:
     gc.unfreeze()
     found = gc.collect()
     gc.freeze()
+    release_free_memory()
     took = time.perf_counter() - started
     log.info("garbage collector: the daily full pass took %.0f ms (%d unreachable objects "
              "freed, %d kept frozen)", took * 1000, found, gc.get_freeze_count())
     return took
+
+
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim`` (None elsewhere: musl, macOS)."""
+    try:
+        trim: Callable[[int], int] = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return None
+    return trim
+
+
+_TRIM = _malloc_trim()
+
+
+def release_free_memory() -> bool:
+    """Return the free pages of the C heap to the system (glibc's ``malloc_trim``); whether
+    the platform has it.
+
+    Memory freed in the middle of glibc's heap stays in the process: the working set's
+    rewrite (megabytes of JSON), the journal's lines and a re-plan's transient objects are
+    freed between objects that live on, and once a large block was freed glibc serves the
+    next ones from the heap rather than mapping them apart. Over 4,000 presses with 1,000
+    instances running about 5 MB of free heap pages stayed resident (issue 15). The call
+    takes well under a millisecond."""
+    if _TRIM is None:
+        return False
+    _TRIM(0)
+    return True
 
 
 def unfreeze_all() -> None:
