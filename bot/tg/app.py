@@ -25,6 +25,7 @@ from bot.config import Settings
 from bot.engine.calendar import resolve_timezone
 from bot.formatting import format_short, format_until, format_when
 from bot.i18n import LANGUAGES, N_, Translator
+from bot.ops import gcpace
 from bot.services import Services
 from bot.services.reminders import Reminders
 from bot.tg import handlers as h
@@ -264,6 +265,7 @@ async def running(app: Application, *, poll_timeout: int = 30,
     app.bot_data["poller"] = poller  # handle_update() goes through it in webhook mode
     switch = sys.getswitchinterval()
     sys.setswitchinterval(SWITCH_INTERVAL)
+    gcpace.limit_malloc_arenas()  # before the worker threads allocate (process-wide, kept)
     try:
         await app.initialize()
         await app.start()
