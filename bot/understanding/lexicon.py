@@ -15,6 +15,8 @@ ABBREVIATIONS: dict[str, str] = {
     "tos": "sudah", "atos": "sudah", "parantos": "sudah", "already": "sudah",
     "blm": "belum", "blum": "belum", "belom": "belum", "blom": "belum", "dereng": "belum",
     "durung": "belum", "acan": "belum",
+    # pronouns
+    "sy": "saya", "sya": "saya",
     # negation
     "tdk": "tidak", "tak": "tidak", "gak": "tidak", "ga": "tidak", "gk": "tidak",
     "nggak": "tidak", "enggak": "tidak", "ngga": "tidak", "engga": "tidak", "ndak": "tidak",

@@ -164,3 +164,14 @@ def test_any_text_is_read_without_error(text: str) -> None:
     assert isinstance(got.intent, Intent)
     if got.certainty is D and got.intent in (Intent.APPROVE, Intent.COMPLETE):
         assert "?" not in text
+
+
+def test_sy_is_saya_so_a_question_for_ones_tasks_is_one() -> None:
+    """ "sy" is how officials write "saya" on a phone: read as the word it stands for, a
+    question for one's tasks lists them, and a sentence means what it means in full."""
+    assert read("tugas sy apa aja ya?") == (Intent.TASKS, D)
+    for short, full in [("sy setuju pak", "saya setuju pak"),
+                        ("nanti sy setujui", "nanti saya setujui"),
+                        ("sy blm setuju", "saya belum setuju"),
+                        ("sdh sy kerjakan bu", "sudah saya kerjakan bu")]:
+        assert read(short) == read(full), short
