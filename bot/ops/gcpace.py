@@ -70,16 +70,17 @@ def renew() -> float:
     return took
 
 
-def _malloc_trim() -> Callable[[int], int] | None:
-    """glibc's ``malloc_trim`` (None elsewhere: musl, macOS)."""
+def _glibc(name: str) -> Callable[..., int] | None:
+    """The C library's function `name` (None where it has none: musl, macOS)."""
     try:
-        trim: Callable[[int], int] = ctypes.CDLL(None).malloc_trim
+        function: Callable[..., int] = getattr(ctypes.CDLL(None), name)
     except (OSError, AttributeError):
         return None
-    return trim
+    return function
 
 
-_TRIM = _malloc_trim()
+_TRIM = _glibc("malloc_trim")
+_MALLOPT = _glibc("mallopt")
 
 
 def release_free_memory() -> bool:
@@ -113,13 +114,9 @@ def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
     (``bench_startup_memory.py``): resident memory grew 71% with the default, 43% with two
     arenas. An administrator's ``MALLOC_ARENA_MAX`` is left as it is. Call it before the
     threads start allocating (arenas made before it stay)."""
-    if "MALLOC_ARENA_MAX" in os.environ:
+    if "MALLOC_ARENA_MAX" in os.environ or _MALLOPT is None:
         return False
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):
-        return False
-    return bool(mallopt(_M_ARENA_MAX, arenas))
+    return bool(_MALLOPT(_M_ARENA_MAX, arenas))
 
 
 def unfreeze_all() -> None:

@@ -25,7 +25,8 @@ from bot.understanding.lexicon import ABBREVIATIONS, AFFIXED_STEMS, FUZZY_TARGET
 
 # A word: letters and digits, with inner hyphens or apostrophes ("di-acc", "don't", "IKU-nya").
 WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
-YEAR = re.compile(r"^(19|20|21)\d\d$")
+_YEAR_DIGITS = r"(?:19|20|21)\d\d"
+YEAR = re.compile(f"^{_YEAR_DIGITS}$")
 _REPEATS = re.compile(r"(.)\1{2,}")
 
 
@@ -104,7 +105,7 @@ _KNOWN = frozenset({"selasa", "sesuai", "setiap", "setelah", "status", "statis",
 
 
 #: A word run into a year ("pk2025", "PDK2026"): read as the two words it stands for.
-_GLUED_YEAR = re.compile(r"[^\W\d_]+(?=(?:19|20|21)\d\d$)")
+_GLUED_YEAR = re.compile(rf"[^\W\d_]+(?={_YEAR_DIGITS}$)")
 
 
 def _words(text: str) -> Iterator[re.Match[str]]:
@@ -115,8 +116,8 @@ def _words(text: str) -> Iterator[re.Match[str]]:
             yield match
         else:
             split = match.start() + glued.end()
-            yield from (WORD.match(text, match.start(), split),  # type: ignore[misc]
-                        WORD.match(text, split, match.end()))
+            yield from WORD.finditer(text, match.start(), split)
+            yield from WORD.finditer(text, split, match.end())
 
 
 def tokens(text: str) -> list[Token]:
