@@ -122,8 +122,9 @@ blocks = [bytes(2000) + bytes([i % 256]) for i in range(30000)]
 kept = blocks[::10]
 del blocks
 before = rss()
-trimmed = gcpace.settle() is not None and gcpace.release_free_memory()
-print(before, rss(), trimmed)
+gcpace.settle()
+after = rss()
+print(before, after, gcpace.release_free_memory())  # (the last: whether glibc is here)
 """
 
 

@@ -16,7 +16,7 @@ from tinydb import TinyDB
 from bot.engine.instance import Action, Disposition, Instance, Status
 from bot.storage.memory import MemoryStore
 from bot.storage.protocol import Storage
-from bot.storage.records import Member, Membership, OutboxItem
+from bot.storage.records import Member, Membership, OutboxItem, StepMessage
 from bot.storage.store import KEEP_SENT, KEEP_UPDATES, Store, _dump
 
 NOW = datetime(2026, 1, 5, 1, 0, tzinfo=UTC)
@@ -247,6 +247,65 @@ def test_indexes_kept_across_transactions_follow_every_change(store: Storage) ->
         assert repo.member("4") is None and repo.instance("i3") is None
         assert repo.holders(unit) == {"pejabat_unit_kerja": ["1"], "camat": ["3"]}
         assert repo.member("3").name == "Bu Camat"  # type: ignore[union-attr]
+
+
+def test_step_messages_and_dispositions_are_found_by_index_through_archiving(
+        store: Storage) -> None:
+    """A reply, a press and a decision find their step messages and dispositions by index,
+    kept across transactions: new ones, settled ones, a failed transaction and a finished
+    instance moved to its archive all show in the next transaction."""
+    def inst(iid: str) -> Instance:
+        return Instance(id=iid, flow_id="f", unit_id="u", year=2026, started_by="1",
+                        created_at=NOW, status=Status.ACTIVE)
+
+    with store.transaction(record_update=False) as repo:
+        for iid, chat in (("a", 10), ("b", 20)):
+            repo.save_instance(inst(iid))
+            repo.add_step_message(StepMessage(chat, 1, "1", iid, 1, 1, f"step 1 of {iid}"))
+            repo.add_disposition(Disposition(iid, 1, Action.COMPLETE, "1", "camat", NOW))
+    with store.transaction(record_update=False) as repo:
+        repo.settle_step_message(10, 1)
+        repo.add_step_message(StepMessage(10, 2, "1", "a", 2, 1, "step 2 of a"))
+        repo.add_disposition(Disposition("a", 2, Action.COMPLETE, "1", "camat", NOW))
+    with pytest.raises(RuntimeError), store.transaction(record_update=False) as repo:
+        repo.add_step_message(StepMessage(10, 3, "1", "a", 3, 1, "never stored"))
+        raise RuntimeError("the transaction fails: nothing of it is kept")
+    with store.transaction(record_update=False) as repo:
+        first = repo.step_message(10, 1)
+        assert first is not None and first.settled and first.text == ""
+        assert [m.message_id for m in repo.step_messages("a", 2, 1)] == [2]
+        assert repo.step_message(10, 3) is None
+        assert [d.step_no for d in repo.dispositions("a")] == [1, 2]
+        done = inst("a")
+        done.status, done.finished_at = Status.COMPLETED, NOW
+        repo.save_instance(done)
+        repo.archive_instance(done)
+    with store.transaction(record_update=False) as repo:
+        assert repo.step_message(10, 2) is None and repo.step_messages("a", 2, 1) == []
+        assert [d.step_no for d in repo.dispositions("a", 2026)] == [1, 2]  # its archive
+        assert repo.instance("a", 2026).status is Status.COMPLETED  # type: ignore[union-attr]
+        assert [i.id for i in repo.instances(status=Status.ACTIVE)] == ["b"]
+        assert repo.step_message(20, 1).text == "step 1 of b"  # type: ignore[union-attr]
+        assert [d.instance_id for d in repo.dispositions("b")] == ["b"]
+
+
+def test_archiving_journals_the_documents_it_moves_not_whole_tables(tmp_path: Path) -> None:
+    store = seeded(Store(tmp_path), 49)
+    with store.transaction(record_update=False) as repo:
+        for iid in ("a", "b"):
+            repo.save_instance(Instance(id=iid, flow_id="f", unit_id="u", year=2026,
+                                        started_by="1", created_at=NOW, status=Status.ACTIVE))
+            repo.add_step_message(StepMessage(1, ord(iid), "1", iid, 1, 1, "step 1"))
+    tables = store.parsed.journal_tables
+    with store.transaction(record_update=False) as repo:
+        done = repo.instance("a")
+        assert done is not None
+        done.status, done.finished_at = Status.COMPLETED, NOW
+        repo.archive_instance(done)
+    # the instance and its message leave the working set by document, not in whole tables
+    assert store.parsed.journal_tables == tables
+    assert Store(tmp_path).read().instance("b") is not None
+    assert [i.id for i in Store(tmp_path).read().instances(year=2026)] == ["b", "a"]
 
 
 def test_a_repository_read_after_its_transaction_is_not_changed_under_it(tmp_path: Path
