@@ -23,7 +23,10 @@ from bot.understanding.words import Token, tokens
 Flows = Sequence[tuple[str, str]]  # (alias, name) of the flows the official can reach
 LEAD = frozenset({"mohon", "tolong", "pak", "bu", "mas", "saya", "minta", "coba", "ok",
                   "siap", "maaf", "ya", "nggih", "bapak", "kami", "ingin", "mau", "want",
-                  "to", "i", "terimakasih", "dong", "deh", "the", "info", "informasi"})
+                  "to", "i", "terimakasih", "dong", "deh", "the", "info", "informasi",
+                  # a greeting first ("pagi, mulai PK 2026 ya")
+                  "selamat", "pagi", "siang", "sore", "malam", "assalamualaikum", "salam",
+                  "halo", "hai", "good", "morning"})
 _SKIP_BEFORE_FLOW = frozenset({"tahun", "untuk", "alur", "proses", "sop", "flow", "dari", "of",
                                "the", "for", "dokumen"})
 _KIND = {"start": Intent.START, "status": Intent.STATUS, "tasks": Intent.TASKS,

@@ -121,6 +121,10 @@ def test_start() -> None:
     got = understand("mulai PK 2027", FLOWS)
     assert (got.intent, got.certainty, got.flow, got.year) == (Intent.START, D, "PK", 2027)
     assert read("Buat PK 2027") == (Intent.START, A)
+    for greeted in ("pagi, mulai PK 2027 ya", "Selamat siang pak, mulai PK 2027"):
+        got = understand(greeted, FLOWS)  # a greeting first
+        assert (got.intent, got.certainty, got.year) == (Intent.START, D, 2027), greeted
+    assert read("assalamualaikum, status PK 2027?")[0] is Intent.STATUS
     glued = understand("mulai pk2027", FLOWS)  # the year run into the alias
     assert (glued.intent, glued.certainty, glued.flow, glued.year) == (Intent.START, D, "PK", 2027)
 
