@@ -27,7 +27,7 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -163,8 +163,46 @@ def _parse_json(path: Path, raw: bytes) -> dict[str, Any]:
 
 def _dump(data: Any) -> bytes:
     """Compact UTF-8 JSON (what ``json.dumps(ensure_ascii=False, separators=(",", ":"))``
-    writes, several times faster)."""
-    return orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS)
+    writes, several times faster); a packed document (:data:`PACKED`) is written as the
+    JSON it holds."""
+    return orjson.dumps(data, default=_fragment, option=orjson.OPT_NON_STR_KEYS)
+
+
+def _fragment(obj: Any) -> orjson.Fragment:
+    if isinstance(obj, bytes):
+        return orjson.Fragment(obj)
+    raise TypeError(f"{type(obj).__name__} is not JSON serializable")
+
+
+#: The working set's tables whose documents are kept in memory as their compact JSON (bytes)
+#: rather than parsed: every running instance's trail (dispositions, step messages), which
+#: grows with each decision until the instance finishes and is read only a document or an
+#: instance at a time, through the indexes. A parsed disposition is a dict of 13 keys and
+#: its values, about 1.1 KB of objects; packed, about 300 bytes in one object, which also
+#: spares the allocator thousands of small long-lived objects scattered among the
+#: short-lived ones. Archives and snapshots (:meth:`Store.read`) hold parsed documents:
+#: the repository reads both (:func:`_unpack`).
+PACKED = ("dispositions", "step_messages")
+
+
+def _pack(doc: Mapping[str, Any]) -> bytes:
+    # copied: orjson's own bytes object keeps the 4 KiB it allocated to write into
+    return bytes(memoryview(orjson.dumps(doc, option=orjson.OPT_NON_STR_KEYS)))
+
+
+def _unpack(doc: bytes | Mapping[str, Any]) -> dict[str, Any]:
+    """A stored document as a dict of its own (packed or parsed)."""
+    return orjson.loads(doc) if isinstance(doc, bytes) else dict(doc)
+
+
+def _pack_tables(data: dict[str, Any]) -> None:
+    """Pack the documents of the working set's :data:`PACKED` tables, in place."""
+    for name in PACKED:
+        table = data.get(name)
+        if isinstance(table, dict):
+            for key, doc in table.items():
+                if not isinstance(doc, bytes):
+                    table[key] = _pack(doc)
 
 
 def _file_key(path: Path) -> tuple[int, int, int, int] | None:
@@ -306,6 +344,7 @@ class _ParsedFiles:
                 journal.truncate(self.journal_path, good)
                 key = self._key(path, working_set)
             journal.apply(data, records)
+            _pack_tables(data)
             self._stamps[path] = base_stamp
             self._seen[path] = dict(data)
         else:
@@ -711,7 +750,7 @@ class Repository:
         tinydb_table._next_id = None  # TinyDB finds the next id anew if it inserts here
         return table
 
-    def _insert(self, name: str, docs: list[dict[str, Any]]) -> list[int]:
+    def _insert(self, name: str, docs: list[Any]) -> list[int]:
         """Add documents to a table under new document ids (one pass, no table copy)."""
         table = self._docs(name)
         known = self._next_ids.get(name)
@@ -889,10 +928,10 @@ class Repository:
         for table, keys in (("dispositions", disp_keys), ("step_messages", msg_keys)):
             docs = self._docs(table)
             if keys:
-                arch.table(table).insert_multiple(dict(docs[k]) for k in keys)
+                arch.table(table).insert_multiple(_unpack(docs[k]) for k in keys)
         by_message, by_step, _ = self._message_index()
         for key in msg_keys:
-            doc = self._docs("step_messages")[key]
+            doc = _unpack(self._docs("step_messages")[key])
             _unindex(by_message, (doc["chat_id"], doc["message_id"]), key)
             _unindex(by_step, (doc["instance_id"], doc["step_no"], doc["round"]), key)
         self._remove_ids("dispositions", disp_keys)
@@ -972,7 +1011,7 @@ class Repository:
         def build(docs: dict[str, Any]) -> dict[str, list[str]]:
             index: dict[str, list[str]] = {}
             for key, doc in docs.items():
-                index.setdefault(doc["instance_id"], []).append(key)
+                index.setdefault(_unpack(doc)["instance_id"], []).append(key)
             return index
 
         keys: dict[str, list[str]] = self._index("dispositions", "dispositions", build)
@@ -980,13 +1019,14 @@ class Repository:
 
     def add_disposition(self, disp: Disposition) -> None:
         index = self._disposition_keys()
-        [doc_id] = self._insert("dispositions", [{"v": 1, **disp.to_dict()}])
+        [doc_id] = self._insert("dispositions", [_pack({"v": 1, **disp.to_dict()})])
         index.setdefault(disp.instance_id, []).append(str(doc_id))
 
     def dispositions(self, instance_id: str, year: int | None = None) -> list[Disposition]:
         """Every disposition of an instance, oldest first (from its archive if finished)."""
         stored = self._docs("dispositions")
-        docs = [stored[k] for k in self._disposition_keys().get(instance_id, ())]
+        docs: Sequence[Mapping[str, Any]] = [
+            _unpack(stored[k]) for k in self._disposition_keys().get(instance_id, ())]
         if not docs and year is not None:
             docs = self.archive(year).table("dispositions").search(q.instance_id == instance_id)
         return [Disposition.from_dict(d) for d in docs]
@@ -1008,7 +1048,7 @@ class Repository:
             by_step: dict[tuple[str, int, int], list[str]] = {}
             by_instance: dict[str, list[str]] = {}
             for key, doc in docs.items():
-                _index_message(by_message, by_step, by_instance, key, doc)
+                _index_message(by_message, by_step, by_instance, key, _unpack(doc))
             return by_message, by_step, by_instance
 
         index: tuple[dict[tuple[int, int], list[str]], dict[tuple[str, int, int], list[str]],
@@ -1018,16 +1058,16 @@ class Repository:
     def add_step_message(self, msg: StepMessage) -> None:
         index = self._message_index()
         doc = msg.to_doc()
-        [doc_id] = self._insert("step_messages", [doc])
+        [doc_id] = self._insert("step_messages", [_pack(doc)])
         _index_message(*index, str(doc_id), doc)
 
     def step_message(self, chat_id: int, message_id: int) -> StepMessage | None:
         keys = self._message_index()[0].get((chat_id, message_id))
-        return StepMessage.from_doc(dict(self._docs("step_messages")[keys[0]])) if keys else None
+        return StepMessage.from_doc(_unpack(self._docs("step_messages")[keys[0]])) if keys else None
 
     def step_messages(self, instance_id: str, step_no: int, round_no: int) -> list[StepMessage]:
         docs = self._docs("step_messages")
-        return [StepMessage.from_doc(dict(docs[k]))
+        return [StepMessage.from_doc(_unpack(docs[k]))
                 for k in self._message_index()[1].get((instance_id, step_no, round_no), ())]
 
     def settle_step_message(self, chat_id: int, message_id: int, *,
@@ -1038,8 +1078,8 @@ class Repository:
         if keys:
             table = self._changing("step_messages", keys)
             for k in keys:
-                table[k] = {**table[k], "settled": True,
-                            **({} if keep_text else {"text": ""})}
+                table[k] = _pack({**_unpack(table[k]), "settled": True,
+                                  **({} if keep_text else {"text": ""})})
 
     # -- revision reasons being asked for ------------------------------------------
 

@@ -6,6 +6,7 @@ journal, by stock TinyDB after folding, and by a fresh store."""
 from __future__ import annotations
 
 import json
+import tracemalloc
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from bot.engine.instance import Action, Disposition, Instance, Status
 from bot.storage.memory import MemoryStore
 from bot.storage.protocol import Storage
 from bot.storage.records import Member, Membership, OutboxItem, StepMessage
-from bot.storage.store import KEEP_SENT, KEEP_UPDATES, Store, _dump
+from bot.storage.store import KEEP_SENT, KEEP_UPDATES, Store, _dump, _ParsedFiles
 
 NOW = datetime(2026, 1, 5, 1, 0, tzinfo=UTC)
 
@@ -330,3 +331,61 @@ def test_a_repository_read_after_its_transaction_is_not_changed_under_it(tmp_pat
     assert len(later.members()) == 2  # the copy did not change under it
     with store.transaction(record_update=False) as repo:
         assert len(repo.outbox()) == 6 and len(repo.members()) == 5
+
+
+def test_the_running_trail_is_kept_packed_and_written_as_plain_json(tmp_path: Path) -> None:
+    """Every running instance's dispositions and step messages stay in the working set
+    until it finishes: they are kept in memory as their compact JSON (a third of the
+    parsed dicts' size), and the file, the journal, a fresh store, a snapshot and the
+    archive see plain documents."""
+    store = Store(tmp_path)
+    with store.transaction(record_update=False) as repo:
+        for n in range(400):
+            repo.add_disposition(Disposition(f"pk-{n % 40}", n // 40 + 1, Action.APPROVE,
+                                             "1", "camat", NOW, note=f"catatan {n} ✔"))
+            repo.add_step_message(StepMessage(n, n, "1", f"pk-{n % 40}", n // 40 + 1, 1,
+                                              f"Langkah {n} 📝"))
+    with store.transaction(record_update=False) as repo:
+        repo.settle_step_message(7, 7)
+    held = store.parsed.load(store.path, working_set=True)
+    assert all(isinstance(d, bytes) for d in held["dispositions"].values())
+    assert all(isinstance(d, bytes) for d in held["step_messages"].values())
+    journaled = [orjson.loads(line) for line in store.journal.read_bytes().splitlines()[1:]]
+    assert journaled[-1]["d"]["step_messages"]["8"]["settled"] is True  # a plain document
+    fresh = Store(tmp_path)  # folds the journal into the file as it opens
+    disk = on_disk(fresh)
+    assert disk["dispositions"]["1"]["note"] == "catatan 0 ✔"
+    assert disk["step_messages"]["8"] == {"v": 1, "chat_id": 7, "message_id": 7,
+                                          "member_id": "1", "instance_id": "pk-7",
+                                          "step_no": 1, "round": 1, "text": "",
+                                          "settled": True, "kind": "step"}
+    assert fresh.path.read_bytes() == orjson.dumps(json.loads(fresh.path.read_bytes()))
+    for reader in (fresh.read(), store.read()):  # a snapshot holds parsed documents
+        assert [d.note for d in reader.dispositions("pk-3")] == [
+            f"catatan {n} ✔" for n in range(3, 400, 40)]
+        assert reader.step_message(9, 9).text == "Langkah 9 📝"  # type: ignore[union-attr]
+    with fresh.transaction(record_update=False) as repo:
+        assert [d.note for d in repo.dispositions("pk-3")][:2] == ["catatan 3 ✔",
+                                                                     "catatan 43 ✔"]
+        inst = Instance(id="pk-3", flow_id="pk", unit_id="u", year=2026, started_by="1",
+                        created_at=NOW, status=Status.COMPLETED, finished_at=NOW)
+        repo.archive_instance(inst)
+    archive = json.loads(fresh.archive_path(2026).read_bytes())
+    assert sorted(d["note"] for d in archive["dispositions"].values()) == sorted(
+        f"catatan {n} ✔" for n in range(3, 400, 40))
+    assert len(archive["step_messages"]) == 10
+    assert len(Store(tmp_path).read().dispositions("pk-3", 2026)) == 10
+
+    # What the packing saves: the working set as loaded, against the same parsed.
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        packed = _ParsedFiles(fresh.journal).load(fresh.path, working_set=True)
+        packed_size = tracemalloc.get_traced_memory()[0] - before
+        before = tracemalloc.get_traced_memory()[0]
+        parsed = json.loads(fresh.path.read_bytes())
+        parsed_size = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert len(packed["dispositions"]) == len(parsed["dispositions"]) == 390
+    assert packed_size < parsed_size / 2, (packed_size, parsed_size)
