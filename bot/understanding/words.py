@@ -93,6 +93,8 @@ def canonical(low: str) -> tuple[str, bool]:
         if edits and word not in _KNOWN:
             hit = process.extractOne(word, FUZZY_TARGETS, scorer=OSA.distance,
                                      score_cutoff=edits)
+            if hit is not None and hit[0] == word:  # a target itself, not a typo of one
+                return word, False
             if hit is not None:
                 return canonical(hit[0])[0], True
     return word, False

@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.understanding import Certainty, Intent, Understanding, match_flow, understand
+from bot.understanding.lexicon import FUZZY_TARGETS
 from bot.understanding.words import canonical, stem, tokens
 
 FLOWS = [("PK", "Penyusunan Perjanjian Kinerja"), ("PDK", "Pengumpulan Data Kinerja")]
@@ -168,6 +169,20 @@ def test_any_text_is_read_without_error(text: str) -> None:
     assert isinstance(got.intent, Intent)
     if got.certainty is D and got.intent in (Intent.APPROVE, Intent.COMPLETE):
         assert "?" not in text
+
+
+def test_every_fuzzy_target_typed_as_it_is_is_read() -> None:
+    """ "terimakasih pak" (one word, as many write it) was a target of the typo correction
+    that was neither known nor an abbreviation: reading it recursed until Python gave up."""
+    for target in FUZZY_TARGETS:
+        assert canonical(target) == (canonical(target)[0], False), target
+    assert canonical("terimakasih") == ("terimakasih", False)
+    assert canonical("terimaksih") == ("terimakasih", True)
+    for one, two in [("terimakasih pak", "terima kasih pak"),
+                     ("Terimakasih bu, sudah saya terima", "Terima kasih bu, sudah saya terima"),
+                     ("ok terimakasih", "ok terima kasih")]:
+        assert read(one) == read(two), one  # as written in two words
+    assert read("terimakasih pak")[0] is Intent.UNCLEAR  # thanks alone: no decision
 
 
 def test_sy_is_saya_so_a_question_for_ones_tasks_is_one() -> None:
