@@ -62,8 +62,9 @@ ABBREVIATIONS: dict[str, str] = {
     "ditarik": "tarik", "batalkan": "batal",
     "revise": "revisi", "rev": "revisi", "revisian": "revisi", "fix": "perbaiki",
     "correct": "perbaiki", "return": "kembalikan", "returned": "kembalikan",
-    "check": "cek", "where": "mana", "thn": "tahun", "th": "tahun", "ta": "tahun",
-    "year": "tahun",
+    "check": "cek", "where": "mana", "smp": "sampai", "smpe": "sampai", "smpai": "sampai",
+    "sampe": "sampai", "nyampe": "sampai", "nyampai": "sampai", "thn": "tahun", "th": "tahun",
+    "ta": "tahun", "year": "tahun",
 }
 
 # Words that carry no decision: greetings, address, thanks, particles, politeness.

@@ -185,6 +185,17 @@ def test_every_fuzzy_target_typed_as_it_is_is_read() -> None:
     assert read("terimakasih pak")[0] is Intent.UNCLEAR  # thanks alone: no decision
 
 
+def test_sampai_as_typed_on_a_phone_asks_for_the_status() -> None:
+    """ "smp", "smpe", "sampe": "sampai" as officials type it; "PK 2026 sdh smpe mana?"
+    asks where PK 2026 stands, as it does written in full."""
+    full = read("PK 2026 sudah sampai mana?")
+    assert full == (Intent.STATUS, D)
+    for short in ("PK 2026 sdh smpe mana?", "pk 2026 smp mana ya pak", "PK2026 sampe mana bu?",
+                  "PK 2026 udah nyampe mana?"):
+        assert read(short) == full, short
+    assert read("sdh smpe mana ya") != full  # no flow named: not a status of one
+
+
 def test_sy_is_saya_so_a_question_for_ones_tasks_is_one() -> None:
     """ "sy" is how officials write "saya" on a phone: read as the word it stands for, a
     question for one's tasks lists them, and a sentence means what it means in full."""
