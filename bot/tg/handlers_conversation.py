@@ -45,7 +45,7 @@ from bot.tg.callbacks import (
     StepButton,
     WithdrawButton,
 )
-from bot.understanding import Certainty, Intent, Understanding, understand
+from bot.understanding import Certainty, Intent, Understanding, is_thanks, understand
 from bot.understanding.words import tokens
 
 log = logging.getLogger(__name__)
@@ -168,6 +168,9 @@ async def text_message(update: Update, context: h.Context, caller: h.Caller) -> 
         await command(update, context, said)
     elif said.is_decision:
         await unreplied_decision(update, caller, said)
+    elif is_thanks(text):  # answered in kind, not with the whole help
+        await h.reply(update, t.gettext("You are welcome, {you} 🙏").format(
+            you=you(member, t)))
     else:
         await h.reply(update, render.help_text(t))
 

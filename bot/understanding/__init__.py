@@ -24,11 +24,13 @@ from __future__ import annotations
 import re
 
 from bot.understanding.decisions import advance, revise, withdraw_or_cancel
+from bot.understanding.lexicon import COURTESY, THANKS
 from bot.understanding.model import UNCLEAR, Certainty, Intent, Understanding
 from bot.understanding.queries import Flows, match_flow, query
 from bot.understanding.words import tokens
 
-__all__ = ["Certainty", "Flows", "Intent", "Understanding", "match_flow", "understand"]
+__all__ = ["Certainty", "Flows", "Intent", "Understanding", "is_thanks", "match_flow",
+           "understand"]
 
 _EMOJI = re.compile("[\U0001F300-\U0001FAFF\u2600-\u27BF]")
 
@@ -51,3 +53,12 @@ def understand(text: str, flows: Flows = ()) -> Understanding:
         return found if found is not None else UNCLEAR
     return (withdraw_or_cancel(words, question) or revise(text, words, question)
             or advance(words, question, emoji) or UNCLEAR)
+
+
+def is_thanks(text: str) -> bool:
+    """Whether `text` only thanks ("terima kasih pak 🙏", "matur nuwun bu", "makasih ya"):
+    words of thanks and courtesy, nothing else. Ask it of a message that is neither a
+    decision nor a command (understand() first): "ok, terima kasih" approves."""
+    words = tokens(text)
+    return (any(t.norm in THANKS for t in words)
+            and all(t.norm in THANKS or t.norm in COURTESY for t in words))

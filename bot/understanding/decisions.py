@@ -23,6 +23,7 @@ from bot.understanding.lexicon import (
     REVISE_EVALUATIVE,
     REVISE_EXPLICIT,
     REVISED_MARKS,
+    THANKS,
     UNCERTAIN,
     WITHDRAW,
 )
@@ -173,6 +174,10 @@ def withdraw_or_cancel(words: list[Token], question: bool) -> Understanding | No
     return None
 
 
+#: Approval words that are also particles: after thanks ("makasih ya") they decide nothing.
+_PARTICLES = frozenset({"ya", "nggih"})
+
+
 def advance(words: list[Token], question: bool, emoji: set[str]) -> Understanding | None:
     """Approval or completion; None when the message holds neither."""
     norms = [w.norm for w in words]
@@ -185,6 +190,9 @@ def advance(words: list[Token], question: bool, emoji: set[str]) -> Understandin
         return None
     if not strong and not spared and any(w in RECEIPT for w in norms):
         return UNCLEAR  # "sudah saya terima", "siap, saya periksa": received, not decided
+    if not strong and not spared and set(deciding) <= _PARTICLES \
+            and any(w in THANKS for w in norms):
+        return UNCLEAR  # "makasih ya pak", "terima kasih nggih": thanks, "ya" a particle
     flags = _flags(norms, used)
     if question or flags & (STOPPERS | {"negation"}):
         return UNCLEAR

@@ -79,6 +79,9 @@ COURTESY = frozenset({
     "langsung", "segera", "now", "go", "you", "looks", "fine", "great", "sekarang",
 })
 
+# Thanks (canonical words): a message of thanks and courtesy alone is answered in kind.
+THANKS = frozenset({"terimakasih", "nuwun"})
+
 # The decision vocabulary (canonical words).
 APPROVE = frozenset({"setuju", "lanjut", "mangga", "muhun", "nggih", "ok", "ya", "sah"})
 COMPLETE = frozenset({"selesai", "sudah"})

@@ -43,3 +43,20 @@ async def test_an_indonesian_office_in_its_own_language(tmp_path: Path) -> None:
         assert "Progres: 2 dari 9 langkah selesai." in status["text"], status["text"]
         assert "terlambat" in status["text"]
         assert answer["text"]
+
+
+async def test_thanks_are_answered_in_kind_and_decide_nothing(tmp_path: Path) -> None:
+    """ "terimakasih pak" (one word) once got no answer at all (reading it recursed); thanks
+    are now answered with a short "Sama-sama", not the whole help, and decide nothing."""
+    async with running_bot(tmp_path) as h:
+        camat = await h.join("Andhika", UNIT, "camat", language="id")
+        await h.say(camat, "mulai PK 2025", expect="Penyusunan Perjanjian Kinerja")
+        await camat.await_message(is_step(1, 1))
+        for thanks in ("terimakasih pak", "Terima kasih bu 🙏", "matur nuwun",
+                       "makasih ya pak"):
+            answer = await h.say(camat, thanks, expect="Sama-sama")
+            assert answer["text"] == "Sama-sama, Bapak/Ibu 🙏", (thanks, answer["text"])
+        help_text = await h.say(camat, "halo apa kabar", expect="Yang dapat")
+        assert "/tugas" in help_text["text"]  # anything else still gets the help
+        status = await h.say(camat, "status PK 2025", expect="📊")
+        assert "Progres: 0 dari 9 langkah selesai." in status["text"], status["text"]

@@ -6,7 +6,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.understanding import Certainty, Intent, Understanding, match_flow, understand
+from bot.understanding import (
+    Certainty,
+    Intent,
+    Understanding,
+    is_thanks,
+    match_flow,
+    understand,
+)
 from bot.understanding.lexicon import FUZZY_TARGETS
 from bot.understanding.words import canonical, stem, tokens
 
@@ -205,3 +212,13 @@ def test_sy_is_saya_so_a_question_for_ones_tasks_is_one() -> None:
                         ("sy blm setuju", "saya belum setuju"),
                         ("sdh sy kerjakan bu", "sudah saya kerjakan bu")]:
         assert read(short) == read(full), short
+
+
+def test_thanks_alone_is_told_from_a_decision_and_from_anything_else() -> None:
+    for thanks in ("terima kasih pak", "terimakasih bu 🙏", "matur nuwun pak", "hatur nuhun",
+                   "makasih ya pak", "Thanks!", "siap, terima kasih bu"):
+        assert is_thanks(thanks), thanks
+        assert read(thanks)[0] is Intent.UNCLEAR, thanks  # and never a decision
+    for other in ("terima kasih, sudah saya terima tapi belum saya periksa",
+                  "terima kasih, revisi ya", "pagi bu", "", "🙏"):
+        assert not is_thanks(other), other
