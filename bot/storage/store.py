@@ -673,22 +673,35 @@ def validate_file(path: Path) -> None:
 q = Query()
 
 
-def _index_message(by_message: dict[tuple[int, int], list[str]],
-                   by_step: dict[tuple[str, int, int], list[str]],
-                   by_instance: dict[str, list[str]], key: str, doc: Mapping[str, Any]) -> None:
+def _message_at(chat_id: int, message_id: int) -> Any:
+    """A step message's place in the index: one int for (chat, message) (Telegram's message
+    ids are 32-bit), which takes a third of a tuple's memory."""
+    return (chat_id << 32) | message_id if 0 <= message_id < 1 << 32 else (chat_id, message_id)
+
+
+def _index_message(by_message: dict[Any, str | list[str]], by_instance: dict[str, list[str]],
+                   key: str, doc: Mapping[str, Any]) -> None:
     """Add the step message `doc` (document id `key`) to the step messages' indexes."""
-    by_message.setdefault((doc["chat_id"], doc["message_id"]), []).append(key)
-    by_step.setdefault((doc["instance_id"], doc["step_no"], doc["round"]), []).append(key)
+    at = _message_at(doc["chat_id"], doc["message_id"])
+    held = by_message.get(at)  # nearly always one message: held as its id, not a list
+    by_message[at] = key if held is None else [held, key] if isinstance(held, str) \
+        else [*held, key]
     by_instance.setdefault(doc["instance_id"], []).append(key)
 
 
-def _unindex(index: dict[Any, list[str]], at: Any, key: str) -> None:
+def _held(index: dict[Any, str | list[str]], at: Any) -> list[str]:
+    """The document ids at `at` in an index of :func:`_index_message`'s kind."""
+    held = index.get(at)
+    return [] if held is None else [held] if isinstance(held, str) else list(held)
+
+
+def _unindex(index: dict[Any, str | list[str]], at: Any, key: str) -> None:
     """Take the document id `key` out of `index`'s entry `at`."""
-    held = index.get(at, [])
-    if key in held:
-        held.remove(key)
-    if not held:
+    left = [k for k in _held(index, at) if k != key]
+    if not left:
         index.pop(at, None)
+    else:
+        index[at] = left[0] if len(left) == 1 else left
 
 
 class Repository:
@@ -752,18 +765,23 @@ class Repository:
 
     def _insert(self, name: str, docs: list[Any]) -> list[int]:
         """Add documents to a table under new document ids (one pass, no table copy)."""
+        return [int(key) for key in self._insert_keyed(name, docs)]
+
+    def _insert_keyed(self, name: str, docs: list[Any]) -> list[str]:
+        """:meth:`_insert`, giving the document ids as the table's own key strings (an
+        index that holds them shares the objects)."""
         table = self._docs(name)
         known = self._next_ids.get(name)
         if known is not None and known[0] is table:
             next_id = known[1]
         else:  # first insert here, or TinyDB replaced the table since
             next_id = max(map(int, table), default=0) + 1
-        ids = list(range(next_id, next_id + len(docs)))
-        table = self._changing(name, map(str, ids))
-        for doc_id, doc in zip(ids, docs, strict=True):
-            table[str(doc_id)] = doc
+        keys = [str(doc_id) for doc_id in range(next_id, next_id + len(docs))]
+        table = self._changing(name, keys)
+        for key, doc in zip(keys, docs, strict=True):
+            table[key] = doc
         self._next_ids[name] = (table, next_id + len(docs))
-        return ids
+        return keys
 
     def _remove_ids(self, name: str, doc_ids: list[str]) -> None:
         if doc_ids:
@@ -924,16 +942,15 @@ class Repository:
         arch = self.archive(inst.year)
         arch.table("instances").upsert(inst.to_dict(), q.id == inst.id)
         disp_keys = self._disposition_keys().pop(inst.id, [])
-        msg_keys = self._message_index()[2].pop(inst.id, [])
+        msg_keys = self._message_index()[1].pop(inst.id, [])
         for table, keys in (("dispositions", disp_keys), ("step_messages", msg_keys)):
             docs = self._docs(table)
             if keys:
                 arch.table(table).insert_multiple(_unpack(docs[k]) for k in keys)
-        by_message, by_step, _ = self._message_index()
+        by_message = self._message_index()[0]
         for key in msg_keys:
             doc = _unpack(self._docs("step_messages")[key])
-            _unindex(by_message, (doc["chat_id"], doc["message_id"]), key)
-            _unindex(by_step, (doc["instance_id"], doc["step_no"], doc["round"]), key)
+            _unindex(by_message, _message_at(doc["chat_id"], doc["message_id"]), key)
         self._remove_ids("dispositions", disp_keys)
         self._remove_ids("step_messages", msg_keys)
         doc_id = self._instance_ids().pop(inst.id, None)
@@ -1019,8 +1036,8 @@ class Repository:
 
     def add_disposition(self, disp: Disposition) -> None:
         index = self._disposition_keys()
-        [doc_id] = self._insert("dispositions", [_pack({"v": 1, **disp.to_dict()})])
-        index.setdefault(disp.instance_id, []).append(str(doc_id))
+        [key] = self._insert_keyed("dispositions", [_pack({"v": 1, **disp.to_dict()})])
+        index.setdefault(disp.instance_id, []).append(key)
 
     def dispositions(self, instance_id: str, year: int | None = None) -> list[Disposition]:
         """Every disposition of an instance, oldest first (from its archive if finished)."""
@@ -1035,46 +1052,45 @@ class Repository:
     # Looked up by index (a reply or a press names its message; a decision names its step):
     # the table holds every running instance's messages, and a query scans them all.
 
-    def _message_index(self) -> tuple[dict[tuple[int, int], list[str]],
-                                      dict[tuple[str, int, int], list[str]],
-                                      dict[str, list[str]]]:
-        """The step messages' document ids by (chat, message), by (instance, step, round)
-        and by instance."""
+    def _message_index(self) -> tuple[dict[Any, str | list[str]], dict[str, list[str]]]:
+        """The step messages' document ids by chat and message (:func:`_message_at`) and by
+        instance (oldest first)."""
 
-        def build(docs: dict[str, Any]) -> tuple[dict[tuple[int, int], list[str]],
-                                                 dict[tuple[str, int, int], list[str]],
+        def build(docs: dict[str, Any]) -> tuple[dict[Any, str | list[str]],
                                                  dict[str, list[str]]]:
-            by_message: dict[tuple[int, int], list[str]] = {}
-            by_step: dict[tuple[str, int, int], list[str]] = {}
+            by_message: dict[Any, str | list[str]] = {}
             by_instance: dict[str, list[str]] = {}
             for key, doc in docs.items():
-                _index_message(by_message, by_step, by_instance, key, _unpack(doc))
-            return by_message, by_step, by_instance
+                _index_message(by_message, by_instance, key, _unpack(doc))
+            return by_message, by_instance
 
-        index: tuple[dict[tuple[int, int], list[str]], dict[tuple[str, int, int], list[str]],
-                     dict[str, list[str]]] = self._index("step_messages", "step_messages", build)
+        index: tuple[dict[Any, str | list[str]], dict[str, list[str]]] = self._index(
+            "step_messages", "step_messages", build)
         return index
 
     def add_step_message(self, msg: StepMessage) -> None:
         index = self._message_index()
         doc = msg.to_doc()
-        [doc_id] = self._insert("step_messages", [_pack(doc)])
-        _index_message(*index, str(doc_id), doc)
+        [key] = self._insert_keyed("step_messages", [_pack(doc)])
+        _index_message(*index, key, doc)
 
     def step_message(self, chat_id: int, message_id: int) -> StepMessage | None:
-        keys = self._message_index()[0].get((chat_id, message_id))
+        keys = _held(self._message_index()[0], _message_at(chat_id, message_id))
         return StepMessage.from_doc(_unpack(self._docs("step_messages")[keys[0]])) if keys else None
 
     def step_messages(self, instance_id: str, step_no: int, round_no: int) -> list[StepMessage]:
+        # from the instance's messages (a few dozen at most), each unpacked: an index by
+        # step and round cost as much memory as the messages themselves
         docs = self._docs("step_messages")
-        return [StepMessage.from_doc(_unpack(docs[k]))
-                for k in self._message_index()[1].get((instance_id, step_no, round_no), ())]
+        found = (_unpack(docs[k]) for k in self._message_index()[1].get(instance_id, ()))
+        return [StepMessage.from_doc(d) for d in found
+                if d["step_no"] == step_no and d["round"] == round_no]
 
     def settle_step_message(self, chat_id: int, message_id: int, *,
                             keep_text: bool = False) -> None:
         # In place, by document id: TinyDB's update would copy and re-encode the whole
         # table, which holds every running instance's messages.
-        keys = list(self._message_index()[0].get((chat_id, message_id), ()))
+        keys = _held(self._message_index()[0], _message_at(chat_id, message_id))
         if keys:
             table = self._changing("step_messages", keys)
             for k in keys:

@@ -389,3 +389,34 @@ def test_the_running_trail_is_kept_packed_and_written_as_plain_json(tmp_path: Pa
         tracemalloc.stop()
     assert len(packed["dispositions"]) == len(parsed["dispositions"]) == 390
     assert packed_size < parsed_size / 2, (packed_size, parsed_size)
+
+
+def test_the_trails_indexes_take_less_memory_than_the_trail(tmp_path: Path) -> None:
+    """The indexes a reply, a press and a decision look their step messages and
+    dispositions up in are kept as long as the trail: by chat and message one int and
+    the document's own key string, not a tuple and a list (and no index by step and round:
+    an instance's few dozen messages are read instead)."""
+    store = Store(tmp_path)
+    with store.transaction(record_update=False) as repo:
+        for n in range(2000):
+            iid = f"pk-2026-kec-neglasari-{n % 200:03d}"
+            repo.add_disposition(Disposition(iid, n // 200 + 1, Action.COMPLETE, "1", "camat",
+                                             NOW))
+            repo.add_step_message(StepMessage(1000 + n % 200, 5000 + n, "1", iid,
+                                              n // 200 + 1, 1, ""))
+    store.compact()
+    fresh = Store(tmp_path)
+    with fresh.transaction(record_update=False) as repo:
+        packed = sum(len(doc) for name in ("dispositions", "step_messages")
+                     for doc in repo._docs(name).values())
+        tracemalloc.start()
+        try:
+            repo._message_index()
+            repo._disposition_keys()
+            indexes = tracemalloc.get_traced_memory()[0]
+        finally:
+            tracemalloc.stop()
+        assert indexes < packed / 2, (indexes, packed)
+        assert [m.message_id for m in repo.step_messages("pk-2026-kec-neglasari-007", 3, 1)
+                ] == [5407]
+        assert repo.step_message(1007, 5407).step_no == 3  # type: ignore[union-attr]
