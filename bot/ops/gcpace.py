@@ -33,8 +33,8 @@ from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 
-__all__ = ["freeze", "limit_malloc_arenas", "release_free_memory", "renew", "settle",
-           "unfreeze_all"]
+__all__ = ["fix_mmap_threshold", "freeze", "limit_malloc_arenas", "release_free_memory",
+           "renew", "settle", "unfreeze_all"]
 
 
 def freeze() -> None:
@@ -117,6 +117,28 @@ def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
     if "MALLOC_ARENA_MAX" in os.environ or _MALLOPT is None:
         return False
     return bool(_MALLOPT(_M_ARENA_MAX, arenas))
+
+
+#: glibc's mallopt parameter for the size from which a block is mapped apart (M_MMAP_THRESHOLD).
+_M_MMAP_THRESHOLD = -3
+#: Blocks of this size and more are mapped apart and handed back when freed (glibc's
+#: default start; fixed, it no longer rises).
+MMAP_THRESHOLD = 128 * 1024
+
+
+def fix_mmap_threshold(threshold: int = MMAP_THRESHOLD) -> bool:
+    """Keep glibc's mmap threshold at `threshold` bytes; whether it was set.
+
+    By default the threshold rises to the size of each mapped block freed (up to 32 MiB):
+    after the first whole-file encode or table resize of a few MB, blocks of that size come
+    from the heap, where they stay as holes among long-lived blocks when freed. Fixed, a
+    big transient block is mapped apart and handed back whole. Over 10,000 presses with
+    1,000 instances running (``bench_startup_memory.py``, one run each): 105 → 132 MB
+    (+26.6%) with the rising threshold, 100 → 118 MB (+17.6%) fixed at 128 KiB. An
+    administrator's ``MALLOC_MMAP_THRESHOLD_`` is left as it is."""
+    if "MALLOC_MMAP_THRESHOLD_" in os.environ or _MALLOPT is None:
+        return False
+    return bool(_MALLOPT(_M_MMAP_THRESHOLD, threshold))
 
 
 def unfreeze_all() -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
+import re
 import subprocess
 import sys
 import weakref
@@ -192,6 +193,65 @@ def test_the_bots_threads_share_two_malloc_arenas(tmp_path: Path, how: str) -> N
     env["MALLOC_ARENA_MAX"] = "4"
     kept = subprocess.run([sys.executable, "-c", "import sys; sys.path.insert(0, sys.argv[1]); "
                            "from bot.ops import gcpace; print(gcpace.limit_malloc_arenas())",
+                           str(ROOT)], env=env, capture_output=True, text=True, timeout=60,
+                          check=True).stdout.strip()
+    assert kept == "False"  # the administrator's setting stays
+
+
+#: In a process of its own: a 1 MiB block freed (glibc's threshold rises to its size by
+#: default), then a 512 KiB block: mapped apart or taken from the heap, as malloc_info says.
+MMAP = """
+import ctypes, sys
+sys.path.insert(0, sys.argv[1])
+from bot.ops import gcpace
+
+fixed = gcpace.fix_mmap_threshold() if sys.argv[3] == "fix" else False
+libc = ctypes.CDLL(None)
+libc.malloc.restype = ctypes.c_void_p
+libc.fopen.restype = ctypes.c_void_p
+
+def info(path):
+    fp = libc.fopen(path.encode(), b"w")
+    libc.malloc_info(0, ctypes.c_void_p(fp))
+    libc.fclose(ctypes.c_void_p(fp))
+
+libc.free(ctypes.c_void_p(libc.malloc(1 << 20)))
+info(sys.argv[2] + ".before")
+held = libc.malloc(512 << 10)
+info(sys.argv[2])
+print(fixed)
+"""
+
+
+@pytest.mark.parametrize("how", ["fix", "default"])
+def test_big_blocks_are_mapped_apart_and_handed_back(tmp_path: Path, how: str) -> None:
+    """By default glibc's mmap threshold rises to each mapped block freed, and later blocks
+    of that size stay in the heap as holes when freed (issue 15: +26.6% resident over
+    10,000 presses, +17.6% with the threshold fixed); an administrator's
+    MALLOC_MMAP_THRESHOLD_ is left alone."""
+    script, info = tmp_path / "mmap.py", tmp_path / "malloc_info.xml"
+    script.write_text(MMAP)
+    env = {k: v for k, v in os.environ.items() if k != "MALLOC_MMAP_THRESHOLD_"}
+    out = subprocess.run([sys.executable, str(script), str(ROOT), str(info), how], env=env,
+                         capture_output=True, text=True, timeout=60, check=True).stdout
+    fixed = out.split()[0] == "True"
+    xml = info.read_text()
+    if not xml.strip():  # not glibc: nothing to fix this way
+        assert not fixed
+        return
+    def mapped(text: str) -> int:
+        found = re.search(r'<total type="mmap" count="(\d+)"', text)
+        assert found is not None, text
+        return int(found.group(1))
+
+    more = mapped(xml) - mapped(Path(f"{info}.before").read_text())
+    if how == "fix":
+        assert fixed and more == 1  # the 512 KiB block: mapped apart
+    else:
+        assert more == 0  # from the heap: what the fixed threshold is for
+    env["MALLOC_MMAP_THRESHOLD_"] = "65536"
+    kept = subprocess.run([sys.executable, "-c", "import sys; sys.path.insert(0, sys.argv[1]); "
+                           "from bot.ops import gcpace; print(gcpace.fix_mmap_threshold())",
                            str(ROOT)], env=env, capture_output=True, text=True, timeout=60,
                           check=True).stdout.strip()
     assert kept == "False"  # the administrator's setting stays
