@@ -266,7 +266,6 @@ async def running(app: Application, *, poll_timeout: int = 30,
     switch = sys.getswitchinterval()
     sys.setswitchinterval(SWITCH_INTERVAL)
     gcpace.limit_malloc_arenas()  # before the worker threads allocate (process-wide, kept)
-    gcpace.fix_mmap_threshold()
     try:
         await app.initialize()
         await app.start()

@@ -57,6 +57,7 @@ class GcPacer:
             with contextlib.suppress(Exception):  # (the first sync logs its own failure)
                 await after
         gcpace.settle()
+        gcpace.fix_mmap_threshold()  # the start-up's big blocks are behind it
 
     def replanned(self, sources: int) -> None:
         """A sync re-planned `sources` sources: the new plan lives long, freeze it now

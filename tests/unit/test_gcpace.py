@@ -67,16 +67,20 @@ def test_a_frozen_cycle_that_dies_waits_for_the_nightly_renew(thawed: None) -> N
 
 
 async def test_the_running_bot_freezes_after_its_first_plan_and_thaws_at_stop(
-        tmp_path: Path, thawed: None) -> None:
+        tmp_path: Path, thawed: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    fixed: list[bool] = []  # the mmap threshold is fixed after the start-up's first plan
     async with FakeBotApi() as fake:
         settings = Settings(token=fake.token, api_url=fake.api_root,
                             data_dir=tmp_path / "data", flows_dir=FLOWS_DIR)
         bot = build_bot(settings, load_flows(FLOWS_DIR), rate_limit=False, http_timeout=2.0)
+        monkeypatch.setattr(gcpace, "fix_mmap_threshold", lambda: fixed.append(
+            bot.app.bot_data["runtime"].scheduler.first_sync.done()) or True)
         async with running(bot, poll=False):
             pacer = bot.app.bot_data["gc"]
             await asyncio.wait_for(pacer._first, 10)  # settled once the plan was made
             assert bot.app.bot_data["runtime"].scheduler.first_sync.done()
             assert gc.get_freeze_count() > 0
+            assert fixed == [True]
             queue = bot.app.job_queue
             assert queue.get_jobs_by_name(SETTLE_JOB)[0].job.trigger.interval.total_seconds() \
                 == pacer.settle_every
