@@ -175,31 +175,43 @@ print(limited)
 """
 
 
+def _malloc_script(tmp_path: Path, text: str, variable: str, how: str
+                   ) -> tuple[bool, str, dict[str, str]]:
+    """Run `text` in a process of its own without the administrator's `variable`: (what
+    the gcpace call returned, malloc_info's XML, the environment it ran in)."""
+    script, info = tmp_path / "script.py", tmp_path / "malloc_info.xml"
+    script.write_text(text)
+    env = {k: v for k, v in os.environ.items() if k != variable}
+    out = subprocess.run([sys.executable, str(script), str(ROOT), str(info), how], env=env,
+                         capture_output=True, text=True, timeout=60, check=True).stdout
+    return out.split()[0] == "True", info.read_text(), env
+
+
+def _kept(env: dict[str, str], variable: str, value: str, call: str) -> bool:
+    """Whether `gcpace.<call>()` leaves the administrator's `variable` as it is."""
+    env = {**env, variable: value}
+    done = subprocess.run([sys.executable, "-c", "import sys; sys.path.insert(0, sys.argv[1]); "
+                           f"from bot.ops import gcpace; print(gcpace.{call}())", str(ROOT)],
+                          env=env, capture_output=True, text=True, timeout=60,
+                          check=True).stdout.strip()
+    return done == "False"
+
+
 @pytest.mark.parametrize("how", ["limit", "default"])
 def test_the_bots_threads_share_two_malloc_arenas(tmp_path: Path, how: str) -> None:
     """Each allocating thread had a glibc arena of its own, each fragmenting apart (issue 15:
     +71% resident over 10,000 presses, +43% with two arenas); an administrator's
     MALLOC_ARENA_MAX is left alone."""
-    script, info = tmp_path / "arenas.py", tmp_path / "malloc_info.xml"
-    script.write_text(ARENAS)
-    env = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"}
-    out = subprocess.run([sys.executable, str(script), str(ROOT), str(info), how], env=env,
-                         capture_output=True, text=True, timeout=60, check=True).stdout
-    limited = out.split()[0] == "True"
-    if not info.read_text().strip():  # not glibc: nothing to limit this way
+    limited, xml, env = _malloc_script(tmp_path, ARENAS, "MALLOC_ARENA_MAX", how)
+    if not xml.strip():  # not glibc: nothing to limit this way
         assert not limited
         return
-    heaps = info.read_text().count("<heap nr=")
+    heaps = xml.count("<heap nr=")
     if how == "limit":
         assert limited and heaps <= gcpace.MALLOC_ARENAS, heaps
     else:
         assert heaps > gcpace.MALLOC_ARENAS, heaps  # what the limit is for
-    env["MALLOC_ARENA_MAX"] = "4"
-    kept = subprocess.run([sys.executable, "-c", "import sys; sys.path.insert(0, sys.argv[1]); "
-                           "from bot.ops import gcpace; print(gcpace.limit_malloc_arenas())",
-                           str(ROOT)], env=env, capture_output=True, text=True, timeout=60,
-                          check=True).stdout.strip()
-    assert kept == "False"  # the administrator's setting stays
+    assert _kept(env, "MALLOC_ARENA_MAX", "4", "limit_malloc_arenas")  # the admin's stays
 
 
 #: In a process of its own: a 1 MiB block freed (glibc's threshold rises to its size by
@@ -233,29 +245,19 @@ def test_big_blocks_are_mapped_apart_and_handed_back(tmp_path: Path, how: str) -
     of that size stay in the heap as holes when freed (issue 15: +26.6% resident over
     10,000 presses, +17.6% with the threshold fixed); an administrator's
     MALLOC_MMAP_THRESHOLD_ is left alone."""
-    script, info = tmp_path / "mmap.py", tmp_path / "malloc_info.xml"
-    script.write_text(MMAP)
-    env = {k: v for k, v in os.environ.items() if k != "MALLOC_MMAP_THRESHOLD_"}
-    out = subprocess.run([sys.executable, str(script), str(ROOT), str(info), how], env=env,
-                         capture_output=True, text=True, timeout=60, check=True).stdout
-    fixed = out.split()[0] == "True"
-    xml = info.read_text()
+    fixed, xml, env = _malloc_script(tmp_path, MMAP, "MALLOC_MMAP_THRESHOLD_", how)
     if not xml.strip():  # not glibc: nothing to fix this way
         assert not fixed
         return
+
     def mapped(text: str) -> int:
         found = re.search(r'<total type="mmap" count="(\d+)"', text)
         assert found is not None, text
         return int(found.group(1))
 
-    more = mapped(xml) - mapped(Path(f"{info}.before").read_text())
+    more = mapped(xml) - mapped((tmp_path / "malloc_info.xml.before").read_text())
     if how == "fix":
         assert fixed and more == 1  # the 512 KiB block: mapped apart
     else:
         assert more == 0  # from the heap: what the fixed threshold is for
-    env["MALLOC_MMAP_THRESHOLD_"] = "65536"
-    kept = subprocess.run([sys.executable, "-c", "import sys; sys.path.insert(0, sys.argv[1]); "
-                           "from bot.ops import gcpace; print(gcpace.fix_mmap_threshold())",
-                           str(ROOT)], env=env, capture_output=True, text=True, timeout=60,
-                          check=True).stdout.strip()
-    assert kept == "False"  # the administrator's setting stays
+    assert _kept(env, "MALLOC_MMAP_THRESHOLD_", "65536", "fix_mmap_threshold")
