@@ -27,8 +27,9 @@ import os
 import secrets
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -36,12 +37,14 @@ import orjson
 from tinydb import Query, TinyDB
 from tinydb.storages import MemoryStorage
 
+from bot.engine.events import Action
 from bot.engine.instance import Disposition, Instance, Status
 from bot.ops import metrics
 from bot.storage import journal
 from bot.storage.migrations import SchemaError, upgrade_file
 from bot.storage.protocol import CURRENT_UPDATE
 from bot.storage.records import (
+    RECORD_SCHEMA,
     CycleTask,
     Delegation,
     Invite,
@@ -170,29 +173,57 @@ def _dump(data: Any) -> bytes:
 
 def _fragment(obj: Any) -> orjson.Fragment:
     if isinstance(obj, bytes):
-        return orjson.Fragment(obj)
+        return orjson.Fragment(_inflate(obj))
     raise TypeError(f"{type(obj).__name__} is not JSON serializable")
 
 
-#: The working set's tables whose documents are kept in memory as their compact JSON (bytes)
-#: rather than parsed: every running instance's trail (dispositions, step messages), which
-#: grows with each decision until the instance finishes and is read only a document or an
-#: instance at a time, through the indexes. A parsed disposition is a dict of 13 keys and
-#: its values, about 1.1 KB of objects; packed, about 300 bytes in one object, which also
-#: spares the allocator thousands of small long-lived objects scattered among the
-#: short-lived ones. Archives and snapshots (:meth:`Store.read`) hold parsed documents:
-#: the repository reads both (:func:`_unpack`).
+#: The working set's tables whose documents are kept in memory packed (bytes) rather than
+#: parsed: every running instance's trail (dispositions, step messages), which grows with
+#: each decision until the instance finishes and is read only a document or an instance at
+#: a time, through the indexes. A parsed disposition is a dict of 13 keys and its values,
+#: about 1.1 KB of objects; its compact JSON about 300 bytes; deflated against
+#: :data:`_ZDICT` (the keys and the values every document repeats), about 100 bytes in one
+#: object, which also spares the allocator thousands of small long-lived objects scattered
+#: among the short-lived ones. The packing exists only in memory: the file and the journal
+#: hold the JSON, and archives and snapshots (:meth:`Store.read`) parsed documents; the
+#: repository reads both (:func:`_unpack`).
 PACKED = ("dispositions", "step_messages")
+
+#: Raw deflate (no header or checksum: the bytes never leave the process) with a 2 KiB
+#: window, enough for the dictionary's tail and a document, and a small hash table: the
+#: state zlib allocates for each document stays a few KB.
+_WBITS, _MEMLEVEL = -11, 2
+
+
+def _trail_dictionary() -> bytes:
+    """Deflate's preset dictionary for packed documents: the trail's documents as their
+    classes write them with empty values (what each one repeats), the commonest last."""
+    at = datetime(2026, 1, 1, 8, 0, tzinfo=timezone(timedelta(hours=7)))
+    docs: list[dict[str, Any]] = [StepMessage(0, 0, "", "", 1, 1, "").to_doc()]
+    docs += [{"v": RECORD_SCHEMA, **Disposition("", 1, action, "", "", at).to_dict()}
+             for action in (Action.REVISE, Action.APPROVE, Action.COMPLETE)]
+    return b"".join(orjson.dumps(doc) for doc in docs)
+
+
+_ZDICT = _trail_dictionary()
 
 
 def _pack(doc: Mapping[str, Any]) -> bytes:
-    # copied: orjson's own bytes object keeps the 4 KiB it allocated to write into
-    return bytes(memoryview(orjson.dumps(doc, option=orjson.OPT_NON_STR_KEYS)))
+    deflate = zlib.compressobj(6, zlib.DEFLATED, _WBITS, _MEMLEVEL, zlib.Z_DEFAULT_STRATEGY,
+                               _ZDICT)
+    packed = deflate.compress(orjson.dumps(doc, option=orjson.OPT_NON_STR_KEYS))
+    # copied to its size: zlib's result (like orjson's) keeps the buffer it wrote into
+    return bytes(memoryview(packed + deflate.flush()))
+
+
+def _inflate(packed: bytes) -> bytes:
+    """The compact JSON of a packed document."""
+    return zlib.decompressobj(_WBITS, _ZDICT).decompress(packed)
 
 
 def _unpack(doc: bytes | Mapping[str, Any]) -> dict[str, Any]:
     """A stored document as a dict of its own (packed or parsed)."""
-    return orjson.loads(doc) if isinstance(doc, bytes) else dict(doc)
+    return orjson.loads(_inflate(doc)) if isinstance(doc, bytes) else dict(doc)
 
 
 def _pack_tables(data: dict[str, Any]) -> None:
