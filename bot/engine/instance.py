@@ -180,7 +180,7 @@ class Instance:
     parts: dict[int, dict[str, list[str]]] = field(default_factory=dict)
     # the last decision, while it may still be withdrawn: who, when, which step, and the
     # instance as it was before it (stored form); cleared by any later transition
-    undo: dict[str, Any] | None = None
+    undo: Mapping[str, Any] | None = None
     cancelled_by: str | None = None
     cancel_reason: str | None = None
     target_from: date | None = None  # the date the flow's target counts from (Flow.target)
@@ -665,7 +665,7 @@ class Engine:
         return Transition(restored, tuple(events), disp)
 
     def _check_withdraw(self, inst: Instance, by: Actor, now: datetime,
-                        window: timedelta) -> dict[str, Any]:
+                        window: timedelta) -> Mapping[str, Any]:
         undo = inst.undo
         if inst.status is Status.CANCELLED or not undo:
             raise WrongState("there is no decision to withdraw (something has happened since)",

@@ -38,7 +38,7 @@ from tinydb import Query, TinyDB
 from tinydb.storages import MemoryStorage
 
 from bot.engine.events import Action
-from bot.engine.instance import Disposition, Instance, Status
+from bot.engine.instance import ActiveStep, Disposition, Instance, Status
 from bot.ops import metrics
 from bot.storage import journal
 from bot.storage.migrations import SchemaError, upgrade_file
@@ -189,17 +189,23 @@ def _fragment(obj: Any) -> orjson.Fragment:
 #: repository reads both (:func:`_unpack`).
 PACKED = ("dispositions", "step_messages")
 
-#: Raw deflate (no header or checksum: the bytes never leave the process) with a 2 KiB
-#: window, enough for the dictionary's tail and a document, and a small hash table: the
-#: state zlib allocates for each document stays a few KB.
-_WBITS, _MEMLEVEL = -11, 2
+#: Raw deflate (no header or checksum: the bytes never leave the process) with a 4 KiB
+#: window, enough for the dictionary and a document, and a small hash table: the state zlib
+#: allocates for each document stays a few KB.
+_WBITS, _MEMLEVEL = -12, 2
 
 
 def _trail_dictionary() -> bytes:
-    """Deflate's preset dictionary for packed documents: the trail's documents as their
-    classes write them with empty values (what each one repeats), the commonest last."""
+    """Deflate's preset dictionary for packed documents: an instance's undo point and the
+    trail's documents as their classes write them with empty values (what each one
+    repeats), the commonest last."""
     at = datetime(2026, 1, 1, 8, 0, tzinfo=timezone(timedelta(hours=7)))
-    docs: list[dict[str, Any]] = [StepMessage(0, 0, "", "", 1, 1, "").to_doc()]
+    before = Instance("", "", "", 2026, Status.ACTIVE, at, "", current=ActiveStep(1, at, at, []),
+                      rounds={1: 1})
+    docs: list[dict[str, Any]] = [
+        {"by": "", "role": "", "at": "", "step_no": 1, "action": "complete", "round": 1,
+         "activated": [], "before": before.to_dict()},
+        StepMessage(0, 0, "", "", 1, 1, "").to_doc()]
     docs += [{"v": RECORD_SCHEMA, **Disposition("", 1, action, "", "", at).to_dict()}
              for action in (Action.REVISE, Action.APPROVE, Action.COMPLETE)]
     return b"".join(orjson.dumps(doc) for doc in docs)
@@ -226,14 +232,73 @@ def _unpack(doc: bytes | Mapping[str, Any]) -> dict[str, Any]:
     return orjson.loads(_inflate(doc)) if isinstance(doc, bytes) else dict(doc)
 
 
+class _Packed(Mapping[str, Any]):
+    """A packed value read as the mapping it holds, parsed at each reading: an instance's
+    undo point (the instance as it was before the last decision, a second copy of the
+    instance, about 3.5 KB parsed: 200 to 300 bytes packed), which is read only to offer,
+    check or take back a withdrawal. It stays packed in the working set's tables; the
+    :class:`Instance` a transaction reads holds this view of it."""
+
+    __slots__ = ("packed",)
+
+    def __init__(self, packed: bytes) -> None:
+        self.packed = packed
+
+    def __getitem__(self, key: str) -> Any:
+        return _unpack(self.packed)[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_unpack(self.packed))
+
+    def __len__(self) -> int:
+        return len(_unpack(self.packed))
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _Packed:
+        return self  # (immutable)
+
+    def __repr__(self) -> str:
+        return f"_Packed({_unpack(self.packed)!r})"
+
+
+def _instance_doc(inst: Instance) -> dict[str, Any]:
+    """An instance's document in the working set: its undo point packed."""
+    doc = inst.to_dict()
+    undo = doc["undo"]
+    if isinstance(undo, _Packed):
+        doc["undo"] = undo.packed
+    elif undo:
+        doc["undo"] = _pack(undo)
+    return doc
+
+
+def _instance(doc: Mapping[str, Any]) -> Instance:
+    """The instance of a stored document (of the working set, or parsed)."""
+    undo = doc.get("undo")
+    if isinstance(undo, bytes):
+        doc = {**doc, "undo": _Packed(undo)}
+    return Instance.from_dict(doc)
+
+
+def _plain_doc(inst: Instance) -> dict[str, Any]:
+    """An instance's document as the files hold it (its undo point parsed)."""
+    doc = inst.to_dict()
+    if isinstance(doc["undo"], _Packed):
+        doc["undo"] = _unpack(doc["undo"].packed)
+    return doc
+
+
 def _pack_tables(data: dict[str, Any]) -> None:
-    """Pack the documents of the working set's :data:`PACKED` tables, in place."""
+    """Pack the documents of the working set's :data:`PACKED` tables and the instances'
+    undo points, in place."""
     for name in PACKED:
         table = data.get(name)
         if isinstance(table, dict):
             for key, doc in table.items():
                 if not isinstance(doc, bytes):
                     table[key] = _pack(doc)
+    for doc in (data.get("instances") or {}).values():
+        if isinstance(doc, dict) and isinstance(doc.get("undo"), dict):
+            doc["undo"] = _pack(doc["undo"])
 
 
 def _file_key(path: Path) -> tuple[int, int, int, int] | None:
@@ -971,7 +1036,7 @@ class Repository:
         Removed from the working set in place, by document id: TinyDB's remove would
         replace each table (and journal it whole) and drop its indexes."""
         arch = self.archive(inst.year)
-        arch.table("instances").upsert(inst.to_dict(), q.id == inst.id)
+        arch.table("instances").upsert(_plain_doc(inst), q.id == inst.id)
         disp_keys = self._disposition_keys().pop(inst.id, [])
         msg_keys = self._message_index()[1].pop(inst.id, [])
         for table, keys in (("dispositions", disp_keys), ("step_messages", msg_keys)):
@@ -993,7 +1058,7 @@ class Repository:
         moved = 0
         for doc in self._instances.all():
             if doc["status"] != Status.ACTIVE.value and not doc.get("side"):
-                self.archive_instance(Instance.from_dict(dict(doc)))
+                self.archive_instance(_instance(doc))
                 moved += 1
         return moved
 
@@ -1019,14 +1084,14 @@ class Repository:
                 doc = self.archive(y).table("instances").get(q.id == instance_id)
                 if doc is not None:
                     break
-        return Instance.from_dict(dict(doc)) if doc else None
+        return _instance(doc) if doc else None
 
     def save_instance(self, inst: Instance) -> None:
         doc_id = self._instance_ids().get(inst.id)
         if doc_id is None:  # in place: TinyDB's insert/update copy the whole table
-            self._instance_ids()[inst.id] = self._insert("instances", [inst.to_dict()])[0]
+            self._instance_ids()[inst.id] = self._insert("instances", [_instance_doc(inst)])[0]
         else:
-            self._changing("instances", (str(doc_id),))[str(doc_id)] = inst.to_dict()
+            self._changing("instances", (str(doc_id),))[str(doc_id)] = _instance_doc(inst)
 
     def instances(
         self,
@@ -1049,7 +1114,7 @@ class Repository:
             live = {d["id"] for d in docs}
             docs += [d for d in self.archive(year).table("instances").all()
                      if match(d) and d["id"] not in live]
-        return [Instance.from_dict(dict(d)) for d in docs]
+        return [_instance(d) for d in docs]
 
     # -- dispositions --------------------------------------------------------------
 

@@ -14,7 +14,8 @@ import orjson
 import pytest
 from tinydb import TinyDB
 
-from bot.engine.instance import Action, Disposition, Instance, Status
+from bot.engine.instance import Action, Disposition, Engine, Instance, Status
+from bot.engine.loader import parse_flow
 from bot.storage.memory import MemoryStore
 from bot.storage.protocol import Storage
 from bot.storage.records import Member, Membership, OutboxItem, StepMessage
@@ -26,6 +27,7 @@ from bot.storage.store import (
     _inflate,
     _ParsedFiles,
 )
+from tests.unit.test_engine_office import HOLDERS, OFFICE, SEK, WINDOW, at, at_decision
 
 NOW = datetime(2026, 1, 5, 1, 0, tzinfo=UTC)
 
@@ -436,3 +438,58 @@ def test_the_trails_indexes_take_less_memory_than_the_trail(tmp_path: Path) -> N
         assert [m.message_id for m in repo.step_messages("pk-2026-kec-neglasari-007", 3, 1)
                 ] == [5407]
         assert repo.step_message(1007, 5407).step_no == 3  # type: ignore[union-attr]
+
+
+def test_an_undo_point_is_kept_packed_and_a_decision_withdrawn_from_it(tmp_path: Path) -> None:
+    """A running instance's undo point (the instance as it was before the last decision, a
+    second copy of it) stays packed in the working set; the instance a transaction reads
+    offers it as a mapping, the engine withdraws from it after a restart, and the file, a
+    snapshot and the archive hold it plain."""
+    engine = Engine(parse_flow(OFFICE, "office.yaml"))
+    decided = engine.approve(at_decision(engine), by=SEK, now=at(10), holders=HOLDERS).instance
+    plain_undo = decided.to_dict()["undo"]
+    assert plain_undo["before"]["current"]["no"] == 3
+    store = Store(tmp_path)
+    with store.transaction(record_update=False) as repo:
+        repo.save_instance(decided)
+    with store.transaction(record_update=False) as repo:  # (journaled)
+        for n in range(100):  # others, for the memory below
+            repo.save_instance(Instance.from_dict({**decided.to_dict(), "id": f"x{n}"}))
+    held = store.parsed.load(store.path, working_set=True)["instances"]
+    assert all(isinstance(doc["undo"], bytes) for doc in held.values())
+    journaled = orjson.loads(store.journal.read_bytes().splitlines()[-1])
+    assert next(iter(journaled["d"]["instances"].values()))["undo"] == plain_undo
+
+    fresh = Store(tmp_path)  # the journal folded into the file, read back and packed
+    assert on_disk(fresh)["instances"]["1"]["undo"] == plain_undo
+    assert fresh.read().instance("x").undo == plain_undo  # type: ignore[union-attr]
+    with fresh.transaction(record_update=False) as repo:
+        inst = repo.instance("x")
+        assert inst is not None and inst.undo is not None and inst.undo["by"] == "sek"
+        assert engine.withdrawable(inst, by=SEK, now=at(15), window=WINDOW)
+        t = engine.withdraw(inst, by=SEK, now=at(15), window=WINDOW, reason="salah tekan")
+        assert t.instance.current is not None and t.instance.current.no == 3
+        assert t.instance.undo is None
+        again = engine.approve(t.instance, by=SEK, now=at(16), holders=HOLDERS).instance
+        repo.save_instance(again)
+        finished = repo.instance("x1")
+        assert finished is not None
+        finished.status, finished.finished_at = Status.COMPLETED, at(17)
+        repo.archive_instance(finished)
+    archive = json.loads(fresh.archive_path(2026).read_bytes())
+    assert [d["undo"] for d in archive["instances"].values()] == [plain_undo]
+    assert Store(tmp_path).read().instance("x1", 2026).undo == plain_undo  # type: ignore[union-attr]
+
+    # What the packing saves: the working set of 100 instances, as loaded and parsed.
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        packed = _ParsedFiles(fresh.journal).load(fresh.path, working_set=True)
+        packed_size = tracemalloc.get_traced_memory()[0] - before
+        before = tracemalloc.get_traced_memory()[0]
+        parsed = json.loads(fresh.path.read_bytes())
+        parsed_size = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert len(packed["instances"]) == len(parsed["instances"]) == 100  # (one archived)
+    assert packed_size < parsed_size * 0.6, (packed_size, parsed_size)
