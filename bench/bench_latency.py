@@ -51,6 +51,12 @@ __all__ = ["wait_answer", "wait_new"]  # bench_fanout.py imports them from here
 UNIT = "kec-neglasari"
 PDK = "pengumpulan-data-kinerja-dprd-nganjuk"
 START = datetime(2026, 1, 5, 8, 0, tzinfo=ZoneInfo("Asia/Jakarta"))
+#: The quiet before each measured press, for both bots: Telegram paces one chat at a message
+#: a second, so sopbot's presses are 1.1 s apart, and the bare bot's are too, so that both
+#: are measured waking from the same idle. (The bare bot was pressed every 50 ms, its
+#: process and caches kept warm: p50 10.7 ms where 1.1 s apart gave 12.8-13.1 ms in the
+#: same session, sopbot's own figure 15.8-16.0 ms either way.)
+QUIET = 1.1
 
 
 async def press(api: FakeBotApi, user: FakeUser, message: dict, label: str, nxt: FakeUser,
@@ -100,7 +106,7 @@ async def sopbot_run(api: FakeBotApi, args: argparse.Namespace,
             await bot.ask("start", camat.id, f"PK {year}")
             await camat.await_message(lambda m, y=year: "Step 1 of" in m.get("text", "")
                                       and f"PK {y}" in m["text"], timeout=60)
-            await asyncio.sleep(1.1)  # a quiet chat: no pacing inside the measurement
+            await asyncio.sleep(QUIET)  # a quiet chat: no pacing inside the measurement
             recording = args.profile and n == 1
             if recording:
                 await bot.ask("record")
@@ -111,18 +117,18 @@ async def sopbot_run(api: FakeBotApi, args: argparse.Namespace,
             if recording:
                 await asyncio.sleep(0.5)  # the sender's bookkeeping after the send
                 profile = await bot.ask("report", t0, a, b)
-            await asyncio.sleep(1.1)
+            await asyncio.sleep(QUIET)
             await press(api, perenkeu, step_message(perenkeu, "2", year),
                         "✔️ Selesai", perenkeu, "Step 3 of")
-            await asyncio.sleep(1.1)
+            await asyncio.sleep(QUIET)
             t0, a, b = await press(api, perenkeu, step_message(perenkeu, "3", year),
                                    "✔️ Selesai", camat, "Step 4 of")
             answers.append(a - t0)
             notes.append(b - t0)
-            await asyncio.sleep(1.1)
+            await asyncio.sleep(QUIET)
             await wait_answer(api, camat.press_button(step_message(camat, "4", year),
                                                       "✅ Setujui"))
-            await asyncio.sleep(1.1)
+            await asyncio.sleep(QUIET)
         worst, _over = await bot.ask("stalls")
     return answers, notes, profile, (worst, startup_stall)
 
@@ -140,7 +146,7 @@ async def bare_run(api: FakeBotApi, args: argparse.Namespace,
             t0, a, n = await press(api, a_user, message, "✔️ Selesai", b_user, "Step 2 of")
             answers.append(a - t0)
             notes.append(n - t0)
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(QUIET)
     return answers, notes
 
 
