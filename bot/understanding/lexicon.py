@@ -25,6 +25,7 @@ ABBREVIATIONS: dict[str, str] = {
     # deferral
     "nnt": "nanti", "ntar": "nanti", "entar": "nanti", "ntr": "nanti", "mengke": "nanti",
     "mangke": "nanti", "engke": "nanti", "engko": "nanti", "bsk": "besok", "besuk": "besok",
+    "skrg": "sekarang", "skr": "sekarang", "skrang": "sekarang", "skarang": "sekarang",
     "sesuk": "besok", "enjing": "besok", "dl": "dulu", "heula": "dulu",
     "riyin": "dulu", "disik": "dulu",
     "dlu": "dulu", "dulu2": "dulu",
@@ -62,7 +63,9 @@ ABBREVIATIONS: dict[str, str] = {
     "ditarik": "tarik", "batalkan": "batal",
     "revise": "revisi", "rev": "revisi", "revisian": "revisi", "fix": "perbaiki",
     "correct": "perbaiki", "return": "kembalikan", "returned": "kembalikan",
-    "check": "cek", "where": "mana", "smp": "sampai", "smpe": "sampai", "smpai": "sampai",
+    "check": "cek", "where": "mana", "mn": "mana", "mna": "mana", "dmn": "dimana",
+    "dmna": "dimana", "gmn": "gimana", "gmna": "gimana", "smp": "sampai", "smpe": "sampai",
+    "smpai": "sampai",
     "sampe": "sampai", "nyampe": "sampai", "nyampai": "sampai", "thn": "tahun", "th": "tahun",
     "ta": "tahun", "year": "tahun",
 }

@@ -193,12 +193,14 @@ def test_every_fuzzy_target_typed_as_it_is_is_read() -> None:
 
 
 def test_sampai_as_typed_on_a_phone_asks_for_the_status() -> None:
-    """ "smp", "smpe", "sampe": "sampai" as officials type it; "PK 2026 sdh smpe mana?"
-    asks where PK 2026 stands, as it does written in full."""
+    """ "smp", "smpe", "sampe": "sampai", and "mn", "dmn", "gmn": "mana", "dimana",
+    "gimana" as officials type them; "PK 2026 sdh smpe mn?" asks where PK 2026 stands, as
+    it does written in full (it was not understood, or read as a completion to confirm)."""
     full = read("PK 2026 sudah sampai mana?")
     assert full == (Intent.STATUS, D)
     for short in ("PK 2026 sdh smpe mana?", "pk 2026 smp mana ya pak", "PK2026 sampe mana bu?",
-                  "PK 2026 udah nyampe mana?"):
+                  "PK 2026 udah nyampe mana?", "pk 2026 udh smpe mn?", "PK 2026 sdh sampai mn",
+                  "pk 2026 dmn skrg?", "PK 2026 gmn pak"):
         assert read(short) == full, short
     assert read("sdh smpe mana ya") != full  # no flow named: not a status of one
 
