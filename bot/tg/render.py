@@ -113,8 +113,10 @@ def step_keyboard(flow: Flow, payload: dict[str, Any], t: Translator) -> InlineK
     return InlineKeyboardMarkup([row, [details]])
 
 
-def decision_line(disp: Disposition, name: str, timezone: str, t: Translator) -> str:
-    """What was decided, by whom and when: appended to the step message."""
+def decision_line(disp: Disposition, name: str, timezone: str, t: Translator, *,
+                  on_message: bool = True) -> str:
+    """What was decided, by whom and when: appended to the step message (`on_message`),
+    or listed among an instance's latest dispositions."""
     _ = t.gettext
     when = format_short(disp.at, timezone, t)
     if disp.action is Action.APPROVE:
@@ -131,12 +133,15 @@ def decision_line(disp: Disposition, name: str, timezone: str, t: Translator) ->
         text = _("📎 Attachment added by {name}, {when}").format(name=name, when=when)
     elif disp.action is Action.START:
         text = _("▶️ Started by {name}, {when}").format(name=name, when=when)
-    elif disp.action is Action.WITHDRAW:
+    elif disp.action is Action.WITHDRAW and on_message:
         text = _("↩️ {name} withdrew the decision on step {no}, {when}; this message no "
                  "longer asks for anything.").format(name=name, no=disp.step_no, when=when)
+    elif disp.action is Action.WITHDRAW:  # (the reason follows as a note)
+        text = _("↩️ Decision withdrawn by {name}, {when}").format(name=name, when=when)
     else:
         text = _("✔️ Done by {name}, {when}").format(name=name, when=when)
-    if disp.note and disp.action not in (Action.REVISE, Action.WITHDRAW):
+    if disp.note and disp.action is not Action.REVISE \
+            and not (disp.action is Action.WITHDRAW and on_message):
         text += "\n" + _("Note: {note}").format(note=disp.note)
     return text
 
@@ -221,7 +226,8 @@ def status_text(st: InstanceStatus, t: Translator, now: datetime) -> str:
         lines.append(_("Latest dispositions:"))
         for disp, name in st.last:
             lines.append("• " + _("step {no}").format(no=disp.step_no) + ": "
-                         + decision_line(disp, name, tz, t).replace("\n", " — "))
+                         + decision_line(disp, name, tz, t, on_message=False)
+                         .replace("\n", " — "))
     return "\n".join(lines)
 
 

@@ -52,6 +52,13 @@ async def test_withdraw_returns_the_flow_and_tells_the_next_officials(tmp_path: 
         assert "withdrew" in old["text"]
         trail = [d.action for d in dispositions(h) if d.step_no == 9]
         assert trail == [Action.APPROVE, Action.WITHDRAW]
+        # the status lists both acts; "this message" belongs to the edited message only
+        status = await h.say(o["kepala"], "status PK 2025", expect="📊")
+        lines = status["text"].splitlines()
+        assert any(line.startswith("• step 9: ✅ Approved by Sekar") for line in lines)
+        assert any(line.startswith("• step 9: ↩️ Decision withdrawn by Sekar, ")
+                   for line in lines), lines
+        assert "this message" not in status["text"]
         # decided again: the flow goes on as before
         await h.press(sek, again, "✅ Setujui")
         await o["pelaksana"].await_message(is_step(10, 2))  # a new activation of step 10
