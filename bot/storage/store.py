@@ -235,7 +235,7 @@ def _unpack(doc: bytes | Mapping[str, Any]) -> dict[str, Any]:
 class _Packed(Mapping[str, Any]):
     """A packed value read as the mapping it holds, parsed at each reading: an instance's
     undo point (the instance as it was before the last decision, a second copy of the
-    instance, about 3.5 KB parsed: 200 to 300 bytes packed), which is read only to offer,
+    instance, about 3.5 KB parsed: about 150 bytes packed), which is read only to offer,
     check or take back a withdrawal. It stays packed in the working set's tables; the
     :class:`Instance` a transaction reads holds this view of it."""
 

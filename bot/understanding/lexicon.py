@@ -25,7 +25,6 @@ ABBREVIATIONS: dict[str, str] = {
     # deferral
     "nnt": "nanti", "ntar": "nanti", "entar": "nanti", "ntr": "nanti", "mengke": "nanti",
     "mangke": "nanti", "engke": "nanti", "engko": "nanti", "bsk": "besok", "besuk": "besok",
-    "skrg": "sekarang", "skr": "sekarang", "skrang": "sekarang", "skarang": "sekarang",
     "sesuk": "besok", "enjing": "besok", "dl": "dulu", "heula": "dulu",
     "riyin": "dulu", "disik": "dulu",
     "dlu": "dulu", "dulu2": "dulu",
@@ -65,7 +64,8 @@ ABBREVIATIONS: dict[str, str] = {
     "correct": "perbaiki", "return": "kembalikan", "returned": "kembalikan",
     "check": "cek", "where": "mana", "mn": "mana", "mna": "mana", "dmn": "dimana",
     "dmna": "dimana", "gmn": "gimana", "gmna": "gimana", "smp": "sampai", "smpe": "sampai",
-    "smpai": "sampai",
+    "smpai": "sampai", "skrg": "sekarang", "skr": "sekarang", "skrang": "sekarang",
+    "skarang": "sekarang",
     "sampe": "sampai", "nyampe": "sampai", "nyampai": "sampai", "thn": "tahun", "th": "tahun",
     "ta": "tahun", "year": "tahun",
 }
