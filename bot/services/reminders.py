@@ -93,15 +93,18 @@ class Reminders:
 
     # -- firing ------------------------------------------------------------------------
 
-    def collapse_missed(self, now: datetime, snap: Snapshot | None = None) -> list[Planned]:
+    def collapse_missed(self, now: datetime, snap: Snapshot | None = None,
+                        pending: list[Planned] | None = None) -> list[Planned]:
         """After a downtime: of each series' missed points only the newest is still owed.
 
         The older ones are recorded as skipped (never sent later); the newest is returned
         and goes out once — not dropped, not repeated. Planned outside the store lock (on
-        `snap`, when given); the skipped marks are one short write.
+        `snap`, when given, or taken from `pending`, the plan of `snap` already made for
+        `now`); the skipped marks are one short write.
         """
-        missed = sorted((p for p in self.pending(snap or self.snapshot(), now, timedelta(0))
-                         if p.at <= now), key=lambda p: (p.at, p.id))
+        if pending is None:
+            pending = self.pending(snap or self.snapshot(), now, timedelta(0))
+        missed = sorted((p for p in pending if p.at <= now), key=lambda p: (p.at, p.id))
         newest: dict[str, Planned] = {}
         for p in missed:  # sorted by time: the last one per series wins
             newest[p.series] = p

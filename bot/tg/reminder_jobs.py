@@ -146,13 +146,16 @@ class ReminderScheduler:
         Of what was missed (the bot was down), each series' newest point is still owed
         (the older ones are marked skipped). One job per moment fires every point due then
         in one write (not one job per reminder: 10,000 officials' round is one job, not
-        10,000). One read of the store serves both.
+        10,000). One read of the store and one plan serve both (the missed points' skipped
+        marks are written to the store, not to this detached snapshot: the plan stays what
+        it was, and the older missed points are left out below).
         """
         snap = self.reminders.snapshot()
         snap.breathe = True  # a detached copy: planning it may pause for the event loop
-        missed = {p.id for p in self.reminders.collapse_missed(now, snap)}
+        pending = self.reminders.pending(snap, now)
+        missed = {p.id for p in self.reminders.collapse_missed(now, snap, pending)}
         by_moment: dict[Any, tuple[Planned, list[str]]] = {}
-        for point in self.reminders.pending(snap, now):
+        for point in pending:
             if point.at > now:
                 at: Any = point.at
             elif point.id in missed:  # waits for its office's opening, if closed now
