@@ -9,6 +9,7 @@ import json
 import tracemalloc
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -50,6 +51,22 @@ def on_disk(store: Store) -> dict[str, dict[str, dict[str, object]]]:
                 for name in db.tables()}
     finally:
         db.close()
+
+
+def loaded_and_parsed(store: Store) -> tuple[dict[str, Any], int, dict[str, Any], int]:
+    """The working set as the store loads it (packed) and as plain JSON parses it, each with
+    the memory it took (traced)."""
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        packed = _ParsedFiles(store.journal).load(store.path, working_set=True)
+        packed_size = tracemalloc.get_traced_memory()[0] - before
+        before = tracemalloc.get_traced_memory()[0]
+        parsed = json.loads(store.path.read_bytes())
+        parsed_size = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    return packed, packed_size, parsed, parsed_size
 
 
 @pytest.fixture(params=["memory", "tinydb"])
@@ -393,16 +410,7 @@ def test_the_running_trail_is_kept_packed_and_written_as_plain_json(tmp_path: Pa
     assert len(Store(tmp_path).read().dispositions("pk-3", 2026)) == 10
 
     # What the packing saves: the working set as loaded, against the same parsed.
-    tracemalloc.start()
-    try:
-        before = tracemalloc.get_traced_memory()[0]
-        packed = _ParsedFiles(fresh.journal).load(fresh.path, working_set=True)
-        packed_size = tracemalloc.get_traced_memory()[0] - before
-        before = tracemalloc.get_traced_memory()[0]
-        parsed = json.loads(fresh.path.read_bytes())
-        parsed_size = tracemalloc.get_traced_memory()[0] - before
-    finally:
-        tracemalloc.stop()
+    packed, packed_size, parsed, parsed_size = loaded_and_parsed(fresh)
     assert len(packed["dispositions"]) == len(parsed["dispositions"]) == 390
     assert packed_size < parsed_size / 4, (packed_size, parsed_size)  # (2.5 times undeflated)
 
@@ -481,15 +489,6 @@ def test_an_undo_point_is_kept_packed_and_a_decision_withdrawn_from_it(tmp_path:
     assert Store(tmp_path).read().instance("x1", 2026).undo == plain_undo  # type: ignore[union-attr]
 
     # What the packing saves: the working set of 100 instances, as loaded and parsed.
-    tracemalloc.start()
-    try:
-        before = tracemalloc.get_traced_memory()[0]
-        packed = _ParsedFiles(fresh.journal).load(fresh.path, working_set=True)
-        packed_size = tracemalloc.get_traced_memory()[0] - before
-        before = tracemalloc.get_traced_memory()[0]
-        parsed = json.loads(fresh.path.read_bytes())
-        parsed_size = tracemalloc.get_traced_memory()[0] - before
-    finally:
-        tracemalloc.stop()
+    packed, packed_size, parsed, parsed_size = loaded_and_parsed(fresh)
     assert len(packed["instances"]) == len(parsed["instances"]) == 100  # (one archived)
     assert packed_size < parsed_size * 0.6, (packed_size, parsed_size)
