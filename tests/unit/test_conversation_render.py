@@ -90,3 +90,13 @@ def test_pengingat_is_one_line_per_step_however_many_reminders() -> None:
     assert lines[2].startswith("• Langkah 3: ")
     assert lines[2].endswith("— batas waktu 5 Jan 2026 12.00 WIB; pengingat berikutnya "
                              "5 Jan 2026 11.00 WIB"), lines[2]
+
+
+def test_a_withdrawal_reads_as_a_message_edit_on_the_step_and_as_an_act_in_the_status() -> None:
+    disp = Disposition("abcd1234", 4, Action.WITHDRAW, "1", "camat", AT, note="salah tekan")
+    edit = render.decision_line(disp, "Bu Camat", "Asia/Jakarta", ID)
+    assert edit.startswith("↩️ Bu Camat menarik kembali keputusan atas langkah 4")
+    assert "pesan ini tidak lagi" in edit and "salah tekan" not in edit
+    listed = render.decision_line(disp, "Bu Camat", "Asia/Jakarta", ID, on_message=False)
+    assert listed.startswith("↩️ Keputusan ditarik kembali oleh Bu Camat, 5 Jan 2026")
+    assert "pesan ini" not in listed and listed.endswith("\nCatatan: salah tekan")
