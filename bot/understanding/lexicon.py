@@ -17,6 +17,8 @@ ABBREVIATIONS: dict[str, str] = {
     "durung": "belum", "acan": "belum",
     # pronouns
     "sy": "saya", "sya": "saya",
+    # particles
+    "aj": "aja",
     # negation
     "tdk": "tidak", "tak": "tidak", "gak": "tidak", "ga": "tidak", "gk": "tidak",
     "nggak": "tidak", "enggak": "tidak", "ngga": "tidak", "engga": "tidak", "ndak": "tidak",

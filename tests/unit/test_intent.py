@@ -209,6 +209,7 @@ def test_sy_is_saya_so_a_question_for_ones_tasks_is_one() -> None:
     """ "sy" is how officials write "saya" on a phone: read as the word it stands for, a
     question for one's tasks lists them, and a sentence means what it means in full."""
     assert read("tugas sy apa aja ya?") == (Intent.TASKS, D)
+    assert read("tugas sy apa aj bu?") == (Intent.TASKS, D)  # ("aj": "aja", the help before)
     for short, full in [("sy setuju pak", "saya setuju pak"),
                         ("nanti sy setujui", "nanti saya setujui"),
                         ("sy blm setuju", "saya belum setuju"),
