@@ -11,10 +11,11 @@ therefore leaves the old or the new state, never a torn one. The parsed file is 
 between transactions and read again only when another process wrote it since (see
 :class:`_ParsedFiles`): a transaction costs no file read.
 
-This module is about 750 lines because it is the whole TinyDB side of the storage protocol
+This module is about 1,200 lines because it is the whole TinyDB side of the storage protocol
 (every table, the lock, the atomic write, the archives and their id index, the read cache);
 splitting it would spread one file format and its one lock over several modules. The protocol
-itself and the in-memory twin live beside it.
+itself, the in-memory twin and the running trail's packing (:mod:`bot.storage.packing`)
+live beside it.
 """
 
 from __future__ import annotations
@@ -27,9 +28,9 @@ import os
 import secrets
 import threading
 import time
-import zlib
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,14 +38,28 @@ import orjson
 from tinydb import Query, TinyDB
 from tinydb.storages import MemoryStorage
 
-from bot.engine.events import Action
-from bot.engine.instance import ActiveStep, Disposition, Instance, Status
+from bot.engine.instance import Disposition, Instance, Status
 from bot.ops import metrics
 from bot.storage import journal
 from bot.storage.migrations import SchemaError, upgrade_file
+from bot.storage.packing import (
+    PACKED,
+    MessageIndex,
+    Trail,
+    id_array,
+    index_message,
+    inflate,
+    instance_doc,
+    instance_of,
+    message_at,
+    pack,
+    pack_tables,
+    plain_doc,
+    stored_doc,
+    unpack,
+)
 from bot.storage.protocol import CURRENT_UPDATE
 from bot.storage.records import (
-    RECORD_SCHEMA,
     CycleTask,
     Delegation,
     Invite,
@@ -173,132 +188,10 @@ def _dump(data: Any) -> bytes:
 
 def _fragment(obj: Any) -> orjson.Fragment:
     if isinstance(obj, bytes):
-        return orjson.Fragment(_inflate(obj))
+        return orjson.Fragment(inflate(obj))
+    if isinstance(obj, Trail):
+        return orjson.Fragment(obj.json())
     raise TypeError(f"{type(obj).__name__} is not JSON serializable")
-
-
-#: The working set's tables whose documents are kept in memory packed (bytes) rather than
-#: parsed: every running instance's trail (dispositions, step messages), which grows with
-#: each decision until the instance finishes and is read only a document or an instance at
-#: a time, through the indexes. A parsed disposition is a dict of 13 keys and its values,
-#: about 1.1 KB of objects; its compact JSON about 300 bytes; deflated against
-#: :data:`_ZDICT` (the keys and the values every document repeats), about 100 bytes in one
-#: object, which also spares the allocator thousands of small long-lived objects scattered
-#: among the short-lived ones. The packing exists only in memory: the file and the journal
-#: hold the JSON, and archives and snapshots (:meth:`Store.read`) parsed documents; the
-#: repository reads both (:func:`_unpack`).
-PACKED = ("dispositions", "step_messages")
-
-#: Raw deflate (no header or checksum: the bytes never leave the process) with a 4 KiB
-#: window, enough for the dictionary and a document, and a small hash table: the state zlib
-#: allocates for each document stays a few KB.
-_WBITS, _MEMLEVEL = -12, 2
-
-
-def _trail_dictionary() -> bytes:
-    """Deflate's preset dictionary for packed documents: an instance's undo point and the
-    trail's documents as their classes write them with empty values (what each one
-    repeats), the commonest last."""
-    at = datetime(2026, 1, 1, 8, 0, tzinfo=timezone(timedelta(hours=7)))
-    before = Instance("", "", "", 2026, Status.ACTIVE, at, "", current=ActiveStep(1, at, at, []),
-                      rounds={1: 1})
-    docs: list[dict[str, Any]] = [
-        {"by": "", "role": "", "at": "", "step_no": 1, "action": "complete", "round": 1,
-         "activated": [], "before": before.to_dict()},
-        StepMessage(0, 0, "", "", 1, 1, "").to_doc()]
-    docs += [{"v": RECORD_SCHEMA, **Disposition("", 1, action, "", "", at).to_dict()}
-             for action in (Action.REVISE, Action.APPROVE, Action.COMPLETE)]
-    return b"".join(orjson.dumps(doc) for doc in docs)
-
-
-_ZDICT = _trail_dictionary()
-
-
-def _pack(doc: Mapping[str, Any]) -> bytes:
-    deflate = zlib.compressobj(6, zlib.DEFLATED, _WBITS, _MEMLEVEL, zlib.Z_DEFAULT_STRATEGY,
-                               _ZDICT)
-    packed = deflate.compress(orjson.dumps(doc, option=orjson.OPT_NON_STR_KEYS))
-    # copied to its size: zlib's result (like orjson's) keeps the buffer it wrote into
-    return bytes(memoryview(packed + deflate.flush()))
-
-
-def _inflate(packed: bytes) -> bytes:
-    """The compact JSON of a packed document."""
-    return zlib.decompressobj(_WBITS, _ZDICT).decompress(packed)
-
-
-def _unpack(doc: bytes | Mapping[str, Any]) -> dict[str, Any]:
-    """A stored document as a dict of its own (packed or parsed)."""
-    return orjson.loads(_inflate(doc)) if isinstance(doc, bytes) else dict(doc)
-
-
-class _Packed(Mapping[str, Any]):
-    """A packed value read as the mapping it holds, parsed at each reading: an instance's
-    undo point (the instance as it was before the last decision, a second copy of the
-    instance, about 3.5 KB parsed: about 150 bytes packed), which is read only to offer,
-    check or take back a withdrawal. It stays packed in the working set's tables; the
-    :class:`Instance` a transaction reads holds this view of it."""
-
-    __slots__ = ("packed",)
-
-    def __init__(self, packed: bytes) -> None:
-        self.packed = packed
-
-    def __getitem__(self, key: str) -> Any:
-        return _unpack(self.packed)[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(_unpack(self.packed))
-
-    def __len__(self) -> int:
-        return len(_unpack(self.packed))
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> _Packed:
-        return self  # (immutable)
-
-    def __repr__(self) -> str:
-        return f"_Packed({_unpack(self.packed)!r})"
-
-
-def _instance_doc(inst: Instance) -> dict[str, Any]:
-    """An instance's document in the working set: its undo point packed."""
-    doc = inst.to_dict()
-    undo = doc["undo"]
-    if isinstance(undo, _Packed):
-        doc["undo"] = undo.packed
-    elif undo:
-        doc["undo"] = _pack(undo)
-    return doc
-
-
-def _instance(doc: Mapping[str, Any]) -> Instance:
-    """The instance of a stored document (of the working set, or parsed)."""
-    undo = doc.get("undo")
-    if isinstance(undo, bytes):
-        doc = {**doc, "undo": _Packed(undo)}
-    return Instance.from_dict(doc)
-
-
-def _plain_doc(inst: Instance) -> dict[str, Any]:
-    """An instance's document as the files hold it (its undo point parsed)."""
-    doc = inst.to_dict()
-    if isinstance(doc["undo"], _Packed):
-        doc["undo"] = _unpack(doc["undo"].packed)
-    return doc
-
-
-def _pack_tables(data: dict[str, Any]) -> None:
-    """Pack the documents of the working set's :data:`PACKED` tables and the instances'
-    undo points, in place."""
-    for name in PACKED:
-        table = data.get(name)
-        if isinstance(table, dict):
-            for key, doc in table.items():
-                if not isinstance(doc, bytes):
-                    table[key] = _pack(doc)
-    for doc in (data.get("instances") or {}).values():
-        if isinstance(doc, dict) and isinstance(doc.get("undo"), dict):
-            doc["undo"] = _pack(doc["undo"])
 
 
 def _file_key(path: Path) -> tuple[int, int, int, int] | None:
@@ -330,8 +223,8 @@ class _DetachedTables(dict[str, Any]):
         table = super().__getitem__(name)
         if name not in self._copied:
             self._copied.add(name)
-            if isinstance(table, dict):
-                table = dict(table)
+            if isinstance(table, dict | Trail):
+                table = table.copy()
                 super().__setitem__(name, table)
         return table
 
@@ -440,7 +333,7 @@ class _ParsedFiles:
                 journal.truncate(self.journal_path, good)
                 key = self._key(path, working_set)
             journal.apply(data, records)
-            _pack_tables(data)
+            pack_tables(data)
             self._stamps[path] = base_stamp
             self._seen[path] = dict(data)
         else:
@@ -769,37 +662,6 @@ def validate_file(path: Path) -> None:
 q = Query()
 
 
-def _message_at(chat_id: int, message_id: int) -> Any:
-    """A step message's place in the index: one int for (chat, message) (Telegram's message
-    ids are 32-bit), which takes a third of a tuple's memory."""
-    return (chat_id << 32) | message_id if 0 <= message_id < 1 << 32 else (chat_id, message_id)
-
-
-def _index_message(by_message: dict[Any, str | list[str]], by_instance: dict[str, list[str]],
-                   key: str, doc: Mapping[str, Any]) -> None:
-    """Add the step message `doc` (document id `key`) to the step messages' indexes."""
-    at = _message_at(doc["chat_id"], doc["message_id"])
-    held = by_message.get(at)  # nearly always one message: held as its id, not a list
-    by_message[at] = key if held is None else [held, key] if isinstance(held, str) \
-        else [*held, key]
-    by_instance.setdefault(doc["instance_id"], []).append(key)
-
-
-def _held(index: dict[Any, str | list[str]], at: Any) -> list[str]:
-    """The document ids at `at` in an index of :func:`_index_message`'s kind."""
-    held = index.get(at)
-    return [] if held is None else [held] if isinstance(held, str) else list(held)
-
-
-def _unindex(index: dict[Any, str | list[str]], at: Any, key: str) -> None:
-    """Take the document id `key` out of `index`'s entry `at`."""
-    left = [k for k in _held(index, at) if k != key]
-    if not left:
-        index.pop(at, None)
-    else:
-        index[at] = left[0] if len(left) == 1 else left
-
-
 class Repository:
     """The bot's records, inside one transaction (TinyDB; see :mod:`bot.storage.protocol`)."""
 
@@ -848,7 +710,9 @@ class Repository:
         storage = self._storage
         if storage.memory is None:
             storage.memory = {}
-        table: dict[str, Any] = storage.memory.setdefault(name, {})
+        table: dict[str, Any] = storage.memory.get(name)  # type: ignore[assignment]
+        if table is None:
+            table = storage.memory[name] = Trail() if name in PACKED else {}
         storage.writes += 1
         if keys is None:
             self.changed_tables.add(name)
@@ -1036,19 +900,19 @@ class Repository:
         Removed from the working set in place, by document id: TinyDB's remove would
         replace each table (and journal it whole) and drop its indexes."""
         arch = self.archive(inst.year)
-        arch.table("instances").upsert(_plain_doc(inst), q.id == inst.id)
-        disp_keys = self._disposition_keys().pop(inst.id, [])
-        msg_keys = self._message_index()[1].pop(inst.id, [])
+        arch.table("instances").upsert(plain_doc(inst), q.id == inst.id)
+        disp_keys = self._disposition_keys().pop(inst.id, id_array())
+        msg_keys = self._message_index()[1].pop(inst.id, id_array())
         for table, keys in (("dispositions", disp_keys), ("step_messages", msg_keys)):
             docs = self._docs(table)
             if keys:
-                arch.table(table).insert_multiple(_unpack(docs[k]) for k in keys)
+                arch.table(table).insert_multiple(unpack(stored_doc(docs, k)) for k in keys)
         by_message = self._message_index()[0]
         for key in msg_keys:
-            doc = _unpack(self._docs("step_messages")[key])
-            _unindex(by_message, _message_at(doc["chat_id"], doc["message_id"]), key)
-        self._remove_ids("dispositions", disp_keys)
-        self._remove_ids("step_messages", msg_keys)
+            doc = unpack(stored_doc(self._docs("step_messages"), key))
+            by_message.remove(message_at(doc["chat_id"], doc["message_id"]), key)
+        self._remove_ids("dispositions", list(map(str, disp_keys)))
+        self._remove_ids("step_messages", list(map(str, msg_keys)))
         doc_id = self._instance_ids().pop(inst.id, None)
         if doc_id is not None:
             self._remove_ids("instances", [str(doc_id)])
@@ -1058,7 +922,7 @@ class Repository:
         moved = 0
         for doc in self._instances.all():
             if doc["status"] != Status.ACTIVE.value and not doc.get("side"):
-                self.archive_instance(_instance(doc))
+                self.archive_instance(instance_of(doc))
                 moved += 1
         return moved
 
@@ -1084,14 +948,14 @@ class Repository:
                 doc = self.archive(y).table("instances").get(q.id == instance_id)
                 if doc is not None:
                     break
-        return _instance(doc) if doc else None
+        return instance_of(doc) if doc else None
 
     def save_instance(self, inst: Instance) -> None:
         doc_id = self._instance_ids().get(inst.id)
         if doc_id is None:  # in place: TinyDB's insert/update copy the whole table
-            self._instance_ids()[inst.id] = self._insert("instances", [_instance_doc(inst)])[0]
+            self._instance_ids()[inst.id] = self._insert("instances", [instance_doc(inst)])[0]
         else:
-            self._changing("instances", (str(doc_id),))[str(doc_id)] = _instance_doc(inst)
+            self._changing("instances", (str(doc_id),))[str(doc_id)] = instance_doc(inst)
 
     def instances(
         self,
@@ -1114,32 +978,32 @@ class Repository:
             live = {d["id"] for d in docs}
             docs += [d for d in self.archive(year).table("instances").all()
                      if match(d) and d["id"] not in live]
-        return [_instance(d) for d in docs]
+        return [instance_of(d) for d in docs]
 
     # -- dispositions --------------------------------------------------------------
 
-    def _disposition_keys(self) -> dict[str, list[str]]:
+    def _disposition_keys(self) -> dict[str, array[int]]:
         """The working set's dispositions' document ids by instance id, oldest first."""
 
-        def build(docs: dict[str, Any]) -> dict[str, list[str]]:
-            index: dict[str, list[str]] = {}
+        def build(docs: dict[str, Any]) -> dict[str, array[int]]:
+            index: dict[str, array[int]] = {}
             for key, doc in docs.items():
-                index.setdefault(_unpack(doc)["instance_id"], []).append(key)
+                index.setdefault(unpack(doc)["instance_id"], id_array()).append(int(key))
             return index
 
-        keys: dict[str, list[str]] = self._index("dispositions", "dispositions", build)
+        keys: dict[str, array[int]] = self._index("dispositions", "dispositions", build)
         return keys
 
     def add_disposition(self, disp: Disposition) -> None:
         index = self._disposition_keys()
-        [key] = self._insert_keyed("dispositions", [_pack({"v": 1, **disp.to_dict()})])
-        index.setdefault(disp.instance_id, []).append(key)
+        [key] = self._insert("dispositions", [pack({"v": 1, **disp.to_dict()})])
+        index.setdefault(disp.instance_id, id_array()).append(key)
 
     def dispositions(self, instance_id: str, year: int | None = None) -> list[Disposition]:
         """Every disposition of an instance, oldest first (from its archive if finished)."""
         stored = self._docs("dispositions")
         docs: Sequence[Mapping[str, Any]] = [
-            _unpack(stored[k]) for k in self._disposition_keys().get(instance_id, ())]
+            unpack(stored_doc(stored, k)) for k in self._disposition_keys().get(instance_id, ())]
         if not docs and year is not None:
             docs = self.archive(year).table("dispositions").search(q.instance_id == instance_id)
         return [Disposition.from_dict(d) for d in docs]
@@ -1148,37 +1012,44 @@ class Repository:
     # Looked up by index (a reply or a press names its message; a decision names its step):
     # the table holds every running instance's messages, and a query scans them all.
 
-    def _message_index(self) -> tuple[dict[Any, str | list[str]], dict[str, list[str]]]:
-        """The step messages' document ids by chat and message (:func:`_message_at`) and by
+    def _message_index(self) -> tuple[MessageIndex, dict[str, array[int]]]:
+        """The step messages' document ids by chat and message (:func:`message_at`) and by
         instance (oldest first)."""
 
-        def build(docs: dict[str, Any]) -> tuple[dict[Any, str | list[str]],
-                                                 dict[str, list[str]]]:
-            by_message: dict[Any, str | list[str]] = {}
-            by_instance: dict[str, list[str]] = {}
+        def build(docs: dict[str, Any]) -> tuple[MessageIndex, dict[str, array[int]]]:
+            by_message = MessageIndex()
+            by_instance: dict[str, array[int]] = {}
             for key, doc in docs.items():
-                _index_message(by_message, by_instance, key, _unpack(doc))
+                index_message(by_message, by_instance, int(key), unpack(doc))
             return by_message, by_instance
 
-        index: tuple[dict[Any, str | list[str]], dict[str, list[str]]] = self._index(
+        index: tuple[MessageIndex, dict[str, array[int]]] = self._index(
             "step_messages", "step_messages", build)
         return index
 
     def add_step_message(self, msg: StepMessage) -> None:
         index = self._message_index()
         doc = msg.to_doc()
-        [key] = self._insert_keyed("step_messages", [_pack(doc)])
-        _index_message(*index, key, doc)
+        [key] = self._insert("step_messages", [pack(doc)])
+        index_message(*index, key, doc)
+
+    def _messages_at(self, chat_id: int, message_id: int) -> list[tuple[int, dict[str, Any]]]:
+        """The step messages (document id, document) of a chat's message, oldest first."""
+        docs = self._docs("step_messages")
+        found = ((k, unpack(stored_doc(docs, k)))
+                 for k in self._message_index()[0].get(message_at(chat_id, message_id)))
+        return [(k, doc) for k, doc in found
+                if doc["chat_id"] == chat_id and doc["message_id"] == message_id]
 
     def step_message(self, chat_id: int, message_id: int) -> StepMessage | None:
-        keys = _held(self._message_index()[0], _message_at(chat_id, message_id))
-        return StepMessage.from_doc(_unpack(self._docs("step_messages")[keys[0]])) if keys else None
+        held = self._messages_at(chat_id, message_id)
+        return StepMessage.from_doc(held[0][1]) if held else None
 
     def step_messages(self, instance_id: str, step_no: int, round_no: int) -> list[StepMessage]:
         # from the instance's messages (a few dozen at most), each unpacked: an index by
         # step and round cost as much memory as the messages themselves
         docs = self._docs("step_messages")
-        found = (_unpack(docs[k]) for k in self._message_index()[1].get(instance_id, ()))
+        found = (unpack(stored_doc(docs, k)) for k in self._message_index()[1].get(instance_id, ()))
         return [StepMessage.from_doc(d) for d in found
                 if d["step_no"] == step_no and d["round"] == round_no]
 
@@ -1186,12 +1057,12 @@ class Repository:
                             keep_text: bool = False) -> None:
         # In place, by document id: TinyDB's update would copy and re-encode the whole
         # table, which holds every running instance's messages.
-        keys = _held(self._message_index()[0], _message_at(chat_id, message_id))
-        if keys:
-            table = self._changing("step_messages", keys)
-            for k in keys:
-                table[k] = _pack({**_unpack(table[k]), "settled": True,
-                                  **({} if keep_text else {"text": ""})})
+        held = self._messages_at(chat_id, message_id)
+        if held:
+            table = self._changing("step_messages", [str(k) for k, _doc in held])
+            for k, doc in held:
+                table[str(k)] = pack({**doc, "settled": True,
+                                       **({} if keep_text else {"text": ""})})
 
     # -- revision reasons being asked for ------------------------------------------
 
