@@ -239,12 +239,11 @@ class Trail(MutableMapping[str, bytes]):
     def copy(self) -> Trail:
         """A copy that later changes to this one never reach (taken in one whole state)."""
         blob, spans, base = self._state
-        spans = array("Q", spans)
-        held = sum(span & self._LEN_MASK for span in spans)
+        spans = array("Q", spans)  # (C copies, each atomic under the GIL)
         twin = Trail()
         twin._state = (bytearray(blob), spans, base)
         twin._live = len(spans) - spans.count(0)
-        twin._dead = len(twin._state[0]) - held
+        twin._dead = self._dead  # (only when to rebuild depends on it)
         return twin
 
     def json(self) -> bytes:
@@ -345,7 +344,9 @@ class MessageIndex:
 
     @staticmethod
     def _tag(at: Any) -> int:
-        return (hash(at) & 0x7FFFFFFF) | 0x80000000
+        # hashed as a tuple (xxHash's mixing): an int's own hash is the int, whose low bits
+        # are the message id, the same in every chat (each counts its own messages)
+        return (hash((at,)) & 0x7FFFFFFF) | 0x80000000
 
     def add(self, at: Any, doc_id: int) -> None:
         if not 0 < doc_id <= self._ID_MASK:

@@ -19,7 +19,7 @@ from tinydb import TinyDB
 from bot.engine.instance import Action, Disposition, Engine, Instance, Status
 from bot.engine.loader import parse_flow
 from bot.storage.memory import MemoryStore
-from bot.storage.packing import MessageIndex, Trail, inflate, pack
+from bot.storage.packing import MessageIndex, Trail, inflate, message_at, pack
 from bot.storage.protocol import Storage
 from bot.storage.records import Member, Membership, OutboxItem, StepMessage
 from bot.storage.store import (
@@ -542,26 +542,35 @@ def test_a_trail_table_is_one_buffer_found_by_document_id() -> None:
     assert Trail.holds_key("12") and not any(map(Trail.holds_key, ["012", "0", "-1", "x", "١"]))
 
 
-def test_step_messages_whose_places_share_a_hash_are_told_apart(tmp_path: Path) -> None:
+def test_step_messages_whose_places_share_a_hash_are_told_apart(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The index by chat and message keeps 31 bits of each place's hash: two messages whose
     bits match are both found as candidates and the repository tells them apart by the
-    documents themselves; a press settles only its own message."""
+    documents themselves; a press settles only its own message. Places that differ only
+    in their chat (each chat counts its own message ids from 1) do not share them."""
     index = MessageIndex()
-    for n in range(1, 3000):
-        index.add(n, n)
-    index.add(5, 9000)
-    assert index.get(5) == [5, 9000] and index.get(1 << 31 | 5) == [5, 9000]
-    index.remove(5, 5)
-    assert index.get(5) == [9000] and index.get(4000) == [] and len(index) == 2999
+    for n, (chat, message_id) in enumerate(
+            ((chat, m) for chat in range(3000, 4000) for m in (1, 2, 3)), start=1):
+        index.add(message_at(chat, message_id), n)
+    assert all(index.get(message_at(3000 + n // 3, 1 + n % 3)) == [n + 1] for n in range(3000))
+    # 31 bits rarely match (none in 400,000 places): here only 4 bits are kept
+    monkeypatch.setattr(MessageIndex, "_tag", staticmethod(lambda at: 0x80000000 | at % 16))
+    index = MessageIndex()
+    near, far = 7, 23
+    index.add(message_at(42, near), 9000)
+    index.add(message_at(42, far), 9001)
+    assert index.get(message_at(42, near)) == index.get(message_at(42, far)) == [9000, 9001]
+    index.remove(message_at(42, near), 9000)
+    assert index.get(message_at(42, near)) == [9001] and index.get(message_at(5, 5)) == []
+    assert len(index) == 1
     store = Store(tmp_path)
-    near, far = 7, 7 + (1 << 31)  # message ids whose places' hashes share the low 31 bits
     with store.transaction(record_update=False) as repo:
         repo.add_step_message(StepMessage(42, near, "1", "pk-a", 1, 1, "Langkah pertama"))
         repo.add_step_message(StepMessage(42, far, "2", "pk-b", 2, 1, "Langkah kedua"))
     with store.transaction(record_update=False) as repo:
         assert repo.step_message(42, far).instance_id == "pk-b"  # type: ignore[union-attr]
         repo.settle_step_message(42, far)
-        assert repo.step_message(42, 8) is None
+        assert repo.step_message(42, 39) is None  # (the same 4 bits, no message)
     for reader in (Store(tmp_path).read(), store.read()):
         assert reader.step_message(42, near).settled is False  # type: ignore[union-attr]
         assert reader.step_message(42, far).settled is True  # type: ignore[union-attr]
