@@ -24,21 +24,29 @@ Pure CPython calls; the bot's wiring runs them (:mod:`bot.tg.gc_jobs`).
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import gc
 import logging
 import os
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 log = logging.getLogger(__name__)
 
-__all__ = ["fix_mmap_threshold", "freeze", "limit_malloc_arenas", "release_free_memory",
-           "renew", "settle", "unfreeze_all"]
+__all__ = ["collector_paused", "fix_mmap_threshold", "freeze", "limit_malloc_arenas",
+           "release_free_memory", "renew", "settle", "unfreeze_all"]
+
+
+#: whether the collector is paced (:func:`freeze` called, :func:`unfreeze_all` not since)
+_pacing = False
 
 
 def freeze() -> None:
     """Move every object the collector tracks out of its passes (no pass, no pause)."""
+    global _pacing
+    _pacing = True
     gc.freeze()
 
 
@@ -68,6 +76,49 @@ def renew() -> float:
     log.info("garbage collector: the daily full pass took %.0f ms (%d unreachable objects "
              "freed, %d kept frozen)", took * 1000, found, gc.get_freeze_count())
     return took
+
+
+_pause_lock = threading.Lock()
+_pauses = 0  #: collector_paused blocks under way, in every thread
+_enabled_before = True  #: whether the collector ran before the first of them
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """No collection while the block runs: for a big graph of objects built at once in one
+    C call (a data file parsed by :func:`json.loads`).
+
+    Each dict the parser makes counts towards the collector's thresholds, so a parse of
+    a few MB triggers passes from inside the call, and a pass over the older generation
+    walks every unfrozen object, the new graph included: with 10,000 finished instances
+    in 25 archives, the first ``mulai`` after a start (which reads each archive's instance
+    ids once) stopped the event loop for 259 ms, the parse holding the GIL throughout
+    (issue 15, ``bench_latency.py --history``). What the block builds and keeps is
+    frozen or collected at the next :func:`settle`; what it drops is freed by its
+    reference counts. Blocks may overlap across threads: the collector runs again when
+    the last one ends (as it was before the first).
+
+    Deferred, the passes would still come, once the block ends, over everything it made:
+    a parsed archive is about 100,000 objects, and the first passes after it took 14–40 ms
+    each. So while the collector is paced (:func:`freeze`), what was made meanwhile is
+    frozen when the last block ends, as :func:`settle` does: a parse leaves no cycles,
+    and what it drops is freed by its reference counts, frozen or not."""
+    global _pauses, _enabled_before
+    with _pause_lock:
+        if not _pauses:
+            _enabled_before = gc.isenabled()
+            gc.disable()
+        _pauses += 1
+    try:
+        yield
+    finally:
+        with _pause_lock:
+            _pauses -= 1
+            if not _pauses:
+                if _pacing:
+                    gc.freeze()
+                if _enabled_before:
+                    gc.enable()
 
 
 def _glibc(name: str) -> Callable[..., int] | None:
@@ -147,4 +198,6 @@ def fix_mmap_threshold(threshold: int = MMAP_THRESHOLD) -> bool:
 def unfreeze_all() -> None:
     """Give every frozen object back to the collector (the bot stops: an embedding process
     or a test run keeps collecting as before)."""
+    global _pacing
+    _pacing = False
     gc.unfreeze()

@@ -39,7 +39,7 @@ from tinydb import Query, TinyDB
 from tinydb.storages import MemoryStorage
 
 from bot.engine.instance import Disposition, Instance, Status
-from bot.ops import metrics
+from bot.ops import gcpace, metrics
 from bot.storage import journal
 from bot.storage.migrations import SchemaError, upgrade_file
 from bot.storage.packing import (
@@ -164,8 +164,16 @@ def _read_json_file(path: Path) -> tuple[dict[str, Any], bytes | None]:
 def _parse_json(path: Path, raw: bytes) -> dict[str, Any]:
     if not raw.strip():
         return {}
+    with gcpace.collector_paused():  # the whole file's objects, built at once
+        return _parsed(path, raw)
+
+
+def _parsed(path: Path, raw: bytes) -> dict[str, Any]:
     try:
-        data = json.loads(raw)
+        try:  # orjson: twice as fast, and the parse holds the GIL throughout
+            data = orjson.loads(raw)
+        except orjson.JSONDecodeError:  # what it refuses and json takes (NaN, big ints), or
+            data = json.loads(raw)  # json's own words for what is wrong
     except json.JSONDecodeError as exc:
         raise StoreError(f"{path} is not valid JSON ({exc}); restore a backup") from exc
     if not isinstance(data, dict):

@@ -15,12 +15,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import orjson
 import pytest
 
 from bot.bootstrap import build_bot, running
 from bot.config import Settings
 from bot.engine.loader import load_flows
 from bot.ops import gcpace
+from bot.storage.store import read_json_file
 from bot.tg.gc_jobs import RENEW_AT, RENEW_JOB, SETTLE_JOB
 from fakeapi import FakeBotApi
 from tests.support.bot import running_bot
@@ -64,6 +66,49 @@ def test_a_frozen_cycle_that_dies_waits_for_the_nightly_renew(thawed: None) -> N
     gcpace.renew()
     assert died() is None  # the full pass reclaimed it
     assert gc.get_freeze_count() > 0  # and froze what lives again
+
+
+def test_a_data_file_is_parsed_with_no_collection_and_frozen_while_paced(
+        tmp_path: Path, thawed: None) -> None:
+    """A data file's parse builds its objects in one C call: a collection from inside it
+    (or the ones it deferred, right after) walked them all with the GIL held, stopping the
+    event loop (259 ms with 10,000 finished instances, at the first `mulai` after a start).
+    While the collector is paced, what the parse made is frozen at once; overlapping pauses
+    (two threads) leave the collector on when the last ends, off when it was off."""
+    path = tmp_path / "archive-2025.json"
+    path.write_bytes(orjson.dumps({"dispositions": {
+        str(n): {"v": 1, "instance_id": f"pk-{n % 50}", "note": f"catatan {n}", "att": []}
+        for n in range(1, 20_000)}}))
+    passes: list[int] = []
+
+    def seen(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            passes.append(info["generation"])
+
+    threshold = gc.get_threshold()
+    gc.callbacks.append(seen)
+    gc.set_threshold(100, 2, 2)  # passes certain, were the collector on
+    try:
+        gcpace.freeze()
+        frozen = gc.get_freeze_count()
+        data = read_json_file(path)
+        assert passes == [] and gc.isenabled()
+        assert gc.get_freeze_count() >= frozen + 20_000  # the parse's dicts, frozen
+        assert len(data["dispositions"]) == 19_999
+        gcpace.unfreeze_all()
+        with gcpace.collector_paused():
+            with gcpace.collector_paused():  # (another thread's, overlapping)
+                assert not gc.isenabled()
+            assert not gc.isenabled()
+        assert gc.isenabled() and gc.get_freeze_count() == 0  # not paced: nothing frozen
+        gc.disable()
+        with gcpace.collector_paused():
+            pass
+        assert not gc.isenabled()  # as it was
+    finally:
+        gc.enable()
+        gc.callbacks.remove(seen)
+        gc.set_threshold(*threshold)
 
 
 async def test_the_running_bot_freezes_after_its_first_plan_and_thaws_at_stop(
@@ -117,6 +162,7 @@ import sys
 from pathlib import Path
 sys.path.insert(0, sys.argv[1])
 from bot.ops import gcpace
+from bot.storage.store import read_json_file
 
 def rss():
     line = next(l for l in Path("/proc/self/status").read_text().splitlines()
@@ -153,6 +199,7 @@ ARENAS = """
 import ctypes, sys, threading
 sys.path.insert(0, sys.argv[1])
 from bot.ops import gcpace
+from bot.storage.store import read_json_file
 
 limited = gcpace.limit_malloc_arenas() if sys.argv[3] == "limit" else False
 start, held = threading.Barrier(6), []
@@ -220,6 +267,7 @@ MMAP = """
 import ctypes, sys
 sys.path.insert(0, sys.argv[1])
 from bot.ops import gcpace
+from bot.storage.store import read_json_file
 
 fixed = gcpace.fix_mmap_threshold() if sys.argv[3] == "fix" else False
 libc = ctypes.CDLL(None)
