@@ -178,6 +178,8 @@ class Trail(MutableMapping[str, bytes]):
         doc_id = int(key)
         if doc_id < 1:
             raise KeyError(key)
+        if not self._live:  # (an emptied table starts afresh at its next id)
+            self._state, self._dead = (bytearray(), array("Q"), doc_id), 0
         blob, spans, base = self._state
         if doc_id < base:  # an id before the first: the spans start earlier
             spans = array("Q", bytes(8 * (base - doc_id))) + spans
@@ -225,6 +227,15 @@ class Trail(MutableMapping[str, bytes]):
                 fresh += blob[offset:offset + size]
         self._state = (fresh, placed, base + live[0] if live else base)
         self._dead = 0
+
+    def next_id(self) -> int:
+        """The id after the last one held (TinyDB's next document id), without a pass over
+        every id as ``max(map(int, table)) + 1`` makes (a transaction's first insert)."""
+        _blob, spans, base = self._state
+        last = len(spans)
+        while last and not spans[last - 1]:
+            last -= 1
+        return base + last if last else 1
 
     def _ids(self) -> Iterator[int]:
         _blob, spans, base = self._state

@@ -743,7 +743,8 @@ class Repository:
         if known is not None and known[0] is table:
             next_id = known[1]
         else:  # first insert here, or TinyDB replaced the table since
-            next_id = max(map(int, table), default=0) + 1
+            next_id = table.next_id() if isinstance(table, Trail) \
+                else max(map(int, table), default=0) + 1
         keys = [str(doc_id) for doc_id in range(next_id, next_id + len(docs))]
         table = self._changing(name, keys)
         for key, doc in zip(keys, docs, strict=True):

@@ -523,6 +523,7 @@ def test_a_trail_table_is_one_buffer_found_by_document_id() -> None:
         if step % 1000 == 0:
             copies.append((trail.copy(), dict(model)))
         assert len(trail) == len(model)
+        assert trail.next_id() == max(map(int, model), default=0) + 1
     assert dict(trail.items()) == model and list(trail) == sorted(model, key=int)
     assert all(trail[int(k)] == doc for k, doc in model.items())
     # rebuilt as it went: what removed and replaced documents leave is at most a quarter
@@ -540,6 +541,11 @@ def test_a_trail_table_is_one_buffer_found_by_document_id() -> None:
     with pytest.raises(ValueError):
         trail["5"] = b""
     assert Trail.holds_key("12") and not any(map(Trail.holds_key, ["012", "0", "-1", "x", "١"]))
+    for key in list(model):  # emptied, it starts afresh (no spans kept for the ids before)
+        del trail[key]
+    assert len(trail) == 0 and trail.next_id() == 1 and list(trail) == []
+    trail[1] = docs[0]
+    assert list(trail) == ["1"] and len(trail._state[1]) == 1 and trail[1] == docs[0]
 
 
 def test_step_messages_whose_places_share_a_hash_are_told_apart(
