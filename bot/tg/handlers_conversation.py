@@ -45,7 +45,14 @@ from bot.tg.callbacks import (
     StepButton,
     WithdrawButton,
 )
-from bot.understanding import Certainty, Intent, Understanding, is_thanks, understand
+from bot.understanding import (
+    Certainty,
+    Intent,
+    Understanding,
+    is_acknowledgement,
+    is_thanks,
+    understand,
+)
 from bot.understanding.words import tokens
 
 log = logging.getLogger(__name__)
@@ -170,6 +177,10 @@ async def text_message(update: Update, context: h.Context, caller: h.Caller) -> 
         await unreplied_decision(update, caller, said)
     elif is_thanks(text):  # answered in kind, not with the whole help
         await h.reply(update, t.gettext("You are welcome, {you} 🙏").format(
+            you=you(member, t)))
+    elif is_acknowledgement(text):  # "siap, sy kerjakan dulu": a task taken on, not done
+        await h.reply(update, t.gettext(
+            "Noted, {you} 🙏 /tugas lists the steps waiting for you.").format(
             you=you(member, t)))
     else:
         await h.reply(update, render.help_text(t))

@@ -24,13 +24,21 @@ from __future__ import annotations
 import re
 
 from bot.understanding.decisions import advance, revise, withdraw_or_cancel
-from bot.understanding.lexicon import COURTESY, THANKS
+from bot.understanding.lexicon import (
+    ACKNOWLEDGE,
+    COMPLETE,
+    COURTESY,
+    DEFERRAL,
+    RECEIPT,
+    THANKS,
+    UNDERTAKE,
+)
 from bot.understanding.model import UNCLEAR, Certainty, Intent, Understanding
 from bot.understanding.queries import Flows, match_flow, query
 from bot.understanding.words import tokens
 
-__all__ = ["Certainty", "Flows", "Intent", "Understanding", "is_thanks", "match_flow",
-           "understand"]
+__all__ = ["Certainty", "Flows", "Intent", "Understanding", "is_acknowledgement", "is_thanks",
+           "match_flow", "understand"]
 
 _EMOJI = re.compile("[\U0001F300-\U0001FAFF\u2600-\u27BF]")
 
@@ -62,3 +70,16 @@ def is_thanks(text: str) -> bool:
     words = tokens(text)
     return (any(t.norm in THANKS for t in words)
             and all(t.norm in THANKS or t.norm in COURTESY for t in words))
+
+
+_PLEDGE = ACKNOWLEDGE | RECEIPT | UNDERTAKE
+_PLEDGE_ONLY = (_PLEDGE | DEFERRAL | COURTESY | THANKS) - COMPLETE  # ("sudah": done)
+
+
+def is_acknowledgement(text: str) -> bool:
+    """Whether `text` only acknowledges or takes a task on ("siap bu, sy kerjakan dl ya",
+    "noted pak, segera sy proses"): nothing in it says done or decided. Ask it of a message
+    that is neither a decision nor a command (understand() first)."""
+    words = tokens(text)
+    return (any(t.norm in _PLEDGE for t in words)
+            and all(t.norm in _PLEDGE_ONLY for t in words))

@@ -95,6 +95,10 @@ RECEIPT = frozenset({"terima", "baca", "lihat", "cek", "noted", "received", "see
                      "pelajari", "periksa", "tampi", "tingali", "masuk", "review"})
 # Alone, these only acknowledge; they lead to a question, never a decision.
 ACKNOWLEDGE = frozenset({"siap", "baik", "copy", "roger", "👍", "👌", "✅"})
+# A task taken on ("siap, sy kerjakan dulu"): with acknowledgements and deferrals alone, a
+# message that promises the work, never one that says it is done.
+UNDERTAKE = frozenset({"kerjakan", "laksanakan", "dilaksanakan", "kerjain", "garap", "digarap",
+                       "diproses", "proses", "segera"})
 
 NEGATION = frozenset({"belum", "tidak", "jangan", "bukan", "not", "no", "dont", "don't",
                       "haven't", "havent", "never", "nope", "isn't", "hasn't", "notyet"})

@@ -60,3 +60,23 @@ async def test_thanks_are_answered_in_kind_and_decide_nothing(tmp_path: Path) ->
         assert "/tugas" in help_text["text"]  # anything else still gets the help
         status = await h.say(camat, "status PK 2025", expect="📊")
         assert "Progres: 0 dari 9 langkah selesai." in status["text"], status["text"]
+
+
+async def test_a_task_taken_on_is_answered_briefly_and_records_nothing(tmp_path: Path) -> None:
+    """Seen in the demo: the official whose step had just arrived wrote "siap bu, sy
+    kerjakan dl ya" and got the whole help text. A task taken on is now answered with one
+    line pointing to /tugas, and it completes nothing; "sudah sy kerjakan" is still read
+    as a completion, which the bot asks about first."""
+    async with running_bot(tmp_path) as h:
+        camat = await h.join("Andhika", UNIT, "camat", language="id")
+        await h.say(camat, "mulai PK 2025", expect="Penyusunan Perjanjian Kinerja")
+        await camat.await_message(is_step(1, 1))
+        for taken in ("siap bu, sy kerjakan dl ya", "noted pak, segera sy proses"):
+            answer = await h.say(camat, taken, expect="Baik")
+            assert answer["text"] == (
+                "Baik, Bapak/Ibu 🙏 /tugas menampilkan langkah yang menunggu Bapak/Ibu."), \
+                answer["text"]
+        status = await h.say(camat, "status PK 2025", expect="📊")
+        assert "Progres: 0 dari 9 langkah selesai." in status["text"], status["text"]
+        done = await h.say(camat, "sudah sy kerjakan bu", expect="langkah")
+        assert done["text"].startswith("Apakah Bapak/Ibu menyatakan langkah 1"), done["text"]
