@@ -149,25 +149,29 @@ class Trail(MutableMapping[str, bytes]):
         """Whether `key` is a document id as TinyDB writes it (what a trail can hold)."""
         return key.isdigit() and key.isascii() and str(int(key)) == key and int(key) > 0
 
-    def _span(self, key: str | int) -> tuple[bytearray, int]:
+    def _slot(self, key: str | int) -> tuple[bytearray, array[int], int]:
+        """The buffer, the spans and the index in them of the document `key` held."""
         blob, spans, base = self._state
         try:
             i = int(key) - base
         except (TypeError, ValueError):
             raise KeyError(key) from None
-        span = spans[i] if 0 <= i < len(spans) else 0
-        if not span:
+        if not (0 <= i < len(spans) and spans[i]):
             raise KeyError(key)
-        return blob, span
+        return blob, spans, i
+
+    @classmethod
+    def _read(cls, blob: bytearray, span: int) -> bytes:
+        offset = span >> cls._LEN_BITS
+        return bytes(blob[offset:offset + (span & cls._LEN_MASK)])
 
     def __getitem__(self, key: str | int) -> bytes:
-        blob, span = self._span(key)
-        offset = span >> self._LEN_BITS
-        return bytes(blob[offset:offset + (span & self._LEN_MASK)])
+        blob, spans, i = self._slot(key)
+        return self._read(blob, spans[i])
 
     def __contains__(self, key: object) -> bool:
         try:
-            self._span(key)  # type: ignore[arg-type]
+            self._slot(key)  # type: ignore[arg-type]
         except KeyError:
             return False
         return True
@@ -200,11 +204,10 @@ class Trail(MutableMapping[str, bytes]):
             self._tidy()
 
     def __delitem__(self, key: str | int) -> None:
-        _blob, span = self._span(key)
-        _b, spans, base = self._state
-        spans[int(key) - base] = 0
+        _blob, spans, i = self._slot(key)
+        self._dead += spans[i] & self._LEN_MASK
+        spans[i] = 0
         self._live -= 1
-        self._dead += span & self._LEN_MASK
         self._tidy()
 
     def _tidy(self) -> None:
@@ -221,10 +224,9 @@ class Trail(MutableMapping[str, bytes]):
         if live:
             placed.frombytes(bytes(8 * (live[-1] - live[0] + 1)))
             for i in live:
-                span = spans[i]
-                offset, size = span >> self._LEN_BITS, span & self._LEN_MASK
-                placed[i - live[0]] = (len(fresh) << self._LEN_BITS) | size
-                fresh += blob[offset:offset + size]
+                doc = self._read(blob, spans[i])
+                placed[i - live[0]] = (len(fresh) << self._LEN_BITS) | len(doc)
+                fresh += doc
         self._state = (fresh, placed, base + live[0] if live else base)
         self._dead = 0
 
@@ -260,21 +262,12 @@ class Trail(MutableMapping[str, bytes]):
     def json(self) -> bytes:
         """The table as TinyDB writes it ({"<doc id>": document}), its documents as JSON."""
         blob, spans, base = self._state
-        parts = []
-        for i, span in enumerate(spans):
-            if span:
-                offset = span >> self._LEN_BITS
-                parts.append(b'"%d":%s' % (base + i, inflate(
-                    bytes(blob[offset:offset + (span & self._LEN_MASK)]))))
+        parts = [b'"%d":%s' % (base + i, inflate(self._read(blob, span)))
+                 for i, span in enumerate(spans) if span]
         return b"{" + b",".join(parts) + b"}"
 
     def __repr__(self) -> str:
         return f"Trail({len(self)} documents, {len(self._state[0])} bytes)"
-
-
-def stored_doc(table: Mapping[str, Any], doc_id: int) -> Any:
-    """The document `doc_id` of a table (a trail, or a dict keyed by id strings)."""
-    return table[doc_id] if isinstance(table, Trail) else table[str(doc_id)]
 
 
 def instance_doc(inst: Instance) -> dict[str, Any]:

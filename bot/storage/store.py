@@ -55,7 +55,6 @@ from bot.storage.packing import (
     pack,
     pack_tables,
     plain_doc,
-    stored_doc,
     unpack,
 )
 from bot.storage.protocol import CURRENT_UPDATE
@@ -733,11 +732,6 @@ class Repository:
 
     def _insert(self, name: str, docs: list[Any]) -> list[int]:
         """Add documents to a table under new document ids (one pass, no table copy)."""
-        return [int(key) for key in self._insert_keyed(name, docs)]
-
-    def _insert_keyed(self, name: str, docs: list[Any]) -> list[str]:
-        """:meth:`_insert`, giving the document ids as the table's own key strings (an
-        index that holds them shares the objects)."""
         table = self._docs(name)
         known = self._next_ids.get(name)
         if known is not None and known[0] is table:
@@ -750,7 +744,7 @@ class Repository:
         for key, doc in zip(keys, docs, strict=True):
             table[key] = doc
         self._next_ids[name] = (table, next_id + len(docs))
-        return keys
+        return list(range(next_id, next_id + len(docs)))
 
     def _remove_ids(self, name: str, doc_ids: list[str]) -> None:
         if doc_ids:
@@ -912,13 +906,13 @@ class Repository:
         arch.table("instances").upsert(plain_doc(inst), q.id == inst.id)
         disp_keys = self._disposition_keys().pop(inst.id, id_array())
         msg_keys = self._message_index()[1].pop(inst.id, id_array())
-        for table, keys in (("dispositions", disp_keys), ("step_messages", msg_keys)):
-            docs = self._docs(table)
-            if keys:
-                arch.table(table).insert_multiple(unpack(stored_doc(docs, k)) for k in keys)
+        trail = {table: [(k, unpack(self._docs(table)[str(k)])) for k in keys]
+                 for table, keys in (("dispositions", disp_keys), ("step_messages", msg_keys))}
+        for table, held in trail.items():
+            if held:
+                arch.table(table).insert_multiple(doc for _k, doc in held)
         by_message = self._message_index()[0]
-        for key in msg_keys:
-            doc = unpack(stored_doc(self._docs("step_messages"), key))
+        for key, doc in trail["step_messages"]:
             by_message.remove(message_at(doc["chat_id"], doc["message_id"]), key)
         self._remove_ids("dispositions", list(map(str, disp_keys)))
         self._remove_ids("step_messages", list(map(str, msg_keys)))
@@ -1012,7 +1006,7 @@ class Repository:
         """Every disposition of an instance, oldest first (from its archive if finished)."""
         stored = self._docs("dispositions")
         docs: Sequence[Mapping[str, Any]] = [
-            unpack(stored_doc(stored, k)) for k in self._disposition_keys().get(instance_id, ())]
+            unpack(stored[str(k)]) for k in self._disposition_keys().get(instance_id, ())]
         if not docs and year is not None:
             docs = self.archive(year).table("dispositions").search(q.instance_id == instance_id)
         return [Disposition.from_dict(d) for d in docs]
@@ -1045,7 +1039,7 @@ class Repository:
     def _messages_at(self, chat_id: int, message_id: int) -> list[tuple[int, dict[str, Any]]]:
         """The step messages (document id, document) of a chat's message, oldest first."""
         docs = self._docs("step_messages")
-        found = ((k, unpack(stored_doc(docs, k)))
+        found = ((k, unpack(docs[str(k)]))
                  for k in self._message_index()[0].get(message_at(chat_id, message_id)))
         return [(k, doc) for k, doc in found
                 if doc["chat_id"] == chat_id and doc["message_id"] == message_id]
@@ -1058,7 +1052,7 @@ class Repository:
         # from the instance's messages (a few dozen at most), each unpacked: an index by
         # step and round cost as much memory as the messages themselves
         docs = self._docs("step_messages")
-        found = (unpack(stored_doc(docs, k)) for k in self._message_index()[1].get(instance_id, ()))
+        found = (unpack(docs[str(k)]) for k in self._message_index()[1].get(instance_id, ()))
         return [StepMessage.from_doc(d) for d in found
                 if d["step_no"] == step_no and d["round"] == round_no]
 

@@ -67,19 +67,21 @@ def is_thanks(text: str) -> bool:
     """Whether `text` only thanks ("terima kasih pak 🙏", "matur nuwun bu", "makasih ya"):
     words of thanks and courtesy, nothing else. Ask it of a message that is neither a
     decision nor a command (understand() first): "ok, terima kasih" approves."""
-    words = tokens(text)
-    return (any(t.norm in THANKS for t in words)
-            and all(t.norm in THANKS or t.norm in COURTESY for t in words))
+    return _only(text, THANKS, THANKS | COURTESY)
 
 
 _PLEDGE = ACKNOWLEDGE | RECEIPT | UNDERTAKE
 _PLEDGE_ONLY = (_PLEDGE | DEFERRAL | COURTESY | THANKS) - COMPLETE  # ("sudah": done)
 
 
+def _only(text: str, needed: frozenset[str], allowed: frozenset[str]) -> bool:
+    """Whether `text` has a word of `needed` and no word outside `allowed`."""
+    words = tokens(text)
+    return any(t.norm in needed for t in words) and all(t.norm in allowed for t in words)
+
+
 def is_acknowledgement(text: str) -> bool:
     """Whether `text` only acknowledges or takes a task on ("siap bu, sy kerjakan dl ya",
     "noted pak, segera sy proses"): nothing in it says done or decided. Ask it of a message
     that is neither a decision nor a command (understand() first)."""
-    words = tokens(text)
-    return (any(t.norm in _PLEDGE for t in words)
-            and all(t.norm in _PLEDGE_ONLY for t in words))
+    return _only(text, _PLEDGE, _PLEDGE_ONLY)
