@@ -8,13 +8,17 @@ days, working Saturdays, revised cuti bersama) come as data, :class:`CalendarOve
 from a calendar file by :mod:`bot.calendar_file`.
 
 Pure: never reads the clock (every "now" is a parameter) and does no I/O beyond what
-``zoneinfo`` and ``holidays`` need to load their own data.
+``zoneinfo`` and ``holidays`` need to load their own data. Where the library's tables come
+from is one process-wide setting, :func:`use_holiday_source`: the library itself by default;
+``sopbot run`` and ``sopbot web`` install :class:`bot.holiday_tables.HolidayTables`, which
+asks a child process and keeps the answer on disk (the library costs a long-running bot about
+17 MB: issue 15).
 """
 
 from __future__ import annotations
 
 import calendar as _stdcalendar
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -25,9 +29,12 @@ from bot.engine.waktu import TimeUnit, Waktu
 __all__ = [
     "ZONE_ABBREVIATIONS",
     "CalendarError",
+    "HolidaySource",
     "OfficeHours",
     "WorkCalendar",
+    "library_table",
     "resolve_timezone",
+    "use_holiday_source",
     "zone_abbreviation",
 ]
 
@@ -71,6 +78,38 @@ def zone_abbreviation(tzname: str) -> str:
     key = tzname.strip()
     key = _ABBREVIATION_ZONES.get(key.upper(), key)
     return ZONE_ABBREVIATIONS.get(key, key)
+
+
+# --- the holidays library ------------------------------------------------------------------
+
+#: (year, category, language) -> {day: name}: the national days of one year in one of the
+#: library's categories ("public" holidays, "government" for the cuti bersama).
+HolidaySource = Callable[[int, str, str], Mapping[date, str]]
+
+
+def library_table(year: int, category: str, language: str) -> dict[date, str]:
+    """The ``holidays`` library's Indonesian days of `year` in `category`, named in `language`.
+
+    Imported at the first look-up, not at start-up: importing the library registers every
+    country it knows (about 300 modules).
+    """
+    import holidays
+
+    source = holidays.Indonesia(years=year, categories=(category,), language=language)
+    return dict(source.items())
+
+
+_holiday_source: HolidaySource = library_table
+
+
+def use_holiday_source(source: HolidaySource | None) -> HolidaySource:
+    """Take the library's tables from `source` from now on (None: the library itself, in
+    this process); returns the source used until now. Calendars keep the years they have
+    already looked up."""
+    global _holiday_source
+    previous = _holiday_source
+    _holiday_source = source if source is not None else library_table
+    return previous
 
 
 # --- the calendar -------------------------------------------------------------------------
@@ -180,13 +219,8 @@ class WorkCalendar:
     # -- days --------------------------------------------------------------------------------
 
     def _library(self, year: int, category: str) -> dict[date, str]:
-        # "government" carries the cuti bersama, which civil servants do not work. Imported
-        # at the first look-up, not at start-up (~0.1 s and 2 MB: issue 15).
-        import holidays
-
-        source = holidays.Indonesia(years=year, categories=(category,),
-                                    language=self._language)
-        return dict(source.items())
+        # "government" carries the cuti bersama, which civil servants do not work.
+        return dict(_holiday_source(year, category, self._language))
 
     def _library_cuti_bersama(self, year: int) -> dict[date, str]:
         table = self._library_cuti.get(year)
