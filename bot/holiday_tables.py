@@ -7,7 +7,7 @@ some thirty days a year. ``sopbot run`` and ``sopbot web`` therefore install
 :class:`HolidayTables` as the calendars' source (:func:`bot.engine.calendar.use_holiday_source`):
 
 - a year looked up is answered from ``<data dir>/cache/holidays.json``, read once;
-- a year not there is asked of a child process (``python -m bot.holiday_tables``, about
+- a year not there is asked of a child process (this module's :func:`main`, about
   0.15 s), together with the year before it and the two after, and written back;
 - the file is kept per version of the library: after an upgrade (a new SKB of cuti bersama)
   the tables are asked again;
@@ -46,6 +46,9 @@ CATEGORIES = ("public", "government")
 _BEFORE, _AFTER = 1, 2
 _CHILD_TIMEOUT = 60.0
 _PACKAGE_ROOT = Path(__file__).resolve().parent.parent  # where `bot` is imported from
+#: the child: this module's main(), `bot` imported from where this process has it
+_CHILD = ("import sys; sys.path.insert(0, sys.argv.pop(1)); "
+          "from bot.holiday_tables import main; sys.exit(main(sys.argv[1:]))")
 
 
 def library_version() -> str | None:
@@ -169,13 +172,10 @@ class HolidayTables:
 
     def _ask_child(self, language: str, years: Sequence[int]) -> None:
         assert self._known is not None
-        command = [self._python, "-m", "bot.holiday_tables", "--language", language,
+        command = [self._python, "-c", _CHILD, str(_PACKAGE_ROOT), "--language", language,
                    "--years", *map(str, years)]
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(
-            p for p in (str(_PACKAGE_ROOT), env.get("PYTHONPATH", "")) if p)
         try:
-            done = subprocess.run(command, capture_output=True, text=True, env=env,
+            done = subprocess.run(command, capture_output=True, text=True,
                                   timeout=_CHILD_TIMEOUT, check=False)
             if done.returncode != 0:
                 raise RuntimeError(f"exit status {done.returncode}: "
