@@ -28,6 +28,13 @@ from bot.tg.callbacks import cycle_button
 #: ``/pengingat`` lists this many steps and duties, then "… and N more".
 UPCOMING_LINES = 8
 
+#: A digest lists this many reminders, the earliest deadline first, then "… and N more" and
+#: where to see them all: an official owed hundreds (a per-official procedure, the bot down
+#: for a few days) gets one message, not dozens of parts, and at most this many buttons
+#: (Telegram refuses a keyboard of more than 100).
+DIGEST_ITEMS = 10
+DIGEST_MORE = N_("/tugas lists the steps waiting for you; /pengingat your next reminders.")
+
 HOW_ONE = N_("When it is done, press the button or reply to this message with the evidence "
              "document.")
 HOW_SEVERAL = N_("When a duty is done, please press its button below.")
@@ -118,6 +125,11 @@ def _deadline(payload: dict[str, Any]) -> datetime:
     return datetime.fromisoformat(payload["deadline" if payload["type"] == "step" else "due"])
 
 
+def _nearest(items: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The items a digest shows: the `DIGEST_ITEMS` with the earliest deadlines, in order."""
+    return sorted(items, key=_deadline)[:DIGEST_ITEMS]
+
+
 def _group(payload: dict[str, Any], flow: Flow, t: Translator) -> tuple[str, str]:
     """The group an item is listed under: its instance (a step) or its flow (a duty)."""
     if payload["type"] == "step":
@@ -167,9 +179,9 @@ def digest_text(payload: dict[str, Any], flows: dict[str, Flow], t: Translator,
     nearest deadline first, each with its own deadline."""
     _ = t.gettext
     items = [p for p in payload["items"] if p.get("flow_id") in flows]
-    items.sort(key=_deadline)
+    shown = _nearest(items)
     groups: dict[str, tuple[str, list[str]]] = {}
-    for item in items:
+    for item in shown:
         flow = flows[item["flow_id"]]
         key, label = _group(item, flow, t)
         groups.setdefault(key, (label, []))[1].append(_item_line(item, flow, t, now))
@@ -182,7 +194,9 @@ def digest_text(payload: dict[str, Any], flows: dict[str, Flow], t: Translator,
     parts = [head.format(n=len(items))]
     for label, lines in groups.values():
         parts += ["", label + ":", *lines]
-    tasks = [p for p in items if p.get("task_id")]
+    if len(items) > len(shown):
+        parts += ["", _("… and {n} more").format(n=len(items) - len(shown)), _(DIGEST_MORE)]
+    tasks = [p for p in shown if p.get("task_id")]
     if tasks:
         parts += ["", _(HOW_ONE) if len(tasks) == 1 else _(HOW_SEVERAL)]
     return "\n".join(parts)
@@ -193,7 +207,7 @@ def cycle_keyboard(notice: Mapping[str, Any] | Reminder,
     """The "done" button of a recurring duty's reminder; in a digest, one per duty."""
     payload = document(notice)
     if payload.get("type") == "digest":
-        tasks = [p for p in payload["items"] if p.get("task_id")]
+        tasks = [p for p in _nearest(payload["items"]) if p.get("task_id")]
         if not tasks:
             return None
         if len(tasks) == 1:

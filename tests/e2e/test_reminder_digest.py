@@ -4,6 +4,7 @@ digest per official, never repeated; reminders follow a withdrawn decision (Tari
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from pathlib import Path
 
 from bot.demo.harness import Clock, Harness
@@ -92,3 +93,40 @@ async def test_reminders_follow_a_withdrawn_decision(tmp_path: Path) -> None:
         await at(h, wib(2026, 1, 5, 10, 0))
         assert texts(h.api, sri, "⏰") == []  # step 2's reminders never came
         assert len(texts(h.api, sekretaris, "⏰")) == 2  # step 1's "before" and "due"
+
+
+async def test_a_digest_of_many_lists_the_earliest_and_says_how_many_more(
+        tmp_path: Path) -> None:
+    """Twelve PKs wait on Sri while the bot is down: she gets one message with the ten
+    earliest deadlines and where to see the rest, not a message per instance or parts."""
+    clock = Clock()  # Monday 5 January 2026, 08:00 WIB
+    data = tmp_path / "data"
+    years = range(2015, 2027)
+    async with running_bot(tmp_path, clock=clock, data_dir=data) as h:
+        o = await kesbangpol(h)
+        for year in years:
+            asked = await h.say(o["kepala"], f"mulai PK {year}")
+            if "far from this year" in asked["text"]:  # (all but 2025-2027)
+                await h.press(o["kepala"], asked, "Ya")
+            else:
+                assert "Started" in asked["text"], asked["text"]
+            step1 = await o["sekretaris"].await_message(
+                lambda m, y=year: is_step(1, 1)(m) and f"PK {y}" in m.get("text", ""))
+            await h.press(o["sekretaris"], step1, "✔️ Selesai")
+            await o["kasubbag"].await_message(
+                lambda m, y=year: is_step(2, 1)(m) and f"PK {y}" in m.get("text", ""))
+            clock.now += timedelta(minutes=1)  # deadlines a minute apart, 2015 earliest
+        sri = o["kasubbag"].id
+    clock.now = wib(2026, 1, 7, 9, 0)
+    async with running_bot(tmp_path, clock=clock, data_dir=data) as h:
+        h.api.user(sri, "Sri", language_code="en")
+        await h.api.await_for(lambda: h.api.messages(sri), what="Sri's digest")
+        await asyncio.sleep(SETTLE * 2)
+        (digest,) = [m["text"] for m in h.api.messages(sri)]  # one message
+        lines = digest.splitlines()
+        assert lines[0] == "⏰ Reminders missed while the bot was unavailable (12):"
+        groups = [ln for ln in lines if ln.startswith("Drafting the Performance Agreement")]
+        assert groups == [f"Drafting the Performance Agreement (PK {y}):"
+                          for y in range(2015, 2025)]  # the ten earliest
+        assert lines[-2:] == ["… and 2 more", "/tugas lists the steps waiting for you; "
+                              "/pengingat your next reminders."]

@@ -11,7 +11,9 @@ from bot.engine.reminders import ReminderKind
 from bot.i18n import Translator
 from bot.services.reminder_plan import Planned
 from bot.services.reminders import message_payload
+from bot.textlimits import split_message
 from bot.tg.render import cycle_keyboard, reminder_text, upcoming_text
+from bot.tg.render_reminders import DIGEST_ITEMS
 from tests.support.paths import WIB
 
 PK = "pk-kesbangpol-jateng"
@@ -81,6 +83,38 @@ def test_missed_reminders_are_grouped_by_instance_with_their_deadlines(
     # one reminder alone still reads as it always did
     single = message_payload(missed[:1], "Bu Sri", NOW)
     assert reminder_text(single, all_flows, EN, NOW).startswith("⚠️ Late: the deadline for")
+
+
+def test_a_digest_of_hundreds_is_one_message_of_the_earliest(
+        all_flows: dict[str, Flow]) -> None:
+    """The bot down for days over a per-official procedure: 300 late steps and 40 duties owed
+    to one official are one message listing the earliest deadlines, not dozens of parts, and
+    its buttons stay within Telegram's 100."""
+    missed = [step(f"i{n:03d}", 2026, 2, "overdue", NOW - timedelta(hours=n + 1),
+                   at=NOW.isoformat()) for n in range(300)]
+    duties = [duty("triwulan", "quarter", 2, f"t{n:02d}") for n in range(40)]
+    payload = message_payload([*missed, *duties], "Bu Sri", NOW)
+    text = reminder_text(payload, all_flows, ID, NOW)
+    assert split_message(text) == [text]  # one message
+    lines = text.splitlines()
+    assert lines[0] == "⏰ Pengingat untuk Bapak/Ibu (340):"
+    items = [ln for ln in lines if ln.startswith("• ")]
+    assert len(items) == DIGEST_ITEMS == 10
+    # the earliest deadlines first: the steps late the longest (300 hours: 24 June 19.30)
+    assert all("⚠️ Langkah 2: " in ln for ln in items)
+    assert "batas waktu 24 Jun 2026 19.30 WIB" in items[0]
+    assert "batas waktu 25 Jun 2026 04.30 WIB" in items[-1]  # (291 hours)
+    assert lines[-2:] == ["… dan 330 lainnya", "/tugas menampilkan langkah yang menunggu "
+                          "Bapak/Ibu; /pengingat menampilkan pengingat berikutnya."]
+    assert cycle_keyboard(payload, ID) is None  # no duty among those shown
+    # duties alone: the buttons are those of the duties shown
+    duties_only = message_payload(duties, "Bu Sri", NOW)
+    keyboard = cycle_keyboard(duties_only, ID)
+    assert keyboard is not None
+    assert [b.callback_data for row in keyboard.inline_keyboard for b in row] == [
+        f"k:t{n:02d}" for n in range(DIGEST_ITEMS)]
+    text = reminder_text(duties_only, all_flows, ID, NOW)
+    assert split_message(text) == [text] and "… dan 30 lainnya" in text
 
 
 def test_pengingat_is_grouped_nearest_first_and_capped(all_flows: dict[str, Flow]) -> None:
