@@ -25,6 +25,7 @@ from bot.understanding.lexicon import (
     REVISED_MARKS,
     THANKS,
     UNCERTAIN,
+    UNDERTAKE,
     WITHDRAW,
 )
 from bot.understanding.model import UNCLEAR, Certainty, Intent, Understanding
@@ -174,6 +175,10 @@ def withdraw_or_cancel(words: list[Token], question: bool) -> Understanding | No
     return None
 
 
+#: Words of taking a task on that are not also courtesy ("segera" is both: "ok, segera" stays
+#: an approval to confirm).
+_UNDERTAKEN = UNDERTAKE - COURTESY
+
 #: Approval words that are also particles: after thanks ("makasih ya") they decide nothing.
 _PARTICLES = frozenset({"ya", "nggih"})
 
@@ -190,6 +195,8 @@ def advance(words: list[Token], question: bool, emoji: set[str]) -> Understandin
         return None
     if not strong and not spared and any(w in RECEIPT for w in norms):
         return UNCLEAR  # "sudah saya terima", "siap, saya periksa": received, not decided
+    if not deciding and not spared and any(w in _UNDERTAKEN for w in norms):
+        return UNCLEAR  # "siap bu, sy kerjakan": a task taken on, neither done nor approved
     if not strong and not spared and set(deciding) <= _PARTICLES \
             and any(w in THANKS for w in norms):
         return UNCLEAR  # "makasih ya pak", "terima kasih nggih": thanks, "ya" a particle

@@ -71,7 +71,9 @@ async def test_a_task_taken_on_is_answered_briefly_and_records_nothing(tmp_path:
         camat = await h.join("Andhika", UNIT, "camat", language="id")
         await h.say(camat, "mulai PK 2025", expect="Penyusunan Perjanjian Kinerja")
         await camat.await_message(is_step(1, 1))
-        for taken in ("siap bu, sy kerjakan dl ya", "noted pak, segera sy proses"):
+        # (the third, without "dulu", was asked "do you declare step 1 done?" in the demo)
+        for taken in ("siap bu, sy kerjakan dl ya", "noted pak, segera sy proses",
+                      "siap bu sy kerjakan"):
             answer = await h.say(camat, taken, expect="Baik")
             assert answer["text"] == (
                 "Baik, Bapak/Ibu 🙏 /tugas menampilkan langkah yang menunggu Bapak/Ibu."), \

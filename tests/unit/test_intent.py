@@ -222,13 +222,18 @@ def test_a_task_taken_on_is_an_acknowledgement_never_a_completion() -> None:
     """"siap bu, sy kerjakan dl ya" (typed outside a step message) takes the task on: it is
     answered briefly, not with the whole help, and nothing in it may read as done."""
     for taken in ("siap bu, sy kerjakan dl ya", "noted pak, segera sy proses",
-                  "sy kerjakan dl", "siap, nanti saya laksanakan bu", "Siap bu 🙏 sy garap dulu"):
+                  "sy kerjakan dl", "siap, nanti saya laksanakan bu", "Siap bu 🙏 sy garap dulu",
+                  # without "dulu" too: the work promised, not done (was asked "done?")
+                  "siap bu sy kerjakan", "siap laksanakan pak", "siap pak segera diproses"):
         assert is_acknowledgement(taken), taken
         assert read(taken)[0] is Intent.UNCLEAR, taken  # and never a decision
     for other in ("siap, sdh selesai bu", "sudah sy kerjakan bu", "siap bu tapi blm bisa",
                   "halo apa kabar", "sy kerjakan PK 2026 dl", "", "🙏"):
         assert not is_acknowledgement(other), other
     assert read("siap, sdh selesai bu")[0] is Intent.COMPLETE  # done: a decision, asked first
+    # a superior's go-ahead keeps being asked as an approval, not taken as an acknowledgement
+    assert read("ok laksanakan") == (Intent.APPROVE, Certainty.ASK)
+    assert read("setuju, laksanakan") == (Intent.APPROVE, Certainty.ASK)
 
 
 def test_thanks_alone_is_told_from_a_decision_and_from_anything_else() -> None:
