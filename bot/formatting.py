@@ -32,7 +32,10 @@ def format_duration(delta: timedelta, t: Translator) -> str:
 
 
 def format_until(deadline: datetime, now: datetime, t: Translator) -> str:
-    """ "2 jam lagi" before the deadline, "terlambat 1 hari" after it."""
+    """ "2 jam lagi" before the deadline, "terlambat 1 hari" after it, "sekarang" within the
+    minute (never "0 detik lagi")."""
+    if abs(deadline - now) < timedelta(minutes=1):
+        return t.pgettext("deadline", "now")
     if deadline >= now:
         return t.gettext("{duration} left").format(duration=format_duration(deadline - now, t))
     return t.gettext("late by {duration}").format(duration=format_duration(now - deadline, t))
