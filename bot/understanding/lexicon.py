@@ -98,7 +98,9 @@ ACKNOWLEDGE = frozenset({"siap", "baik", "copy", "roger", "👍", "👌", "✅"}
 # A task taken on ("siap, sy kerjakan dulu"): with acknowledgements and deferrals alone, a
 # message that promises the work, never one that says it is done.
 UNDERTAKE = frozenset({"kerjakan", "laksanakan", "dilaksanakan", "kerjain", "garap", "digarap",
-                       "diproses", "proses", "segera"})
+                       "diproses", "proses", "segera", "kirim", "kirimkan", "dikirim", "buat",
+                       "buatkan", "dibuat", "susun", "disusun", "siapkan", "disiapkan", "urus",
+                       "diurus", "tindaklanjuti", "ditindaklanjuti"})
 
 NEGATION = frozenset({"belum", "tidak", "jangan", "bukan", "not", "no", "dont", "don't",
                       "haven't", "havent", "never", "nope", "isn't", "hasn't", "notyet"})
