@@ -58,6 +58,7 @@ from bot.bootstrap import build_bot, running
 from bot.config import Settings
 from bot.engine.loader import load_flows
 from bot.cli.run import serve_until_stopped
+from bot.holiday_tables import install_holiday_tables
 
 class NoClaim:  # running() claims and releases the data directory itself
     def release_running(self):
@@ -86,6 +87,7 @@ async def main():
                         flows_dir=Path({flows!r}))
     began = time.monotonic()  # the clock: from the moment the instances started
     clock = lambda: {t0} + timedelta(seconds=60 + time.monotonic() - began)
+    install_holiday_tables(settings.data_dir, ({t0}).year)  # as `sopbot run` does
     bot = build_bot(settings, load_flows(settings.flows_dir), rate_limit=False, clock=clock)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()

@@ -33,9 +33,10 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from bot.engine.calendar import library_table
+from bot.engine.calendar import library_table, use_holiday_source
 
-__all__ = ["CATEGORIES", "FILE_NAME", "HolidayTables", "library_version"]
+__all__ = ["CATEGORIES", "FILE_NAME", "HolidayTables", "install_holiday_tables",
+           "library_version"]
 
 log = logging.getLogger(__name__)
 
@@ -193,6 +194,16 @@ class HolidayTables:
             return
         self._known.update(tables)
         self._write()
+
+
+def install_holiday_tables(data_dir: Path, year: int) -> HolidayTables:
+    """Make this process's calendars take their holidays from `data_dir`'s cache (asked of a
+    child process), the years around `year` asked now, before any look-up on the event
+    loop (``sopbot run`` and ``sopbot web``)."""
+    tables = HolidayTables(data_dir / "cache")
+    use_holiday_source(tables)
+    tables.prefetch(year)
+    return tables
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -11,7 +11,6 @@ import threading
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from bot.cli.common import load_or_report, report_settings, setup_logging
@@ -48,7 +47,11 @@ def prepare_bot(t: Translator, settings: Settings, mode: str) -> Bot | int:
         return 1
     setup_logging(settings.token)
     log = logging.getLogger("sopbot")
-    _use_holiday_tables(settings.data_dir)
+    # the calendars' holidays from a child process and <data dir>/cache, not from the library
+    # loaded into this long-running process (17 MB), the years around today asked now
+    from bot.holiday_tables import install_holiday_tables
+
+    install_holiday_tables(settings.data_dir, datetime.now().year)
     if os.environ.get("DYNO"):
         log.warning("this looks like a Heroku dyno: its filesystem is ephemeral and %s will "
                     "be lost at the next restart; mount a persistent volume or run on a VPS "
@@ -68,18 +71,6 @@ def prepare_bot(t: Translator, settings: Settings, mode: str) -> Bot | int:
 
     warn_about_coverage(flows, datetime.now().date(), log)
     return bot
-
-
-def _use_holiday_tables(data_dir: Path) -> None:
-    """The calendars' holidays from a child process and ``<data dir>/cache``, not from the
-    library loaded into this long-running process (17 MB: :mod:`bot.holiday_tables`); the
-    years around today asked now, before any look-up on the event loop."""
-    from bot.engine.calendar import use_holiday_source
-    from bot.holiday_tables import HolidayTables
-
-    tables = HolidayTables(data_dir / "cache")
-    use_holiday_source(tables)
-    tables.prefetch(datetime.now().year)
 
 
 async def serve_polling(bot: Bot, t: Translator) -> int:
