@@ -64,11 +64,14 @@ def _key(language: str, category: str, year: int) -> str:
     return f"{language}/{category}/{year}"
 
 
+def _rows(table: Mapping[date, str]) -> list[list[str]]:
+    """One table as the file (and the child's answer) keeps it: [day, name] in day order."""
+    return [[d.isoformat(), name] for d, name in sorted(table.items())]
+
+
 def _tables(language: str, years: Iterable[int]) -> dict[str, list[list[str]]]:
     """The library's tables of `years`, every category, as the file keeps them."""
-    return {_key(language, category, year): [[d.isoformat(), name] for d, name in
-                                              sorted(library_table(year, category,
-                                                                   language).items())]
+    return {_key(language, category, year): _rows(library_table(year, category, language))
             for year in years for category in CATEGORIES}
 
 
@@ -94,11 +97,6 @@ class HolidayTables:
         self._known: dict[str, dict[date, str]] | None = None  # read at the first look-up
         self._child_failed = False
         self._unwritable = False
-
-    @property
-    def path(self) -> Path:
-        """The cache file."""
-        return self._path
 
     def __call__(self, year: int, category: str, language: str) -> Mapping[date, str]:
         """The days of `year` in `category`, named in `language` (a
@@ -152,9 +150,8 @@ class HolidayTables:
         assert self._known is not None
         if self._unwritable:
             return
-        document = {"library": self._version, "tables": {
-            key: [[d.isoformat(), name] for d, name in sorted(table.items())]
-            for key, table in sorted(self._known.items())}}
+        document = {"library": self._version,
+                    "tables": {key: _rows(table) for key, table in sorted(self._known.items())}}
         temporary = self._path.with_name(f".{self._path.name}.{os.getpid()}.tmp")
         try:  # private, as the rest of the data directory
             self._path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)

@@ -125,7 +125,7 @@ def _deadline(payload: dict[str, Any]) -> datetime:
     return datetime.fromisoformat(payload["deadline" if payload["type"] == "step" else "due"])
 
 
-def _nearest(items: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+def _earliest(items: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """The items a digest shows: the `DIGEST_ITEMS` with the earliest deadlines, in order."""
     return sorted(items, key=_deadline)[:DIGEST_ITEMS]
 
@@ -179,7 +179,7 @@ def digest_text(payload: dict[str, Any], flows: dict[str, Flow], t: Translator,
     nearest deadline first, each with its own deadline."""
     _ = t.gettext
     items = [p for p in payload["items"] if p.get("flow_id") in flows]
-    shown = _nearest(items)
+    shown = _earliest(items)
     groups: dict[str, tuple[str, list[str]]] = {}
     for item in shown:
         flow = flows[item["flow_id"]]
@@ -207,7 +207,7 @@ def cycle_keyboard(notice: Mapping[str, Any] | Reminder,
     """The "done" button of a recurring duty's reminder; in a digest, one per duty."""
     payload = document(notice)
     if payload.get("type") == "digest":
-        tasks = [p for p in _nearest(payload["items"]) if p.get("task_id")]
+        tasks = [p for p in _earliest(payload["items"]) if p.get("task_id")]
         if not tasks:
             return None
         if len(tasks) == 1:
