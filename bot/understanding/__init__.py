@@ -27,10 +27,14 @@ from bot.understanding.decisions import advance, revise, withdraw_or_cancel
 from bot.understanding.lexicon import (
     ACKNOWLEDGE,
     COMPLETE,
+    CONDITION,
+    CONTRAST,
     COURTESY,
     DEFERRAL,
+    NEGATION,
     RECEIPT,
     THANKS,
+    UNCERTAIN,
     UNDERTAKE,
 )
 from bot.understanding.model import UNCLEAR, Certainty, Intent, Understanding
@@ -80,8 +84,19 @@ def _only(text: str, needed: frozenset[str], allowed: frozenset[str]) -> bool:
     return any(t.norm in needed for t in words) and all(t.norm in allowed for t in words)
 
 
+#: Never in a plain acknowledgement: a hedge, a negation, or "done".
+_NOT_PLEDGE = NEGATION | CONTRAST | CONDITION | UNCERTAIN | COMPLETE
+
+
 def is_acknowledgement(text: str) -> bool:
     """Whether `text` only acknowledges or takes a task on ("siap bu, sy kerjakan dl ya",
-    "noted pak, segera sy proses"): nothing in it says done or decided. Ask it of a message
-    that is neither a decision nor a command (understand() first)."""
-    return _only(text, _PLEDGE, _PLEDGE_ONLY)
+    "noted pak, segera sy proses"): nothing in it says done or decided. A task taken on may
+    name the task in one word of its own ("siap pak, sy susun formatnya dl"). Ask it of a
+    message that is neither a decision nor a command (understand() first)."""
+    norms = [t.norm for t in tokens(text)]
+    if not any(w in _PLEDGE for w in norms) or any(w in _NOT_PLEDGE for w in norms):
+        return False
+    own = [w for w in norms if w not in _PLEDGE_ONLY]
+    named = 1 if any(w in UNDERTAKE for w in norms) else 0
+    # (a year names an instance, "sy kerjakan PK 2026 dl": not the plain task)
+    return len(own) <= named and all(w.isalpha() for w in own)

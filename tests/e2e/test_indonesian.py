@@ -73,7 +73,7 @@ async def test_a_task_taken_on_is_answered_briefly_and_records_nothing(tmp_path:
         await camat.await_message(is_step(1, 1))
         # (the third, without "dulu", was asked "do you declare step 1 done?" in the demo)
         for taken in ("siap bu, sy kerjakan dl ya", "noted pak, segera sy proses",
-                      "siap bu sy kerjakan"):
+                      "siap bu sy kerjakan", "siap pak, sy susun formatnya dl"):
             answer = await h.say(camat, taken, expect="Baik")
             assert answer["text"] == (
                 "Baik, Bapak/Ibu 🙏 /tugas menampilkan langkah yang menunggu Bapak/Ibu."), \

@@ -225,12 +225,15 @@ def test_a_task_taken_on_is_an_acknowledgement_never_a_completion() -> None:
                   "sy kerjakan dl", "siap, nanti saya laksanakan bu", "Siap bu 🙏 sy garap dulu",
                   # without "dulu" too: the work promised, not done (was asked "done?")
                   "siap bu sy kerjakan", "siap laksanakan pak", "siap pak segera diproses",
-                  "otw bu, sy kirim sore ini", "siap, segera sy siapkan"):
+                  "otw bu, sy kirim sore ini", "siap, segera sy siapkan",
+                  # naming the task in a word of its own (the demo: the whole help text)
+                  "siap pak, sy susun formatnya dl"):
         assert is_acknowledgement(taken), taken
         assert read(taken)[0] is Intent.UNCLEAR, taken  # and never a decision
     for other in ("siap, sdh selesai bu", "sudah sy kerjakan bu", "siap bu tapi blm bisa",
                   "sdh sy kirim pk nya bu", "sudah dikirim",
-                  "halo apa kabar", "sy kerjakan PK 2026 dl", "", "🙏"):
+                  "halo apa kabar", "sy kerjakan PK 2026 dl", "", "🙏",
+                  "siap pak, formatnya", "siap, sy susun formatnya tapi blm bisa"):
         assert not is_acknowledgement(other), other
     assert read("siap, sdh selesai bu")[0] is Intent.COMPLETE  # done: a decision, asked first
     # a superior's go-ahead keeps being asked as an approval, not taken as an acknowledgement
