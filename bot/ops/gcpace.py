@@ -183,7 +183,8 @@ def fix_mmap_threshold(threshold: int = MMAP_THRESHOLD) -> bool:
     By default the threshold rises to the size of each mapped block freed (up to 32 MiB):
     after the first whole-file encode or table resize of a few MB, blocks of that size come
     from the heap, where they stay as holes among long-lived blocks when freed. Fixed, a
-    big transient block is mapped apart and handed back whole. Over 10,000 presses with
+    big transient block is mapped apart and handed back whole (unless a free chunk in the
+    heap is big enough: glibc looks there first). Over 10,000 presses with
     1,000 instances running (``bench_startup_memory.py``, one run each): 105 → 132 MB
     (+26.6%) with the rising threshold, 100 → 118 MB (+17.6%) fixed at 128 KiB. Called
     once the start-up's first plan is done (:class:`bot.tg.gc_jobs.GcPacer`): fixed from
