@@ -45,6 +45,7 @@ from bot.tg.callbacks import (
 )
 from bot.tg.digest_jobs import DigestScheduler
 from bot.tg.gc_jobs import GcPacer
+from bot.tg.http import bot_request
 from bot.tg.pacing import UNPACED, Pace, PacedRateLimiter, Pacer
 from bot.tg.poller import DurablePoller
 from bot.tg.reminder_jobs import ReminderScheduler
@@ -98,6 +99,7 @@ def build_application(
         .updater(None)  # polling is the DurablePoller's (see running())
         .base_url(settings.base_url)
         .base_file_url(settings.base_file_url)
+        .request(bot_request(http_timeout))  # http_timeout: tests, a stuck call fails fast
         .post_init(startup)
         .post_shutdown(shutdown)
     )
@@ -105,9 +107,6 @@ def build_application(
     if rate_limit:
         # PTB types the builder by its rate limiter's argument type, which starts as None.
         builder = builder.rate_limiter(PacedRateLimiter(pacer, max_retries=3))  # type: ignore[arg-type]
-    if http_timeout is not None:  # tests: a stuck call fails fast
-        builder = (builder.read_timeout(http_timeout).write_timeout(http_timeout)
-                   .connect_timeout(http_timeout))
     app = builder.build()
     sender = OutboxSender(app.bot, services, clock, default_language=settings.language,
                           poll_interval=sender_poll_interval, undo=settings.undo_minutes > 0,

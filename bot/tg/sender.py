@@ -43,6 +43,7 @@ from bot.services import Member, OutboxItem, Services
 from bot.services.notices import decode, is_typed
 from bot.services.outbox import is_bulk
 from bot.tg.delivery import DeliveryRound, Due, Result, RoundPolicy, RoundPorts
+from bot.tg.http import on_written
 from bot.tg.pacing import UNPACED, Pace, Pacer, retry_seconds
 from bot.tg.render import (
     ack_text,
@@ -146,14 +147,16 @@ class OutboxSender:
         self._wake.set()
 
     async def issued(self, due: list[Due], timeout: float = ISSUE_WAIT) -> None:
-        """Wait, at most `timeout` seconds, until the sender starts sending the first of
-        `due` that its decision marked in flight: the next official's step.
+        """Wait, at most `timeout` seconds, until the sender's request for the first of
+        `due` that its decision marked in flight (the next official's step) is written to
+        the connection, or has failed (:func:`bot.tg.http.on_written`).
 
         A button's handler awaits it between handing its decision's items over and
         answering the button, so that on the one event loop the next official's message
-        is under way first and the answer beside it, rather than the answer's request
-        built and sent first and the step after it (issue 15: press → next official is
-        the flow moving on; the presser's answer follows within a millisecond). Call it
+        is on the wire first and the answer beside it, rather than the two requests built
+        in turns at each of httpx's yields, the answer's often written first (issue 15:
+        press → next official is the flow moving on; the presser's answer follows within
+        a millisecond, not a round trip). Call it
         right after :meth:`hand_off`, before anything else awaits: the sender cannot have
         started on the items yet. When the sender is busy (a round under way, Telegram's
         pace) the answer does not wait longer than `timeout`.
@@ -302,11 +305,17 @@ class OutboxSender:
         outbox = self.services
         t = member_translator(member, self.default_language)
         flow = self.services.flows.get(item.payload.get("flow_id", ""))
-        if (issuing := self._issuing.get(item.id)) is not None:
-            issuing.set()  # (its handler runs once this task waits for Telegram's answer)
+        issuing = self._issuing.get(item.id)
         while True:
             try:
-                message_ids, kept_text = await self._send(item, flow, t)
+                # The button's answer waits until this item's first request is written
+                # (or has failed): see issued().
+                try:
+                    with on_written(issuing.set if issuing is not None else None):
+                        message_ids, kept_text = await self._send(item, flow, t)
+                finally:
+                    if issuing is not None:
+                        issuing.set()
                 break
             except RetryAfter as exc:
                 seconds = retry_seconds(exc)

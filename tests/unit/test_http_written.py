@@ -1,0 +1,114 @@
+"""The bot's Bot API requests say when they are written (bot/tg/http.py), and a button's
+answer waits for that, not for Telegram's answer to the step (issue 15).
+
+Real I/O: python-telegram-bot's HTTP stack with the bot's request object, against the
+fake Bot API server on 127.0.0.1, which holds its answer back so that "written" and
+"answered" are far apart."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime
+from types import SimpleNamespace
+
+from telegram import Bot
+
+from bot.services import Member, OutboxItem
+from bot.tg.http import bot_request, on_written
+from bot.tg.sender import OutboxSender
+from fakeapi import FakeBotApi
+
+NOW = datetime(2026, 1, 5, 1, 0, tzinfo=UTC)
+HELD = 0.4  # seconds the fake server holds its answer back (the call itself is done at once)
+
+
+async def test_a_request_says_once_it_is_written_not_when_it_is_answered() -> None:
+    with FakeBotApi() as api:
+        official = api.user(501, "Bu Kasi")
+        api.fail_next("sendMessage", status=None, delay=HELD)
+        written: list[float] = []
+        async with Bot(api.token, base_url=api.api_root + "/bot",
+                       request=bot_request(timeout=5)) as bot:
+            began = time.perf_counter()
+            with on_written(lambda: written.append(time.perf_counter())):
+                await bot.send_message(official.id, "Langkah 2 dari 9")
+            answered = time.perf_counter()
+            await bot.send_message(official.id, "di luar blok")  # outside: nobody is told
+    assert len(written) == 1
+    assert written[0] - began < HELD / 2 < answered - began  # written long before answered
+    assert [m["text"] for m in official.messages()] == ["Langkah 2 dari 9", "di luar blok"]
+
+
+async def test_the_buttons_answer_waits_for_the_steps_request_to_be_written() -> None:
+    """The sender's request for the next official's step takes a while to build (rendering,
+    Telegram's pace, httpx's own turns on the event loop); the button's answer is built
+    only once the step is written, and does not wait for Telegram's answer to it."""
+    with FakeBotApi() as api:
+        official = api.user(502, "Pak Sekcam")
+        api.fail_next("sendMessage", status=None, delay=HELD)
+        order: list[tuple[str, float]] = []
+        async with Bot(api.token, base_url=api.api_root + "/bot",
+                       request=bot_request(timeout=5)) as bot:
+
+            async def send(item: OutboxItem, flow: object, t: object) -> tuple[list[int], str]:
+                order.append(("step built", time.perf_counter()))
+                await asyncio.sleep(0.05)  # the request's turns before it is written
+                message = await bot.send_message(item.chat_id, "Langkah 2 dari 9")
+                order.append(("step answered", time.perf_counter()))
+                return [message.message_id], ""
+
+            services = SimpleNamespace(flows={}, outbox_progress=lambda *a: None)
+            sender = OutboxSender(bot=bot, services=services,  # type: ignore[arg-type]
+                                  clock=lambda: NOW)
+            sender._send = send  # type: ignore[method-assign]
+            sender._read_needed = False
+            sender.start()
+            try:
+                due: list[tuple[OutboxItem, Member | None]] = [(OutboxItem(
+                    id="next", member_id="m", chat_id=official.id, kind="step", payload={},
+                    created_at=NOW, inflight_at=NOW), None)]
+                sender.hand_off(due)
+                await sender.issued(due, timeout=5)
+                order.append(("answer", time.perf_counter()))
+                assert await _arrives(official)  # on the wire: the server has it
+                await asyncio.sleep(HELD + 0.2)
+            finally:
+                await sender.stop()
+    names = [name for name, _at in order]
+    assert names == ["step built", "answer", "step answered"], order
+    times = dict(order)
+    assert times["answer"] - times["step built"] >= 0.05  # after the step's request was built
+    assert times["step answered"] - times["answer"] > HELD / 2  # not after Telegram answered
+
+
+async def _arrives(official: object) -> bool:
+    for _ in range(100):
+        if official.messages():  # type: ignore[attr-defined]
+            return True
+        await asyncio.sleep(0.01)
+    return False
+
+
+async def test_a_step_that_fails_before_it_is_written_does_not_hold_the_answer() -> None:
+    services = SimpleNamespace(flows={}, outbox_progress=lambda *a: None,
+                               outbox_failed=lambda *a, **k: None)
+    sender = OutboxSender(bot=None, services=services,  # type: ignore[arg-type]
+                          clock=lambda: NOW)
+
+    async def send(item: OutboxItem, flow: object, t: object) -> tuple[list[int], str]:
+        raise ValueError("cannot be rendered")
+
+    sender._send = send  # type: ignore[method-assign]
+    sender._read_needed = False
+    sender.start()
+    try:
+        due: list[tuple[OutboxItem, Member | None]] = [(OutboxItem(
+            id="next", member_id="m", chat_id=7, kind="step", payload={}, created_at=NOW,
+            inflight_at=NOW), None)]
+        sender.hand_off(due)
+        began = time.perf_counter()
+        await sender.issued(due, timeout=5)
+        assert time.perf_counter() - began < 1  # told at once, not after the 5 s
+    finally:
+        await sender.stop()
