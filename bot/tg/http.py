@@ -7,9 +7,10 @@ built in turns: httpx and anyio yield several times before a request's bytes are
 at each yield the answer's request was built a little further, so the step often went out
 after the answer, and at times after the next long poll too (issue 15: 2.7 ms from the call
 to the write in a profiled press, against 0.8 ms when nothing else ran). The sender now says
-"issued" only once the step's request is written: :func:`on_written` calls back from httpcore's
-``trace`` extension when the request body is complete. The answer's request is then built
-while the step's travels, a millisecond later at most, not a round trip.
+"issued" only once the step's request is written: :func:`on_written` calls back from
+httpcore's ``trace`` extension (added by an httpx request hook) when the request body is
+complete. The answer's request is then built while the step's travels, a millisecond later
+at most, not a round trip.
 """
 
 from __future__ import annotations
@@ -44,28 +45,27 @@ def on_written(callback: Callable[[], None] | None) -> Iterator[None]:
         _WRITTEN.reset(token)
 
 
-class _TellingTransport(httpx.AsyncHTTPTransport):
-    """httpx's own transport; a request made inside :func:`on_written` carries a trace
-    callback that calls back when its body is written."""
+async def _tell_when_written(request: httpx.Request) -> None:
+    """httpx's request hook: a request made inside :func:`on_written` carries httpcore's
+    trace callback, which calls back once its body is written (on whatever connection
+    carries it: direct, or through a proxy from ``HTTPS_PROXY``)."""
+    callback = _WRITTEN.get()
+    if callback is None:
+        return
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        callback = _WRITTEN.get()
-        if callback is not None:
-            async def trace(event: str, info: dict[str, Any]) -> None:
-                if event == BODY_WRITTEN:
-                    callback()
+    async def trace(event: str, info: dict[str, Any]) -> None:
+        if event == BODY_WRITTEN:
+            callback()
 
-            request.extensions = {**request.extensions, "trace": trace}
-        return await super().handle_async_request(request)
+    request.extensions = {**request.extensions, "trace": trace}
 
 
 def bot_request(timeout: float | None = None) -> HTTPXRequest:
-    """The request object for the bot's calls (not its long polls): PTB's defaults, the
-    telling transport, and `timeout` seconds for connecting, writing and reading when given
-    (the tests: a stuck call fails fast)."""
+    """The request object for the bot's calls (not its long polls): python-telegram-bot's
+    own, with its defaults, the hook above, and `timeout` seconds for connecting, writing
+    and reading when given (the tests: a stuck call fails fast)."""
     timeouts = ({} if timeout is None else
                 {"connect_timeout": timeout, "read_timeout": timeout, "write_timeout": timeout})
-    transport = _TellingTransport(limits=httpx.Limits(max_connections=POOL_SIZE),
-                                  http1=True, http2=False)
-    return HTTPXRequest(connection_pool_size=POOL_SIZE, httpx_kwargs={"transport": transport},
+    return HTTPXRequest(connection_pool_size=POOL_SIZE,
+                        httpx_kwargs={"event_hooks": {"request": [_tell_when_written]}},
                         **timeouts)  # type: ignore[arg-type]

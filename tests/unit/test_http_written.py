@@ -8,10 +8,15 @@ fake Bot API server on 127.0.0.1, which holds its answer back so that "written" 
 from __future__ import annotations
 
 import asyncio
+import http.client
+import threading
 import time
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace
+from typing import ClassVar
 
+import pytest
 from telegram import Bot
 
 from bot.services import Member, OutboxItem
@@ -38,6 +43,56 @@ async def test_a_request_says_once_it_is_written_not_when_it_is_answered() -> No
     assert len(written) == 1
     assert written[0] - began < HELD / 2 < answered - began  # written long before answered
     assert [m["text"] for m in official.messages()] == ["Langkah 2 dari 9", "di luar blok"]
+
+
+class _ForwardProxy(BaseHTTPRequestHandler):
+    """An HTTP forward proxy (as HTTP_PROXY names one for an http:// Bot API server)."""
+
+    protocol_version = "HTTP/1.1"
+    forwarded: ClassVar[list[str]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        target = self.path.split("//", 1)[1]
+        host, path = target.split("/", 1)
+        upstream = http.client.HTTPConnection(host, timeout=10)
+        upstream.request("POST", "/" + path, body, {k: v for k, v in self.headers.items()
+                                                    if k.lower() != "proxy-connection"})
+        answer = upstream.getresponse()
+        data = answer.read()
+        self.forwarded.append(path.rsplit("/", 1)[-1])
+        self.send_response(answer.status)
+        self.send_header("Content-Type", answer.getheader("Content-Type") or "")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+async def test_a_request_through_a_proxy_says_so_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bot may reach Telegram through HTTPS_PROXY / HTTP_PROXY (README): httpx then
+    sends through a transport of its own, and the hook still tells."""
+    proxy = ThreadingHTTPServer(("127.0.0.1", 0), _ForwardProxy)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.server_address[1]}")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    try:
+        with FakeBotApi() as api:
+            official = api.user(503, "Bu Camat")
+            written: list[float] = []
+            async with Bot(api.token, base_url=api.api_root + "/bot",
+                           request=bot_request(timeout=5)) as bot:
+                with on_written(lambda: written.append(time.perf_counter())):
+                    await bot.send_message(official.id, "lewat proxy")
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+    assert "sendMessage" in _ForwardProxy.forwarded  # it did go through the proxy
+    assert len(written) == 1
+    assert [m["text"] for m in official.messages()] == ["lewat proxy"]
 
 
 async def test_the_buttons_answer_waits_for_the_steps_request_to_be_written() -> None:
