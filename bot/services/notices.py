@@ -116,6 +116,7 @@ from bot.services.notices_acks import (  # noqa: E402  (the acknowledgements, be
     ReturnedAck,
     StartedAck,
     SuccessorAck,
+    TargetDateAskedAck,
     TriggeredAck,
     UndeliverableAck,
 )
@@ -241,6 +242,7 @@ __all__ = [
     "StepNotice",
     "StepReminder",
     "SuccessorAck",
+    "TargetDateAskedAck",
     "TriggeredAck",
     "UndeliverableAck",
     "WaitNotice",

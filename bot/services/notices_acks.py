@@ -194,9 +194,22 @@ class DelegationEndedAck(DelegationActiveAck):
     """A delegation ended: the role is back with its holder."""
 
 
+@dataclass(frozen=True)
+class TargetDateAskedAck:
+    """A reply to the question of a flow's target date that was not a date (`given`): asked
+    again, and a reply to this answer is taken as the date too."""
+
+    kind: ClassVar[str] = "ack"
+    flow_id: str
+    year: int
+    given: str
+    reply_to: int | None = None
+
+
 Ack = (JoinedAck | StartedAck | DecidedAck | ReasonAskedAck | PendingDroppedAck | AttachedAck
        | CycleDoneAck | UndeliverableAck | ReturnedAck | TriggeredAck | CancelledAck
-       | SuccessorAck | DelegationActiveAck | CycleRevisedAck | MutasiOfferAck)
+       | SuccessorAck | DelegationActiveAck | CycleRevisedAck | MutasiOfferAck
+       | TargetDateAskedAck)
 #: The stored ``"ack"`` name of each acknowledgement.
 ACKS: dict[str, type[Ack]] = {
     "joined": JoinedAck,
@@ -215,6 +228,7 @@ ACKS: dict[str, type[Ack]] = {
     "people_mutasi_offer": MutasiOfferAck,
     "people_delegation_active": DelegationActiveAck,
     "people_delegation_ended": DelegationEndedAck,
+    "target_date_asked": TargetDateAskedAck,
 }
 
 

@@ -10,7 +10,6 @@ every unit of the deployment. No Telegram here: the chat renders what these retu
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -24,8 +23,10 @@ from bot.reports.source import load_trails
 from bot.reports.trail import Trail
 from bot.services.errors import BadQuery, FlowNotFound, NotStarted, ServiceError
 from bot.services.membership import YEAR, MembershipService
-from bot.services.notices import StartedAck, decode
+from bot.services.notices import StartedAck, TargetDateAskedAck, decode
+from bot.services.outbox import notice_item
 from bot.storage.records import Member
+from bot.understanding.dates import read_date
 
 __all__ = [
     "OVERSIGHT_ROLES",
@@ -47,7 +48,6 @@ OVERSIGHT_ROLES: dict[str, str] = {
     "inspektorat": "Inspektorat",
     "sekda": "Sekretaris Daerah",
 }
-DATE = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$")
 
 
 @dataclass(frozen=True)
@@ -111,16 +111,10 @@ class BadTargetDate(ServiceError):
                           "e.g. {basis} 15-01-2026."), text=self.text, basis=self.basis)
 
 
-def parse_date(text: str) -> date | None:
-    """``15-01-2026`` (or with / or .) as a date; None when it is not one."""
-    match = DATE.match(text.strip())
-    if match is None:
-        return None
-    day, month, year = (int(g) for g in match.groups())
-    try:
-        return date(year, month, day)
-    except ValueError:
-        return None
+def parse_date(text: str, today: date | None = None) -> date | None:
+    """A date as an official writes it ("15-01-2026", "2 Januari 2026", "tgl 2 jan bu"; see
+    :func:`bot.understanding.dates.read_date`); None when the text is not only a date."""
+    return read_date(text, today)
 
 
 def split_target_date(flows: Sequence[Flow], words: str) -> tuple[str, str | None, date | None]:
@@ -266,9 +260,19 @@ class OversightService(MembershipService):
                         or item.kind != "ack" or message_id not in item.message_ids):
                     continue
                 ack = decode(item.kind, item.payload)
-                if isinstance(ack, StartedAck) and ack.target_asked:
+                if (isinstance(ack, StartedAck) and ack.target_asked) \
+                        or isinstance(ack, TargetDateAskedAck):
                     return ack.flow_id, ack.year
         return None
+
+    def ask_target_again(self, member: Member, flow_id: str, year: int, given: str,
+                         reply_to: int, now: datetime) -> None:
+        """The official's answer `given` to the target's question is not a date: ask again,
+        in a message whose reply is taken as the date as well (the official replies to the
+        bot's last word, not to the question above it)."""
+        with self.store.transaction() as repo:
+            repo.enqueue(notice_item(member.id, member.chat_id, TargetDateAskedAck(
+                flow_id, year, given[:200], reply_to=reply_to), now))
 
     def set_target_from(self, member: Member, flow_id: str, year: int, when: date,
                         now: datetime) -> Instance:

@@ -15,6 +15,7 @@ from typing import Any
 
 from telegram import InputFile, Update
 
+from bot.engine.calendar import resolve_timezone
 from bot.engine.instance import Instance, Status
 from bot.engine.model import Flow
 from bot.formatting import format_short
@@ -85,14 +86,15 @@ async def target_answer(update: Update, context: Context, caller: Caller) -> boo
     if asked is None:
         return False
     flow_id, year = asked
-    when = parse_date(message.text or "")
-    if when is None:
-        await reply(update, t.gettext("{text!r} is not a date: reply with the date as "
-                                      "DD-MM-YYYY, e.g. 15-01-{year}.").format(
-            text=(message.text or "").strip(), year=year))
+    flow = rt.services.flows[flow_id]
+    today = rt.clock().astimezone(resolve_timezone(flow.unit.timezone)).date()
+    when = parse_date(message.text or "", today)
+    if when is None:  # asked again, in a message whose reply counts too
+        await run(rt.services.ask_target_again, member, flow_id, year,
+                  (message.text or "").strip(), message.message_id, rt.clock())
+        rt.sender.wake()
         return True
     inst = await run(rt.services.set_target_from, member, flow_id, year, when, rt.clock())
-    flow = rt.services.flows[flow_id]
     await reply(update, target_line(flow, inst, t, rt.clock()) or t.gettext("Recorded."))
     return True
 

@@ -14,6 +14,7 @@ from typing import Any
 from bot.engine.model import Flow
 from bot.i18n import N_, Translator
 from bot.services.notices import (
+    ACKS,
     Ack,
     AttachedAck,
     CancelledAck,
@@ -33,6 +34,7 @@ from bot.services.notices import (
     StartedAck,
     StepReminder,
     SuccessorAck,
+    TargetDateAskedAck,
     TriggeredAck,
     UndeliverableAck,
     decode,
@@ -67,6 +69,11 @@ def target_question(flow: Flow, ack: StartedAck, t: Translator) -> str:
         "On what date was the {label} for {alias} {year}? Reply to this message with the date "
         "(DD-MM-YYYY); the target of the whole flow counts from it.").format(
         label=label, alias=flow.alias, year=ack.year)
+
+
+def _target_date_asked(ack: TargetDateAskedAck, flows: Flows, t: Translator) -> str:
+    return t.gettext("{text!r} is not a date: reply to this message with the date, e.g. "
+                     "15-01-{year} or 15 January {year}.").format(text=ack.given, year=ack.year)
 
 
 def ack_text(payload: Mapping[str, Any] | Ack, flows: Flows, t: Translator) -> str:
@@ -154,10 +161,7 @@ def _fixed(text: str) -> Callable[[Any, Flows, Translator], str]:
     return lambda _ack, _flows, t: t.gettext(text)
 
 
-_ACK_CLASSES = (JoinedAck, StartedAck, DecidedAck, ReasonAskedAck, PendingDroppedAck,
-                AttachedAck, CycleDoneAck, UndeliverableAck, ReturnedAck, TriggeredAck,
-                CancelledAck, SuccessorAck, DelegationActiveAck, CycleRevisedAck,
-                MutasiOfferAck)
+_ACK_CLASSES = tuple(ACKS.values())  # every acknowledgement the codec stores
 #: Each acknowledgement's text (the gettext calls of the fixed ones mark their msgids).
 _ACK_TEXTS: Sequence[tuple[Any, Callable[..., str]]] = (
     (JoinedAck, _joined),
@@ -169,6 +173,7 @@ _ACK_TEXTS: Sequence[tuple[Any, Callable[..., str]]] = (
     (AttachedAck, _fixed(N_("Attached. It will travel with the next step's notification."))),
     (CycleDoneAck, _cycle_done),
     (UndeliverableAck, _undeliverable),
+    (TargetDateAskedAck, _target_date_asked),
     ((ReturnedAck, TriggeredAck, CancelledAck, CycleRevisedAck),
      lambda ack, flows, t: render_flowops.ack_text(ack, flows, t)),
     ((SuccessorAck, DelegationActiveAck, MutasiOfferAck),

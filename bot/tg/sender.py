@@ -429,7 +429,7 @@ class OutboxSender:
                 keyboard = ForceReply(selective=True)
             if p.get("reply_to"):
                 reply = ReplyParameters(p["reply_to"], allow_sending_without_reply=True)
-            if p["ack"] == "reason_asked":  # the reason is typed as a reply (issue 12)
+            if p["ack"] in ("reason_asked", "target_date_asked"):  # typed as a reply
                 keyboard = ForceReply(selective=True)
             if p["ack"].startswith("people_"):  # a mutasi offer's [Ya] [Tidak] (issue 14)
                 keyboard = people_keyboard(p, t) or keyboard

@@ -34,9 +34,17 @@ async def test_oversight_rekap_across_two_units_with_target_countdown(tmp_path: 
             "date (DD-MM-YYYY); the target of the whole flow counts from it.")
         assert question.get("force_reply") is True
         answer = await h.say(staf, "kemarin", reply_to=question, expect="not a date")
-        assert answer["text"] == ("'kemarin' is not a date: reply with the date as "
-                                  "DD-MM-YYYY, e.g. 15-01-2026.")
-        answer = await h.say(staf, "05-01-2026", reply_to=question, expect="Target")
+        assert answer["text"] == ("'kemarin' is not a date: reply to this message with the "
+                                  "date, e.g. 15-01-2026 or 15 January 2026.")
+        assert answer.get("force_reply") is True  # the official replies to the bot's last word
+        # ... with a hedge: asked again, nothing recorded
+        again = await h.say(staf, "kira2 tgl 5 jan", reply_to=answer, expect="not a date")
+        assert again["text"].startswith("'kira2 tgl 5 jan' is not a date")
+        status = await h.say(staf, "status PK 2026", expect="Step")
+        assert "Target" not in status["text"]
+        # ... as it is typed on a phone, replying to the bot's last answer: the year is this
+        # one (the latest such date not after today), and the answer shows it whole
+        answer = await h.say(staf, "tgl 5 jan bu 🙏", reply_to=again, expect="Target")
         assert "05-02-2026, counted from DPA approval 05-01-2026" in answer["text"]
         m1 = next(m for m in h.api.messages(staf.id) if is_step(1, 1)(m))
         await h.press(staf, m1, "✔️ Selesai")

@@ -34,6 +34,7 @@ from bot.services.notices import (
     StepNotice,
     StepReminder,
     SuccessorAck,
+    TargetDateAskedAck,
     TriggeredAck,
     UndeliverableAck,
     WaitNotice,
@@ -95,6 +96,7 @@ EVERY_NOTICE: list[Notice] = [
                    old="Pak Lama", new="Bu Baru", successor="205"),
     CycleRevisedAck(flow_id=FLOW, cycle_id="evaluasi", period="semester", index=1, year=2026,
                     official_name="Pak Budi", reason="lampiran kurang", reply_to=12),
+    TargetDateAskedAck(flow_id=FLOW, year=2026, given="kemarin", reply_to=18),
     DigestReminder(flow_id=FLOW, moment="digest", missed=True, task_id="t1+t2",
                    at="2026-07-06T08:00:00+07:00", owner="Bu Sri", items=(
                        {"type": "cycle", "kind": "due", "flow_id": FLOW, "cycle_id": "ukur",
