@@ -56,13 +56,13 @@ class GcPacer:
         if after is not None:
             with contextlib.suppress(Exception):  # (the first sync logs its own failure)
                 await after
-        gcpace.settle()
+        gcpace.settle(0)  # the plan just made: frozen, not walked (see gcpace.settle)
         gcpace.fix_mmap_threshold()  # the start-up's big blocks are behind it
 
     def replanned(self, sources: int) -> None:
         """A sync re-planned `sources` sources: the new plan lives long, freeze it now
         rather than let the collector walk it every few seconds until the next settle."""
-        gcpace.settle()
+        gcpace.settle(0)
 
     async def _settle_job(self, context: ContextTypes.DEFAULT_TYPE) -> None:
         gcpace.settle()
