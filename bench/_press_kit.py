@@ -231,10 +231,12 @@ async def serve_sopbot(link: Link, api_root: str, token: str, options: dict[str,
                 async for op, *args in link.requests():
                     if op == "ready":
                         link.answer()
-                    elif op == "invite":
+                    elif op == "invite":  # in a thread, like "start" below
                         unit, role, name = args
-                        link.answer(bot.services.create_invite(unit=unit, role=role, now=now,
-                                                               name=name).code)
+                        invite = await asyncio.to_thread(
+                            bot.services.create_invite, unit=unit, role=role, now=now,
+                            name=name)
+                        link.answer(invite.code)
                     elif op == "start":
                         chat, title = args
 
