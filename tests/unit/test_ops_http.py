@@ -217,26 +217,3 @@ def test_sopbot_run_through_the_entrypoint_serves_health_and_metrics(tmp_path: P
     check = subprocess.run(["sh", str(ENTRYPOINT), "healthcheck"], env=env, capture_output=True,
                            text=True, timeout=30)
     assert check.returncode != 0  # nothing listens any more
-
-
-async def test_the_rate_limiter_counts_the_429s_it_waits_out() -> None:
-    from telegram.error import RetryAfter
-
-    from bot.ops.metrics import RATE_LIMITED
-    from bot.ops.ratelimit import CountingRateLimiter
-
-    limiter = CountingRateLimiter(max_retries=2)
-    await limiter.initialize()
-    calls = []
-
-    async def send(*args: object, **kwargs: object) -> dict[str, bool]:
-        calls.append(args)
-        if len(calls) == 1:
-            raise RetryAfter(0)
-        return {"ok": True}
-
-    before = RATE_LIMITED._value.get()
-    result = await limiter.process_request(send, (), {}, "sendMessage", {"chat_id": 1}, None)
-    await limiter.shutdown()
-    assert result == {"ok": True} and len(calls) == 2
-    assert RATE_LIMITED._value.get() == before + 1
