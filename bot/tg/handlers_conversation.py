@@ -290,6 +290,16 @@ async def _reply_to_step(update: Update, context: h.Context, caller: h.Caller,
             if problem:
                 await h.reply(update, problem)
         return
+    if target.settled:  # its step is decided (or its flow cancelled): never "nothing
+        # recorded for step N", which reads as if the decision taken on it were lost
+        if is_thanks(text):
+            await h.reply(update, _("You are welcome, {you} 🙏").format(you=you(member, t)))
+        else:
+            await h.reply(update, _("Nothing new was recorded: step {no} «{title}» no longer "
+                                    "waits for anyone's decision here. /tugas lists the steps "
+                                    "waiting for {you}.").format(
+                no=target.step_no, title=render.step_title(step, t), you=you(member, t)))
+        return
     await h.reply(update, no_decision_text(flow, target.step_no, member, t))
 
 

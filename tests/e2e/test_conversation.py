@@ -89,6 +89,24 @@ async def test_tidak_does_nothing_and_a_moved_step_makes_the_question_stale(
         assert [d.action for d in dispositions(h) if d.step_no == 9] == [Action.APPROVE]
 
 
+async def test_a_reply_to_a_decided_step_never_says_nothing_was_recorded_for_it(
+        tmp_path: Path) -> None:
+    """Bu Camat thanked on the step she had just marked done ("makasih ya") and was told
+    "nothing was recorded for step 1", as if her decision were lost (found in the demo)."""
+    async with running_bot(tmp_path) as h:
+        o = await kesbangpol(h)
+        msg = await to_step_9(h, o)
+        sek = o["sekretaris"]
+        await h.press(sek, msg, "✅ Setujui")
+        answer = await h.say(sek, "makasih ya", reply_to=msg, expect="welcome")
+        assert answer["text"].startswith("You are welcome")
+        answer = await h.say(sek, "nanti sy cek lg", reply_to=msg, expect="Nothing new")
+        assert answer["text"].startswith("Nothing new was recorded: step 9 «")
+        assert "no longer waits for anyone's decision here" in answer["text"]
+        assert "nothing was recorded for step" not in answer["text"]
+        assert [d.action for d in dispositions(h) if d.step_no == 9] == [Action.APPROVE]
+
+
 async def test_a_decision_typed_without_replying_finds_its_step(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as h:
         o = await kesbangpol(h)
