@@ -27,7 +27,7 @@ from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from bot.engine.model import Flow
+from bot.engine.model import Flow, Step
 from bot.i18n import Translator
 from bot.services import Member, PendingReason, Task
 from bot.services.commands import AskReason, Withdraw
@@ -257,6 +257,10 @@ async def _reply_to_step(update: Update, context: h.Context, caller: h.Caller,
     flow = rt.services.flows.get(await h.run(_flow_id, rt, member, target.instance_id))
     assert flow is not None
     step = flow.step(target.step_no)
+    if target.settled and said.certainty is not Certainty.DECIDE:
+        await _settled_reply(update, member, t, step, target.step_no, text)
+        return  # nothing to ask about a step that no longer waits (an unmistakable
+        # "selesai" goes on, and is told who decided it)
     if said.intent in ADVANCING:
         button = StepButton(target.instance_id, target.step_no, target.round, ADVANCE)
         fits = (said.intent is Intent.APPROVE) == step.is_decision
@@ -290,17 +294,24 @@ async def _reply_to_step(update: Update, context: h.Context, caller: h.Caller,
             if problem:
                 await h.reply(update, problem)
         return
-    if target.settled:  # its step is decided (or its flow cancelled): never "nothing
-        # recorded for step N", which reads as if the decision taken on it were lost
-        if is_thanks(text):
-            await h.reply(update, _("You are welcome, {you} 🙏").format(you=you(member, t)))
-        else:
-            await h.reply(update, _("Nothing new was recorded: step {no} «{title}» no longer "
-                                    "waits for anyone's decision here. /tugas lists the steps "
-                                    "waiting for {you}.").format(
-                no=target.step_no, title=render.step_title(step, t), you=you(member, t)))
+    if target.settled:
+        await _settled_reply(update, member, t, step, target.step_no, text)
         return
     await h.reply(update, no_decision_text(flow, target.step_no, member, t))
+
+
+async def _settled_reply(update: Update, member: Member, t: Translator, step: Step,
+                         step_no: int, text: str) -> None:
+    """A reply that decides nothing, to a settled step message (its step decided, or its
+    flow cancelled): never "nothing was recorded for step N", which reads as if the
+    decision taken on it were lost, and no question about it."""
+    if is_thanks(text):
+        await h.reply(update, t.gettext("You are welcome, {you} 🙏").format(you=you(member, t)))
+        return
+    await h.reply(update, t.gettext(
+        "Nothing new was recorded: step {no} «{title}» no longer waits for anyone's decision "
+        "here. /tugas lists the steps waiting for {you}.").format(
+        no=step_no, title=render.step_title(step, t), you=you(member, t)))
 
 
 def no_decision_text(flow: Flow, step_no: int, member: Member, t: Translator) -> str:

@@ -104,6 +104,9 @@ async def test_a_reply_to_a_decided_step_never_says_nothing_was_recorded_for_it(
         assert answer["text"].startswith("Nothing new was recorded: step 9 «")
         assert "no longer waits for anyone's decision here" in answer["text"]
         assert "nothing was recorded for step" not in answer["text"]
+        # words that might mean "yes" ask nothing about a step that no longer waits
+        answer = await h.say(sek, "oh iya td lupa", reply_to=msg, expect="Nothing new")
+        assert h.api.buttons(answer) == []
         assert [d.action for d in dispositions(h) if d.step_no == 9] == [Action.APPROVE]
 
 
