@@ -37,7 +37,6 @@ __all__ = [
     "OversightUnit",
     "RekapView",
     "TargetView",
-    "parse_date",
     "split_target_date",
     "target_view",
 ]
@@ -111,12 +110,6 @@ class BadTargetDate(ServiceError):
                           "e.g. {basis} 15-01-2026."), text=self.text, basis=self.basis)
 
 
-def parse_date(text: str, today: date | None = None) -> date | None:
-    """A date as an official writes it ("15-01-2026", "2 Januari 2026", "tgl 2 jan bu"; see
-    :func:`bot.understanding.dates.read_date`); None when the text is not only a date."""
-    return read_date(text, today)
-
-
 def split_target_date(flows: Sequence[Flow], words: str) -> tuple[str, str | None, date | None]:
     """``PK 2026 DPA 15-01-2026`` -> (``PK 2026``, ``DPA``, 2026-01-15) when some flow's
     target has that basis word; raises :class:`BadTargetDate` for a bad date after it."""
@@ -127,7 +120,7 @@ def split_target_date(flows: Sequence[Flow], words: str) -> tuple[str, str | Non
         return words, None, None
     basis = bases[parts[at].casefold()]
     text = parts[at + 1] if at + 1 < len(parts) else ""
-    when = parse_date(text)
+    when = read_date(text)
     if when is None:
         raise BadTargetDate(basis, text)
     return " ".join(parts[:at] + parts[at + 2:]), basis, when

@@ -66,6 +66,11 @@ def you(member: Member | None, t: Translator) -> str:
     return render.address(member.salutation if member is not None else None, t)
 
 
+def welcome_text(member: Member | None, t: Translator) -> str:
+    """The answer to thanks alone: in kind, not with the whole help."""
+    return t.gettext("You are welcome, {you} 🙏").format(you=you(member, t))
+
+
 def flows_of(rt: h.Runtime, member: Member) -> list[tuple[str, str]]:
     """(alias, name) of the flows the official can reach: what status/start may name."""
     seen = {(f.alias, f.name) for f in rt.services.flows.values() if f.unit.id in member.units}
@@ -176,8 +181,7 @@ async def text_message(update: Update, context: h.Context, caller: h.Caller) -> 
     elif said.is_decision:
         await unreplied_decision(update, caller, said)
     elif is_thanks(text):  # answered in kind, not with the whole help
-        await h.reply(update, t.gettext("You are welcome, {you} 🙏").format(
-            you=you(member, t)))
+        await h.reply(update, welcome_text(member, t))
     elif is_acknowledgement(text):  # "siap, sy kerjakan dulu": a task taken on, not done
         await h.reply(update, t.gettext(
             "Noted, {you} 🙏 /tugas lists the steps waiting for you.").format(
@@ -306,7 +310,7 @@ async def _settled_reply(update: Update, member: Member, t: Translator, step: St
     flow cancelled): never "nothing was recorded for step N", which reads as if the
     decision taken on it were lost, and no question about it."""
     if is_thanks(text):
-        await h.reply(update, t.gettext("You are welcome, {you} 🙏").format(you=you(member, t)))
+        await h.reply(update, welcome_text(member, t))
         return
     await h.reply(update, t.gettext(
         "Nothing new was recorded: step {no} «{title}» no longer waits for anyone's decision "

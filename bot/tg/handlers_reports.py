@@ -28,10 +28,10 @@ from bot.services.oversight import (
     NotAllowedReport,
     RekapView,
     TargetView,
-    parse_date,
     target_view,
 )
 from bot.tg.handlers import Caller, Context, _flow_problem, member_only, reply, run
+from bot.understanding.dates import read_date
 
 
 def report_problem(exc: ServiceError, t: Translator, now: datetime) -> str:
@@ -88,7 +88,7 @@ async def target_answer(update: Update, context: Context, caller: Caller) -> boo
     flow_id, year = asked
     flow = rt.services.flows[flow_id]
     today = rt.clock().astimezone(resolve_timezone(flow.unit.timezone)).date()
-    when = parse_date(message.text or "", today)
+    when = read_date(message.text or "", today)
     if when is None:  # asked again, in a message whose reply counts too
         await run(rt.services.ask_target_again, member, flow_id, year,
                   (message.text or "").strip(), message.message_id, rt.clock())

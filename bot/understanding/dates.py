@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from bot.understanding.words import fold
+from bot.understanding.lexicon import THANKS
+from bot.understanding.words import fold, tokens
 
 #: Month names and their usual short forms, Indonesian and English ("peb", "agt", "nop":
 #: as they are still written in offices).
@@ -31,16 +32,17 @@ MONTHS: dict[str, int] = {
     **dict.fromkeys(("november", "nopember", "nov", "nop"), 11),
     **dict.fromkeys(("desember", "december", "des", "dec"), 12),
 }
-#: Words that may stand before the date: naming it, or greeting.
-BEFORE = frozenset({"tgl", "tanggal", "tg", "pada", "pd", "yaitu", "yakni", "date", "on",
-                    "bu", "pak", "ibu", "bapak", "mas", "mbak", "siap", "ok", "oke", "baik"})
-#: Words that may stand after it.
-AFTER = frozenset({"bu", "pak", "ibu", "bapak", "mas", "mbak", "ya", "yah", "ok", "oke",
-                   "nggih", "njih", "tks", "thx", "terima", "kasih", "makasih", "trims"})
+#: Address and particles that may stand around the date (canonical words, as
+#: :func:`bot.understanding.words.tokens` reads them).
+_POLITE = frozenset({"bu", "pak", "bapak", "mas", "mbak", "ok", "oke", "siap", "baik"})
+#: Before the date: words naming it, and the above.
+BEFORE = _POLITE | {"tgl", "tanggal", "tg", "pada", "pd", "yaitu", "yakni", "date", "on"}
+#: After it: the above, "ya", and thanks in any of the forms the lexicon knows ("makasih",
+#: "tks", "matur nuwun", "hatur nuhun").
+AFTER = _POLITE | THANKS | {"ya", "yaa", "yah", "nggih", "njih", "matur", "hatur"}
 
 _NUMERIC = re.compile(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4}|\d{2})")
 _NAMED = re.compile(r"(\d{1,2})[\s\-/.]*([a-z]+)\.?(?:[\s\-/.,]*(\d{4}|\d{2})(?!\d))?")
-_WORD = re.compile(r"[a-z]+")
 
 
 def read_date(text: str, today: date | None = None) -> date | None:
@@ -64,7 +66,7 @@ def _only(rest: str, allowed: frozenset[str]) -> bool:
     number, and no question mark: "2 jan?" asks)."""
     if re.search(r"[\d?]", rest):
         return False
-    return all(word in allowed for word in _WORD.findall(rest))
+    return all(t.low in allowed or t.norm in allowed for t in tokens(rest))
 
 
 def _date(day: int, month: int, year: str | None, today: date | None) -> date | None:

@@ -24,6 +24,9 @@ TODAY = date(2026, 1, 5)  # a Monday in January: "28 des" is last December
     ("Tanggal 02-01-2026 ya pak", date(2026, 1, 2)),
     ("pada tanggal 2 jan 2026", date(2026, 1, 2)),
     ("2 januari 2026, makasih bu 🙏", date(2026, 1, 2)),
+    ("2 jan 2026 terimakasih", date(2026, 1, 2)),  # thanks as the lexicon knows them
+    ("2 jan 2026, matur nuwun pak", date(2026, 1, 2)),
+    ("2 jan 2026 tks", date(2026, 1, 2)),
     ("28 des", date(2025, 12, 28)),  # no year: the latest not after today
     ("28 Des.", date(2025, 12, 28)),
     ("5 jan", date(2026, 1, 5)),  # today itself

@@ -22,7 +22,7 @@ from telegram import Bot
 from bot.services import Member, OutboxItem
 from bot.tg.http import bot_request, on_written
 from bot.tg.sender import OutboxSender
-from fakeapi import FakeBotApi
+from fakeapi import FakeBotApi, FakeUser
 
 NOW = datetime(2026, 1, 5, 1, 0, tzinfo=UTC)
 HELD = 0.4  # seconds the fake server holds its answer back (the call itself is done at once)
@@ -137,9 +137,9 @@ async def test_the_buttons_answer_waits_for_the_steps_request_to_be_written() ->
     assert times["step answered"] - times["answer"] > HELD / 2  # not after Telegram answered
 
 
-async def _arrives(official: object) -> bool:
+async def _arrives(official: FakeUser) -> bool:
     for _ in range(100):
-        if official.messages():  # type: ignore[attr-defined]
+        if official.messages():
             return True
         await asyncio.sleep(0.01)
     return False
