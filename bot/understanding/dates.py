@@ -35,8 +35,10 @@ MONTHS: dict[str, int] = {
 #: Address and particles that may stand around the date (canonical words, as
 #: :func:`bot.understanding.words.tokens` reads them).
 _POLITE = frozenset({"bu", "pak", "bapak", "mas", "mbak", "ok", "oke", "siap", "baik"})
-#: Before the date: words naming it, and the above.
-BEFORE = _POLITE | {"tgl", "tanggal", "tg", "pada", "pd", "yaitu", "yakni", "date", "on"}
+#: Before the date: words naming it ("sdh disahkan tgl …": the answer to "on what date was
+#: it approved?"), and the above.
+BEFORE = _POLITE | {"tgl", "tanggal", "tg", "pada", "pd", "yaitu", "yakni", "date", "on",
+                    "sudah", "sah", "pengesahan"}
 #: After it: the above, "ya", and thanks in any of the forms the lexicon knows ("makasih",
 #: "tks", "matur nuwun", "hatur nuhun").
 AFTER = _POLITE | THANKS | {"ya", "yaa", "yah", "nggih", "njih", "matur", "hatur"}

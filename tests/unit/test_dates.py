@@ -23,6 +23,7 @@ TODAY = date(2026, 1, 5)  # a Monday in January: "28 des" is last December
     ("tgl 2 jan bu", date(2026, 1, 2)),
     ("Tanggal 02-01-2026 ya pak", date(2026, 1, 2)),
     ("pada tanggal 2 jan 2026", date(2026, 1, 2)),
+    ("sdh disahkan tgl 2 jan", date(2026, 1, 2)),  # the answer to "approved on what date?"
     ("2 januari 2026, makasih bu 🙏", date(2026, 1, 2)),
     ("2 jan 2026 terimakasih", date(2026, 1, 2)),  # thanks as the lexicon knows them
     ("2 jan 2026, matur nuwun pak", date(2026, 1, 2)),
@@ -42,6 +43,7 @@ def test_the_forms_offices_write(text: str, expected: date) -> None:
 @pytest.mark.parametrize("text", [
     "kemarin", "", "2026",
     "kira-kira 2 jan", "kira2 tgl 5 jan", "sebelum 2 jan", "mungkin 2 jan",  # hedges
+    "belum disahkan, rencana tgl 2 jan",
     "2 jan?", "2 jan atau 3 jan", "2 jan 2026 jam 10",  # a question, two dates, more
     "31-02-2027", "12-13-2026", "2 jx 2026", "2 jan 20266", "29 feb",  # not dates
     "tgl 2 jan (kalau tidak salah)",
