@@ -5,6 +5,7 @@ a per-stage timeline of one press. Not a benchmark itself."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import statistics
 import tempfile
@@ -61,6 +62,21 @@ async def wait_answer(api: FakeBotApi, query_id: str, timeout: float = 20.0) -> 
             return time.perf_counter()
         await asyncio.sleep(0.001)
     raise TimeoutError("callback not answered")
+
+
+async def served(api: FakeBotApi, method: str, since: float,
+                 match: Callable[[dict[str, Any]], bool], timeout: float = 5.0) -> float:
+    """When the fake server received the first `method` call since `since` (time.time())
+    whose parameters `match`: the call's arrival on the server's own clock, before the
+    server's threads and this process's polling add their share. (A call is logged once
+    answered: wait for it.)"""
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        for call in api.calls(method):
+            if call.time >= since and match(call.params):
+                return call.time
+        await asyncio.sleep(0.001)
+    raise TimeoutError(f"no {method} call logged")
 
 
 def pct(values: list[float], q: float) -> float:
@@ -258,6 +274,7 @@ async def serve_sopbot(link: Link, api_root: str, token: str, options: dict[str,
                         link.answer((probe.worst, probe.over_50ms))
                         probe.reset()
                     elif op == "record":
+                        timeline.marks.clear()
                         timeline.recording = True
                         link.answer()
                     elif op == "report":
@@ -330,6 +347,17 @@ class Timeline:
     def install(self, services: Any, store: Store, sender: Any = None) -> None:
         from bot.storage import store as store_module
 
+        collecting: dict[str, float] = {}
+
+        def collection(phase: str, info: dict[str, Any]) -> None:  # the collector's passes
+            if phase == "start":
+                collecting["began"] = time.perf_counter()
+            elif "began" in collecting:
+                self.note(f"gc generation {info['generation']}", collecting.pop("began"),
+                          time.perf_counter())
+
+        gc.callbacks.append(collection)
+
         if sender is not None:  # when the sender is handed the decision's items, starts a
             # delivery round, and each item's Bot API call begins
             for name in ("hand_off", "_round", "_attempt"):
@@ -394,6 +422,62 @@ class Timeline:
                 return await original_post(bot, endpoint, *a, **k)
 
         Bot._post = post  # type: ignore[method-assign]
+        self._install_http_marks()
+
+    def _install_http_marks(self) -> None:
+        """Below the Bot API call: the pacer's admission, PTB's request (its JSON built,
+        then httpx), and the moment the sender is told the step's request is written."""
+        from telegram.request import HTTPXRequest
+
+        from bot.tg import pacing, sender, steps
+
+        original_run = steps.run
+
+        async def run(func: Any, *a: Any, **k: Any) -> Any:  # the button's service call
+            began = time.perf_counter()
+            self.note("handler hands the service to a thread", began, began)
+            try:
+                return await original_run(func, *a, **k)
+            finally:
+                now = time.perf_counter()
+                self.note("handler has the service's result", now, now)
+
+        steps.run = run  # type: ignore[assignment]
+
+        original_process = pacing.PacedRateLimiter.process_request
+
+        async def process(limiter: Any, callback: Any, args: Any, kwargs: Any,
+                          **rest: Any) -> Any:
+            began = time.perf_counter()
+
+            async def admitted(*a: Any, **k: Any) -> Any:
+                self.note("    pacer admitted", began, time.perf_counter())
+                return await callback(*a, **k)
+
+            return await original_process(limiter, admitted, args, kwargs, **rest)
+
+        pacing.PacedRateLimiter.process_request = process  # type: ignore[method-assign]
+        original_do = HTTPXRequest.do_request
+
+        async def do_request(request: Any, *a: Any, **k: Any) -> Any:
+            with self.span("    httpx request → response"):
+                return await original_do(request, *a, **k)
+
+        HTTPXRequest.do_request = do_request  # type: ignore[method-assign]
+        original_on_written = sender.on_written
+
+        def on_written(callback: Any) -> Any:
+            if callback is None:
+                return original_on_written(None)
+
+            def told() -> None:
+                now = time.perf_counter()
+                self.note("    written (the answer may go)", now, now)
+                callback()
+
+            return original_on_written(told)
+
+        sender.on_written = on_written  # type: ignore[assignment]
 
     def report(self, t0: float, answered: float, notified: float) -> list[str]:
         lines = [f"{'ms from press':>14} {'took ms':>8}  what"]
