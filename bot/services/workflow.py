@@ -11,6 +11,7 @@ import secrets
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Protocol
 
 from bot.engine.instance import (
     Action,
@@ -75,6 +76,19 @@ class Pressed:
     decided: Decided | None = None
     error: ServiceError | None = None
     retried: bool = False  #: their chat was undeliverable: what they missed is owed again
+
+
+class EarlyDelivery(Protocol):
+    """Who delivers a decision's items, told of them before they are stored (see
+    :meth:`WorkflowService.decide_pressed`)."""
+
+    def prepare(self, queued: list[tuple[OutboxItem, Member | None]]) -> None:
+        """The decision's items (inside its transaction, not yet durable): prepare their
+        delivery, but let nothing out before :meth:`stored` says so."""
+
+    def stored(self, ok: bool) -> None:
+        """After the transaction: its writes are durable (`ok`), or were never made (the
+        prepared items do not exist: drop them unsent)."""
 
 
 class _People(Mapping[str, Member]):
@@ -229,23 +243,42 @@ class WorkflowService(MembershipService, ServiceBase):
         with self.store.transaction() as repo:
             return self._decide(repo, cmd)
 
-    def decide_pressed(self, user: TelegramUser,
-                       command: Callable[[Member], Decide]) -> Pressed:
+    def decide_pressed(self, user: TelegramUser, command: Callable[[Member], Decide],
+                       early: EarlyDelivery | None = None) -> Pressed:
         """A step's button: the official found (and refreshed, as :meth:`member` does) and
         the decision ``command(member)`` taken, in one transaction (one unit of work per
-        update). A refusal comes back as `Pressed.error`, with the official to tell."""
+        update). A refusal comes back as `Pressed.error`, with the official to tell.
+
+        `early`, if given, is handed the decision's items inside the transaction, so that
+        their delivery is prepared while the store makes the decision durable, and told
+        after it whether the write succeeded (only then may anything go out)."""
         found: list[Member] = []
+        prepared = False
         try:
             with self.store.transaction() as repo:
                 member, retried = refreshed_member(repo, user)
                 if member is None:
                     return Pressed(None)
                 found.append(member)
-                return Pressed(member, self._decide(repo, command(member)), retried=retried)
+                decided = self._decide(repo, command(member))
+                if early is not None and decided.queued and not retried:
+                    early.prepare(decided.queued)
+                    prepared = True
+                pressed = Pressed(member, decided, retried=retried)
+            # The transaction ended without an error: its writes are durable.
+            if prepared:
+                prepared = False
+                assert early is not None
+                early.stored(True)
+            return pressed
         except ServiceError as exc:
             if not found:
                 raise
             return Pressed(found[0], error=exc)
+        finally:
+            if prepared:  # the transaction failed after its items were prepared
+                assert early is not None
+                early.stored(False)
 
     def _decide(self, repo: Repository, cmd: Decide) -> Decided:
         member, instance_id, step_no, round_no = (cmd.member, cmd.instance_id, cmd.step_no,

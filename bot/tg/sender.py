@@ -43,7 +43,7 @@ from bot.services import Member, OutboxItem, Services
 from bot.services.notices import decode, is_typed
 from bot.services.outbox import is_bulk
 from bot.tg.delivery import DeliveryRound, Due, Result, RoundPolicy, RoundPorts
-from bot.tg.http import on_written
+from bot.tg.http import NotStored, abandoned, held_until, on_written
 from bot.tg.pacing import UNPACED, Pace, Pacer, retry_seconds
 from bot.tg.render import (
     ack_text,
@@ -125,6 +125,8 @@ class OutboxSender:
         self._taken: dict[str, None] = {}  # ids of the items recent rounds took
         self._edits_waiting_since: float | None = None  # see _defer
         self._issuing: dict[str, asyncio.Event] = {}  # see issued
+        #: item id -> its decision's write, when handed over before it was durable
+        self._stored: dict[str, asyncio.Future[None]] = {}
         #: (chat id, message id) of messages sent whose result is not stored yet (a round
         #: records its results a moment after they come): see :meth:`recorded`
         self._unrecorded: set[tuple[int, int]] = set()
@@ -137,14 +139,29 @@ class OutboxSender:
         self._wake.set()
         self._bulk_wake.set()
 
-    def hand_off(self, due: list[Due]) -> None:
+    def hand_off(self, due: list[Due], stored: asyncio.Future[None] | None = None) -> None:
         """A decision's new items (with their recipients), straight from its write: sent
         at once, without reading the outbox back, unless something else may be owed too
         (then the next round reads everything, in the order owed). Items the decision
         already marked in flight (the next officials') go first; the rest (the presser's
-        edits) in a round after them."""
+        edits) in a round after them.
+
+        `stored`: the items come from inside the decision's transaction (see
+        :class:`Preparing`); their requests are built at once, but their bytes wait for
+        `stored` and are dropped unsent if it fails (:func:`bot.tg.http.held_until`)."""
+        if stored is not None:
+            for item, _member in due:
+                self._stored[item.id] = stored
+        first = _first_inflight(due)
+        if first is not None and self._tasks and first not in self._issuing:
+            self._issuing[first] = asyncio.Event()  # see issued
         self._handed.extend(due)
         self._wake.set()
+
+    def preparing(self) -> Preparing:
+        """For a decision about to be taken in a worker thread: its items are handed over
+        from inside its transaction and held until it is durable (see :class:`Preparing`)."""
+        return Preparing(self, asyncio.get_running_loop())
 
     async def issued(self, due: list[Due], timeout: float = ISSUE_WAIT) -> None:
         """Wait, at most `timeout` seconds, until the sender's request for the first of
@@ -156,22 +173,43 @@ class OutboxSender:
         is on the wire first and the answer beside it, rather than the two requests built
         in turns at each of httpx's yields, the answer's often written first (issue 15:
         press → next official is the flow moving on; the presser's answer follows within
-        a millisecond, not a round trip). Call it
-        right after :meth:`hand_off`, before anything else awaits: the sender cannot have
-        started on the items yet. When the sender is busy (a round under way, Telegram's
-        pace) the answer does not wait longer than `timeout`.
+        a millisecond, not a round trip). :meth:`hand_off` notes the item as being issued;
+        it stops being so once its request is written or has failed, or is dropped. When
+        the sender is busy (a round under way, Telegram's pace) the answer does not wait
+        longer than `timeout`.
         """
-        first = next((item.id for item, _m in due if item.inflight_at is not None), None)
-        if first is None or not self._tasks:
+        first = _first_inflight(due)
+        event = self._issuing.get(first) if first is not None else None
+        if event is None:  # written already (or never handed over)
             return
-        event = self._issuing[first] = asyncio.Event()
         try:
             async with asyncio.timeout(timeout):
                 await event.wait()
         except TimeoutError:
             pass
         finally:
-            self._issuing.pop(first, None)
+            if first is not None and self._issuing.get(first) is event:
+                del self._issuing[first]
+
+    def _issue_done(self, item_id: str) -> None:
+        """The item's request is written, has failed, or will not be made: its button's
+        answer may go (see :meth:`issued`)."""
+        event = self._issuing.pop(item_id, None)
+        if event is not None:
+            event.set()
+
+    def _drop(self, due: list[Due]) -> None:
+        """Handed-over items this process will not send from the hand-over (a read of the
+        outbox takes them, or their decision was not stored)."""
+        for item, _member in due:
+            self._stored.pop(item.id, None)
+            self._issue_done(item.id)
+
+    def _unstored(self, due: list[Due]) -> list[Due]:
+        """The handed-over items whose decision's write failed: they do not exist."""
+        return [(item, member) for item, member in due
+                if (stored := self._stored.get(item.id)) is not None and stored.done()
+                and (stored.cancelled() or stored.exception() is not None)]
 
     def start(self) -> None:
         if not self._tasks:
@@ -212,6 +250,7 @@ class OutboxSender:
         try:
             if self._read_needed or not handed:
                 self._read_needed = False
+                self._drop(handed)  # (the read takes them, once their write is done)
                 rounds = [await asyncio.to_thread(self.services.outbox_due, bulk=False)]
             else:  # handed over: already-marked items first, then the rest, no read-back
                 handed = [d for d in handed if d[0].id not in self._taken]
@@ -219,6 +258,10 @@ class OutboxSender:
                           [d for d in handed if d[0].inflight_at is None]]
             sent = 0
             for n, due in enumerate(rounds):
+                if unstored := self._unstored(due):  # their decision was never written
+                    self._drop(unstored)
+                    gone = {item.id for item, _m in unstored}
+                    due = [d for d in due if d[0].id not in gone]
                 if n and due and self._defer(due):
                     break  # next officials handed over meanwhile go before these edits
                 self._taken.update((item.id, None) for item, _m in due)
@@ -231,6 +274,9 @@ class OutboxSender:
         except BaseException:
             self._read_needed = True  # what was handed over is still owed: read it
             raise
+        finally:  # what this drain did not send is read back later, not held for
+            waiting = {item.id for item, _m in self._handed}
+            self._drop([d for d in handed if d[0].id not in waiting])
         return sent
 
     def _defer(self, rest: list[Due]) -> bool:
@@ -306,17 +352,21 @@ class OutboxSender:
         t = member_translator(member, self.default_language)
         flow = self.services.flows.get(item.payload.get("flow_id", ""))
         issuing = self._issuing.get(item.id)
+        stored = self._stored.pop(item.id, None)
         while True:
             try:
                 # The button's answer waits until this item's first request is written
-                # (or has failed): see issued().
+                # (or has failed): see issued(). Handed over before its decision was
+                # durable, the request waits for the write: see hand_off().
                 try:
-                    with on_written(issuing.set if issuing is not None else None):
+                    with on_written(issuing.set if issuing is not None else None), \
+                            held_until(stored):
                         message_ids, kept_text = await self._send(item, flow, t)
                 finally:
-                    if issuing is not None:
-                        issuing.set()
+                    self._issue_done(item.id)
                 break
+            except NotStored:
+                return self._given_up(item)  # its decision was not stored: it never was
             except RetryAfter as exc:
                 seconds = retry_seconds(exc)
                 metrics.rate_limited()
@@ -346,6 +396,8 @@ class OutboxSender:
                                             final=True)
                 return self._given_up(item)
             except (NetworkError, TelegramError) as exc:
+                if abandoned(exc):  # held, then its decision was not stored: it never was
+                    return self._given_up(item)
                 self._backoff = min(MAX_BACKOFF, max(0.5, self._backoff * 2))
                 metrics.send_failed("timeout" if isinstance(exc, TimedOut) else "network")
                 log.warning("delivery of %s failed (%s); retrying in %.1fs", item.id, exc,
@@ -478,3 +530,44 @@ class OutboxSender:
             return await self.bot.send_photo(chat_id, file_id, reply_to_message_id=reply_to)
         return await self.bot.send_document(chat_id, file_id or kind,
                                             reply_to_message_id=reply_to)
+
+
+def _first_inflight(due: list[Due]) -> str | None:
+    """The first item its decision marked in flight (the next official's step)."""
+    return next((item.id for item, _m in due if item.inflight_at is not None), None)
+
+
+class Preparing:
+    """A decision taken in a worker thread, its delivery prepared meanwhile (issue 15).
+
+    The service hands its items over from inside its transaction (:meth:`prepare`, the
+    :class:`bot.services.workflow.EarlyDelivery` port): the event loop renders them and
+    builds their requests while the store writes and syncs the decision, and holds each
+    request before its first byte until :meth:`stored` says the write is durable. A write
+    that fails drops them unsent: an update whose effects were not stored must have had
+    none (it is delivered again and decided afresh).
+    """
+
+    def __init__(self, sender: OutboxSender, loop: asyncio.AbstractEventLoop) -> None:
+        self._sender = sender
+        self._loop = loop
+        self.written: asyncio.Future[None] = loop.create_future()
+        #: whether the items were handed over (the handler must not hand them again)
+        self.handed = False
+
+    def prepare(self, queued: list[Due]) -> None:
+        """(In the worker thread, inside the transaction.)"""
+        self.handed = True
+        self._loop.call_soon_threadsafe(self._sender.hand_off, queued, self.written)
+
+    def stored(self, ok: bool) -> None:
+        """(In the worker thread, after the transaction.)"""
+        self._loop.call_soon_threadsafe(self._settle, ok)
+
+    def _settle(self, ok: bool) -> None:
+        if self.written.done():
+            return
+        if ok:
+            self.written.set_result(None)
+        else:
+            self.written.cancel()  # (held requests are abandoned: NotStored)

@@ -94,9 +94,12 @@ async def button_pressed(update: Update, context: Context) -> None:
         return
     rt = runtime(context)
     message = query.message
+    # The next official's step is built while the decision is synced to disk, and goes
+    # the moment it is (OutboxSender.preparing).
+    early = rt.sender.preparing()
     pressed = await run(rt.services.decide_pressed, user, lambda member: Decide(
         member, button.instance_id, button.step_no, button.round, Decision.ADVANCE,
-        rt.clock(), origin=_origin(message, member, button)))
+        rt.clock(), origin=_origin(message, member, button)), early)
     t = translator_for(rt, pressed.member, user)
     if pressed.member is None:
         await query.answer(render.not_registered_text(t), show_alert=True)
@@ -106,7 +109,7 @@ async def button_pressed(update: Update, context: Context) -> None:
         await query.answer(toast(await refused_text(rt, t, pressed.error)), show_alert=True)
         return
     queued = None if pressed.retried else pressed.decided.queued
-    rt.changed(queued)
+    rt.changed([] if early.handed else queued)  # (handed over already: see above)
     if queued:  # the next official's step goes first, the answer beside it
         await rt.sender.issued(queued)
     await query.answer(toast(render.ack_text(_said(pressed.decided), rt.services.flows, t)))

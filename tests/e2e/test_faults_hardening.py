@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 import bot.storage.journal as journal_module
 import bot.storage.store as store_module
 from bot.demo.harness import Harness
+from tests.e2e.test_faults import sends_to
 from tests.support.bot import running_bot
 from tests.support.chatdriver import is_step
 from tests.support.offices import UNIT, kesbangpol
@@ -38,6 +40,54 @@ def disk_fault(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     finally:
         monkeypatch.setattr(store_module, "atomic_write", real)
         monkeypatch.setattr(journal_module, "append", real_append)
+
+
+@contextlib.contextmanager
+def slow_sync(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
+    """While the block lasts, every write of the store is made but does not return (as if
+    its sync to disk took that long) until the event is set."""
+    release = threading.Event()
+    real, real_append = store_module.atomic_write, journal_module.append
+
+    def write(path: Path, data: bytes) -> None:
+        real(path, data)
+        release.wait(20)
+
+    def append(path: Path, line: bytes, stamp: str) -> int:
+        size = real_append(path, line, stamp)
+        release.wait(20)
+        return size
+
+    monkeypatch.setattr(store_module, "atomic_write", write)
+    monkeypatch.setattr(journal_module, "append", append)
+    try:
+        yield release
+    finally:
+        release.set()
+        monkeypatch.setattr(store_module, "atomic_write", real)
+        monkeypatch.setattr(journal_module, "append", real_append)
+
+
+async def test_the_next_officials_step_leaves_only_once_the_decision_is_on_disk(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The step is prepared while the decision is synced (issue 15), never sent before."""
+    async with running_bot(tmp_path) as h:
+        o = await kesbangpol(h)
+        await h.say(o["kepala"], "mulai PK 2025", expect="Started")
+        step1 = await o["sekretaris"].await_message(is_step(1, 1))
+        await h.idle()
+        with slow_sync(monkeypatch) as release:
+            query = o["sekretaris"].press_button(step1, "✔️ Selesai")
+            await asyncio.sleep(1.0)  # the decision is written; its sync has not returned
+            assert not [c for c in h.api.calls("sendMessage")
+                        if c.params.get("chat_id") == o["kasubbag"].id
+                        and is_step(2, 1)(c.params)]
+            assert not h.api.callback_answer(query)
+            release.set()
+            await o["kasubbag"].await_message(is_step(2, 1), timeout=10)
+        await h.answer(query, timeout=10)
+        await h.idle()
+        assert len(sends_to(h, o["kasubbag"].id, step=2)) == 1
 
 
 async def test_a_blocked_stranger_does_not_delay_an_official(tmp_path: Path) -> None:
@@ -78,9 +128,13 @@ async def test_a_decision_during_a_disk_fault_is_delayed_not_dropped(
             await h.say(o["kepala"], "/tugas", timeout=10)
             await asyncio.sleep(3.0)  # the fault lasts (15 s in production; shortened)
             assert not h.api.callback_answer(query)
+            # The step prepared for the next official while the decision was being written
+            # never left: the decision was not stored.
+            assert not sends_to(h, o["kasubbag"].id, step=2)
         await h.answer(query, timeout=15)  # the fault cleared: handled
         await o["kasubbag"].await_message(is_step(2, 1), timeout=15)
         await h.idle()
+        assert len(sends_to(h, o["kasubbag"].id, step=2)) == 1  # once, not once per try
         repo = h.store.read()
         (inst,) = repo.instances(unit=UNIT)
         decided = [d for d in repo.dispositions(inst.id)

@@ -11,6 +11,7 @@ import asyncio
 import http.client
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace
@@ -18,9 +19,10 @@ from typing import ClassVar
 
 import pytest
 from telegram import Bot
+from telegram.error import NetworkError
 
 from bot.services import Member, OutboxItem
-from bot.tg.http import bot_request, on_written
+from bot.tg.http import abandoned, bot_request, held_until, on_written
 from bot.tg.sender import OutboxSender
 from fakeapi import FakeBotApi, FakeUser
 
@@ -167,3 +169,108 @@ async def test_a_step_that_fails_before_it_is_written_does_not_hold_the_answer()
         assert time.perf_counter() - began < 1  # told at once, not after the 5 s
     finally:
         await sender.stop()
+
+
+async def test_a_held_request_is_built_but_leaves_only_once_its_write_is_durable() -> None:
+    """A decision's next official: the sender is handed the step from inside the decision's
+    transaction and builds its request at once, but not one byte of it is written until
+    the store says the decision is durable."""
+    with FakeBotApi() as api:
+        official = api.user(504, "Pak Sekcam")
+        built: list[float] = []
+        recorded: list[object] = []
+        async with Bot(api.token, base_url=api.api_root + "/bot",
+                       request=bot_request(timeout=5)) as bot:
+            sender = _sender(bot, built, recorded)
+            sender.start()
+            try:
+                early = sender.preparing()
+                due = _due(official.id)
+                await asyncio.to_thread(early.prepare, due)  # (from the worker thread)
+                await _until(lambda: bool(built))
+                await asyncio.sleep(0.3)  # the request is built and held meanwhile
+                assert api.calls("sendMessage") == [] and not official.messages()
+                await asyncio.to_thread(early.stored, True)
+                await sender.issued(due, timeout=5)
+                assert await _arrives(official)
+            finally:
+                await sender.stop()
+    assert [m["text"] for m in official.messages()] == ["Langkah 2 dari 9"]
+    assert len(recorded) == 1  # its result recorded, as any sent item's
+
+
+async def test_a_held_request_whose_write_failed_never_leaves_and_nothing_is_recorded() -> None:
+    with FakeBotApi() as api:
+        official = api.user(505, "Bu Kasi")
+        built: list[float] = []
+        recorded: list[object] = []
+        async with Bot(api.token, base_url=api.api_root + "/bot",
+                       request=bot_request(timeout=5)) as bot:
+            sender = _sender(bot, built, recorded)
+            sender.start()
+            try:
+                early = sender.preparing()
+                due = _due(official.id)
+                await asyncio.to_thread(early.prepare, due)
+                await _until(lambda: bool(built))
+                await asyncio.to_thread(early.stored, False)  # the decision's write failed
+                began = time.perf_counter()
+                await sender.issued(due, timeout=5)
+                assert time.perf_counter() - began < 1  # the answer is not held for it
+                await asyncio.sleep(0.3)
+                # The connection is usable afterwards: the next message goes at once.
+                await bot.send_message(official.id, "berikutnya")
+            finally:
+                await sender.stop()
+        assert [c.params["text"] for c in api.calls("sendMessage")] == ["berikutnya"]
+    assert recorded == []  # no result, no failure, no retry: the item never existed
+
+
+async def test_held_requests_outside_the_sender_raise_not_stored() -> None:
+    with FakeBotApi() as api:
+        official = api.user(506, "Bu Camat")
+        async with Bot(api.token, base_url=api.api_root + "/bot",
+                       request=bot_request(timeout=5)) as bot:
+            written: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            with held_until(written):
+                sending = asyncio.create_task(bot.send_message(official.id, "ditahan"))
+            await asyncio.sleep(0.2)
+            assert not sending.done() and api.calls("sendMessage") == []
+            written.cancel()
+            with pytest.raises(NetworkError) as raised:
+                await sending
+            assert abandoned(raised.value)
+            assert not abandoned(NetworkError("timed out"))
+    assert api.calls("sendMessage") == []
+
+
+def _sender(bot: Bot, built: list[float], recorded: list[object]) -> OutboxSender:
+    """The sender with the fake server behind it; `_send` sends one fixed text (noting
+    when it starts building); results and failures are noted in `recorded`."""
+
+    async def send(item: OutboxItem, flow: object, t: object) -> tuple[list[int], str]:
+        built.append(time.perf_counter())
+        message = await bot.send_message(item.chat_id, "Langkah 2 dari 9")
+        return [message.message_id], ""
+
+    services = SimpleNamespace(
+        flows={}, outbox_progress=lambda results, *a: recorded.extend(results),
+        outbox_failed=lambda *a, **k: recorded.append(("failed", a)))
+    sender = OutboxSender(bot=bot, services=services,  # type: ignore[arg-type]
+                          clock=lambda: NOW)
+    sender._send = send  # type: ignore[method-assign]
+    sender._read_needed = False
+    return sender
+
+
+def _due(chat_id: int) -> list[tuple[OutboxItem, Member | None]]:
+    return [(OutboxItem(id=f"next-{chat_id}", member_id="m", chat_id=chat_id, kind="step",
+                        payload={}, created_at=NOW, inflight_at=NOW), None)]
+
+
+async def _until(condition: Callable[[], bool]) -> None:
+    for _ in range(500):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("never happened")
