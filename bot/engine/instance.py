@@ -38,7 +38,6 @@ office has a deadline while the document is outside, so no one is late for it.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -905,10 +904,12 @@ class Engine:
 
 
 def _fresh_copy(inst: Instance) -> Instance:
-    """A private copy to change; any transition ends the window to withdraw the last one."""
-    inst = copy.deepcopy(inst)
-    inst.undo = None
-    return inst
+    """A private copy to change; any transition ends the window to withdraw the last one.
+
+    Made from the stored form, as every transaction reads an instance: a third of the
+    time of ``copy.deepcopy`` (which also copied the previous undo point only to drop it),
+    on the path of every decision (issue 15)."""
+    return Instance.from_dict({**inst.to_dict(), "undo": None})
 
 
 def _remember_undo(inst: Instance, before: Instance, disp: Disposition,

@@ -380,6 +380,7 @@ def test_random_actions_keep_the_instance_consistent_and_approvals_finish_it(
     for kind, pick in actions:
         now += timedelta(minutes=7)
         before = inst.to_dict()
+        given = inst
         try:
             if kind == "advance" and inst.current:
                 inst = engine.advance(inst, by=_rightful(engine, inst, pick), now=now,
@@ -398,6 +399,8 @@ def test_random_actions_keep_the_instance_consistent_and_approvals_finish_it(
                                        step_no=6).instance
         except (NotAllowed, WrongState, AlreadyDone, ReasonRequired):
             assert inst.to_dict() == before  # a refused action changes nothing
+        # The engine works on a copy: the instance it was given is never changed.
+        assert given.to_dict() == before
         _check_invariants(flow, inst)
     # Whatever happened, approving and completing everything finishes the flow.
     for _ in range(100):
