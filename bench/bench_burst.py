@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import functools
 import os
 import sys
@@ -127,7 +128,12 @@ async def burst(api: FakeBotApi, pressers: list[FakeUser], messages: list[dict],
         seen = len(calls)
     answers = [answered[q] for q in queries]
     notes = [notified[u.id] for u in nexts]
-    return answers, notes, max(*answers, *notes)
+    drain = max(*answers, *notes)
+    within = collections.Counter(c.method for c in api.calls()
+                                 if started <= c.time <= started + drain)
+    print("  Bot API calls until the drain ended: "
+          + ", ".join(f"{n} {m}" for m, n in within.most_common()))
+    return answers, notes, drain
 
 
 async def sopbot_run(api: FakeBotApi, args: argparse.Namespace) -> dict[str, float]:

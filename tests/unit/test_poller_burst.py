@@ -74,3 +74,26 @@ async def test_fresh_updates_are_given_a_moment_before_polling_again(
     await asyncio.wait_for(dispatching, 5)
     assert poller.offset == 11
     poller._workers[1].cancel()
+
+
+async def test_a_full_batch_in_hand_is_not_asked_for_again_until_one_is_confirmed(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A full batch may have more updates behind it, but the next poll would return the
+    same batch (its oldest is not confirmed): the poller waits for progress first."""
+    monkeypatch.setattr(poller_module, "REPOLL_GRACE", 60.0)
+    poller = DurablePoller(_App(), services=None)  # type: ignore[arg-type]
+    poller.offset = 100
+    batch = [_update(100 + n, chat=n + 1) for n in range(poller_module.BATCH)]
+    for n in range(poller_module.BATCH):  # each chat's worker exists: its update waits
+        poller._queues[n + 1] = asyncio.Queue()
+        poller._workers[n + 1] = asyncio.create_task(asyncio.sleep(60))
+    dispatching = asyncio.create_task(poller._dispatch(batch))
+    await asyncio.sleep(0.05)
+    assert not dispatching.done()  # asked again now, Telegram would return the same 20
+    poller._unfinished.discard(100)
+    poller._finished.add(100)
+    poller._progress.set()  # the oldest finished: the next poll reaches one more
+    await asyncio.wait_for(dispatching, 5)
+    assert poller.offset == 101
+    for worker in poller._workers.values():
+        worker.cancel()
