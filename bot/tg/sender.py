@@ -556,13 +556,18 @@ class Preparing:
         self.handed = False
 
     def prepare(self, queued: list[Due]) -> None:
-        """(In the worker thread, inside the transaction.)"""
+        """(In the worker thread, inside the transaction: never fails it. Should the event
+        loop be gone, the handler hands the items over after the write, as before.)"""
+        try:
+            self._loop.call_soon_threadsafe(self._sender.hand_off, queued, self.written)
+        except RuntimeError:  # the loop is closed: nothing is sent from here
+            return
         self.handed = True
-        self._loop.call_soon_threadsafe(self._sender.hand_off, queued, self.written)
 
     def stored(self, ok: bool) -> None:
         """(In the worker thread, after the transaction.)"""
-        self._loop.call_soon_threadsafe(self._settle, ok)
+        with contextlib.suppress(RuntimeError):  # the loop is closed: nothing waits
+            self._loop.call_soon_threadsafe(self._settle, ok)
 
     def _settle(self, ok: bool) -> None:
         if self.written.done():
