@@ -247,6 +247,7 @@ class OutboxSender:
         """Deliver the pending interactive items (chats at once, each in order) until one
         must wait; returns how many were sent."""
         handed, self._handed = self._handed, []
+        given = handed  # (all of them, for the finally below)
         try:
             if self._read_needed or not handed:
                 self._read_needed = False
@@ -276,7 +277,7 @@ class OutboxSender:
             raise
         finally:  # what this drain did not send is read back later, not held for
             waiting = {item.id for item, _m in self._handed}
-            self._drop([d for d in handed if d[0].id not in waiting])
+            self._drop([d for d in given if d[0].id not in waiting])
         return sent
 
     def _defer(self, rest: list[Due]) -> bool:

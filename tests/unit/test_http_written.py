@@ -193,10 +193,11 @@ async def test_a_held_request_is_built_but_leaves_only_once_its_write_is_durable
                 await asyncio.to_thread(early.stored, True)
                 await sender.issued(due, timeout=5)
                 assert await _arrives(official)
+                await _until(lambda: bool(recorded))  # its result recorded, as any sent's
             finally:
                 await sender.stop()
     assert [m["text"] for m in official.messages()] == ["Langkah 2 dari 9"]
-    assert len(recorded) == 1  # its result recorded, as any sent item's
+    assert len(recorded) == 1
 
 
 async def test_a_held_request_whose_write_failed_never_leaves_and_nothing_is_recorded() -> None:
