@@ -53,6 +53,8 @@ from bot.storage.packing import (
     instance_doc,
     instance_of,
     message_at,
+    outbox_doc,
+    outbox_stored,
     pack,
     pack_tables,
     plain_doc,
@@ -515,6 +517,7 @@ class Store:
         size = journal.size(self.journal)
         if base_stamp is None or self._journal_stale \
                 or size + len(line) > max(journal.MIN_BYTES, _size(_file_key(self.path))):
+            del line  # (megabytes after a round of marks: not held while the whole is encoded)
             self._write_whole(data)
         else:
             journal.append(self.journal, line, base_stamp)
@@ -1117,7 +1120,7 @@ class Repository:
         """Queue several items at once (a round of reminders): one pass, in their order."""
         if not items:
             return
-        ids = self._insert("outbox", [item.to_doc() for item in items])
+        ids = self._insert("outbox", [outbox_stored(item.to_doc()) for item in items])
         if self._outbox_ids is not None:
             self._outbox_ids.update((item.id, doc_id)
                                     for item, doc_id in zip(items, ids, strict=True))
@@ -1128,7 +1131,7 @@ class Repository:
         only those are read (a press does not parse a round of 5,000 reminders)."""
         docs = sorted((int(k), d) for k, d in self._docs("outbox").items()
                       if d["status"] == status and (kind is None or kind(d["kind"])))
-        return [OutboxItem.from_doc(dict(d)) for _k, d in docs]
+        return [OutboxItem.from_doc(outbox_doc(d)) for _k, d in docs]
 
     def outbox_count(self, status: str = "pending") -> int:
         return sum(1 for d in self._docs("outbox").values() if d["status"] == status)
@@ -1142,7 +1145,7 @@ class Repository:
         if doc_id is None:
             self.enqueue_many([item])
         else:
-            self._changing("outbox", (str(doc_id),))[str(doc_id)] = item.to_doc()
+            self._changing("outbox", (str(doc_id),))[str(doc_id)] = outbox_stored(item.to_doc())
         if item.status != "pending":
             self._trim_outbox = True  # once, when the transaction ends (see trim())
 

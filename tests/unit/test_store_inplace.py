@@ -720,3 +720,43 @@ def test_a_marks_table_of_other_documents_stays_a_dict(tmp_path: Path) -> None:
         assert repo.prune_reminders(NOW + timedelta(seconds=1)) == 3
     with store.transaction(record_update=False) as repo:
         assert repo.sent_reminders() == set()
+
+
+def test_a_sent_items_payload_is_kept_packed_and_written_as_plain_json(tmp_path: Path
+                                                                       ) -> None:
+    """The newest 500 items sent stay in the working set, their payloads read again only
+    for an acknowledgement a reply may answer: once sent, an item's payload is kept packed
+    (a digest of a downtime's reminders lists thousands of them), and the file, the
+    journal, a fresh store and a snapshot see the plain document."""
+    store = Store(tmp_path)
+    digest = {"type": "digest", "items": [{"instance_id": f"pk-{n}", "step_no": n % 13,
+                                           "deadline": NOW.isoformat()} for n in range(300)]}
+    with store.transaction(record_update=False) as repo:
+        repo.enqueue_many([item(1), OutboxItem(id="digest", member_id="2", chat_id=2,
+                                               kind="reminder", payload=digest,
+                                               created_at=NOW)])
+    with store.transaction(record_update=False) as repo:
+        for it in repo.outbox():
+            if it.id == "digest":
+                it.status, it.message_ids = "sent", [77]
+                repo.save_outbox(it)
+    held = store.parsed.load(store.path, working_set=True)["outbox"]
+    docs = {d["id"]: d for d in held.values()}
+    assert isinstance(docs["digest"]["payload"], bytes) and len(docs["digest"]["payload"]) < \
+        len(orjson.dumps(digest)) / 5
+    assert docs["item-1"]["payload"] == {"n": 1}  # still owed: as it was
+    line = orjson.loads(store.journal.read_bytes().splitlines()[-1])
+    assert next(iter(line["d"]["outbox"].values()))["payload"] == digest
+    with store.transaction(record_update=False) as repo:
+        [sent] = repo.outbox("sent")
+        assert sent.payload == digest and sent.message_ids == [77]
+    fresh = Store(tmp_path)
+    assert {d["id"]: d["payload"] for d in on_disk(fresh)["outbox"].values()} == {
+        "item-1": {"n": 1}, "digest": digest}
+    assert fresh.read().outbox("sent")[0].payload == digest  # a snapshot: plain documents
+    loaded = {d["id"]: d for d in fresh.parsed.load(fresh.path, working_set=True)[
+        "outbox"].values()}
+    assert isinstance(loaded["digest"]["payload"], bytes)  # packed as the store loads it
+    with fresh.transaction(record_update=False) as repo:
+        assert repo.outbox("sent")[0].payload == digest
+        assert repo.outbox()[0].payload == {"n": 1}
