@@ -4,17 +4,21 @@ The reminders recorded as sent (``{"v": 1, "id": point_id, "at": iso, "skipped":
 after a downtime the bot records every missed reminder of a series but the newest as skipped,
 21,000 documents with 1,000 instances running. As TinyDB's tables hold them — a dict of four
 keys each, under a document id string, in the table's dict — they took about 400 bytes a
-document parsed from the file (21,000: 8.3 MB, traced), 330 as the bot made them. Here a
-table is one list per key, the document id its place: 8 bytes a key and document, the
-values shared where they repeat (a mark's time is the same string for every point marked
-at once, its version the same int); 21,000 marks loaded take 2.3 MB, most of it their ids'
-strings. A document is a dict again only while it is read. Like :class:`bot.storage.packing.Trail`
-this exists only in the store's memory: the file and the journal hold plain JSON
-(:meth:`Columns.json`), and snapshots and archives parsed documents.
+document parsed from the file (21,000: 8.3 MB, traced), 330 as the bot made them. The
+processed updates (``{"v": 1, "update_id": n}``, the newest 2,000): one added and the oldest
+removed with every press, each a dict living for 2,000 presses among the short-lived objects.
+
+Here a table is one list per key, the document id its place: 8 bytes a key and document,
+the values shared where they repeat (a mark's time is the same string for every point marked
+at once, the version the same int); 21,000 marks loaded take 2.3 MB, most of it their ids'
+strings. A document is a dict again only while it is read. Like
+:class:`bot.storage.packing.Trail` this exists only in the store's memory: the file and the
+journal hold plain JSON (:meth:`Columns.json`), and snapshots and archives parsed documents.
 """
 
 from __future__ import annotations
 
+import heapq
 import threading
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from typing import Any
@@ -26,11 +30,12 @@ import orjson
 #: stays a dict.
 COLUMNS: dict[str, tuple[str, ...]] = {
     "reminders_sent": ("v", "id", "at", "skipped"),
+    "processed_updates": ("v", "update_id"),
 }
 
 #: Values worth sharing between documents when a table is built from parsed documents:
 #: those that repeat (a string per document otherwise, a few dozen bytes each).
-_SHARED = {"reminders_sent": ("v", "at")}
+_SHARED = {"reminders_sent": ("v", "at"), "processed_updates": ("v",)}
 
 #: What a place without a document holds, in every list.
 _HOLE: Any = object()
@@ -180,6 +185,14 @@ class Columns(MutableMapping[str, dict[str, Any]]):
         base, cols = self._state
         col = cols[self._fields.index(field)]
         return [str(base + i) for i in self._places() if test(col[i])]
+
+    def smallest(self, field: str, count: int) -> list[str]:
+        """The ids of the `count` documents whose `field` is the smallest, smallest first
+        (no dict built, no list of them all)."""
+        base, cols = self._state
+        col = cols[self._fields.index(field)]
+        return [str(base + i)
+                for i in heapq.nsmallest(count, self._places(), key=col.__getitem__)]
 
     def copy(self) -> Columns:
         """A copy that later changes to this one never reach (taken in one whole state)."""

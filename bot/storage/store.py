@@ -1229,7 +1229,9 @@ class Repository:
 
     def _updates_index(self) -> set[int]:
         if self._update_ids is None:
-            self._update_ids = {d["update_id"] for d in self._docs("processed_updates").values()}
+            docs = self._docs("processed_updates")
+            self._update_ids = set(docs.column("update_id")) if isinstance(docs, Columns) \
+                else {d["update_id"] for d in docs.values()}
         return self._update_ids
 
     def update_seen(self, update_id: int) -> bool:
@@ -1248,7 +1250,9 @@ class Repository:
         seen.add(update_id)
         docs = self._docs("processed_updates")
         if len(docs) > KEEP_UPDATES:
-            oldest = sorted(docs, key=lambda k: docs[k]["update_id"])[:-KEEP_UPDATES]
+            oldest = docs.smallest("update_id", len(docs) - KEEP_UPDATES) \
+                if isinstance(docs, Columns) \
+                else sorted(docs, key=lambda k: docs[k]["update_id"])[:-KEEP_UPDATES]
             seen.difference_update(docs[k]["update_id"] for k in oldest)
             self._remove_ids("processed_updates", oldest)
 

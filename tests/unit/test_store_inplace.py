@@ -760,3 +760,27 @@ def test_a_sent_items_payload_is_kept_packed_and_written_as_plain_json(tmp_path:
     with fresh.transaction(record_update=False) as repo:
         assert repo.outbox("sent")[0].payload == digest
         assert repo.outbox()[0].payload == {"n": 1}
+
+
+def test_processed_updates_are_kept_as_columns_the_oldest_dropped(tmp_path: Path) -> None:
+    """One processed update is recorded and the oldest dropped with every press: kept as
+    columns (no dict a press living for 2,000 presses), the newest kept whatever the order
+    they came in, and the file holding the plain documents."""
+    store = Store(tmp_path)
+    order = list(range(1000, 1000 + KEEP_UPDATES + 50))
+    random.Random(15).shuffle(order)  # (a redelivery, workers finishing out of order)
+    for update_id in order:
+        with store.transaction(record_update=False) as repo:
+            repo.mark_update(update_id)
+    held = store.parsed.load(store.path, working_set=True)["processed_updates"]
+    assert isinstance(held, Columns) and len(held) == KEEP_UPDATES
+    assert sorted(held.column("update_id")) == list(range(1050, 1000 + KEEP_UPDATES + 50))
+    assert [held[k]["update_id"] for k in held.smallest("update_id", 2)] == [1050, 1051]
+    fresh = Store(tmp_path)
+    docs = on_disk(fresh)["processed_updates"]
+    assert sorted(d["update_id"] for d in docs.values()) == sorted(held.column("update_id"))
+    assert all(set(d) == {"v", "update_id"} for d in docs.values())
+    with fresh.transaction(record_update=False) as repo:
+        assert isinstance(repo._docs("processed_updates"), Columns)
+        assert repo.newest_update() == 1000 + KEEP_UPDATES + 49
+        assert repo.update_seen(1050) and not repo.update_seen(1049)
