@@ -499,33 +499,46 @@ def test_an_undo_point_is_kept_packed_and_a_decision_withdrawn_from_it(tmp_path:
     assert packed_size < parsed_size * 0.6, (packed_size, parsed_size)
 
 
+def churned(table: Any, rng: random.Random, make: Any, *, replaced: float
+            ) -> tuple[dict[str, Any], list[tuple[Any, dict[str, Any]]]]:
+    """`table` (a mapping of document id strings, as the repository reads a table) through
+    6,000 random inserts (now and then an id below the first held), replacements (a share
+    `replaced` of the changes: ``make(doc_id, old)``) and removals, checked against a dict
+    of the same changes at every step: the dict, and copies of the table taken on the way
+    with the dict as it was then."""
+    model: dict[str, Any] = {}
+    copies = []
+    for step in range(6000):
+        op = rng.random()
+        if op < 0.55 or not model:  # an insert
+            doc_id = rng.randrange(1, 40) if rng.random() < 0.02 else \
+                max(map(int, model), default=0) + 1
+            table[str(doc_id)] = model[str(doc_id)] = make(doc_id, None)
+        elif op < 0.55 + replaced:
+            key = rng.choice(list(model))
+            table[int(key)] = model[key] = make(int(key), model[key])
+        else:
+            key = rng.choice(list(model))
+            del table[key], model[key]
+        if step % 1000 == 0:
+            copies.append((table.copy(), dict(model)))
+        assert len(table) == len(model)
+        assert table.next_id() == max(map(int, model), default=0) + 1
+    assert dict(table.items()) == model and list(table) == sorted(model, key=int)
+    return model, copies
+
+
 def test_a_trail_table_is_one_buffer_found_by_document_id() -> None:
     """A packed table holds its documents end to end in one buffer: read, replaced, removed
     and copied like the dict of id strings it stands for (checked against one, through
     thousands of random changes and the rebuilds they cause), and written as that dict's
     JSON."""
     rng = random.Random(15)
-    trail, model = Trail(), {}
     docs = [pack({"instance_id": f"pk-{n}", "note": "".join(
         rng.choices("abcdefghijklmnopqrstuvwxyz ", k=rng.randrange(0, 300)))}) for n in range(50)]
-    copies = []
-    for step in range(6000):
-        op = rng.random()
-        if op < 0.55 or not model:  # an insert (now and then an id below the first held)
-            doc_id = rng.randrange(1, 40) if rng.random() < 0.02 else \
-                max(map(int, model), default=0) + 1
-            trail[str(doc_id)] = model[str(doc_id)] = rng.choice(docs)
-        elif op < 0.75:  # a document replaced (a step message settled)
-            key = rng.choice(list(model))
-            trail[int(key)] = model[key] = rng.choice(docs)
-        else:
-            key = rng.choice(list(model))
-            del trail[key], model[key]
-        if step % 1000 == 0:
-            copies.append((trail.copy(), dict(model)))
-        assert len(trail) == len(model)
-        assert trail.next_id() == max(map(int, model), default=0) + 1
-    assert dict(trail.items()) == model and list(trail) == sorted(model, key=int)
+    trail = Trail()
+    # (a replaced document: a step message settled)
+    model, copies = churned(trail, rng, lambda _id, _old: rng.choice(docs), replaced=0.2)
     assert all(trail[int(k)] == doc for k, doc in model.items())
     # rebuilt as it went: what removed and replaced documents leave is at most a quarter
     assert len(trail._state[0]) < 1.4 * sum(map(len, model.values())) + Trail._SLACK
@@ -592,27 +605,15 @@ def test_a_columns_table_is_read_and_changed_like_the_dict_it_stands_for(
     or a few documents (``null`` for one removed: the journal's line)."""
     rng = random.Random(15)
     fields = COLUMNS["reminders_sent"]
-    table, model = Columns(fields), {}
-    copies = []
-    for step in range(6000):
-        op = rng.random()
-        if op < 0.55 or not model:  # an insert (now and then an id below the first held)
-            doc_id = rng.randrange(1, 40) if rng.random() < 0.02 else \
-                max(map(int, model), default=0) + 1
-            doc = {"v": 1, "id": f"s:pk-{doc_id}:3:1:{rng.randrange(9)}",
-                   "at": f"2026-01-0{rng.randrange(1, 9)}", "skipped": rng.random() < 0.5}
-            table[str(doc_id)] = model[str(doc_id)] = doc
-        elif op < 0.6:  # a document replaced
-            key = rng.choice(list(model))
-            table[int(key)] = model[key] = {**model[key], "skipped": not model[key]["skipped"]}
-        else:
-            key = rng.choice(list(model))
-            del table[key], model[key]
-        if step % 1000 == 0:
-            copies.append((table.copy(), dict(model)))
-        assert len(table) == len(model)
-        assert table.next_id() == max(map(int, model), default=0) + 1
-    assert dict(table.items()) == model and list(table) == sorted(model, key=int)
+    table = Columns(fields)
+
+    def mark(doc_id: int, old: dict[str, Any] | None) -> dict[str, Any]:
+        if old is not None:  # replaced
+            return {**old, "skipped": not old["skipped"]}
+        return {"v": 1, "id": f"s:pk-{doc_id}:3:1:{rng.randrange(9)}",
+                "at": f"2026-01-0{rng.randrange(1, 9)}", "skipped": rng.random() < 0.5}
+
+    model, copies = churned(table, rng, mark, replaced=0.05)
     assert list(table.column("id")) == [model[k]["id"] for k in sorted(model, key=int)]
     assert table.keys_where("at", lambda at: at < "2026-01-03") == [
         k for k in sorted(model, key=int) if model[k]["at"] < "2026-01-03"]
