@@ -36,8 +36,8 @@ from collections.abc import Callable, Iterator
 
 log = logging.getLogger(__name__)
 
-__all__ = ["collector_paused", "fix_mmap_threshold", "freeze", "limit_malloc_arenas",
-           "release_free_memory", "renew", "settle", "unfreeze_all"]
+__all__ = ["collector_paused", "fix_mmap_threshold", "fix_trim_threshold", "freeze",
+           "limit_malloc_arenas", "release_free_memory", "renew", "settle", "unfreeze_all"]
 
 
 #: whether the collector is paced (:func:`freeze` called, :func:`unfreeze_all` not since)
@@ -201,6 +201,34 @@ def fix_mmap_threshold(threshold: int = MMAP_THRESHOLD) -> bool:
     if "MALLOC_MMAP_THRESHOLD_" in os.environ or _MALLOPT is None:
         return False
     return bool(_MALLOPT(_M_MMAP_THRESHOLD, threshold))
+
+
+#: glibc's mallopt parameter for the free space at the top of a heap from which it is handed
+#: back when a block is freed (M_TRIM_THRESHOLD).
+_M_TRIM_THRESHOLD = -1
+#: glibc's default start (fixed, it no longer rises with the mmap threshold).
+TRIM_THRESHOLD = 128 * 1024
+
+
+def fix_trim_threshold(threshold: int = TRIM_THRESHOLD) -> bool:
+    """Keep glibc's trim threshold at `threshold` bytes; whether it was set.
+
+    The free space at the top of a worker thread's arena is handed back only when a big
+    block freed there leaves more than the threshold, and ``malloc_trim``
+    (:func:`release_free_memory`) hands back the main heap's top and the free chunks inside
+    every arena, never another arena's top. By default the threshold rises to twice the
+    mmap threshold, which rises with each big block freed: at start-up, after the working
+    set's file was read (a few MB), the blocks a worker thread then encoded (the first
+    reminder sync's marks written: a journal line and the whole file, about 10 MB with
+    1,000 instances running) stayed resident at the top of its arena, 2 or 14 MB as the
+    threads happened to share the arenas: the ±5 MB of the start-up's memory from run to
+    run (issue 15, malloc_info). Setting it keeps the mmap threshold where it is (glibc
+    stops moving either); :func:`fix_mmap_threshold` lowers that one once the start-up's
+    big blocks are behind it. An administrator's ``MALLOC_TRIM_THRESHOLD_`` is left as it
+    is."""
+    if "MALLOC_TRIM_THRESHOLD_" in os.environ or _MALLOPT is None:
+        return False
+    return bool(_MALLOPT(_M_TRIM_THRESHOLD, threshold))
 
 
 def unfreeze_all() -> None:

@@ -32,7 +32,7 @@ from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from tinydb import Query, TinyDB
@@ -41,6 +41,7 @@ from tinydb.storages import MemoryStorage
 from bot.engine.instance import Disposition, Instance, Status
 from bot.ops import gcpace, metrics
 from bot.storage import journal
+from bot.storage.columns import COLUMNS, Columns, pack_columns
 from bot.storage.migrations import SchemaError, upgrade_file
 from bot.storage.packing import (
     PACKED,
@@ -52,6 +53,8 @@ from bot.storage.packing import (
     instance_doc,
     instance_of,
     message_at,
+    outbox_doc,
+    outbox_stored,
     pack,
     pack_tables,
     plain_doc,
@@ -196,7 +199,7 @@ def _dump(data: Any) -> bytes:
 def _fragment(obj: Any) -> orjson.Fragment:
     if isinstance(obj, bytes):
         return orjson.Fragment(inflate(obj))
-    if isinstance(obj, Trail):
+    if isinstance(obj, Trail | Columns):
         return orjson.Fragment(obj.json())
     raise TypeError(f"{type(obj).__name__} is not JSON serializable")
 
@@ -230,7 +233,7 @@ class _DetachedTables(dict[str, Any]):
         table = super().__getitem__(name)
         if name not in self._copied:
             self._copied.add(name)
-            if isinstance(table, dict | Trail):
+            if isinstance(table, dict | Trail | Columns):
                 table = table.copy()
                 super().__setitem__(name, table)
         return table
@@ -295,19 +298,22 @@ class _ParsedFiles:
         """
         seen = self._seen.get(path, {})
         tables: dict[str, Any] = {}
-        docs: dict[str, dict[str, Any]] = {}
+        docs: dict[str, Any] = {}
         for name, table in data.items():
             if seen.get(name) is not table or name in changed:
                 tables[name] = table
             elif changed_docs.get(name):
-                stored: dict[str, Any] = data[name]
-                docs[name] = {key: stored.get(key) for key in changed_docs[name]}
+                stored = data[name]
+                # (a table of columns writes its documents' JSON itself, one at a time)
+                docs[name] = orjson.Fragment(stored.json(changed_docs[name])) \
+                    if isinstance(stored, Columns) \
+                    else {key: stored.get(key) for key in changed_docs[name]}
         for gone in seen.keys() - data.keys():
             tables[gone] = None
         if not tables and not docs:
             return None
         self.journal_tables += len(tables)
-        self.journal_docs += sum(map(len, docs.values()))
+        self.journal_docs += sum(len(changed_docs[name]) for name in docs)
         record: dict[str, Any] = {}
         if docs:
             record["d"] = docs
@@ -341,6 +347,7 @@ class _ParsedFiles:
                 key = self._key(path, working_set)
             journal.apply(data, records)
             pack_tables(data)
+            pack_columns(data)
             self._stamps[path] = base_stamp
             self._seen[path] = dict(data)
         else:
@@ -510,6 +517,7 @@ class Store:
         size = journal.size(self.journal)
         if base_stamp is None or self._journal_stale \
                 or size + len(line) > max(journal.MIN_BYTES, _size(_file_key(self.path))):
+            del line  # (megabytes after a round of marks: not held while the whole is encoded)
             self._write_whole(data)
         else:
             journal.append(self.journal, line, base_stamp)
@@ -669,6 +677,29 @@ def validate_file(path: Path) -> None:
 q = Query()
 
 
+class _Docs(Protocol):
+    """Documents to insert: a list, or made one at a time as they are stored."""
+
+    def __len__(self) -> int: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class _LazyDocs:
+    """The documents `make` makes of `items`, made one at a time as they are stored: a round
+    of 21,000 reminder marks is not a list of 21,000 dicts at once (issue 15)."""
+
+    def __init__(self, items: Sequence[Any], make: Callable[[Any], Any]) -> None:
+        self._items = items
+        self._make = make
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __iter__(self) -> Iterator[Any]:
+        return map(self._make, self._items)
+
+
 class Repository:
     """The bot's records, inside one transaction (TinyDB; see :mod:`bot.storage.protocol`)."""
 
@@ -719,7 +750,8 @@ class Repository:
             storage.memory = {}
         table: dict[str, Any] = storage.memory.get(name)  # type: ignore[assignment]
         if table is None:
-            table = storage.memory[name] = Trail() if name in PACKED else {}
+            table = storage.memory[name] = Trail() if name in PACKED else \
+                Columns(COLUMNS[name]) if name in COLUMNS else {}
         storage.writes += 1
         if keys is None:
             self.changed_tables.add(name)
@@ -730,14 +762,14 @@ class Repository:
         tinydb_table._next_id = None  # TinyDB finds the next id anew if it inserts here
         return table
 
-    def _insert(self, name: str, docs: list[Any]) -> list[int]:
+    def _insert(self, name: str, docs: _Docs) -> list[int]:
         """Add documents to a table under new document ids (one pass, no table copy)."""
         table = self._docs(name)
         known = self._next_ids.get(name)
         if known is not None and known[0] is table:
             next_id = known[1]
         else:  # first insert here, or TinyDB replaced the table since
-            next_id = table.next_id() if isinstance(table, Trail) \
+            next_id = table.next_id() if isinstance(table, Trail | Columns) \
                 else max(map(int, table), default=0) + 1
         keys = [str(doc_id) for doc_id in range(next_id, next_id + len(docs))]
         table = self._changing(name, keys)
@@ -1088,7 +1120,7 @@ class Repository:
         """Queue several items at once (a round of reminders): one pass, in their order."""
         if not items:
             return
-        ids = self._insert("outbox", [item.to_doc() for item in items])
+        ids = self._insert("outbox", [outbox_stored(item.to_doc()) for item in items])
         if self._outbox_ids is not None:
             self._outbox_ids.update((item.id, doc_id)
                                     for item, doc_id in zip(items, ids, strict=True))
@@ -1099,7 +1131,7 @@ class Repository:
         only those are read (a press does not parse a round of 5,000 reminders)."""
         docs = sorted((int(k), d) for k, d in self._docs("outbox").items()
                       if d["status"] == status and (kind is None or kind(d["kind"])))
-        return [OutboxItem.from_doc(dict(d)) for _k, d in docs]
+        return [OutboxItem.from_doc(outbox_doc(d)) for _k, d in docs]
 
     def outbox_count(self, status: str = "pending") -> int:
         return sum(1 for d in self._docs("outbox").values() if d["status"] == status)
@@ -1113,7 +1145,7 @@ class Repository:
         if doc_id is None:
             self.enqueue_many([item])
         else:
-            self._changing("outbox", (str(doc_id),))[str(doc_id)] = item.to_doc()
+            self._changing("outbox", (str(doc_id),))[str(doc_id)] = outbox_stored(item.to_doc())
         if item.status != "pending":
             self._trim_outbox = True  # once, when the transaction ends (see trim())
 
@@ -1146,7 +1178,9 @@ class Repository:
 
     def _reminders_index(self) -> set[str]:
         if self._reminder_ids is None:
-            self._reminder_ids = {d["id"] for d in self._docs("reminders_sent").values()}
+            docs = self._docs("reminders_sent")
+            self._reminder_ids = set(docs.column("id")) if isinstance(docs, Columns) \
+                else {d["id"] for d in docs.values()}
         return self._reminder_ids
 
     def reminder_sent(self, point_id: str) -> bool:
@@ -1163,17 +1197,19 @@ class Repository:
                        skipped: bool = False) -> None:
         """Record several reminders as sent (or skipped) at `at`, in one pass."""
         known = self._reminders_index()
-        new = list(dict.fromkeys(p for p in point_ids if p not in known))
+        new = [p for p in dict.fromkeys(point_ids) if p not in known]
         if new:
-            when = at.isoformat()
-            self._insert("reminders_sent", [{"v": 1, "id": p, "at": when, "skipped": skipped}
-                                            for p in new])
+            when = at.isoformat()  # (one string, shared by the documents)
+            self._insert("reminders_sent", _LazyDocs(
+                new, lambda p: {"v": 1, "id": p, "at": when, "skipped": skipped}))
             known.update(new)
 
     def prune_reminders(self, before: datetime) -> int:
         """Forget reminders sent before `before` (their steps and periods are long past)."""
         cutoff = before.isoformat()
-        old = [k for k, d in self._docs("reminders_sent").items() if d["at"] < cutoff]
+        docs = self._docs("reminders_sent")
+        old = docs.keys_where("at", lambda at: at < cutoff) if isinstance(docs, Columns) \
+            else [k for k, d in docs.items() if d["at"] < cutoff]
         if old:
             self._remove_ids("reminders_sent", old)
             self._reminder_ids = None
@@ -1193,7 +1229,9 @@ class Repository:
 
     def _updates_index(self) -> set[int]:
         if self._update_ids is None:
-            self._update_ids = {d["update_id"] for d in self._docs("processed_updates").values()}
+            docs = self._docs("processed_updates")
+            self._update_ids = set(docs.column("update_id")) if isinstance(docs, Columns) \
+                else {d["update_id"] for d in docs.values()}
         return self._update_ids
 
     def update_seen(self, update_id: int) -> bool:
@@ -1212,7 +1250,9 @@ class Repository:
         seen.add(update_id)
         docs = self._docs("processed_updates")
         if len(docs) > KEEP_UPDATES:
-            oldest = sorted(docs, key=lambda k: docs[k]["update_id"])[:-KEEP_UPDATES]
+            oldest = docs.smallest("update_id", len(docs) - KEEP_UPDATES) \
+                if isinstance(docs, Columns) \
+                else sorted(docs, key=lambda k: docs[k]["update_id"])[:-KEEP_UPDATES]
             seen.difference_update(docs[k]["update_id"] for k in oldest)
             self._remove_ids("processed_updates", oldest)
 

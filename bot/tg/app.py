@@ -265,6 +265,7 @@ async def running(app: Application, *, poll_timeout: int = 30,
     switch = sys.getswitchinterval()
     sys.setswitchinterval(SWITCH_INTERVAL)
     gcpace.limit_malloc_arenas()  # before the worker threads allocate (process-wide, kept)
+    gcpace.fix_trim_threshold()  # their arenas' free tops handed back (process-wide, kept)
     try:
         await app.initialize()
         await app.start()

@@ -97,3 +97,26 @@ def test_no_recap_of_a_period_that_nobody_owes(world: World) -> None:
               if p.payload.get("kind") == "recap"]
     assert recaps and all(p.payload["reports"] for p in recaps)
     assert all(p.at > world.now for p in recaps)
+
+
+def test_a_steps_points_share_what_they_have_in_common(world: World) -> None:
+    """The plan of 1,000 running instances holds 21,000 points: what the points of one step
+    have in common (who is waited on, the escalation's recipients and late names, the
+    step's part of the payload) is one object for them all, not one a point."""
+    office(world)
+    camat = world.member("Pak Camat")
+    first = world.services.start(Start(camat, "PK 2026", world.now)).instances[0]
+    world.services.decide(Decide(camat, first.id, 1, None, Decision.ADVANCE, world.now))
+    reminders = Reminders(world.services)
+    plan = [p for p in reminders.plan(world.now + timedelta(days=30))
+            if p.payload.get("instance_id") == first.id]
+    own = [p for p in plan if p.kind.value != "escalate"]
+    escalations = [p for p in plan if p.kind.value == "escalate"]
+    assert len(own) > 3 and len(escalations) > 1
+    assert len({id(p.recipients) for p in own}) == 1 and len({id(p.parts[0]) for p in own}) == 1
+    assert len({id(p.recipients) for p in escalations}) == 1
+    assert len({id(p.parts[1]) for p in escalations}) == 1  # {"late": [...]}
+    assert len({id(p.series) for p in escalations}) == 1
+    assert all(p.payload["late"] == ["Bu Perenkeu"] for p in escalations)
+    assert escalations[0].recipients == (camat.id,)
+    assert len({p.payload["n"] for p in escalations}) == len(escalations)  # each its own

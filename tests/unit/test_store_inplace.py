@@ -18,6 +18,7 @@ from tinydb import TinyDB
 
 from bot.engine.instance import Action, Disposition, Engine, Instance, Status
 from bot.engine.loader import parse_flow
+from bot.storage.columns import COLUMNS, Columns
 from bot.storage.memory import MemoryStore
 from bot.storage.packing import MessageIndex, Trail, inflate, message_at, pack
 from bot.storage.protocol import Storage
@@ -498,33 +499,46 @@ def test_an_undo_point_is_kept_packed_and_a_decision_withdrawn_from_it(tmp_path:
     assert packed_size < parsed_size * 0.6, (packed_size, parsed_size)
 
 
+def churned(table: Any, rng: random.Random, make: Any, *, replaced: float
+            ) -> tuple[dict[str, Any], list[tuple[Any, dict[str, Any]]]]:
+    """`table` (a mapping of document id strings, as the repository reads a table) through
+    6,000 random inserts (now and then an id below the first held), replacements (a share
+    `replaced` of the changes: ``make(doc_id, old)``) and removals, checked against a dict
+    of the same changes at every step: the dict, and copies of the table taken on the way
+    with the dict as it was then."""
+    model: dict[str, Any] = {}
+    copies = []
+    for step in range(6000):
+        op = rng.random()
+        if op < 0.55 or not model:  # an insert
+            doc_id = rng.randrange(1, 40) if rng.random() < 0.02 else \
+                max(map(int, model), default=0) + 1
+            table[str(doc_id)] = model[str(doc_id)] = make(doc_id, None)
+        elif op < 0.55 + replaced:
+            key = rng.choice(list(model))
+            table[int(key)] = model[key] = make(int(key), model[key])
+        else:
+            key = rng.choice(list(model))
+            del table[key], model[key]
+        if step % 1000 == 0:
+            copies.append((table.copy(), dict(model)))
+        assert len(table) == len(model)
+        assert table.next_id() == max(map(int, model), default=0) + 1
+    assert dict(table.items()) == model and list(table) == sorted(model, key=int)
+    return model, copies
+
+
 def test_a_trail_table_is_one_buffer_found_by_document_id() -> None:
     """A packed table holds its documents end to end in one buffer: read, replaced, removed
     and copied like the dict of id strings it stands for (checked against one, through
     thousands of random changes and the rebuilds they cause), and written as that dict's
     JSON."""
     rng = random.Random(15)
-    trail, model = Trail(), {}
     docs = [pack({"instance_id": f"pk-{n}", "note": "".join(
         rng.choices("abcdefghijklmnopqrstuvwxyz ", k=rng.randrange(0, 300)))}) for n in range(50)]
-    copies = []
-    for step in range(6000):
-        op = rng.random()
-        if op < 0.55 or not model:  # an insert (now and then an id below the first held)
-            doc_id = rng.randrange(1, 40) if rng.random() < 0.02 else \
-                max(map(int, model), default=0) + 1
-            trail[str(doc_id)] = model[str(doc_id)] = rng.choice(docs)
-        elif op < 0.75:  # a document replaced (a step message settled)
-            key = rng.choice(list(model))
-            trail[int(key)] = model[key] = rng.choice(docs)
-        else:
-            key = rng.choice(list(model))
-            del trail[key], model[key]
-        if step % 1000 == 0:
-            copies.append((trail.copy(), dict(model)))
-        assert len(trail) == len(model)
-        assert trail.next_id() == max(map(int, model), default=0) + 1
-    assert dict(trail.items()) == model and list(trail) == sorted(model, key=int)
+    trail = Trail()
+    # (a replaced document: a step message settled)
+    model, copies = churned(trail, rng, lambda _id, _old: rng.choice(docs), replaced=0.2)
     assert all(trail[int(k)] == doc for k, doc in model.items())
     # rebuilt as it went: what removed and replaced documents leave is at most a quarter
     assert len(trail._state[0]) < 1.4 * sum(map(len, model.values())) + Trail._SLACK
@@ -581,3 +595,193 @@ def test_step_messages_whose_places_share_a_hash_are_told_apart(
         assert reader.step_message(42, near).settled is False  # type: ignore[union-attr]
         assert reader.step_message(42, far).settled is True  # type: ignore[union-attr]
         assert reader.step_message(42, near).text == "Langkah pertama"  # type: ignore[union-attr]
+
+
+def test_a_columns_table_is_read_and_changed_like_the_dict_it_stands_for(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A table of documents of one shape kept as one list per key: read, added, removed and
+    copied like the dict of id strings it stands for (checked against one through thousands
+    of random changes and the rebuilds they cause), and written as that dict's JSON, whole
+    or a few documents (``null`` for one removed: the journal's line)."""
+    rng = random.Random(15)
+    fields = COLUMNS["reminders_sent"]
+    table = Columns(fields)
+
+    def mark(doc_id: int, old: dict[str, Any] | None) -> dict[str, Any]:
+        if old is not None:  # replaced
+            return {**old, "skipped": not old["skipped"]}
+        return {"v": 1, "id": f"s:pk-{doc_id}:3:1:{rng.randrange(9)}",
+                "at": f"2026-01-0{rng.randrange(1, 9)}", "skipped": rng.random() < 0.5}
+
+    model, copies = churned(table, rng, mark, replaced=0.05)
+    assert list(table.column("id")) == [model[k]["id"] for k in sorted(model, key=int)]
+    assert table.keys_where("at", lambda at: at < "2026-01-03") == [
+        k for k in sorted(model, key=int) if model[k]["at"] < "2026-01-03"]
+    # a rebuild keeps the places from the first document held to the last
+    table._rebuild()
+    assert len(table._state[1][0]) == max(map(int, model)) - min(map(int, model)) + 1
+    assert dict(table.items()) == model
+    for copy, then in copies:  # a copy never changed with the table
+        assert dict(copy.items()) == then
+    assert orjson.loads(_dump({"t": table})) == {"t": model}
+    some = sorted(model, key=int)[:3]
+    gone = str(max(map(int, model)) + 5)
+    assert orjson.loads(table.json([*some, gone])) == {**{k: model[k] for k in some},
+                                                        gone: None}
+    assert gone not in table and "x" not in table and 0 not in table
+    with pytest.raises(KeyError):
+        table[gone]
+    with pytest.raises(KeyError):
+        del table["0"]
+    with pytest.raises(ValueError):
+        table["5"] = {"id": "p"}  # not of the table's shape
+    # holes in the middle that a rebuild cannot take out: rebuilt only once they doubled
+    table = Columns(fields, ((n, model[k]) for n, k in enumerate(sorted(model, key=int), 1)))
+    rebuilds = []
+    rebuild = Columns._rebuild
+
+    def counted(self: Columns) -> None:
+        rebuilds.append(len(self))
+        rebuild(self)
+
+    monkeypatch.setattr(Columns, "_rebuild", counted)
+    last = len(model)
+    gone = [n for n in range(2, last) if n % 4]
+    for n in gone:
+        del table[n]  # three of every four, the first and the last kept
+    assert len(table) == last - len(gone) and len(rebuilds) == 1, rebuilds
+    for key in list(table):  # emptied, it starts afresh (no places kept for the ids before)
+        del table[key]
+    assert len(table) == 0 and table.next_id() == 1 and list(table) == []
+    table[7] = {"v": 1, "id": "p", "at": "t", "skipped": False}
+    assert list(table) == ["7"] and len(table._state[1][0]) == 1 and table.next_id() == 8
+
+
+def test_reminder_marks_are_kept_as_columns_and_written_as_plain_json(tmp_path: Path) -> None:
+    """The reminders recorded as sent (21,000 once a downtime's missed ones are collapsed,
+    with 1,000 instances running) are kept as columns, their repeated values shared; the
+    file, the journal, a fresh store and a snapshot see the plain documents, and an old
+    data directory's documents (of no version: the same shape once upgraded) load as
+    columns too."""
+    store = Store(tmp_path)
+    points = [f"s:pk-2026-{n // 20:04d}:{n % 13 + 1}:1:{n % 20}" for n in range(5000)]
+    with store.transaction(record_update=False) as repo:
+        repo.mark_reminders(points[:3000], NOW, skipped=True)
+    with store.transaction(record_update=False) as repo:
+        repo.mark_reminders(points[2990:], NOW + timedelta(days=200))  # ten known already
+        assert repo.reminder_sent(points[4999]) and not repo.reminder_sent("s:other")
+    held = store.parsed.load(store.path, working_set=True)["reminders_sent"]
+    assert isinstance(held, Columns) and len(held) == 5000
+    line = orjson.loads(store.journal.read_bytes().splitlines()[-1])
+    assert line["d"]["reminders_sent"]["3001"] == {
+        "v": 1, "id": points[3000], "at": (NOW + timedelta(days=200)).isoformat(),
+        "skipped": False}
+    with store.transaction(record_update=False) as repo:  # the oldest 3,000 pruned
+        assert repo.prune_reminders(NOW + timedelta(days=1)) == 3000
+    assert orjson.loads(store.journal.read_bytes().splitlines()[-1])["d"]["reminders_sent"][
+        "1"] is None
+    fresh = Store(tmp_path)  # folds the journal into the file as it opens
+    disk = on_disk(fresh)["reminders_sent"]
+    assert len(disk) == 2000 and disk["5000"]["id"] == points[4999]
+    assert fresh.read().sent_reminders() == set(points[3000:])  # a snapshot: plain dicts
+    with fresh.transaction(record_update=False) as repo:
+        assert repo.sent_reminders() == set(points[3000:])
+    loaded = fresh.parsed.load(fresh.path, working_set=True)["reminders_sent"]
+    assert isinstance(loaded, Columns)
+    assert len({id(at) for at in loaded.column("at")}) == 1  # one string for them all
+
+    # An old data directory: marks written before documents had versions.
+    old = tmp_path / "old"
+    old.mkdir()
+    (old / "sopbot.json").write_text(json.dumps({"reminders_sent": {
+        str(n): {"id": p, "at": NOW.isoformat(), "skipped": False}
+        for n, p in enumerate(points, 1)}}))
+    with Store(old).transaction(record_update=False) as repo:
+        assert repo.sent_reminders() == set(points)
+        assert isinstance(repo._docs("reminders_sent"), Columns)
+        repo.mark_reminders(["s:new"], NOW)
+    assert on_disk(Store(old))["reminders_sent"]["5001"]["id"] == "s:new"
+
+    # What the columns save: the working set as loaded, against the same parsed.
+    packed, packed_size, parsed, parsed_size = loaded_and_parsed(Store(old))
+    assert len(packed["reminders_sent"]) == len(parsed["reminders_sent"]) == 5001
+    assert packed_size < parsed_size / 2.5, (packed_size, parsed_size)
+
+
+def test_a_marks_table_of_other_documents_stays_a_dict(tmp_path: Path) -> None:
+    """A document of another shape (a key more, from a newer minor version or by hand)
+    keeps the table as TinyDB holds it, and it works as before."""
+    (tmp_path / "sopbot.json").write_text(json.dumps({"reminders_sent": {
+        "1": {"v": 1, "id": "p1", "at": NOW.isoformat(), "skipped": False},
+        "2": {"v": 1, "id": "p2", "at": NOW.isoformat(), "skipped": True, "note": "x"}}}))
+    store = Store(tmp_path)
+    with store.transaction(record_update=False) as repo:
+        assert isinstance(repo._docs("reminders_sent"), dict)
+        repo.mark_reminders(["p2", "p3"], NOW)
+        assert repo.prune_reminders(NOW + timedelta(seconds=1)) == 3
+    with store.transaction(record_update=False) as repo:
+        assert repo.sent_reminders() == set()
+
+
+def test_a_sent_items_payload_is_kept_packed_and_written_as_plain_json(tmp_path: Path
+                                                                       ) -> None:
+    """The newest 500 items sent stay in the working set, their payloads read again only
+    for an acknowledgement a reply may answer: once sent, an item's payload is kept packed
+    (a digest of a downtime's reminders lists thousands of them), and the file, the
+    journal, a fresh store and a snapshot see the plain document."""
+    store = Store(tmp_path)
+    digest = {"type": "digest", "items": [{"instance_id": f"pk-{n}", "step_no": n % 13,
+                                           "deadline": NOW.isoformat()} for n in range(300)]}
+    with store.transaction(record_update=False) as repo:
+        repo.enqueue_many([item(1), OutboxItem(id="digest", member_id="2", chat_id=2,
+                                               kind="reminder", payload=digest,
+                                               created_at=NOW)])
+    with store.transaction(record_update=False) as repo:
+        for it in repo.outbox():
+            if it.id == "digest":
+                it.status, it.message_ids = "sent", [77]
+                repo.save_outbox(it)
+    held = store.parsed.load(store.path, working_set=True)["outbox"]
+    docs = {d["id"]: d for d in held.values()}
+    assert isinstance(docs["digest"]["payload"], bytes) and len(docs["digest"]["payload"]) < \
+        len(orjson.dumps(digest)) / 5
+    assert docs["item-1"]["payload"] == {"n": 1}  # still owed: as it was
+    line = orjson.loads(store.journal.read_bytes().splitlines()[-1])
+    assert next(iter(line["d"]["outbox"].values()))["payload"] == digest
+    with store.transaction(record_update=False) as repo:
+        [sent] = repo.outbox("sent")
+        assert sent.payload == digest and sent.message_ids == [77]
+    fresh = Store(tmp_path)
+    assert {d["id"]: d["payload"] for d in on_disk(fresh)["outbox"].values()} == {
+        "item-1": {"n": 1}, "digest": digest}
+    assert fresh.read().outbox("sent")[0].payload == digest  # a snapshot: plain documents
+    loaded = {d["id"]: d for d in fresh.parsed.load(fresh.path, working_set=True)[
+        "outbox"].values()}
+    assert isinstance(loaded["digest"]["payload"], bytes)  # packed as the store loads it
+    with fresh.transaction(record_update=False) as repo:
+        assert repo.outbox("sent")[0].payload == digest
+        assert repo.outbox()[0].payload == {"n": 1}
+
+
+def test_processed_updates_are_kept_as_columns_the_oldest_dropped(tmp_path: Path) -> None:
+    """One processed update is recorded and the oldest dropped with every press: kept as
+    columns (no dict a press living for 2,000 presses), the newest kept whatever the order
+    they came in, and the file holding the plain documents."""
+    store = Store(tmp_path)
+    order = list(range(1000, 1000 + KEEP_UPDATES + 50))
+    random.Random(15).shuffle(order)  # (a redelivery, workers finishing out of order)
+    for update_id in order:
+        with store.transaction(record_update=False) as repo:
+            repo.mark_update(update_id)
+    held = store.parsed.load(store.path, working_set=True)["processed_updates"]
+    assert isinstance(held, Columns) and len(held) == KEEP_UPDATES
+    assert sorted(held.column("update_id")) == list(range(1050, 1000 + KEEP_UPDATES + 50))
+    assert [held[k]["update_id"] for k in held.smallest("update_id", 2)] == [1050, 1051]
+    fresh = Store(tmp_path)
+    docs = on_disk(fresh)["processed_updates"]
+    assert sorted(d["update_id"] for d in docs.values()) == sorted(held.column("update_id"))
+    assert all(set(d) == {"v", "update_id"} for d in docs.values())
+    with fresh.transaction(record_update=False) as repo:
+        assert isinstance(repo._docs("processed_updates"), Columns)
+        assert repo.newest_update() == 1000 + KEEP_UPDATES + 49
+        assert repo.update_seen(1050) and not repo.update_seen(1049)
