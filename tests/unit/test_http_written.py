@@ -8,10 +8,12 @@ fake Bot API server on 127.0.0.1, which holds its answer back so that "written" 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import http.client
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace
@@ -23,7 +25,7 @@ from telegram.error import NetworkError
 
 from bot.services import Member, OutboxItem
 from bot.tg.http import abandoned, bot_request, held_until, on_written
-from bot.tg.sender import OutboxSender
+from bot.tg.sender import OutboxSender, Preparing
 from fakeapi import FakeBotApi, FakeUser
 
 NOW = datetime(2026, 1, 5, 1, 0, tzinfo=UTC)
@@ -177,54 +179,30 @@ async def test_a_held_request_is_built_but_leaves_only_once_its_write_is_durable
     the store says the decision is durable."""
     with FakeBotApi() as api:
         official = api.user(504, "Pak Sekcam")
-        built: list[float] = []
-        recorded: list[object] = []
-        async with Bot(api.token, base_url=api.api_root + "/bot",
-                       request=bot_request(timeout=5)) as bot:
-            sender = _sender(bot, built, recorded)
-            sender.start()
-            try:
-                early = sender.preparing()
-                due = _due(official.id)
-                await asyncio.to_thread(early.prepare, due)  # (from the worker thread)
-                await _until(lambda: bool(built))
-                await asyncio.sleep(0.3)  # the request is built and held meanwhile
-                assert api.calls("sendMessage") == [] and not official.messages()
-                await asyncio.to_thread(early.stored, True)
-                await sender.issued(due, timeout=5)
-                assert await _arrives(official)
-                await _until(lambda: bool(recorded))  # its result recorded, as any sent's
-            finally:
-                await sender.stop()
+        async with _held_step(api, official) as held:
+            await asyncio.sleep(0.3)  # the request is built and held meanwhile
+            assert api.calls("sendMessage") == [] and not official.messages()
+            await asyncio.to_thread(held.early.stored, True)
+            await held.sender.issued(held.due, timeout=5)
+            assert await _arrives(official)
+            await api.await_for(lambda: held.recorded, what="the result recorded")
     assert [m["text"] for m in official.messages()] == ["Langkah 2 dari 9"]
-    assert len(recorded) == 1
+    assert len(held.recorded) == 1  # its result recorded, as any sent item's
 
 
 async def test_a_held_request_whose_write_failed_never_leaves_and_nothing_is_recorded() -> None:
     with FakeBotApi() as api:
         official = api.user(505, "Bu Kasi")
-        built: list[float] = []
-        recorded: list[object] = []
-        async with Bot(api.token, base_url=api.api_root + "/bot",
-                       request=bot_request(timeout=5)) as bot:
-            sender = _sender(bot, built, recorded)
-            sender.start()
-            try:
-                early = sender.preparing()
-                due = _due(official.id)
-                await asyncio.to_thread(early.prepare, due)
-                await _until(lambda: bool(built))
-                await asyncio.to_thread(early.stored, False)  # the decision's write failed
-                began = time.perf_counter()
-                await sender.issued(due, timeout=5)
-                assert time.perf_counter() - began < 1  # the answer is not held for it
-                await asyncio.sleep(0.3)
-                # The connection is usable afterwards: the next message goes at once.
-                await bot.send_message(official.id, "berikutnya")
-            finally:
-                await sender.stop()
+        async with _held_step(api, official) as held:
+            await asyncio.to_thread(held.early.stored, False)  # the decision's write failed
+            began = time.perf_counter()
+            await held.sender.issued(held.due, timeout=5)
+            assert time.perf_counter() - began < 1  # the answer is not held for it
+            await asyncio.sleep(0.3)
+            # The connection is usable afterwards: the next message goes at once.
+            await held.bot.send_message(official.id, "berikutnya")
         assert [c.params["text"] for c in api.calls("sendMessage")] == ["berikutnya"]
-    assert recorded == []  # no result, no failure, no retry: the item never existed
+    assert held.recorded == []  # no result, no failure, no retry: the item never existed
 
 
 async def test_held_requests_outside_the_sender_raise_not_stored() -> None:
@@ -245,33 +223,49 @@ async def test_held_requests_outside_the_sender_raise_not_stored() -> None:
     assert api.calls("sendMessage") == []
 
 
-def _sender(bot: Bot, built: list[float], recorded: list[object]) -> OutboxSender:
-    """The sender with the fake server behind it; `_send` sends one fixed text (noting
-    when it starts building); results and failures are noted in `recorded`."""
+@dataclass
+class _Held:
+    bot: Bot
+    sender: OutboxSender
+    early: Preparing
+    due: list[tuple[OutboxItem, Member | None]]
+    built: list[float]
+    recorded: list[object]
 
-    async def send(item: OutboxItem, flow: object, t: object) -> tuple[list[int], str]:
-        built.append(time.perf_counter())
-        message = await bot.send_message(item.chat_id, "Langkah 2 dari 9")
-        return [message.message_id], ""
 
-    services = SimpleNamespace(
-        flows={}, outbox_progress=lambda results, *a: recorded.extend(results),
-        outbox_failed=lambda *a, **k: recorded.append(("failed", a)))
-    sender = OutboxSender(bot=bot, services=services,  # type: ignore[arg-type]
-                          clock=lambda: NOW)
-    sender._send = send  # type: ignore[method-assign]
-    sender._read_needed = False
-    return sender
+@contextlib.asynccontextmanager
+async def _held_step(api: FakeBotApi, official: FakeUser) -> AsyncIterator[_Held]:
+    """The sender with the fake server behind it, handed a step for `official` from a
+    worker thread as a decision's transaction hands it, its request built and held. Its
+    `_send` sends one fixed text (noting when it starts building); results and failures are
+    noted in `recorded`."""
+    async with Bot(api.token, base_url=api.api_root + "/bot",
+                   request=bot_request(timeout=5)) as bot:
+        built: list[float] = []
+        recorded: list[object] = []
+
+        async def send(item: OutboxItem, flow: object, t: object) -> tuple[list[int], str]:
+            built.append(time.perf_counter())
+            message = await bot.send_message(item.chat_id, "Langkah 2 dari 9")
+            return [message.message_id], ""
+
+        services = SimpleNamespace(
+            flows={}, outbox_progress=lambda results, *a: recorded.extend(results),
+            outbox_failed=lambda *a, **k: recorded.append(("failed", a)))
+        sender = OutboxSender(bot=bot, services=services,  # type: ignore[arg-type]
+                              clock=lambda: NOW)
+        sender._send = send  # type: ignore[method-assign]
+        sender._read_needed = False
+        sender.start()
+        try:
+            held = _Held(bot, sender, sender.preparing(), _due(official.id), built, recorded)
+            await asyncio.to_thread(held.early.prepare, held.due)  # (from the worker thread)
+            await api.await_for(lambda: built, what="the step's request being built")
+            yield held
+        finally:
+            await sender.stop()
 
 
 def _due(chat_id: int) -> list[tuple[OutboxItem, Member | None]]:
     return [(OutboxItem(id=f"next-{chat_id}", member_id="m", chat_id=chat_id, kind="step",
                         payload={}, created_at=NOW, inflight_at=NOW), None)]
-
-
-async def _until(condition: Callable[[], bool]) -> None:
-    for _ in range(500):
-        if condition():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("never happened")
