@@ -241,3 +241,26 @@ def pack_columns(data: dict[str, Any]) -> None:
             columns = Columns.of_table(name, table)
             if columns is not None:
                 data[name] = columns
+
+
+def values_of(table: Mapping[str, Any], field: str) -> Iterable[Any]:
+    """Every document's `field`, whether `table` is :class:`Columns` or a plain dict of
+    documents (one that held a document of another shape)."""
+    if isinstance(table, Columns):
+        return table.column(field)
+    return (doc[field] for doc in table.values())
+
+
+def keys_where(table: Mapping[str, Any], field: str, test: Any) -> list[str]:
+    """The ids of the documents whose `field` passes `test` (either kind of table)."""
+    if isinstance(table, Columns):
+        return table.keys_where(field, test)
+    return [key for key, doc in table.items() if test(doc[field])]
+
+
+def smallest(table: Mapping[str, Any], field: str, count: int) -> list[str]:
+    """The ids of the `count` documents whose `field` is the smallest, smallest first
+    (either kind of table)."""
+    if isinstance(table, Columns):
+        return table.smallest(field, count)
+    return heapq.nsmallest(count, table, key=lambda key: table[key][field])

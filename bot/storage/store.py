@@ -41,7 +41,7 @@ from tinydb.storages import MemoryStorage
 from bot.engine.instance import Disposition, Instance, Status
 from bot.ops import gcpace, metrics
 from bot.storage import journal
-from bot.storage.columns import COLUMNS, Columns, pack_columns
+from bot.storage.columns import COLUMNS, Columns, keys_where, pack_columns, smallest, values_of
 from bot.storage.migrations import SchemaError, upgrade_file
 from bot.storage.packing import (
     PACKED,
@@ -1178,9 +1178,7 @@ class Repository:
 
     def _reminders_index(self) -> set[str]:
         if self._reminder_ids is None:
-            docs = self._docs("reminders_sent")
-            self._reminder_ids = set(docs.column("id")) if isinstance(docs, Columns) \
-                else {d["id"] for d in docs.values()}
+            self._reminder_ids = set(values_of(self._docs("reminders_sent"), "id"))
         return self._reminder_ids
 
     def reminder_sent(self, point_id: str) -> bool:
@@ -1207,9 +1205,7 @@ class Repository:
     def prune_reminders(self, before: datetime) -> int:
         """Forget reminders sent before `before` (their steps and periods are long past)."""
         cutoff = before.isoformat()
-        docs = self._docs("reminders_sent")
-        old = docs.keys_where("at", lambda at: at < cutoff) if isinstance(docs, Columns) \
-            else [k for k, d in docs.items() if d["at"] < cutoff]
+        old = keys_where(self._docs("reminders_sent"), "at", lambda at: at < cutoff)
         if old:
             self._remove_ids("reminders_sent", old)
             self._reminder_ids = None
@@ -1229,9 +1225,7 @@ class Repository:
 
     def _updates_index(self) -> set[int]:
         if self._update_ids is None:
-            docs = self._docs("processed_updates")
-            self._update_ids = set(docs.column("update_id")) if isinstance(docs, Columns) \
-                else {d["update_id"] for d in docs.values()}
+            self._update_ids = set(values_of(self._docs("processed_updates"), "update_id"))
         return self._update_ids
 
     def update_seen(self, update_id: int) -> bool:
@@ -1250,9 +1244,7 @@ class Repository:
         seen.add(update_id)
         docs = self._docs("processed_updates")
         if len(docs) > KEEP_UPDATES:
-            oldest = docs.smallest("update_id", len(docs) - KEEP_UPDATES) \
-                if isinstance(docs, Columns) \
-                else sorted(docs, key=lambda k: docs[k]["update_id"])[:-KEEP_UPDATES]
+            oldest = smallest(docs, "update_id", len(docs) - KEEP_UPDATES)
             seen.difference_update(docs[k]["update_id"] for k in oldest)
             self._remove_ids("processed_updates", oldest)
 

@@ -18,7 +18,7 @@ from tinydb import TinyDB
 
 from bot.engine.instance import Action, Disposition, Engine, Instance, Status
 from bot.engine.loader import parse_flow
-from bot.storage.columns import COLUMNS, Columns
+from bot.storage.columns import COLUMNS, Columns, keys_where, smallest, values_of
 from bot.storage.memory import MemoryStore
 from bot.storage.packing import MessageIndex, Trail, inflate, message_at, pack
 from bot.storage.protocol import Storage
@@ -706,6 +706,17 @@ def test_reminder_marks_are_kept_as_columns_and_written_as_plain_json(tmp_path: 
     packed, packed_size, parsed, parsed_size = loaded_and_parsed(Store(old))
     assert len(packed["reminders_sent"]) == len(parsed["reminders_sent"]) == 5001
     assert packed_size < parsed_size / 2.5, (packed_size, parsed_size)
+
+
+def test_column_reads_answer_alike_for_columns_and_a_plain_table() -> None:
+    """The store reads a marks or updates table through values_of, keys_where and smallest,
+    whichever form the table has (a plain dict when a document is of another shape)."""
+    docs = {str(n): {"v": 1, "update_id": 100 - 3 * n} for n in range(1, 30)}
+    columns = Columns(COLUMNS["processed_updates"], docs.items())
+    for table in (docs, columns):
+        assert list(values_of(table, "update_id")) == [d["update_id"] for d in docs.values()]
+        assert keys_where(table, "update_id", lambda u: u > 90) == ["1", "2", "3"]
+        assert smallest(table, "update_id", 3) == ["29", "28", "27"]
 
 
 def test_a_marks_table_of_other_documents_stays_a_dict(tmp_path: Path) -> None:
