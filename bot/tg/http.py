@@ -60,6 +60,7 @@ def abandoned(exc: BaseException) -> bool:
         exc = exc.__cause__  # type: ignore[assignment]
     return False
 
+
 #: python-telegram-bot's own size for the bot's pool (``ApplicationBuilder``'s default).
 POOL_SIZE = 256
 

@@ -43,7 +43,7 @@ from bot.services import Member, OutboxItem, Services
 from bot.services.notices import decode, is_typed
 from bot.services.outbox import is_bulk
 from bot.tg.delivery import DeliveryRound, Due, Result, RoundPolicy, RoundPorts
-from bot.tg.http import NotStored, abandoned, held_until, on_written
+from bot.tg.http import abandoned, held_until, on_written
 from bot.tg.pacing import UNPACED, Pace, Pacer, retry_seconds
 from bot.tg.render import (
     ack_text,
@@ -366,8 +366,6 @@ class OutboxSender:
                 finally:
                     self._issue_done(item.id)
                 break
-            except NotStored:
-                return self._given_up(item)  # its decision was not stored: it never was
             except RetryAfter as exc:
                 seconds = retry_seconds(exc)
                 metrics.rate_limited()
